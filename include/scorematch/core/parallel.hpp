@@ -1,0 +1,42 @@
+// The thread backend: parallel loops and reductions over index ranges, implemented with OpenMP
+// (default) or oneTBB (configure with -DSCOREMATCH_THREADS=tbb). Nothing else in the project
+// touches OpenMP or TBB directly.
+//
+// Determinism: [0, n) is cut into fixed chunks of `grain` indices, independent of the thread count.
+// deterministic_reduce computes one partial per chunk and combines them in chunk order, so its
+// result is bitwise identical for 1, 2, ... threads.
+#pragma once
+#include <algorithm>
+#include <functional>
+#include <vector>
+
+#include "scorematch/core/types.hpp"
+
+namespace scorematch::parallel {
+
+// Name of the compiled backend: "openmp" or "tbb".
+const char* backend_name();
+// Threads used by parallel loops; set_num_threads(0) restores the backend default.
+int num_threads();
+void set_num_threads(int n);
+
+// Calls body(chunk, begin, end) for every chunk of [0, n) (chunk = begin / grain), in parallel.
+void for_each_chunk(Index n, Index grain, const std::function<void(Index, Index, Index)>& body);
+
+inline Index num_chunks(Index n, Index grain) {
+  return n <= 0 ? 0 : (n + grain - 1) / grain;
+}
+
+// map(begin, end) -> T for each chunk; combine(acc, partial) folds partials in chunk order.
+template <class T, class Map, class Combine>
+T deterministic_reduce(Index n, Index grain, T identity, Map map, Combine combine) {
+  std::vector<T> partials(static_cast<std::size_t>(num_chunks(n, grain)), identity);
+  for_each_chunk(n, grain, [&](Index chunk, Index begin, Index end) {
+    partials[static_cast<std::size_t>(chunk)] = map(begin, end);
+  });
+  T total = std::move(identity);
+  for (const T& partial : partials) combine(total, partial);
+  return total;
+}
+
+}  // namespace scorematch::parallel

@@ -1,0 +1,77 @@
+// Reproducible random draws addressed by (seed, stream, step).
+//   key     = seed (64 bits)
+//   counter = (block, step, stream_lo, stream_hi)
+// A stream is e.g. a global sample or chain index and step an iteration number; the draws of one
+// (seed, stream, step) are the Philox blocks 0, 1, 2, ... consumed in order. A RandomStream is a
+// cheap local value (no shared engine): results never depend on how work is split over ranks
+// or threads.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+
+#include "scorematch/core/philox.hpp"
+
+namespace scorematch {
+
+class RandomStream {
+ public:
+  RandomStream(std::uint64_t seed, std::uint64_t stream, std::uint32_t step = 0)
+      : key_{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)},
+        counter_{0u, step, static_cast<std::uint32_t>(stream),
+                 static_cast<std::uint32_t>(stream >> 32)} {}
+
+  std::uint32_t next_u32() {
+    if (used_ == 4) {
+      words_ = philox4x32_10(counter_, key_);
+      ++counter_[0];
+      used_ = 0;
+    }
+    return words_[used_++];
+  }
+
+  // Uniform on the open interval (0, 1) with 53 random bits: (k + 0.5) / 2^53.
+  double uniform() {
+    const std::uint64_t hi = next_u32() >> 5;  // 27 bits
+    const std::uint64_t lo = next_u32() >> 6;  // 26 bits
+    const auto k = static_cast<double>((hi << 26) | lo);
+    return (k + 0.5) * 0x1.0p-53;
+  }
+
+  // Standard normal by Box–Muller; the second value of each pair is kept for the next call.
+  double normal() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    const double radius = std::sqrt(-2.0 * std::log(uniform()));
+    const double angle = 2.0 * std::numbers::pi * uniform();
+    spare_ = radius * std::sin(angle);
+    has_spare_ = true;
+    return radius * std::cos(angle);
+  }
+
+  // Rademacher ±1, one random bit per draw.
+  double rademacher() {
+    if (bits_left_ == 0) {
+      bits_ = next_u32();
+      bits_left_ = 32;
+    }
+    const bool bit = bits_ & 1u;
+    bits_ >>= 1;
+    --bits_left_;
+    return bit ? 1.0 : -1.0;
+  }
+
+ private:
+  PhiloxKey key_;
+  PhiloxCounter counter_;
+  PhiloxCounter words_{};
+  int used_ = 4;
+  double spare_ = 0.0;
+  bool has_spare_ = false;
+  std::uint32_t bits_ = 0;
+  int bits_left_ = 0;
+};
+
+}  // namespace scorematch

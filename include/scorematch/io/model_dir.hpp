@@ -1,0 +1,28 @@
+// Model directories: meta.json (format, kind, dim, columns, fit settings, list of arrays) plus one
+// NPY file per array, readable with numpy alone. New model kinds register a loader in
+// src/io/model_dir.cpp (one line).
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "scorematch/io/output_dir.hpp"
+#include "scorematch/models/score_model.hpp"
+
+namespace scorematch::io {
+
+inline constexpr int kModelFormatVersion = 1;
+
+// Stages meta.json and the model's arrays (plus `extra` arrays such as standard errors) into
+// `out`; the caller commits. meta gets format, kind, dim and the array list filled in.
+void stage_model(OutputDir& out, const ScoreModel& model, nlohmann::json meta,
+                 const NamedArrays& extra = {});
+
+struct LoadedModel {
+  nlohmann::json meta;
+  std::unique_ptr<ScoreModel> model;
+};
+
+LoadedModel load_model(const std::string& dir);
+
+}  // namespace scorematch::io

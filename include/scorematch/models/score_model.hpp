@@ -1,0 +1,27 @@
+// The interface every density model offers to eval, samplers and diagnostics.
+// Conventions: energy φ(x) with p(x) ∝ e^{−φ(x)}, score s(x) = ∇ₓ log p(x) = −∇φ(x), and the
+// divergence of the score ∇·s(x) = Δ log p(x) = −Δφ(x). All methods work on a batch (n × d rows)
+// so implementations can use GEMMs; there is no per-sample virtual call.
+#pragma once
+#include <string>
+
+#include "scorematch/core/array.hpp"
+#include "scorematch/core/types.hpp"
+
+namespace scorematch {
+
+class ScoreModel {
+ public:
+  virtual ~ScoreModel() = default;
+  virtual std::string kind() const = 0;
+  virtual Index dim() const = 0;
+  // −log p(x) up to an additive constant (exact when energy_is_normalised()).
+  virtual Vector energy(const Matrix& x) const = 0;
+  virtual Matrix score(const Matrix& x) const = 0;
+  virtual Vector score_divergence(const Matrix& x) const = 0;
+  virtual bool energy_is_normalised() const { return false; }
+  // The arrays that, with kind(), reconstruct the model (see io/model_dir.hpp).
+  virtual NamedArrays arrays() const = 0;
+};
+
+}  // namespace scorematch

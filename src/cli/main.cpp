@@ -1,0 +1,91 @@
+// scorematch: score matching and Langevin sampling from the command line, under mpirun or alone.
+// main sets up MPI and the thread count, parses the subcommand (flags override --config TOML), runs
+// it, and maps failures to exit codes: 0 ok, 1 error (message printed once), 2+ usage errors.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "command.hpp"
+#include "scorematch/core/error.hpp"
+#include "scorematch/core/parallel.hpp"
+#include "scorematch/dist/comm.hpp"
+
+namespace {
+
+// CLI11 reads config files only on the main app; accept "scorematch fit --config job.toml" by
+// moving the --config pair in front of the subcommand.
+std::vector<std::string> hoist_config(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc), config, rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) {
+      config = {args[i], args[i + 1]};
+      ++i;
+    } else if (args[i].rfind("--config=", 0) == 0) {
+      config = {args[i]};
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  config.insert(config.end(), rest.begin(), rest.end());
+  return config;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace scorematch;
+  dist::Environment mpi(argc, argv);
+  const dist::Comm comm = dist::Comm::world();
+
+  CLI::App app{"scorematch: score matching and Langevin sampling (MPI + threads)", "scorematch"};
+  app.require_subcommand(1, 1);
+  app.set_version_flag("--version", "scorematch 0.1.0");
+  int threads = 0;
+  app.add_option("--threads", threads, "Threads per rank (default: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.set_config("--config", "",
+                 "TOML job file; [fit], [eval], [gen] tables set that subcommand's "
+                 "options; command-line flags override it");
+  app.config_formatter(cli::make_toml_config());
+  app.allow_config_extras(CLI::config_extras_mode::error);
+
+  const std::vector<cli::Command> commands{cli::add_fit(app), cli::add_eval(app),
+                                           cli::add_gen(app)};
+
+  std::vector<std::string> args = hoist_config(argc, argv);
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    if (!comm.is_root()) return e.get_exit_code();
+    if (dynamic_cast<const CLI::ConfigError*>(&e) != nullptr) {
+      // CLI11 reports an unknown key as "INI was not able to parse fit.bogus".
+      std::string what = e.what();
+      const std::string unknown = "INI was not able to parse ";
+      if (what.rfind(unknown, 0) == 0)
+        what = "unknown key '" + what.substr(unknown.size()) +
+               "' (keys are the long option names "
+               "of the subcommand, in its [table]; see scorematch <subcommand> --help)";
+      std::cerr << "scorematch: error: config '" << app.get_option("--config")->as<std::string>()
+                << "': " << what << "\n";
+      return e.get_exit_code();
+    }
+    return app.exit(e);
+  }
+
+  parallel::set_num_threads(threads);
+  try {
+    for (const auto& command : commands)
+      if (command.app->parsed()) command.run(comm);
+  } catch (const dist::CollectiveFailure&) {
+    return 1;
+  } catch (const std::exception& e) {
+    // Not agreed collectively: other ranks may be waiting in a collective, so end them all.
+    if (comm.size() > 1) comm.abort(e.what());
+    std::cerr << "scorematch: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

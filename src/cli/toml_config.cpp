@@ -1,0 +1,75 @@
+// TOML job files for --config, parsed by toml++ and handed to CLI11 as config items, so flags on
+// the command line override the file and unknown keys are errors. Keys under [fit], [eval], [gen]
+// set that subcommand's options (same names as the long flags, without the dashes); arrays give
+// multi-valued options.
+#include <toml++/toml.h>
+#include <sstream>
+
+#include "command.hpp"
+
+namespace scorematch::cli {
+
+namespace {
+
+std::string scalar_text(const toml::node& node) {
+  std::ostringstream out;
+  node.visit([&](const auto& value) {
+    if constexpr (toml::is_string<decltype(value)>) {
+      out << value.get();
+    } else if constexpr (toml::is_boolean<decltype(value)>) {
+      out << (value.get() ? "true" : "false");
+    } else if constexpr (toml::is_number<decltype(value)>) {
+      out << value.get();
+    } else {
+      throw CLI::ConfigError(
+          "unsupported TOML value (expected a string, number, boolean or array)");
+    }
+  });
+  return out.str();
+}
+
+void flatten(const toml::table& table, std::vector<std::string> parents,
+             std::vector<CLI::ConfigItem>& items) {
+  for (const auto& [key, node] : table) {
+    if (const auto* sub = node.as_table()) {
+      auto deeper = parents;
+      deeper.emplace_back(key.str());
+      flatten(*sub, deeper, items);
+      continue;
+    }
+    CLI::ConfigItem item;
+    item.parents = parents;
+    item.name = std::string(key.str());
+    if (const auto* array = node.as_array()) {
+      for (const auto& element : *array) item.inputs.push_back(scalar_text(element));
+    } else {
+      item.inputs.push_back(scalar_text(node));
+    }
+    items.push_back(std::move(item));
+  }
+}
+
+class TomlConfig : public CLI::Config {
+ public:
+  std::string to_config(const CLI::App*, bool, bool, std::string) const override { return {}; }
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    std::vector<CLI::ConfigItem> parsed;
+    try {
+      flatten(toml::parse(input), {}, parsed);
+    } catch (const toml::parse_error& e) {
+      std::ostringstream msg;
+      msg << "line " << e.source().begin.line << ", column " << e.source().begin.column << ": "
+          << e.description();
+      throw CLI::ConfigError(msg.str());
+    }
+    return parsed;
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<CLI::Config> make_toml_config() {
+  return std::make_shared<TomlConfig>();
+}
+
+}  // namespace scorematch::cli

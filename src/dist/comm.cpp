@@ -1,0 +1,102 @@
+#include "scorematch/dist/comm.hpp"
+
+#include <mpi.h>
+
+#include <climits>
+#include <iostream>
+
+#include "scorematch/core/error.hpp"
+
+namespace scorematch::dist {
+
+namespace {
+int to_int(std::size_t n) {
+  if (n > static_cast<std::size_t>(INT_MAX)) throw Error("MPI message too large");
+  return static_cast<int>(n);
+}
+}  // namespace
+
+Environment::Environment(int& argc, char**& argv) {
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+}
+
+Environment::~Environment() {
+  MPI_Finalize();
+}
+
+Comm Comm::world() {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return Comm(rank, size);
+}
+
+void Comm::allreduce_sum(std::vector<double>& buffer) const {
+  MPI_Allreduce(MPI_IN_PLACE, buffer.data(), to_int(buffer.size()), MPI_DOUBLE, MPI_SUM,
+                MPI_COMM_WORLD);
+}
+
+double Comm::allreduce_sum(double value) const {
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  return value;
+}
+
+double Comm::allreduce_max(double value) const {
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  return value;
+}
+
+long long Comm::exclusive_scan_sum(long long value) const {
+  long long result = 0;
+  MPI_Exscan(&value, &result, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+  return rank_ == 0 ? 0 : result;  // MPI leaves rank 0's result undefined
+}
+
+void Comm::broadcast(std::vector<double>& buffer, int root) const {
+  MPI_Bcast(buffer.data(), to_int(buffer.size()), MPI_DOUBLE, root, MPI_COMM_WORLD);
+}
+
+void Comm::broadcast(std::string& text, int root) const {
+  long long length = static_cast<long long>(text.size());
+  MPI_Bcast(&length, 1, MPI_LONG_LONG, root, MPI_COMM_WORLD);
+  text.resize(static_cast<std::size_t>(length));
+  MPI_Bcast(text.data(), to_int(text.size()), MPI_CHAR, root, MPI_COMM_WORLD);
+}
+
+void Comm::barrier() const {
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+void Comm::abort(const std::string& message, int code) const {
+  std::cerr << "scorematch: rank " << rank_ << " of " << size_ << ": fatal: " << message
+            << std::endl;
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::abort();  // MPI_Abort does not return; keeps [[noreturn]] honest
+}
+
+RowRange shard(Index n, int rank, int size) {
+  const Index base = n / size, extra = n % size;
+  const Index begin = rank * base + std::min<Index>(rank, extra);
+  return {begin, begin + base + (rank < extra ? 1 : 0)};
+}
+
+void run_collectively(const Comm& comm, const std::function<void()>& step) {
+  std::string message;
+  try {
+    step();
+  } catch (const Error& e) {
+    message = e.what();
+  } catch (const CollectiveFailure&) {
+    message = "\x01";  // a nested collective step failed and already reported it
+  }
+  int my_failure = message.empty() ? comm.size() : comm.rank();
+  int first_failure = comm.size();
+  MPI_Allreduce(&my_failure, &first_failure, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (first_failure == comm.size()) return;
+  if (first_failure == comm.rank() && message != "\x01")
+    std::cerr << "scorematch: error: " << message << std::endl;
+  throw CollectiveFailure();
+}
+
+}  // namespace scorematch::dist

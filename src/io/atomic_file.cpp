@@ -1,0 +1,108 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "scorematch/core/error.hpp"
+#include "scorematch/io/npy.hpp"
+#include "scorematch/io/output_dir.hpp"
+
+namespace scorematch::io {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+void fsync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags);
+  if (fd < 0) return;  // best effort: some filesystems refuse O_RDONLY on directories
+  ::fsync(fd);
+  ::close(fd);
+}
+
+bool is_previous_output(const fs::path& dir) {
+  std::error_code ec;
+  return fs::is_empty(dir, ec) || fs::exists(dir / "meta.json") || fs::exists(dir / "metrics.json");
+}
+
+std::string temp_suffix() {
+  return ".tmp-" + std::to_string(::getpid());
+}
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  const std::string temp = path + temp_suffix();
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw Error("cannot write '" + path + "': " + errno_text());
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      const std::string why = errno_text();
+      ::close(fd);
+      ::unlink(temp.c_str());
+      throw Error("cannot write '" + path + "': " + why);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || ::rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string why = errno_text();
+    ::unlink(temp.c_str());
+    throw Error("cannot write '" + path + "': " + why);
+  }
+}
+
+OutputDir::OutputDir(std::string path) : path_(std::move(path)) {
+  if (path_.empty()) throw Error("--out must name a directory");
+  while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
+  std::error_code ec;
+  if (fs::exists(path_, ec) && !(fs::is_directory(path_, ec) && is_previous_output(path_)))
+    throw Error("refusing to replace '" + path_ +
+                "': it exists and is not a scorematch output directory");
+  temp_ = path_ + temp_suffix();
+  fs::remove_all(temp_, ec);
+  if (!fs::create_directories(temp_, ec))
+    throw Error("cannot create output directory '" + path_ + "': " + ec.message());
+}
+
+OutputDir::~OutputDir() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove_all(temp_, ec);
+  }
+}
+
+void OutputDir::write_text(const std::string& name, const std::string& text) const {
+  write_file_atomic(staged(name), text);
+}
+
+void OutputDir::write_array(const std::string& name, const Array& array) const {
+  write_npy(staged(name), array);
+}
+
+void OutputDir::commit() {
+  fsync_path(temp_, O_RDONLY | O_DIRECTORY);
+  std::error_code ec;
+  const std::string old = path_ + ".old" + temp_suffix();
+  const bool replacing = fs::exists(path_, ec);
+  if (replacing) fs::rename(path_, old, ec);
+  if (ec) throw Error("cannot replace '" + path_ + "': " + ec.message());
+  fs::rename(temp_, path_, ec);
+  if (ec) {
+    if (replacing) fs::rename(old, path_, ec);
+    throw Error("cannot create '" + path_ + "': " + ec.message());
+  }
+  committed_ = true;
+  if (replacing) fs::remove_all(old, ec);
+  const fs::path parent = fs::absolute(path_).parent_path();
+  fsync_path(parent.string(), O_RDONLY | O_DIRECTORY);
+}
+
+}  // namespace scorematch::io

@@ -1,0 +1,40 @@
+#include "scorematch/io/dataset.hpp"
+
+#include <filesystem>
+
+#include "scorematch/core/error.hpp"
+
+namespace scorematch::io {
+
+DataInfo probe_data(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  DataInfo info;
+  info.path = path;
+  if (ext == ".csv") {
+    info.format = DataInfo::Format::csv;
+    info.csv = scan_csv(path);
+    info.columns = info.csv.columns;
+    info.rows = info.csv.rows;
+  } else if (ext == ".npy") {
+    info.format = DataInfo::Format::npy;
+    info.npy = read_npy_header(path);
+    if (info.npy.shape.size() != 2)
+      throw Error("'" + path + "': data must be a 2-D array (rows × columns), found " +
+                  std::to_string(info.npy.shape.size()) + "-D");
+    info.rows = info.npy.shape[0];
+    for (Index c = 0; c < info.npy.shape[1]; ++c)
+      info.columns.push_back("x" + std::to_string(c + 1));
+    if (info.rows == 0) throw Error("'" + path + "' has no data rows");
+  } else {
+    throw Error("'" + path + "': unknown data format '" + ext + "' (expected .csv or .npy)");
+  }
+  if (info.columns.empty()) throw Error("'" + path + "' has no columns");
+  return info;
+}
+
+Matrix read_data_rows(const DataInfo& info, RowRange rows) {
+  return info.format == DataInfo::Format::csv ? read_csv_rows(info.path, info.csv, rows)
+                                              : read_npy_rows(info.path, info.npy, rows);
+}
+
+}  // namespace scorematch::io

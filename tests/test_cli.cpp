@@ -1,0 +1,206 @@
+// The CLI end to end: every bad input of the Foundation issue gives exactly one line on stderr
+// naming the file / line / column and what was expected, exit code 1, and no output directory;
+// ranks > rows works; flags override the TOML job file.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "scorematch/core/array.hpp"
+#include "scorematch/io/npy.hpp"
+
+using namespace scorematch;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kDir = fs::temp_directory_path() / "scorematch_cli_tests";
+
+struct Result {
+  int code;
+  std::string err, out;
+};
+
+Result run(const std::string& args, int ranks = 0) {
+  fs::create_directories(kDir);
+  const std::string err = (kDir / "stderr.txt").string(), out = (kDir / "stdout.txt").string();
+  std::string cmd = std::string(SCOREMATCH_BIN) + " " + args;
+  // Open MPI refuses root without these and needs oversubscription for more ranks than cores.
+  if (ranks > 0)
+    cmd =
+        "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+        "OMPI_MCA_rmaps_base_oversubscribe=1 " +
+        std::string(MPIEXEC) + " -n " + std::to_string(ranks) + " " + cmd;
+  const int status = std::system((cmd + " >" + out + " 2>" + err).c_str());
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(err), slurp(out)};
+}
+
+std::string file(const std::string& name, const std::string& text) {
+  const fs::path p = kDir / name;
+  fs::create_directories(kDir);
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+std::string faithful() {
+  return std::string(SCOREMATCH_SOURCE_DIR) + "/data/faithful.csv";
+}
+
+// The failure contract: exit code 1, exactly `message` as the only stderr line, no output.
+void expect_clean_failure(const std::string& args, const std::string& message, int ranks = 0) {
+  const fs::path out = kDir / "out";
+  fs::remove_all(out);
+  const Result r = run(args + " --out " + out.string(), ranks);
+  EXPECT_NE(r.code, 0) << args;
+  const std::string first_line = r.err.substr(0, r.err.find('\n'));
+  EXPECT_EQ(first_line, "scorematch: error: " + message) << args;
+  if (ranks == 0) {
+    EXPECT_EQ(r.err, first_line + "\n") << "more than one line: " << r.err;
+  }
+  EXPECT_FALSE(fs::exists(out)) << args;
+  for (const auto& entry : fs::directory_iterator(kDir))
+    EXPECT_EQ(entry.path().filename().string().find("out.tmp"), std::string::npos)
+        << "left " << entry.path();
+}
+
+}  // namespace
+
+TEST(Cli, BadCsvInputsFailCleanly) {
+  const std::string missing = (kDir / "missing.csv").string();
+  expect_clean_failure("fit --data " + missing,
+                       "cannot open '" + missing + "': No such file or directory");
+  const std::string empty = file("empty.csv", "");
+  expect_clean_failure("fit --data " + empty,
+                       "'" + empty + "' is empty (expected a header line and data rows)");
+  const std::string header = file("header.csv", "a,b\n");
+  expect_clean_failure("fit --data " + header, "'" + header + "' has a header but no data rows");
+  const std::string ragged = file("ragged.csv", "a,b\n1,2\n3,4,5\n");
+  expect_clean_failure(
+      "fit --data " + ragged,
+      "'" + ragged + "' line 3: row has 3 fields, expected 2 (one per header column)");
+  const std::string text = file("text.csv", "a,b\n1,2\n3,four\n");
+  expect_clean_failure("fit --data " + text,
+                       "'" + text + "' line 3, column 2 'b': expected a number, got 'four'");
+  const std::string nan = file("nan.csv", "a,b\n1,2\nNaN,4\n");
+  expect_clean_failure(
+      "fit --data " + nan,
+      "'" + nan + "' line 3, column 1 'a': value 'NaN' is not finite (NaN/Inf are not allowed)");
+  const std::string inf = file("inf.csv", "a,b\n1,inf\n3,4\n");
+  expect_clean_failure(
+      "fit --model poly:2 --data " + inf,
+      "'" + inf + "' line 2, column 2 'b': value 'inf' is not finite (NaN/Inf are not allowed)");
+}
+
+TEST(Cli, BadNpyInputsFailCleanly) {
+  const std::string trunc = (kDir / "trunc.npy").string();
+  io::write_npy(trunc, Array{{4, 2}, std::vector<double>(8, 1.0)});
+  fs::resize_file(trunc, fs::file_size(trunc) - 8);
+  expect_clean_failure("fit --data " + trunc, "'" + trunc +
+                                                  "': truncated: the header promises 4×2 values "
+                                                  "(64 bytes) but only 56 bytes follow the header");
+  const std::string ints = (kDir / "ints.npy").string();
+  std::string bytes = io::npy_header_bytes({2, 1}, io::NpyDtype::f8);
+  bytes.replace(bytes.find("<f8"), 3, "<i8");
+  std::ofstream(ints, std::ios::binary) << bytes << std::string(16, '\0');
+  expect_clean_failure("fit --data " + ints, "'" + ints +
+                                                 "': dtype '<i8' is not supported (expected '<f8' "
+                                                 "or '<f4': little-endian float64 or float32)");
+}
+
+TEST(Cli, ConfigDataMismatchesAndSingularStatisticsFailCleanly) {
+  expect_clean_failure(
+      "fit --dim 3 --data " + faithful(),
+      "dimension mismatch: the job says --dim 3 but '" + faithful() + "' has 2 columns");
+  const std::string constant = file("constant.csv", "a,b\n1,5\n2,5\n3,5\n4,5\n");
+  expect_clean_failure(
+      "fit --data " + constant,
+      "column 2 'b' is constant (variance 0): the precision matrix does not exist; drop "
+      "the column or add a ridge penalty, e.g. --ridge 1e-6");
+  expect_clean_failure("fit --model poly:x --data " + faithful(),
+                       "--model 'poly:x' is not a closed-form family (expected gaussian or poly:K "
+                       "with 1 <= K <= 12)");
+  const fs::path out = kDir / "ridge_out";
+  fs::remove_all(out);
+  EXPECT_EQ(run("fit --ridge 1e-6 --data " + constant + " --out " + out.string()).code, 0);
+  EXPECT_TRUE(fs::exists(out / "precision.npy"));
+}
+
+TEST(Cli, ErrorOnAnotherRanksRowsIsReportedOnceWithoutHanging) {
+  std::string text = "a,b\n";
+  for (int i = 0; i < 40; ++i) text += std::to_string(i) + "," + std::to_string(i % 7) + "\n";
+  text += "1,oops\n";  // data row 41: owned by the last rank
+  const std::string bad = file("late.csv", text);
+  expect_clean_failure("fit --data " + bad,
+                       "'" + bad + "' line 42, column 2 'b': expected a number, got 'oops'", 3);
+}
+
+TEST(Cli, MoreRanksThanRowsStillFits) {
+  const std::string tiny = file("tiny.csv", "a,b\n1,2\n2,1\n4,4\n");
+  const fs::path one = kDir / "tiny1", four = kDir / "tiny4";
+  fs::remove_all(one);
+  fs::remove_all(four);
+  ASSERT_EQ(run("fit --data " + tiny + " --out " + one.string()).code, 0);
+  const Result r = run("fit --data " + tiny + " --out " + four.string(), 4);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto a = io::read_npy_array((one / "precision.npy").string());
+  const auto b = io::read_npy_array((four / "precision.npy").string());
+  for (std::size_t i = 0; i < a.values.size(); ++i)
+    EXPECT_NEAR(a.values[i], b.values[i], 1e-12 * std::abs(a.values[i]));
+}
+
+TEST(Cli, FlagsOverrideTheJobFileAndUnknownKeysAreRejected) {
+  const fs::path out_file = kDir / "from_config", out_flag = kDir / "from_flag";
+  fs::remove_all(out_file);
+  fs::remove_all(out_flag);
+  const std::string job =
+      file("job.toml", "[fit]\ndata = \"" + faithful() + "\"\nmodel = \"poly:4\"\nout = \"" +
+                           out_file.string() + "\"\n");
+  ASSERT_EQ(run("fit --config " + job).code, 0);
+  EXPECT_TRUE(fs::exists(out_file / "theta.npy"));
+  ASSERT_EQ(run("--config " + job + " fit --model gaussian --out " + out_flag.string()).code, 0);
+  EXPECT_TRUE(fs::exists(out_flag / "precision.npy"));
+  const std::string typo = file("typo.toml", "[fit]\ndata = \"x.csv\"\nridg = 1\n");
+  const Result r = run("fit --config " + typo + " --out " + (kDir / "never").string());
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("unknown key 'fit.ridg'"), std::string::npos) << r.err;
+  const std::string broken = file("broken.toml", "[fit\ndata = 1\n");
+  const Result r2 = run("fit --config " + broken);
+  EXPECT_NE(r2.code, 0);
+  EXPECT_NE(r2.err.find("config '" + broken + "': line 1"), std::string::npos) << r2.err;
+}
+
+TEST(Cli, EvalWritesScoreEnergyLaplacianAndMetrics) {
+  const fs::path model = kDir / "eval_model", out = kDir / "eval_out";
+  fs::remove_all(model);
+  fs::remove_all(out);
+  ASSERT_EQ(run("fit --model gaussian --data " + faithful() + " --out " + model.string()).code, 0);
+  const Result r =
+      run("eval --model " + model.string() + " --data " + faithful() + " --out " + out.string(), 2);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(io::read_npy_array((out / "score.npy").string()).shape, (std::vector<Index>{272, 2}));
+  EXPECT_EQ(io::read_npy_array((out / "energy.npy").string()).shape, (std::vector<Index>{272}));
+  const auto lap = io::read_npy_array((out / "laplacian.npy").string());
+  const auto precision = io::read_npy_array((model / "precision.npy").string());
+  EXPECT_NEAR(lap.values[100], -(precision.values[0] + precision.values[3]), 1e-12);
+  EXPECT_TRUE(fs::exists(out / "metrics.json"));
+  expect_clean_failure(
+      "eval --model " + model.string() + " --data " + file("three.csv", "a,b,c\n1,2,3\n"),
+      "dimension mismatch: the model has dimension 2 but '" + (kDir / "three.csv").string() +
+          "' has 3 columns");
+}
+
+TEST(Cli, EverySubcommandHasHelp) {
+  for (const std::string sub : {"fit", "eval", "gen"}) {
+    const Result r = run(sub + " --help");
+    EXPECT_EQ(r.code, 0);
+    EXPECT_NE(r.out.find("Example:"), std::string::npos) << sub;
+  }
+}
