@@ -9,7 +9,7 @@
 namespace scorematch {
 
 namespace {
-constexpr Index kRowsPerChunk = 4096;
+constexpr Index kRowsPerChunk = 1024;
 
 std::string column_label(const std::vector<std::string>& names, Index j) {
   std::string label = "column " + std::to_string(j + 1);
