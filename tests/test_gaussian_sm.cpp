@@ -9,18 +9,13 @@
 #include "scorematch/estimators/gaussian_natural.hpp"
 #include "scorematch/estimators/gaussian_sm.hpp"
 #include "scorematch/estimators/sandwich.hpp"
-#include "scorematch/io/csv.hpp"
 #include "scorematch/models/targets.hpp"
+#include "test_data.hpp"
 
 using namespace scorematch;
+using scorematch::testing::faithful;
 
 namespace {
-Matrix faithful() {
-  const std::string p = std::string(SCOREMATCH_SOURCE_DIR) + "/data/faithful.csv";
-  const io::CsvInfo info = io::scan_csv(p);
-  return io::read_csv_rows(p, info, {0, info.rows});
-}
-
 GaussianFit fit(const Matrix& x, double ridge = 0.0) {
   const Vector ref = x.row(0).transpose();
   return solve_gaussian_sm(accumulate_gaussian_stats(x, ref), ref, ridge, {});

@@ -8,19 +8,14 @@
 #include "scorematch/estimators/gaussian_sm.hpp"
 #include "scorematch/estimators/polynomial_sm.hpp"
 #include "scorematch/estimators/sandwich.hpp"
-#include "scorematch/io/csv.hpp"
 #include "scorematch/models/polynomial_model.hpp"
 #include "scorematch/models/targets.hpp"
+#include "test_data.hpp"
 
 using namespace scorematch;
+using scorematch::testing::faithful;
 
 namespace {
-Matrix faithful() {
-  const std::string p = std::string(SCOREMATCH_SOURCE_DIR) + "/data/faithful.csv";
-  const io::CsvInfo info = io::scan_csv(p);
-  return io::read_csv_rows(p, info, {0, info.rows});
-}
-
 // T_α(z) = Π z_j^α_j, written independently of MonomialBasis.
 double monomial(const Exponent& a, const Vector& z) {
   double v = 1;

@@ -23,9 +23,7 @@ GaussianModel::GaussianModel(Vector mean, Matrix precision)
 
 GaussianModel GaussianModel::from_arrays(const NamedArrays& arrays) {
   auto get = [&](const std::string& name) -> const Array& {
-    auto it = arrays.find(name);
-    if (it == arrays.end()) throw Error("gaussian model needs array '" + name + "'");
-    return it->second;
+    return require_array(arrays, name, "gaussian");
   };
   return GaussianModel(get("mean").to_vector("mean"), get("precision").to_matrix("precision"));
 }

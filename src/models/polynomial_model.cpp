@@ -42,9 +42,7 @@ PolynomialModel::PolynomialModel(MonomialBasis basis, Vector theta, Vector shift
 
 PolynomialModel PolynomialModel::from_arrays(const NamedArrays& arrays) {
   auto get = [&](const std::string& name) -> const Array& {
-    auto it = arrays.find(name);
-    if (it == arrays.end()) throw Error("polynomial model needs array '" + name + "'");
-    return it->second;
+    return require_array(arrays, name, "polynomial");
   };
   const Matrix e = get("exponents").to_matrix("exponents");
   MonomialBasis basis(e.cols(), exponents_from(e));

@@ -32,4 +32,12 @@ struct Array {
 
 using NamedArrays = std::map<std::string, Array>;
 
+// The array `name` that a model of `kind` needs; a clear error if it is missing.
+inline const Array& require_array(const NamedArrays& arrays, const std::string& name,
+                                  const std::string& kind) {
+  auto it = arrays.find(name);
+  if (it == arrays.end()) throw Error(kind + " model needs array '" + name + "'");
+  return it->second;
+}
+
 }  // namespace scorematch
