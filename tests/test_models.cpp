@@ -56,7 +56,9 @@ TEST(MonomialBasis, DerivativesMatchFiniteDifferences) {
 
 TEST(GaussianModel, ScoreDivergenceAndNormalisedEnergy) {
   const Index d = 4;
-  Matrix a = Matrix::Random(d, d);
+  Matrix a(d, d);
+  for (Index j = 0; j < d; ++j)
+    a.row(j) = random_vector(d, 100 + static_cast<std::uint64_t>(j)).transpose();
   const Matrix precision = a * a.transpose() + Matrix::Identity(d, d);
   const GaussianModel model(random_vector(d, 1), precision);
   const Vector x = random_vector(d, 2);
