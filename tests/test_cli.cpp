@@ -17,9 +17,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Per process, so concurrent test runs (ctest -j, two checkouts) never share files.
-const fs::path kDir =
-    fs::temp_directory_path() / ("scorematch_cli_tests_" + std::to_string(::getpid()));
+// A scratch directory per process, so concurrent test runs (ctest -j, two checkouts) never share
+// files; created once before any test and removed when the test binary exits.
+struct ScratchDir {
+  fs::path path =
+      fs::temp_directory_path() / ("scorematch_cli_tests_" + std::to_string(::getpid()));
+  ScratchDir() { fs::create_directories(path); }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+const ScratchDir kScratch;
+const fs::path& kDir = kScratch.path;
 
 struct Result {
   int code;
@@ -27,7 +37,6 @@ struct Result {
 };
 
 Result run(const std::string& args, int ranks = 0) {
-  fs::create_directories(kDir);
   const std::string err = (kDir / "stderr.txt").string(), out = (kDir / "stdout.txt").string();
   std::string cmd = std::string(SCOREMATCH_BIN) + " " + args;
   // Open MPI refuses root without these and needs oversubscription for more ranks than cores.
@@ -48,7 +57,6 @@ Result run(const std::string& args, int ranks = 0) {
 
 std::string file(const std::string& name, const std::string& text) {
   const fs::path p = kDir / name;
-  fs::create_directories(kDir);
   std::ofstream(p) << text;
   return p.string();
 }
@@ -110,7 +118,6 @@ TEST(Cli, BadCsvInputsFailCleanly) {
 }
 
 TEST(Cli, BadNpyInputsFailCleanly) {
-  fs::create_directories(kDir);
   const std::string trunc = (kDir / "trunc.npy").string();
   io::write_npy(trunc, Array{{4, 2}, std::vector<double>(8, 1.0)});
   fs::resize_file(trunc, fs::file_size(trunc) - 8);
