@@ -8,6 +8,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <memory>
 #else
@@ -74,6 +75,15 @@ void set_num_threads(int n) {
         tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(n));
 }
 
+int thread_index() {
+  const int index = tbb::this_task_arena::current_thread_index();
+  return index < 0 ? 0 : index;
+}
+
+int max_thread_slots() {
+  return tbb::this_task_arena::max_concurrency();
+}
+
 void for_each_chunk(Index n, Index grain, const std::function<void(Index, Index, Index)>& body) {
   const Index chunks = num_chunks(n, grain);
   FirstError errors;
@@ -99,6 +109,14 @@ int num_threads() {
 void set_num_threads(int n) {
   static const int default_threads = omp_get_max_threads();
   omp_set_num_threads(n > 0 ? n : default_threads);
+}
+
+int thread_index() {
+  return omp_get_thread_num();
+}
+
+int max_thread_slots() {
+  return omp_get_max_threads();
 }
 
 void for_each_chunk(Index n, Index grain, const std::function<void(Index, Index, Index)>& body) {

@@ -19,6 +19,10 @@ const char* backend_name();
 // Threads used by parallel loops; set_num_threads(0) restores the backend default.
 int num_threads();
 void set_num_threads(int n);
+// For per-thread scratch space: the calling thread's slot inside a parallel loop, always
+// < max_thread_slots() (0 outside parallel loops).
+int thread_index();
+int max_thread_slots();
 
 // Calls body(chunk, begin, end) for every chunk of [0, n) (chunk = begin / grain), in parallel.
 void for_each_chunk(Index n, Index grain, const std::function<void(Index, Index, Index)>& body);

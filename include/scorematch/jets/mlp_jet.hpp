@@ -1,0 +1,93 @@
+// Forward jets through an MLP and their reverse sweep (design notes, "jets"; the Forward Laplacian
+// of Li et al. 2023).
+//
+// For a batch of B inputs and K tangent directions v_k per input, the forward sweep carries, per
+// layer, the value h, the tangents J_k = ∂h·v_k and the weighted second-order sum
+// L = Σ_k w_k v_kᵀ(∇²h)v_k. With pre-activation a = W h + b:
+//     J_a = W J,  L_a = W L,  J_h = σ'(a) ⊙ J_a,  L_h = σ'(a) ⊙ L_a + σ''(a) ⊙ Σ_k w_k J_a,k².
+// The three parts are stored stacked in one matrix per layer (rows [0,B) values, [B, B+BK)
+// tangents with row B + bK + k, [B+BK, 2B+BK) second-order sums), so each layer's forward is one
+// GEMM with Wᵀ and its reverse is two GEMMs (∂W += adjᵀ·input, adj_input = adj·W).
+// With v_k = e_k (K = d, "identity tangents") the outputs are ∇φ and Δφ of an energy, or the
+// Jacobian of a score model, from one sweep; with random v_k they are the Hutchinson terms.
+//
+// The reverse sweep takes the adjoint of the stacked output (∂loss/∂y, ∂loss/∂J_y, ∂loss/∂L_y)
+// and accumulates ∂loss/∂θ. Per hidden layer, differentiating the formulas above:
+//     adj_a   = σ' adj_h + σ'' Σ_k J_a,k ⊙ adj_J,k + (σ'' L_a + σ''' Q) ⊙ adj_L,  Q = Σ_k w_k
+//     J_a,k² adj_J_a,k = σ' adj_J,k + 2 w_k σ'' J_a,k ⊙ adj_L,     adj_L_a = σ' adj_L.
+// Every formula is checked against finite differences in tests/test_mlp_jet.cpp.
+#pragma once
+#include <Eigen/Dense>
+#include <vector>
+
+#include "scorematch/core/types.hpp"
+#include "scorematch/models/mlp.hpp"
+
+namespace scorematch {
+
+template <class T>
+using MatrixT = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using VectorT = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+// What to propagate for one batch.
+template <class T>
+struct JetRequest {
+  const MatrixT<T>* x = nullptr;  // B × d inputs
+  // Optional per-sample conditioning feature and output multiplier (see models/mlp.hpp).
+  const VectorT<T>* cond_feature = nullptr;
+  const VectorT<T>* output_scale = nullptr;
+  Index tangents = 0;  // K
+  // Tangents: either diagonal (K = d, v_k = t_k e_k, same for every sample; t = 1 when null) …
+  bool diagonal_tangents = false;
+  const VectorT<T>* diagonal = nullptr;
+  // … or explicit, (B·K) × d with row bK + k = v_k of sample b.
+  const MatrixT<T>* explicit_tangents = nullptr;
+  bool second_order = false;                   // carry L
+  const VectorT<T>* second_weights = nullptr;  // w_k (length K); 1 when null
+};
+
+template <class T>
+class MlpJet {
+ public:
+  explicit MlpJet(const MlpSpec& spec) : spec_(spec) {}
+
+  // Forward sweep with parameters θ (length spec.num_parameters()).
+  void forward(const T* theta, const JetRequest<T>& request);
+
+  // Stacked output (rows as above) × output width, after forward().
+  const MatrixT<T>& output() const { return out_; }
+  Index batch() const { return batch_; }
+  Index tangents() const { return K_; }
+  Index value_row(Index b) const { return b; }
+  Index tangent_row(Index b, Index k) const { return batch_ + b * K_ + k; }
+  Index second_row(Index b) const { return batch_ + batch_ * K_ + b; }
+
+  // Reverse sweep for the adjoint `adj` of output() (same shape). Adds ∂loss/∂θ to grad when it
+  // is non-null, and writes ∂loss/∂x (value part, B × d) to input_adjoint when non-null.
+  void reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<T>* input_adjoint = nullptr);
+
+ private:
+  struct Layer {
+    MatrixT<T> pre, post;      // stacked a and h
+    MatrixT<T> s1, s2, s3, q;  // σ', σ'', σ''' at the values and Q (B × n)
+  };
+  void activate(Layer& layer) const;
+  void reverse_activation(const Layer& layer, MatrixT<T>& adj) const;
+  Index rows() const { return batch_ * (1 + K_) + (second_ ? batch_ : 0); }
+  T weight(Index k) const { return weights_ ? (*weights_)[k] : T(1); }
+
+  MlpSpec spec_;
+  Index batch_ = 0, K_ = 0;
+  bool second_ = false;
+  JetRequest<T> request_;
+  const VectorT<T>* weights_ = nullptr;
+  MatrixT<T> input_;  // stacked layer-0 input (explicit tangents only)
+  std::vector<Layer> layers_;
+  MatrixT<T> out_, adj_a_, adj_h_;
+};
+
+extern template class MlpJet<float>;
+extern template class MlpJet<double>;
+
+}  // namespace scorematch

@@ -1,0 +1,69 @@
+// Multilayer perceptrons for energies φθ: ℝᵈ → ℝ and scores sθ: ℝᵈ → ℝᵈ.
+// Layer l maps h ↦ W_l h + b_l with W_l of shape [out, in] (row-major); hidden layers apply the
+// activation, the last layer is linear. All parameters live in one flat vector θ in the order
+// W0, b0, W1, b1, …, so an optimiser step or an MPI_Allreduce is one call on one buffer.
+//
+// Noise conditioning (for denoising score matching and annealed / reverse-SDE sampling): the input
+// gets one extra feature c (log σ for a σ ladder, t for the VP-SDE) and the output is multiplied by
+// 1/σ (NCSNv2, Song & Ermon 2020), which keeps the network's output O(1) across noise levels.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "scorematch/core/types.hpp"
+#include "scorematch/models/activation.hpp"
+
+namespace scorematch {
+
+enum class MlpOutput { energy, score };
+enum class Conditioning { none, sigma, time };
+
+// VP-SDE with linear β(t) = β_min + t(β_max − β_min) (Song et al. 2021):
+//   x_t = α(t) x_0 + σ(t) ε,  α(t) = exp(−½∫₀ᵗβ),  σ(t)² = 1 − α(t)².
+struct VpSde {
+  double beta_min = 0.1, beta_max = 20.0;
+  double integral(double t) const { return beta_min * t + 0.5 * t * t * (beta_max - beta_min); }
+  double alpha(double t) const { return std::exp(-0.5 * integral(t)); }
+  double sigma(double t) const { return std::sqrt(-std::expm1(-integral(t))); }
+  double beta(double t) const { return beta_min + t * (beta_max - beta_min); }
+};
+
+struct MlpSpec {
+  Index dim = 0;              // d
+  std::vector<Index> hidden;  // widths of the hidden layers
+  MlpOutput output = MlpOutput::energy;
+  Activation activation = Activation::softplus;
+  Conditioning conditioning = Conditioning::none;
+  VpSde sde;  // used when conditioning == time
+
+  Index input_width() const { return dim + (conditioning == Conditioning::none ? 0 : 1); }
+  Index output_width() const { return output == MlpOutput::energy ? 1 : dim; }
+  Index num_layers() const { return static_cast<Index>(hidden.size()) + 1; }
+  Index layer_in(Index l) const { return l == 0 ? input_width() : hidden[l - 1]; }
+  Index layer_out(Index l) const {
+    return l + 1 == num_layers() ? output_width() : hidden[static_cast<std::size_t>(l)];
+  }
+  Index weight_offset(Index l) const;
+  Index bias_offset(Index l) const { return weight_offset(l) + layer_out(l) * layer_in(l); }
+  Index num_parameters() const { return weight_offset(num_layers()); }
+  // Throws Error unless the spec describes a usable network.
+  void validate() const;
+  std::string kind() const { return output == MlpOutput::energy ? "mlp-energy" : "mlp-score"; }
+};
+
+std::string conditioning_name(Conditioning c);
+Conditioning parse_conditioning(const std::string& name);
+
+// Input feature and output multiplier for noise level `level` (σ, or t for the VP-SDE).
+struct ConditioningValues {
+  double feature = 0.0, output_scale = 1.0;
+};
+ConditioningValues conditioning_values(const MlpSpec& spec, double level);
+
+// LeCun-normal weights N(0, 1/fan_in) and zero biases; layer l's weights are the normal draws of
+// RandomStream(seed, l) in row-major order, so initialisation is reproducible everywhere.
+Vector init_mlp_parameters(const MlpSpec& spec, std::uint64_t seed);
+
+}  // namespace scorematch

@@ -1,0 +1,50 @@
+// A minibatch's loss sum and θ-gradient sum for one rank's rows, threads splitting the rows into
+// fixed chunks (so the result is bitwise identical for any thread count). The hot path runs in
+// precision T (float or double); sums are returned in double for the MPI reduction.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "scorematch/objectives/objective.hpp"
+
+namespace scorematch {
+
+struct BatchSums {
+  double loss = 0.0;
+  Vector grad;  // empty when the gradient was not requested
+};
+
+struct BatchInput {
+  const Matrix* x = nullptr;                            // rows in the model's units
+  const std::vector<std::uint64_t>* streams = nullptr;  // one per row
+  std::uint64_t seed = 0;
+  std::uint32_t step = 0;
+  const Matrix* target_score = nullptr;  // ESM
+};
+
+// Rows per chunk: about 2048 stacked jet rows, at least 8 and at most 64 samples. A function of
+// the objective and model only, never of the thread count.
+Index batch_grain(const Objective& objective, const MlpSpec& spec);
+
+// Per-thread jet scratch space, reused across steps.
+template <class T>
+class JetPool {
+ public:
+  explicit JetPool(const MlpSpec& spec) : spec_(spec) {}
+  MlpJet<T>& local();  // the calling thread's jet; prepare() must have sized the pool
+  void prepare();
+
+ private:
+  MlpSpec spec_;
+  std::vector<std::unique_ptr<MlpJet<T>>> jets_;
+};
+
+template <class T>
+BatchSums batch_sums(const Objective& objective, const MlpSpec& spec, const Vector& theta,
+                     const BatchInput& input, bool want_grad, JetPool<T>& pool);
+
+extern template class JetPool<float>;
+extern template class JetPool<double>;
+
+}  // namespace scorematch

@@ -1,0 +1,112 @@
+// Score-matching objectives for MLP models: per batch, the summed per-sample loss and its
+// θ-gradient. Each objective is one file in src/objectives/ plus one line in the registry
+// (src/objectives/objective.cpp). All randomness (SSM probes, DSM noise levels and ε) comes from
+// RandomStream(seed, stream[b], step), where stream[b] is the global minibatch slot of row b, so a
+// loss never depends on how rows are split over ranks or threads.
+//
+//   esm  ½‖sθ(x) − s*(x)‖²                                         (known target score s*)
+//   ism  Σᵢ ∂ᵢsθ,ᵢ + ½‖sθ‖²; for energies ½‖∇φ‖² − Δφ (Hyvärinen 2005), exact via jets
+//   ssm  vᵀ∇(vᵀsθ) + ½(vᵀsθ)², or variance-reduced ½‖sθ‖² + vᵀ∇(vᵀsθ), mean over m probes
+//        (Song, Garg, Shi & Ermon 2019)
+//   dsm  λ(σ)·½‖sθ(x̃, σ) + ε/σ‖², x̃ = x + σε, λ = σ² (Vincent 2011; NCSN ladder, Song & Ermon
+//        2019); VP-SDE: x̃ = α(t)x + σ(t)ε, t ~ U[t_eps, 1] (Song et al. 2021)
+//
+// Energy models s = −∇φ: a loss term f(∇φ) has θ-gradient (∂f/∂g)·∂g/∂θ, which is the θ-gradient
+// of the directional derivative uᵀ∇φ with u = ∂f/∂g held fixed — one extra jet tangent, so DSM,
+// ESM and variance-reduced SSM for energies need no double backpropagation.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scorematch/jets/mlp_jet.hpp"
+
+namespace scorematch {
+
+template <class T>
+struct ObjectiveBatch {
+  const MlpSpec* spec = nullptr;
+  const T* theta = nullptr;
+  const MatrixT<T>* x = nullptr;           // B × d inputs (the model's own units)
+  const std::uint64_t* streams = nullptr;  // B random-stream indices
+  std::uint64_t seed = 0;
+  std::uint32_t step = 0;
+  const MatrixT<T>* target_score = nullptr;  // B × d, ESM only
+  T* grad = nullptr;                         // += Σ_b ∂loss_b/∂θ when non-null
+  MlpJet<T>* jet = nullptr;                  // scratch space
+};
+
+struct ObjectiveSettings {
+  std::string name = "ism";
+  // ssm
+  Index projections = 1;
+  std::string probe = "rademacher";  // or "gaussian"
+  bool variance_reduced = false;
+  // dsm
+  std::string noise = "single";  // single | ladder | vpsde
+  double sigma = 0.1;            // single
+  double sigma_min = 0.01, sigma_max = 1.0;
+  Index levels = 10;    // ladder
+  double t_eps = 1e-3;  // vpsde: t ~ U[t_eps, 1]
+};
+
+class Objective {
+ public:
+  virtual ~Objective() = default;
+  virtual std::string name() const = 0;
+  // Σ_b loss_b over the batch (and its θ-gradient into batch.grad).
+  virtual double evaluate(const ObjectiveBatch<double>& batch) const = 0;
+  virtual double evaluate(const ObjectiveBatch<float>& batch) const = 0;
+  // Throws Error when the model cannot be trained with this objective.
+  virtual void check(const MlpSpec& spec) const { (void)spec; }
+  virtual bool needs_target_score() const { return false; }
+  // Tangents per sample in the jets (chooses the batch chunk size).
+  virtual Index tangents(const MlpSpec& spec) const = 0;
+};
+
+// CRTP: forwards both precisions to Derived::template run<T>.
+template <class Derived>
+class ObjectiveImpl : public Objective {
+ public:
+  double evaluate(const ObjectiveBatch<double>& b) const override {
+    return static_cast<const Derived*>(this)->run(b);
+  }
+  double evaluate(const ObjectiveBatch<float>& b) const override {
+    return static_cast<const Derived*>(this)->run(b);
+  }
+};
+
+std::unique_ptr<Objective> make_esm_objective(const ObjectiveSettings& s);
+std::unique_ptr<Objective> make_ism_objective(const ObjectiveSettings& s);
+std::unique_ptr<Objective> make_ssm_objective(const ObjectiveSettings& s);
+std::unique_ptr<Objective> make_dsm_objective(const ObjectiveSettings& s);
+
+// Registry: settings.name → objective; clear error for unknown names or bad settings.
+std::unique_ptr<Objective> make_objective(const ObjectiveSettings& settings);
+std::vector<std::string> objective_names();
+
+// Helpers shared by the objectives.
+namespace objective_detail {
+// Jet request for plain values (no tangents) of x with optional conditioning.
+template <class T>
+JetRequest<T> plain_request(const MatrixT<T>& x, const VectorT<T>* cond, const VectorT<T>* scale) {
+  JetRequest<T> request;
+  request.x = &x;
+  request.cond_feature = cond;
+  request.output_scale = scale;
+  return request;
+}
+
+// g = ∇ₓφ for an energy MLP: one forward and one reverse sweep with ∂loss/∂φ = 1, no θ-gradient.
+template <class T>
+MatrixT<T> energy_gradient(MlpJet<T>& jet, const T* theta, const JetRequest<T>& plain) {
+  jet.forward(theta, plain);
+  const MatrixT<T> ones = MatrixT<T>::Ones(plain.x->rows(), 1);
+  MatrixT<T> g(plain.x->rows(), plain.x->cols());
+  jet.reverse(theta, ones, nullptr, &g);
+  return g;
+}
+}  // namespace objective_detail
+
+}  // namespace scorematch

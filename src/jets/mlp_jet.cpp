@@ -1,0 +1,199 @@
+#include "scorematch/jets/mlp_jet.hpp"
+
+#include "scorematch/core/error.hpp"
+
+namespace scorematch {
+
+namespace {
+template <class T>
+using ConstMap = Eigen::Map<const MatrixT<T>>;
+template <class T>
+using Map = Eigen::Map<MatrixT<T>>;
+}  // namespace
+
+template <class T>
+void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
+  const Index d = spec_.dim;
+  request_ = request;
+  batch_ = request.x->rows();
+  K_ = request.tangents;
+  second_ = request.second_order;
+  weights_ = request.second_weights;
+  if (request.x->cols() != d) throw Error("MLP input has the wrong number of columns");
+  if (K_ > 0 && request.diagonal_tangents && K_ != d) throw Error("diagonal tangents need K = d");
+  if (K_ > 0 && !request.diagonal_tangents &&
+      (!request.explicit_tangents || request.explicit_tangents->rows() != batch_ * K_))
+    throw Error("explicit tangents must have B·K rows");
+  if ((spec_.conditioning != Conditioning::none) != (request.cond_feature != nullptr))
+    throw Error(
+        "conditioning feature given to an unconditioned MLP or missing for a conditioned one");
+
+  const Index B = batch_, R = rows(), L = spec_.num_layers();
+  layers_.resize(static_cast<std::size_t>(L - 1));
+
+  // Layer 0: the input is (x, c) with tangents v_k (zero in the c slot) and no second-order part.
+  {
+    const ConstMap<T> W(theta + spec_.weight_offset(0), spec_.layer_out(0), spec_.layer_in(0));
+    const auto Wx = W.leftCols(d);
+    const Eigen::Map<const VectorT<T>> bias(theta + spec_.bias_offset(0), spec_.layer_out(0));
+    Layer& layer = layers_[0];
+    layer.pre.resize(R, spec_.layer_out(0));
+    layer.pre.topRows(B).noalias() = *request.x * Wx.transpose();
+    if (request.cond_feature)
+      layer.pre.topRows(B).noalias() += *request.cond_feature * W.col(d).transpose();
+    layer.pre.topRows(B).rowwise() += bias.transpose();
+    if (K_ > 0) {
+      if (request.diagonal_tangents) {
+        for (Index b = 0; b < B; ++b)
+          for (Index k = 0; k < K_; ++k) {
+            const T t = request.diagonal ? (*request.diagonal)[k] : T(1);
+            layer.pre.row(tangent_row(b, k)) = t * Wx.col(k).transpose();
+          }
+      } else {
+        layer.pre.middleRows(B, B * K_).noalias() = *request.explicit_tangents * Wx.transpose();
+      }
+    }
+    if (second_) layer.pre.bottomRows(B).setZero();
+    activate(layer);
+  }
+  for (Index l = 1; l < L - 1; ++l) {
+    const ConstMap<T> W(theta + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
+    const Eigen::Map<const VectorT<T>> bias(theta + spec_.bias_offset(l), spec_.layer_out(l));
+    Layer& layer = layers_[static_cast<std::size_t>(l)];
+    layer.pre.resize(R, spec_.layer_out(l));
+    layer.pre.noalias() = layers_[static_cast<std::size_t>(l - 1)].post * W.transpose();
+    layer.pre.topRows(B).rowwise() += bias.transpose();
+    activate(layer);
+  }
+  // Linear head, then the per-sample output multiplier (which scales y, J_y and L_y alike).
+  const ConstMap<T> W(theta + spec_.weight_offset(L - 1), spec_.layer_out(L - 1),
+                      spec_.layer_in(L - 1));
+  const Eigen::Map<const VectorT<T>> bias(theta + spec_.bias_offset(L - 1), spec_.layer_out(L - 1));
+  out_.resize(R, spec_.output_width());
+  out_.noalias() = layers_.back().post * W.transpose();
+  out_.topRows(B).rowwise() += bias.transpose();
+  if (request.output_scale) {
+    const VectorT<T>& c = *request.output_scale;
+    for (Index b = 0; b < B; ++b) {
+      out_.row(b) *= c[b];
+      for (Index k = 0; k < K_; ++k) out_.row(tangent_row(b, k)) *= c[b];
+      if (second_) out_.row(second_row(b)) *= c[b];
+    }
+  }
+}
+
+template <class T>
+void MlpJet<T>::activate(Layer& layer) const {
+  const Index B = batch_, n = layer.pre.cols();
+  layer.post.resize(layer.pre.rows(), n);
+  layer.s1.resize(B, n);
+  layer.s2.resize(B, n);
+  layer.s3.resize(B, n);
+  // Values: contiguous rows [0, B).
+  activation_derivatives(spec_.activation, layer.pre.data(), B * n, layer.post.data(),
+                         layer.s1.data(), layer.s2.data(), layer.s3.data());
+  if (second_) layer.q.setZero(B, n);
+  for (Index b = 0; b < B; ++b) {
+    const auto s1 = layer.s1.row(b).array();
+    for (Index k = 0; k < K_; ++k) {
+      const Index r = tangent_row(b, k);
+      layer.post.row(r).array() = s1 * layer.pre.row(r).array();
+      if (second_) layer.q.row(b).array() += weight(k) * layer.pre.row(r).array().square();
+    }
+    if (second_) {
+      const Index r = second_row(b);
+      layer.post.row(r).array() =
+          s1 * layer.pre.row(r).array() + layer.s2.row(b).array() * layer.q.row(b).array();
+    }
+  }
+}
+
+template <class T>
+void MlpJet<T>::reverse_activation(const Layer& layer, MatrixT<T>& adj) const {
+  // In place: adj holds ∂loss/∂(h, J_h, L_h) on entry and ∂loss/∂(a, J_a, L_a) on exit.
+  const Index B = batch_;
+  for (Index b = 0; b < B; ++b) {
+    const auto s1 = layer.s1.row(b).array();
+    const auto s2 = layer.s2.row(b).array();
+    auto value = adj.row(b).array();
+    value *= s1;
+    for (Index k = 0; k < K_; ++k) {
+      const Index r = tangent_row(b, k);
+      value += s2 * layer.pre.row(r).array() * adj.row(r).array();
+    }
+    if (second_) {
+      const Index rs = second_row(b);
+      const auto adj_second = adj.row(rs).array();
+      value += (s2 * layer.pre.row(rs).array() + layer.s3.row(b).array() * layer.q.row(b).array()) *
+               adj_second;
+      for (Index k = 0; k < K_; ++k) {
+        const Index r = tangent_row(b, k);
+        adj.row(r).array() = s1 * adj.row(r).array() +
+                             (T(2) * weight(k)) * s2 * layer.pre.row(r).array() * adj_second;
+      }
+      adj.row(rs).array() *= s1;
+    } else {
+      for (Index k = 0; k < K_; ++k) adj.row(tangent_row(b, k)).array() *= s1;
+    }
+  }
+}
+
+template <class T>
+void MlpJet<T>::reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<T>* input_adjoint) {
+  const Index B = batch_, L = spec_.num_layers(), d = spec_.dim;
+  if (adj.rows() != rows() || adj.cols() != spec_.output_width())
+    throw Error("jet adjoint has the wrong shape");
+
+  // Head: G = adj scaled per sample; ∂W_L += Gᵀ h, ∂b_L += Σ_b G_value, adj_h = G W_L.
+  adj_a_ = adj;
+  if (request_.output_scale) {
+    const VectorT<T>& c = *request_.output_scale;
+    for (Index b = 0; b < B; ++b) {
+      adj_a_.row(b) *= c[b];
+      for (Index k = 0; k < K_; ++k) adj_a_.row(tangent_row(b, k)) *= c[b];
+      if (second_) adj_a_.row(second_row(b)) *= c[b];
+    }
+  }
+  for (Index l = L - 1; l >= 0; --l) {
+    const ConstMap<T> W(theta + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
+    if (l < L - 1) reverse_activation(layers_[static_cast<std::size_t>(l)], adj_a_);
+    if (l > 0) {
+      const MatrixT<T>& input = layers_[static_cast<std::size_t>(l - 1)].post;
+      if (grad) {
+        Map<T>(grad + spec_.weight_offset(l), W.rows(), W.cols()).noalias() +=
+            adj_a_.transpose() * input;
+        Eigen::Map<VectorT<T>>(grad + spec_.bias_offset(l), W.rows()) +=
+            adj_a_.topRows(B).colwise().sum().transpose();
+      }
+      adj_h_.noalias() = adj_a_ * W;
+      adj_a_.swap(adj_h_);
+      continue;
+    }
+    // Layer 0: input (x, c) with tangents v_k and a zero second-order part.
+    if (grad) {
+      Map<T> gW(grad + spec_.weight_offset(0), W.rows(), W.cols());
+      auto gWx = gW.leftCols(d);
+      gWx.noalias() += adj_a_.topRows(B).transpose() * *request_.x;
+      if (request_.cond_feature)
+        gW.col(d).noalias() += adj_a_.topRows(B).transpose() * *request_.cond_feature;
+      Eigen::Map<VectorT<T>>(grad + spec_.bias_offset(0), W.rows()) +=
+          adj_a_.topRows(B).colwise().sum().transpose();
+      if (K_ > 0 && request_.diagonal_tangents) {
+        // v_k = t_k e_k for every sample: ∂W0[:, k] += t_k Σ_b adj_J,k(b).
+        MatrixT<T> sum = MatrixT<T>::Zero(K_, W.rows());
+        for (Index b = 0; b < B; ++b) sum += adj_a_.middleRows(tangent_row(b, 0), K_);
+        for (Index k = 0; k < K_; ++k)
+          gWx.col(k) +=
+              (request_.diagonal ? (*request_.diagonal)[k] : T(1)) * sum.row(k).transpose();
+      } else if (K_ > 0) {
+        gWx.noalias() += adj_a_.middleRows(B, B * K_).transpose() * *request_.explicit_tangents;
+      }
+    }
+    if (input_adjoint) input_adjoint->noalias() = adj_a_.topRows(B) * W.leftCols(d);
+  }
+}
+
+template class MlpJet<float>;
+template class MlpJet<double>;
+
+}  // namespace scorematch

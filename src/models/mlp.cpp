@@ -1,0 +1,66 @@
+#include "scorematch/models/mlp.hpp"
+
+#include "scorematch/core/error.hpp"
+#include "scorematch/core/random_stream.hpp"
+
+namespace scorematch {
+
+Index MlpSpec::weight_offset(Index l) const {
+  Index offset = 0;
+  for (Index k = 0; k < l; ++k) offset += layer_out(k) * (layer_in(k) + 1);
+  return offset;
+}
+
+void MlpSpec::validate() const {
+  if (dim < 1) throw Error("MLP input dimension must be at least 1");
+  if (hidden.empty()) throw Error("MLP needs at least one hidden layer (--hidden)");
+  for (Index w : hidden)
+    if (w < 1) throw Error("MLP hidden widths must be positive (--hidden)");
+  if (conditioning == Conditioning::time && !(sde.beta_max > sde.beta_min && sde.beta_min > 0))
+    throw Error("VP-SDE needs 0 < beta_min < beta_max");
+}
+
+std::string conditioning_name(Conditioning c) {
+  switch (c) {
+    case Conditioning::none:
+      return "none";
+    case Conditioning::sigma:
+      return "sigma";
+    case Conditioning::time:
+      return "time";
+  }
+  return "none";
+}
+
+Conditioning parse_conditioning(const std::string& name) {
+  if (name == "none") return Conditioning::none;
+  if (name == "sigma") return Conditioning::sigma;
+  if (name == "time") return Conditioning::time;
+  throw Error("unknown conditioning '" + name + "' (expected none, sigma or time)");
+}
+
+ConditioningValues conditioning_values(const MlpSpec& spec, double level) {
+  switch (spec.conditioning) {
+    case Conditioning::none:
+      return {};
+    case Conditioning::sigma:
+      return {std::log(level), 1.0 / level};
+    case Conditioning::time:
+      return {level, 1.0 / spec.sde.sigma(level)};
+  }
+  return {};
+}
+
+Vector init_mlp_parameters(const MlpSpec& spec, std::uint64_t seed) {
+  spec.validate();
+  Vector theta = Vector::Zero(spec.num_parameters());
+  for (Index l = 0; l < spec.num_layers(); ++l) {
+    RandomStream rng(seed, static_cast<std::uint64_t>(l));
+    const double sd = 1.0 / std::sqrt(static_cast<double>(spec.layer_in(l)));
+    double* w = theta.data() + spec.weight_offset(l);
+    for (Index i = 0; i < spec.layer_out(l) * spec.layer_in(l); ++i) w[i] = sd * rng.normal();
+  }
+  return theta;
+}
+
+}  // namespace scorematch

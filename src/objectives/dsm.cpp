@@ -1,0 +1,114 @@
+// Denoising score matching (Vincent 2011) with λ(σ) = σ² weighting (Song & Ermon 2019):
+//   ℓ = ½σ²‖sθ(x̃, σ) + ε/σ‖² = ½‖σ sθ(x̃, σ) + ε‖²,   x̃ = x + σε,  ε ~ N(0, I),
+// since ∇_x̃ log N(x̃; x, σ²I) = −ε/σ. Noise levels:
+//   single  one fixed σ (the model may be unconditioned);
+//   ladder  σ_i = σ_max (σ_min/σ_max)^{i/(L−1)}, i uniform on {0..L−1} (σ-conditioned model);
+//   vpsde   t ~ U[t_eps, 1], x̃ = α(t)x + σ(t)ε (time-conditioned model, Song et al. 2021).
+// Score model: ∂ℓ/∂s = σ(σs + ε). Energy model (s = −∇φ, g = ∇φ): ℓ = ½‖ε − σg‖², whose
+// θ-gradient is that of uᵀ∇φ with u = σ(σg − ε) held fixed (one jet tangent, adjoint 1).
+// σ, t and ε of row b come from RandomStream(seed, stream[b], step).
+#include <cmath>
+
+#include "scorematch/core/error.hpp"
+#include "scorematch/core/random_stream.hpp"
+#include "scorematch/objectives/objective.hpp"
+
+namespace scorematch {
+
+namespace {
+class Dsm : public ObjectiveImpl<Dsm> {
+ public:
+  explicit Dsm(const ObjectiveSettings& s) : s_(s) {
+    if (s.noise == "single") {
+      if (!(s.sigma > 0)) throw Error("dsm needs --sigma > 0");
+    } else if (s.noise == "ladder") {
+      if (!(s.sigma_min > 0 && s.sigma_max > s.sigma_min) || s.levels < 2)
+        throw Error("dsm ladder needs 0 < sigma-min < sigma-max and at least 2 levels");
+    } else if (s.noise == "vpsde") {
+      if (!(s.t_eps > 0 && s.t_eps < 1)) throw Error("dsm vpsde needs 0 < t-eps < 1");
+    } else {
+      throw Error("unknown dsm noise '" + s.noise + "' (expected single, ladder or vpsde)");
+    }
+  }
+  std::string name() const override { return "dsm"; }
+  Index tangents(const MlpSpec& spec) const override {
+    return spec.output == MlpOutput::energy ? 1 : 0;
+  }
+  void check(const MlpSpec& spec) const override {
+    const auto need = [&](Conditioning c) {
+      if (spec.conditioning != c)
+        throw Error("dsm with noise '" + s_.noise + "' needs a model with --conditioning " +
+                    conditioning_name(c) + " (it has " + conditioning_name(spec.conditioning) +
+                    ")");
+    };
+    if (s_.noise == "ladder") need(Conditioning::sigma);
+    if (s_.noise == "vpsde") need(Conditioning::time);
+    if (s_.noise == "single" && spec.conditioning == Conditioning::time)
+      throw Error("dsm with a single sigma cannot train a time-conditioned model");
+  }
+
+  template <class T>
+  double run(const ObjectiveBatch<T>& batch) const {
+    const MlpSpec& spec = *batch.spec;
+    MlpJet<T>& jet = *batch.jet;
+    const Index B = batch.x->rows(), d = spec.dim;
+    MatrixT<T> noisy(B, d), eps(B, d);
+    VectorT<T> sigma(B), feature(B), scale(B);
+    for (Index b = 0; b < B; ++b) {
+      RandomStream rng(batch.seed, batch.streams[b], batch.step);
+      double level = s_.sigma, alpha = 1.0, sd = s_.sigma;
+      if (s_.noise == "ladder") {
+        const auto i = std::min<Index>(
+            s_.levels - 1, static_cast<Index>(rng.uniform() * static_cast<double>(s_.levels)));
+        level = sd =
+            s_.sigma_max * std::pow(s_.sigma_min / s_.sigma_max,
+                                    static_cast<double>(i) / static_cast<double>(s_.levels - 1));
+      } else if (s_.noise == "vpsde") {
+        level = s_.t_eps + (1.0 - s_.t_eps) * rng.uniform();
+        alpha = spec.sde.alpha(level);
+        sd = spec.sde.sigma(level);
+      }
+      const ConditioningValues c = conditioning_values(spec, level);
+      feature[b] = static_cast<T>(c.feature);
+      scale[b] = static_cast<T>(c.output_scale);
+      sigma[b] = static_cast<T>(sd);
+      for (Index j = 0; j < d; ++j) {
+        eps(b, j) = static_cast<T>(rng.normal());
+        noisy(b, j) = static_cast<T>(alpha) * (*batch.x)(b, j) + sigma[b] * eps(b, j);
+      }
+    }
+    const bool conditioned = spec.conditioning != Conditioning::none;
+    const JetRequest<T> plain = objective_detail::plain_request<T>(
+        noisy, conditioned ? &feature : nullptr, conditioned ? &scale : nullptr);
+    if (spec.output == MlpOutput::score) {
+      jet.forward(batch.theta, plain);
+      // r = σs + ε; ℓ = ½‖r‖², ∂ℓ/∂s = σ r.
+      const MatrixT<T> r = sigma.asDiagonal() * jet.output() + eps;
+      if (batch.grad) jet.reverse(batch.theta, sigma.asDiagonal() * r, batch.grad);
+      return 0.5 * r.template cast<double>().squaredNorm();
+    }
+    const MatrixT<T> g = objective_detail::energy_gradient(jet, batch.theta, plain);
+    const MatrixT<T> r = sigma.asDiagonal() * g - eps;  // ℓ = ½‖r‖²
+    if (batch.grad) {
+      const MatrixT<T> u = sigma.asDiagonal() * r;
+      JetRequest<T> request = plain;
+      request.tangents = 1;
+      request.explicit_tangents = &u;
+      jet.forward(batch.theta, request);
+      MatrixT<T> adj = MatrixT<T>::Zero(jet.output().rows(), 1);
+      adj.middleRows(B, B).setOnes();
+      jet.reverse(batch.theta, adj, batch.grad);
+    }
+    return 0.5 * r.template cast<double>().squaredNorm();
+  }
+
+ private:
+  ObjectiveSettings s_;
+};
+}  // namespace
+
+std::unique_ptr<Objective> make_dsm_objective(const ObjectiveSettings& s) {
+  return std::make_unique<Dsm>(s);
+}
+
+}  // namespace scorematch

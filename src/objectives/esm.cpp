@@ -1,0 +1,55 @@
+// Explicit score matching against a known target score s* (synthetic targets):
+//   ℓ = ½‖sθ(x) − s*(x)‖².
+// Score model: ∂ℓ/∂s = s − s*, one plain forward/backward sweep.
+// Energy model (s = −∇φ): ℓ = ½‖g + s*‖² with g = ∇φ; its θ-gradient is that of uᵀ∇φ with
+// u = g + s* held fixed, i.e. one jet with the single tangent u and adjoint 1.
+#include "scorematch/core/error.hpp"
+#include "scorematch/objectives/objective.hpp"
+
+namespace scorematch {
+
+namespace {
+class Esm : public ObjectiveImpl<Esm> {
+ public:
+  std::string name() const override { return "esm"; }
+  bool needs_target_score() const override { return true; }
+  Index tangents(const MlpSpec& spec) const override {
+    return spec.output == MlpOutput::energy ? 1 : 0;
+  }
+  void check(const MlpSpec& spec) const override {
+    if (spec.conditioning != Conditioning::none)
+      throw Error("esm trains unconditioned models; a noise-conditioned MLP needs --objective dsm");
+  }
+
+  template <class T>
+  double run(const ObjectiveBatch<T>& batch) const {
+    if (!batch.target_score) throw Error("esm needs the target score (--target)");
+    MlpJet<T>& jet = *batch.jet;
+    const MatrixT<T>& target = *batch.target_score;
+    const JetRequest<T> plain = objective_detail::plain_request<T>(*batch.x, nullptr, nullptr);
+    if (batch.spec->output == MlpOutput::score) {
+      jet.forward(batch.theta, plain);
+      const MatrixT<T> residual = jet.output() - target;
+      if (batch.grad) jet.reverse(batch.theta, residual, batch.grad);
+      return 0.5 * residual.template cast<double>().squaredNorm();
+    }
+    const MatrixT<T> u = objective_detail::energy_gradient(jet, batch.theta, plain) + target;
+    if (batch.grad) {
+      JetRequest<T> request = plain;
+      request.tangents = 1;
+      request.explicit_tangents = &u;
+      jet.forward(batch.theta, request);
+      MatrixT<T> adj = MatrixT<T>::Zero(jet.output().rows(), 1);
+      adj.middleRows(batch.x->rows(), batch.x->rows()).setOnes();
+      jet.reverse(batch.theta, adj, batch.grad);
+    }
+    return 0.5 * u.template cast<double>().squaredNorm();
+  }
+};
+}  // namespace
+
+std::unique_ptr<Objective> make_esm_objective(const ObjectiveSettings&) {
+  return std::make_unique<Esm>();
+}
+
+}  // namespace scorematch

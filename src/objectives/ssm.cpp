@@ -1,0 +1,111 @@
+// Sliced score matching (Song, Garg, Shi & Ermon 2019) with m probes v per sample, Rademacher
+// (±1) or standard Gaussian, so E[vvᵀ] = I and E[vᵀJv] = tr J (Hutchinson):
+//   plain             ℓ = (1/m) Σ_k [v_kᵀ∇(v_kᵀs) + ½(v_kᵀs)²]
+//   variance-reduced  ℓ = ½‖s‖² + (1/m) Σ_k v_kᵀ∇(v_kᵀs)     (the ½(vᵀs)² term in expectation)
+// Score model: the jet tangents are J_k = (∇s)v_k, so v_kᵀ∇(v_kᵀs) = v_kᵀJ_k.
+// Energy model: J_k = v_kᵀ∇φ and L = Σ_k v_kᵀ∇²φv_k, so v_kᵀ∇(v_kᵀs) = −v_kᵀ∇²φv_k and
+//   plain ℓ = (1/m)(½Σ_k J_k² − L);  variance-reduced ℓ = ½‖∇φ‖² − L/m, where ½‖∇φ‖² enters
+//   through one extra tangent u = ∇φ (held fixed, adjoint 1) that is excluded from L (weight 0).
+#include "scorematch/core/error.hpp"
+#include "scorematch/core/random_stream.hpp"
+#include "scorematch/objectives/objective.hpp"
+
+namespace scorematch {
+
+namespace {
+class Ssm : public ObjectiveImpl<Ssm> {
+ public:
+  explicit Ssm(const ObjectiveSettings& s)
+      : m_(s.projections), gaussian_(s.probe == "gaussian"), reduced_(s.variance_reduced) {
+    if (m_ < 1) throw Error("ssm needs at least one projection (--projections)");
+    if (s.probe != "rademacher" && s.probe != "gaussian")
+      throw Error("unknown probe '" + s.probe + "' (expected rademacher or gaussian)");
+  }
+  std::string name() const override { return "ssm"; }
+  Index tangents(const MlpSpec& spec) const override {
+    return m_ + (reduced_ && spec.output == MlpOutput::energy ? 1 : 0);
+  }
+  void check(const MlpSpec& spec) const override {
+    if (spec.conditioning != Conditioning::none)
+      throw Error("ssm trains unconditioned models; a noise-conditioned MLP needs --objective dsm");
+  }
+
+  template <class T>
+  double run(const ObjectiveBatch<T>& batch) const {
+    const MlpSpec& spec = *batch.spec;
+    MlpJet<T>& jet = *batch.jet;
+    const Index B = batch.x->rows(), d = spec.dim, K = tangents(spec);
+    const bool energy = spec.output == MlpOutput::energy;
+    const double inv_m = 1.0 / static_cast<double>(m_);
+
+    MatrixT<T> v(B * K, d);
+    for (Index b = 0; b < B; ++b) {
+      RandomStream rng(batch.seed, batch.streams[b], batch.step);
+      for (Index k = 0; k < m_; ++k)
+        for (Index j = 0; j < d; ++j)
+          v(b * K + k, j) = static_cast<T>(gaussian_ ? rng.normal() : rng.rademacher());
+    }
+    VectorT<T> weights = VectorT<T>::Ones(K);
+    const JetRequest<T> plain = objective_detail::plain_request<T>(*batch.x, nullptr, nullptr);
+    MatrixT<T> grad_phi;
+    if (energy && reduced_) {
+      grad_phi = objective_detail::energy_gradient(jet, batch.theta, plain);
+      for (Index b = 0; b < B; ++b) v.row(b * K + m_) = grad_phi.row(b);
+      weights[m_] = T(0);
+    }
+    JetRequest<T> request = plain;
+    request.tangents = K;
+    request.explicit_tangents = &v;
+    request.second_order = energy;
+    request.second_weights = &weights;
+    jet.forward(batch.theta, request);
+    const MatrixT<T>& out = jet.output();
+    MatrixT<T> adj = MatrixT<T>::Zero(out.rows(), out.cols());
+    double loss = 0.0;
+    for (Index b = 0; b < B; ++b) {
+      if (energy) {
+        loss -= inv_m * static_cast<double>(out(jet.second_row(b), 0));
+        adj(jet.second_row(b), 0) = static_cast<T>(-inv_m);
+        if (reduced_) {
+          loss += 0.5 * grad_phi.row(b).template cast<double>().squaredNorm();
+          adj(jet.tangent_row(b, m_), 0) = T(1);
+        } else {
+          for (Index k = 0; k < m_; ++k) {
+            const T jk = out(jet.tangent_row(b, k), 0);
+            loss += 0.5 * inv_m * static_cast<double>(jk) * static_cast<double>(jk);
+            adj(jet.tangent_row(b, k), 0) = static_cast<T>(inv_m) * jk;
+          }
+        }
+        continue;
+      }
+      const auto s = out.row(b);
+      if (reduced_) {
+        loss += 0.5 * s.template cast<double>().squaredNorm();
+        adj.row(b) = s;
+      }
+      for (Index k = 0; k < m_; ++k) {
+        const auto vk = v.row(b * K + k);
+        loss += inv_m * static_cast<double>(vk.dot(out.row(jet.tangent_row(b, k))));
+        adj.row(jet.tangent_row(b, k)) = static_cast<T>(inv_m) * vk;
+        if (!reduced_) {
+          const T proj = vk.dot(s);
+          loss += 0.5 * inv_m * static_cast<double>(proj) * static_cast<double>(proj);
+          adj.row(b) += static_cast<T>(inv_m) * proj * vk;
+        }
+      }
+    }
+    if (batch.grad) jet.reverse(batch.theta, adj, batch.grad);
+    return loss;
+  }
+
+ private:
+  Index m_;
+  bool gaussian_, reduced_;
+};
+}  // namespace
+
+std::unique_ptr<Objective> make_ssm_objective(const ObjectiveSettings& s) {
+  return std::make_unique<Ssm>(s);
+}
+
+}  // namespace scorematch
