@@ -60,7 +60,8 @@ Command add_eval(CLI::App& root) {
     });
 
     const Matrix score = model->score(shard.rows);
-    const Vector energy = model->energy(shard.rows);
+    const bool has_energy = model->has_energy();
+    const Vector energy = has_energy ? model->energy(shard.rows) : Vector();
     const Vector divergence = model->score_divergence(shard.rows);
     const Vector ism = divergence + 0.5 * score.rowwise().squaredNorm();
     std::vector<double> sums{static_cast<double>(ism.size()), ism.sum(), ism.squaredNorm()};
@@ -78,7 +79,7 @@ Command add_eval(CLI::App& root) {
     });
     comm.broadcast(staged);
     dist::write_npy_collective(comm, staged + "score.npy", score, false);
-    dist::write_npy_collective(comm, staged + "energy.npy", energy, true);
+    if (has_energy) dist::write_npy_collective(comm, staged + "energy.npy", energy, true);
     dist::write_npy_collective(comm, staged + "laplacian.npy", divergence, true);
     const nlohmann::json metrics = {
         {"data", o->data},
@@ -95,7 +96,8 @@ Command add_eval(CLI::App& root) {
     });
     say(comm, "ISM objective on " + std::to_string(static_cast<Index>(n)) +
                   " rows: " + std::to_string(mean) + " +- " + std::to_string(se) + "\nwrote " +
-                  o->out + "/ (score.npy energy.npy laplacian.npy metrics.json)\n");
+                  o->out + "/ (score.npy " + (has_energy ? "energy.npy " : "") +
+                  "laplacian.npy metrics.json)\n");
   };
   return {app, run};
 }

@@ -14,6 +14,15 @@
 
 namespace scorematch {
 
+// Independent keys for the different random purposes of one run (minibatches, noise, splits):
+// splitmix64 (Steele, Lea & Flood 2014) of the seed combined with a purpose tag.
+inline std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t tag) {
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ull * (tag + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 class RandomStream {
  public:
   RandomStream(std::uint64_t seed, std::uint64_t stream, std::uint32_t step = 0)

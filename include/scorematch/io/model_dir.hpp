@@ -7,6 +7,7 @@
 #include <string>
 
 #include "scorematch/io/output_dir.hpp"
+#include "scorematch/models/mlp.hpp"
 #include "scorematch/models/score_model.hpp"
 
 namespace scorematch::io {
@@ -17,6 +18,10 @@ inline constexpr int kModelFormatVersion = 1;
 // `out`; the caller commits. meta gets format, kind, dim and the array list filled in.
 void stage_model(OutputDir& out, const ScoreModel& model, nlohmann::json meta,
                  const NamedArrays& extra = {});
+
+// The "mlp" section of meta.json: architecture and conditioning (arrays hold the weights).
+nlohmann::json mlp_meta(const MlpSpec& spec, double noise_level);
+std::pair<MlpSpec, double> parse_mlp_meta(const nlohmann::json& mlp, Index dim);
 
 struct LoadedModel {
   nlohmann::json meta;

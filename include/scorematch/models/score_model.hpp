@@ -20,6 +20,8 @@ class ScoreModel {
   virtual Matrix score(const Matrix& x) const = 0;
   virtual Vector score_divergence(const Matrix& x) const = 0;
   virtual bool energy_is_normalised() const { return false; }
+  // False for models of the score alone (e.g. an MLP score network): energy() then throws.
+  virtual bool has_energy() const { return true; }
   // The arrays that, with kind(), reconstruct the model (see io/model_dir.hpp).
   virtual NamedArrays arrays() const = 0;
 };

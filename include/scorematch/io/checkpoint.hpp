@@ -1,0 +1,33 @@
+// Training checkpoints: one file per checkpoint, dir/ckpt-<step, 8 digits>.bin:
+//   "SCOREMATCH-CHECKPOINT 1\n" + one-line JSON header + "\n" + payload (little-endian float64
+//   arrays in header order). The header holds the training config (which must match on resume),
+//   its hash, the step, free-form info and the FNV-1a 64 checksum of header-without-checksum +
+//   payload. Files are written to a temporary name, fsync'd and renamed; the newest `keep` stay.
+#pragma once
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "scorematch/core/types.hpp"
+
+namespace scorematch::io {
+
+struct Checkpoint {
+  nlohmann::json config;  // training-relevant settings
+  Index step = 0;
+  nlohmann::json info;  // e.g. RNG position, wall time
+  std::map<std::string, Vector> arrays;
+};
+
+std::uint64_t fnv1a64(const std::string& bytes, std::uint64_t hash = 0xcbf29ce484222325ull);
+
+// Returns the path written.
+std::string write_checkpoint(const std::string& dir, const Checkpoint& checkpoint, int keep);
+// Reads and verifies one file; throws Error naming the file and what is wrong.
+Checkpoint read_checkpoint(const std::string& path);
+// A checkpoint file, or the newest ckpt-*.bin of a directory; throws when there is none.
+std::string resolve_checkpoint(const std::string& file_or_dir);
+// "" when equal, else a description of the keys that differ.
+std::string config_difference(const nlohmann::json& saved, const nlohmann::json& current);
+
+}  // namespace scorematch::io
