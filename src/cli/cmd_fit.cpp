@@ -10,6 +10,7 @@
 
 #include "command.hpp"
 #include "data_shard.hpp"
+#include "fit_neural.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/estimators/gaussian_natural.hpp"
@@ -25,6 +26,7 @@ namespace scorematch::cli {
 namespace {
 
 struct FitOptions {
+  NeuralOptions neural;
   std::string data, model = "gaussian", out, se = "auto";
   double ridge = 0.0;
   Index dim = 0;
@@ -274,7 +276,8 @@ Command add_fit(CLI::App& root) {
       "Example: mpirun -np 2 build/scorematch fit --data data/faithful.csv --model poly:4 --out "
       "out/poly4");
   app->add_option("--data", o->data, "Data file (.csv with header, or 2-D .npy)")->required();
-  app->add_option("--model", o->model, "Model family: gaussian | poly:K")->capture_default_str();
+  app->add_option("--model", o->model, "Model: gaussian | poly:K | mlp-energy | mlp-score")
+      ->capture_default_str();
   app->add_option("--out", o->out, "Output model directory")->required();
   app->add_option("--ridge", o->ridge,
                   "Ridge penalty lambda >= 0 (gaussian: P = (S + lambda I)^-1)")
@@ -284,8 +287,11 @@ Command add_fit(CLI::App& root) {
       ->capture_default_str();
   app->add_option("--dim", o->dim, "Expected number of data columns (checked against the data)");
   app->add_flag("--standardize,!--no-standardize", o->standardize,
-                "poly:K: fit in standardised coordinates (default on)");
+                "poly:K and mlp-*: fit in standardised coordinates (default on)");
+  add_neural_options(app, o->neural);
   auto run = [o](const dist::Comm& comm) {
+    if (o->model.rfind("mlp-", 0) == 0)
+      return fit_neural(comm, {o->data, o->model, o->out, o->dim, o->standardize}, o->neural);
     const auto start = std::chrono::steady_clock::now();
     int degree = 0;
     dist::run_collectively(comm, [&] { degree = parse_family(o->model); });

@@ -13,6 +13,12 @@ struct Command {
   std::function<void(const dist::Comm&)> run;
 };
 
+// Thrown (on every rank) to end the program early with a given status, e.g. after a preemption
+// checkpoint; main returns `code`.
+struct ExitRequest {
+  int code = 0;
+};
+
 Command add_fit(CLI::App& root);
 Command add_eval(CLI::App& root);
 Command add_gen(CLI::App& root);

@@ -79,6 +79,8 @@ int main(int argc, char** argv) {
   try {
     for (const auto& command : commands)
       if (command.app->parsed()) command.run(comm);
+  } catch (const cli::ExitRequest& request) {
+    return request.code;
   } catch (const dist::CollectiveFailure&) {
     return 1;
   } catch (const std::exception& e) {

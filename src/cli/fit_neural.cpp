@@ -1,0 +1,424 @@
+// Neural score matching from the CLI: reads this rank's rows, standardises them with global
+// column statistics, and runs Trainer steps whose fused gradient allreduce also carries the
+// stop-signal flag. Checkpoints (rank 0) go to --checkpoint-dir (default <out>.ckpt) together
+// with metrics.jsonl; the model (EMA weights) is written atomically to --out at the end.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "command.hpp"
+#include "data_shard.hpp"
+#include "fit_neural.hpp"
+#include "progress.hpp"
+#include "scorematch/core/error.hpp"
+#include "scorematch/core/parallel.hpp"
+#include "scorematch/core/random_stream.hpp"
+#include "scorematch/io/checkpoint.hpp"
+#include "scorematch/io/metrics_log.hpp"
+#include "scorematch/io/model_dir.hpp"
+#include "scorematch/models/mlp_model.hpp"
+#include "scorematch/models/targets.hpp"
+#include "scorematch/training/trainer.hpp"
+#include "stop_signals.hpp"
+
+namespace scorematch::cli {
+
+void add_neural_options(CLI::App* app, NeuralOptions& o) {
+  const std::string g = "Neural models (--model mlp-energy | mlp-score)";
+  auto opt = [&](const std::string& name, auto& value, const std::string& help) {
+    return app->add_option(name, value, help)->group(g)->capture_default_str();
+  };
+  opt("--objective", o.objective.name, "esm | ism | ssm | dsm");
+  opt("--steps", o.steps, "Optimiser steps")->check(CLI::PositiveNumber);
+  opt("--batch", o.batch, "Global minibatch size (split over ranks)")->check(CLI::PositiveNumber);
+  opt("--seed", o.seed, "Seed of initialisation, minibatches, noise and validation split");
+  opt("--hidden", o.hidden, "Hidden widths, e.g. 128,128,128")->delimiter(',');
+  opt("--activation", o.activation, "softplus | tanh | silu | gelu");
+  opt("--dtype", o.dtype, "Precision of the forward/backward sweeps: float64 | float32")
+      ->check(CLI::IsMember({"float64", "float32"}));
+  opt("--conditioning", o.conditioning,
+      "Noise conditioning: auto (from --noise) | none | sigma | time");
+  opt("--optimizer", o.optimizer.name, "adam | adamw | sgd");
+  opt("--lr", o.optimizer.lr, "Peak learning rate");
+  opt("--lr-min", o.optimizer.lr_min, "Final learning rate of the cosine schedule");
+  opt("--schedule", o.optimizer.schedule, "cosine | constant (after warm-up)");
+  opt("--warmup", o.optimizer.warmup, "Linear warm-up steps");
+  opt("--weight-decay", o.optimizer.weight_decay, "L2 (adam, sgd) or decoupled (adamw) decay");
+  opt("--momentum", o.optimizer.momentum, "SGD momentum");
+  opt("--clip", o.optimizer.clip_norm, "Clip the gradient norm to this value (0: off)");
+  opt("--ema", o.optimizer.ema_decay, "EMA decay of the saved weights (0: save raw weights)");
+  opt("--projections", o.objective.projections, "ssm: probes per sample");
+  opt("--probe", o.objective.probe, "ssm: rademacher | gaussian");
+  app->add_flag("--variance-reduced", o.objective.variance_reduced,
+                "ssm: variance-reduced form (exact ½|s|² term)")
+      ->group(g);
+  opt("--noise", o.objective.noise, "dsm: single | ladder | vpsde");
+  opt("--sigma", o.objective.sigma, "dsm single: noise level (standardised units)");
+  opt("--sigma-min", o.objective.sigma_min, "dsm ladder: smallest sigma");
+  opt("--sigma-max", o.objective.sigma_max, "dsm ladder: largest sigma");
+  opt("--levels", o.objective.levels, "dsm ladder: number of geometric levels");
+  opt("--beta-min", o.beta_min, "dsm vpsde: beta(0)");
+  opt("--beta-max", o.beta_max, "dsm vpsde: beta(1)");
+  opt("--t-eps", o.objective.t_eps, "dsm vpsde: t ~ U[t_eps, 1]");
+  opt("--target", o.target, "esm: analytic target whose score is matched (gen names)");
+  opt("--val-fraction", o.val_fraction, "Fraction of rows held out for validation");
+  opt("--val-every", o.val_every, "Validation every N steps (0: 10 times per run)");
+  opt("--log-every", o.log_every, "metrics.jsonl / progress every N steps (0: 100 per run)");
+  opt("--checkpoint-every", o.checkpoint_every, "Checkpoint every N steps (0: 10 per run)");
+  opt("--keep", o.keep, "Checkpoints kept")->check(CLI::PositiveNumber);
+  opt("--checkpoint-dir", o.checkpoint_dir, "Checkpoints and metrics.jsonl (default <out>.ckpt)");
+  opt("--resume", o.resume, "Resume from a checkpoint file or the newest one in a directory");
+  opt("--preempt-exit-code", o.preempt_exit_code,
+      "Exit status after a SIGTERM/SIGUSR1 checkpoint (e.g. for a requeueing batch script)");
+  app->add_flag("--timings", o.timings, "Print the compute / allreduce / I/O split of the run")
+      ->group(g);
+}
+
+namespace {
+
+std::string fmt(const char* format, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, format, value);
+  return buffer;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, Index d) {
+  MlpSpec spec;
+  spec.dim = d;
+  spec.hidden = o.hidden;
+  if (in.model != "mlp-energy" && in.model != "mlp-score")
+    throw Error("unknown neural model '" + in.model + "' (expected mlp-energy or mlp-score)");
+  spec.output = in.model == "mlp-energy" ? MlpOutput::energy : MlpOutput::score;
+  spec.activation = parse_activation(o.activation);
+  std::string cond = o.conditioning;
+  if (cond == "auto")
+    cond = o.objective.name != "dsm"       ? "none"
+           : o.objective.noise == "ladder" ? "sigma"
+           : o.objective.noise == "vpsde"  ? "time"
+                                           : "none";
+  spec.conditioning = parse_conditioning(cond);
+  spec.sde.beta_min = o.beta_min;
+  spec.sde.beta_max = o.beta_max;
+  spec.validate();
+  return spec;
+}
+
+// The settings a checkpoint must agree with to be resumed.
+nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, const MlpSpec& spec,
+                               Index rows) {
+  const auto& s = o.objective;
+  const auto& p = o.optimizer;
+  return {{"data", in.data},
+          {"rows", rows},
+          {"model", in.model},
+          {"standardize", in.standardize},
+          {"mlp", io::mlp_meta(spec, 0.0)},
+          {"dtype", o.dtype},
+          {"objective",
+           {{"name", s.name},
+            {"projections", s.projections},
+            {"probe", s.probe},
+            {"variance_reduced", s.variance_reduced},
+            {"noise", s.noise},
+            {"sigma", s.sigma},
+            {"sigma_min", s.sigma_min},
+            {"sigma_max", s.sigma_max},
+            {"levels", s.levels},
+            {"t_eps", s.t_eps},
+            {"target", o.target}}},
+          {"optimizer",
+           {{"name", p.name},
+            {"lr", p.lr},
+            {"lr_min", p.lr_min},
+            {"schedule", p.schedule},
+            {"warmup", p.warmup},
+            {"weight_decay", p.weight_decay},
+            {"momentum", p.momentum},
+            {"clip", p.clip_norm},
+            {"ema", p.ema_decay},
+            {"beta1", p.beta1},
+            {"beta2", p.beta2}}},
+          {"steps", o.steps},
+          {"batch", o.batch},
+          {"seed", o.seed},
+          {"val_fraction", o.val_fraction}};
+}
+
+// Global per-column mean and standard deviation (two passes, one allreduce each).
+std::pair<Vector, Vector> column_standardisation(const dist::Comm& comm, const Matrix& rows,
+                                                 Index total, const std::string& data) {
+  const Index d = rows.cols();
+  std::vector<double> sums(static_cast<std::size_t>(d), 0.0);
+  Eigen::Map<Vector>(sums.data(), d) = rows.colwise().sum().transpose();
+  comm.allreduce_sum(sums);
+  const Vector mean = Eigen::Map<const Vector>(sums.data(), d) / static_cast<double>(total);
+  std::vector<double> sq(static_cast<std::size_t>(d), 0.0);
+  Eigen::Map<Vector>(sq.data(), d) =
+      (rows.rowwise() - mean.transpose()).colwise().squaredNorm().transpose();
+  comm.allreduce_sum(sq);
+  const Vector sd =
+      (Eigen::Map<const Vector>(sq.data(), d) / static_cast<double>(total)).cwiseSqrt();
+  dist::run_collectively(comm, [&] {
+    for (Index j = 0; j < d; ++j)
+      if (!(sd[j] > 0))
+        throw Error("'" + data + "': column " + std::to_string(j + 1) +
+                    " is constant; cannot standardise it (use --no-standardize)");
+  });
+  return {mean, sd};
+}
+
+struct RunState {
+  Vector theta;
+  OptimizerState opt;
+  Index step = 0;
+};
+
+io::Checkpoint make_checkpoint(const nlohmann::json& config, const RunState& st,
+                               const Vector& shift, const Vector& scale, double seconds) {
+  io::Checkpoint ck;
+  ck.config = config;
+  ck.step = st.step;
+  ck.info = {{"rng", {{"seed", config.at("seed")}, {"next_step", st.step + 1}}},
+             {"optimizer_step", st.opt.step},
+             {"seconds", seconds}};
+  ck.arrays = {{"theta", st.theta},
+               {"ema", st.opt.ema},
+               {"m", st.opt.m},
+               {"shift", shift},
+               {"scale", scale}};
+  if (st.opt.v.size() > 0) ck.arrays["v"] = st.opt.v;
+  return ck;
+}
+
+RunState restore(const std::string& resume, const nlohmann::json& config, const Vector& shift,
+                 const Vector& scale, Index P) {
+  const std::string path = io::resolve_checkpoint(resume);
+  const io::Checkpoint ck = io::read_checkpoint(path);
+  const std::string diff = io::config_difference(ck.config, config);
+  if (!diff.empty())
+    throw Error("checkpoint '" + path + "' was written by a different training setup: " + diff);
+  auto get = [&](const std::string& name) -> const Vector& {
+    auto it = ck.arrays.find(name);
+    if (it == ck.arrays.end()) throw Error("checkpoint '" + path + "' lacks array '" + name + "'");
+    return it->second;
+  };
+  if (get("theta").size() != P || get("shift") != shift || get("scale") != scale)
+    throw Error("checkpoint '" + path +
+                "' does not match this model or data (parameters or "
+                "standardisation differ)");
+  RunState st;
+  st.theta = get("theta");
+  st.opt.ema = get("ema");
+  st.opt.m = get("m");
+  if (ck.arrays.count("v")) st.opt.v = get("v");
+  st.opt.step = ck.info.value("optimizer_step", ck.step);
+  st.step = ck.step;
+  return st;
+}
+
+}  // namespace
+
+void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  const Shard shard = read_shard(comm, in.data, in.dim);
+  const Index d = shard.info.cols(), total = shard.info.rows;
+
+  MlpSpec spec;
+  std::unique_ptr<Objective> objective;
+  std::unique_ptr<Target> target;
+  OptimizerSettings opt_settings = o.optimizer;
+  opt_settings.total_steps = o.steps;
+  std::optional<Optimizer> optimizer;
+  dist::run_collectively(comm, [&] {
+    spec = make_spec(in, o, d);
+    objective = make_objective(o.objective);
+    objective->check(spec);
+    optimizer.emplace(opt_settings);
+    if (!(o.val_fraction >= 0 && o.val_fraction < 1))
+      throw Error("--val-fraction must lie in [0, 1)");
+    if (objective->needs_target_score()) {
+      if (o.target.empty()) throw Error("--objective esm needs --target NAME (its true score)");
+      target = make_target(o.target, d);
+    }
+    if (o.steps > 0xfffffffeLL) throw Error("--steps is too large");
+  });
+
+  const auto [shift, scale] = in.standardize
+                                  ? column_standardisation(comm, shard.rows, total, in.data)
+                                  : std::pair{Vector(Vector::Zero(d)), Vector(Vector::Ones(d))};
+  const Matrix z =
+      ((shard.rows.rowwise() - shift.transpose()).array().rowwise() / scale.transpose().array())
+          .matrix();
+  // ESM: s*(x) in model units: ∇_z = scale ⊙ ∇_x.
+  Matrix target_z;
+  if (target)
+    target_z = (target->score(shard.rows).array().rowwise() * scale.transpose().array()).matrix();
+  LocalData local{&z, shard.range, target ? &target_z : nullptr};
+
+  const DataSplit split{total, o.val_fraction, o.seed};
+  TrainSettings ts{o.batch, o.seed, o.dtype == "float32"};
+  Trainer trainer(spec, *objective, ts, split);
+  const Reduce reduce = [&](std::vector<double>& buffer) { comm.allreduce_sum(buffer); };
+  const nlohmann::json config = training_config(in, o, spec, total);
+  const std::string ckdir = o.checkpoint_dir.empty() ? in.out + ".ckpt" : o.checkpoint_dir;
+
+  RunState st;
+  dist::run_collectively(comm, [&] {
+    if (!o.resume.empty()) {
+      st = restore(o.resume, config, shift, scale, spec.num_parameters());
+    } else {
+      st.theta = init_mlp_parameters(spec, derive_seed(o.seed, kInitTag));
+      st.opt = optimizer->init(st.theta);
+    }
+  });
+  const Index first = st.step + 1;
+  const Index log_every = o.log_every > 0 ? o.log_every : std::max<Index>(1, o.steps / 100);
+  const Index val_every = o.val_every > 0 ? o.val_every : std::max<Index>(1, o.steps / 10);
+  const Index ck_every =
+      o.checkpoint_every > 0 ? o.checkpoint_every : std::max<Index>(1, o.steps / 10);
+
+  std::optional<io::MetricsLog> log;
+  dist::run_collectively(comm, [&] {
+    if (!comm.is_root()) return;
+    std::filesystem::create_directories(ckdir);
+    log.emplace(ckdir + "/metrics.jsonl", o.resume.empty() ? -1 : st.step);
+  });
+  say(comm, std::string(o.resume.empty() ? "training " : "resuming ") + spec.kind() + " (" +
+                std::to_string(spec.num_parameters()) + " parameters, " + o.dtype + ") by " +
+                objective->name() + " on " + std::to_string(total) + " rows x " +
+                std::to_string(d) + " columns; " + std::to_string(comm.size()) + " rank(s) x " +
+                std::to_string(parallel::num_threads()) + " thread(s)" +
+                (o.resume.empty() ? "" : "; from step " + std::to_string(st.step)) + "\n");
+
+  install_stop_handlers();
+  Progress progress(comm.is_root(), std::max(log_every, o.steps / 20));
+  // Test hooks: die by SIGKILL, or receive SIGTERM, right after the given step.
+  const char* kill_hook = std::getenv("SCOREMATCH_TEST_KILL_AFTER_STEP");
+  const char* term_hook = std::getenv("SCOREMATCH_TEST_SIGTERM_AT_STEP");
+  double compute = 0, allreduce = 0, io_seconds = 0, last_val = std::nan("");
+  double loss = std::nan("");
+  Index samples = 0;
+  const auto loop_start = std::chrono::steady_clock::now();
+  auto write_ck = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string path;
+    dist::run_collectively(comm, [&] {
+      if (comm.is_root())
+        path = io::write_checkpoint(
+            ckdir, make_checkpoint(config, st, shift, scale, seconds_since(start)), o.keep);
+    });
+    io_seconds += seconds_since(t0);
+    return path;
+  };
+
+  for (Index step = first; step <= o.steps; ++step) {
+    if (term_hook && std::atol(term_hook) == step && comm.is_root()) std::raise(SIGTERM);
+    const StepResult r = trainer.step(static_cast<std::uint32_t>(step), st.theta, *optimizer,
+                                      st.opt, local, reduce, {stop_signal() != 0 ? 1.0 : 0.0});
+    compute += r.compute_seconds;
+    allreduce += r.reduce_seconds;
+    if (!r.finite) {
+      progress.finish();
+      dist::run_collectively(comm, [&] {
+        throw Error("non-finite loss or gradient at step " + std::to_string(step) + " (loss " +
+                    fmt("%g", r.loss) +
+                    "); nothing was written for this step; the "
+                    "last good checkpoint is in '" +
+                    ckdir + "' (try a smaller --lr or --clip)");
+      });
+    }
+    st.step = step;
+    loss = r.loss;
+    samples += o.batch;
+    const double elapsed = seconds_since(loop_start);
+    const double rate = static_cast<double>(samples) / std::max(elapsed, 1e-9);
+    const bool validate = split.val_fraction > 0 && (step % val_every == 0 || step == o.steps);
+    if (validate) last_val = trainer.validation_loss(st.opt.ema, local, reduce);
+    if (step % log_every == 0 || step == o.steps || validate) {
+      const auto t0 = std::chrono::steady_clock::now();
+      nlohmann::json record = {
+          {"step", step},      {"loss", loss},          {"grad_norm", r.update.grad_norm},
+          {"lr", r.update.lr}, {"samples_per_s", rate}, {"seconds", seconds_since(start)}};
+      if (validate) record["val_loss"] = last_val;
+      if (log) log->append(record);
+      io_seconds += seconds_since(t0);
+    }
+    const double eta = static_cast<double>(o.steps - step) * static_cast<double>(o.batch) / rate;
+    progress.update(static_cast<long>(step), static_cast<long>(o.steps),
+                    "step " + std::to_string(step) + "/" + std::to_string(o.steps) + "  loss " +
+                        fmt("%.6g", loss) +
+                        (std::isnan(last_val) ? "" : "  val " + fmt("%.6g", last_val)) + "  " +
+                        fmt("%.0f", rate) + " samples/s  ETA " + fmt("%.0f", eta) + " s");
+    const bool stop = !r.extras.empty() && r.extras[0] > 0;
+    if (step % ck_every == 0 || stop) {
+      const std::string path = write_ck();
+      if (stop) {
+        progress.finish();
+        say(comm, "stop signal received: finished step " + std::to_string(step) +
+                      ", checkpoint written to " + path + "; continue with --resume " + ckdir +
+                      "\n");
+        throw ExitRequest{o.preempt_exit_code};
+      }
+    }
+    if (kill_hook && std::atol(kill_hook) == step) std::raise(SIGKILL);
+  }
+  progress.finish();
+  if (st.step % ck_every != 0) write_ck();
+
+  // The saved model is the EMA of the weights.
+  const MlpModel model(spec, st.opt.ema, shift, scale,
+                       spec.conditioning == Conditioning::sigma  ? o.objective.sigma_min
+                       : spec.conditioning == Conditioning::time ? o.objective.t_eps
+                                                                 : 0.0);
+  const double seconds = seconds_since(start);
+  nlohmann::json meta = {{"columns", shard.info.columns},
+                         {"mlp", io::mlp_meta(spec, model.noise_level())},
+                         {"fit",
+                          {{"method", "neural score matching"},
+                           {"config", config},
+                           {"final_loss", loss},
+                           {"val_loss", last_val},
+                           {"weights", o.optimizer.ema_decay > 0 ? "ema" : "raw"},
+                           {"ranks", comm.size()},
+                           {"threads_per_rank", parallel::num_threads()},
+                           {"thread_backend", parallel::backend_name()},
+                           {"seconds", seconds}}}};
+  dist::run_collectively(comm, [&] {
+    if (!comm.is_root()) return;
+    io::OutputDir dir(in.out);
+    io::stage_model(dir, model, meta);
+    std::ifstream metrics(ckdir + "/metrics.jsonl");
+    std::stringstream text;
+    text << metrics.rdbuf();
+    dir.write_text("metrics.jsonl", text.str());
+    dir.commit();
+  });
+  say(comm, "final loss " + fmt("%.6g", loss) +
+                (std::isnan(last_val) ? "" : ", validation loss " + fmt("%.6g", last_val)) +
+                " after " + std::to_string(o.steps) + " steps (" + fmt("%.1f", seconds) +
+                " s)\nwrote " + in.out +
+                "/ (meta.json, W*.npy, b*.npy, shift.npy, scale.npy, "
+                "metrics.jsonl)\n");
+  if (o.timings) {
+    std::vector<double> t{compute, allreduce, io_seconds};
+    std::vector<double> sum = t;
+    comm.allreduce_sum(sum);
+    std::string line = "timings (seconds; max / mean over ranks):";
+    const char* names[] = {"compute", "allreduce", "io"};
+    for (std::size_t i = 0; i < 3; ++i)
+      line += std::string("  ") + names[i] + " " + fmt("%.3f", comm.allreduce_max(t[i])) + " / " +
+              fmt("%.3f", sum[i] / comm.size());
+    say(comm, line + "\n");
+  }
+}
+
+}  // namespace scorematch::cli

@@ -1,0 +1,39 @@
+// scorematch fit --model mlp-energy|mlp-score: neural score matching, data-parallel over ranks.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "scorematch/dist/comm.hpp"
+#include "scorematch/objectives/objective.hpp"
+#include "scorematch/optim/optimizer.hpp"
+
+namespace scorematch::cli {
+
+struct NeuralOptions {
+  ObjectiveSettings objective;
+  OptimizerSettings optimizer;
+  Index steps = 1000, batch = 256;
+  std::uint64_t seed = 0;
+  std::vector<Index> hidden{128, 128, 128};
+  std::string activation = "softplus", dtype = "float64", conditioning = "auto", target;
+  double beta_min = 0.1, beta_max = 20.0;
+  double val_fraction = 0.1;
+  Index val_every = 0, log_every = 0, checkpoint_every = 0;
+  int keep = 3, preempt_exit_code = 0;
+  std::string checkpoint_dir, resume;
+  bool timings = false;
+};
+
+// Registers the neural options on `fit` (option group "Neural models").
+void add_neural_options(CLI::App* app, NeuralOptions& o);
+
+struct FitInputs {
+  std::string data, model, out;
+  Index dim = 0;
+  bool standardize = true;
+};
+
+void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions& o);
+
+}  // namespace scorematch::cli

@@ -1,0 +1,25 @@
+#include "stop_signals.hpp"
+
+#include <initializer_list>
+
+namespace scorematch::cli {
+
+namespace {
+volatile std::sig_atomic_t received = 0;
+extern "C" void on_stop_signal(int signal) {
+  received = signal;
+}
+}  // namespace
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGTERM, SIGUSR1, SIGINT}) sigaction(signal, &action, nullptr);
+}
+
+int stop_signal() {
+  return received;
+}
+
+}  // namespace scorematch::cli

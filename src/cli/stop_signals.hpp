@@ -1,0 +1,13 @@
+// SIGTERM / SIGUSR1 / SIGINT ask a long run to stop cleanly: the handler only records the signal;
+// the training loop finishes its step, agrees with the other ranks (the flag rides in the step's
+// allreduce), writes a checkpoint and exits.
+#pragma once
+#include <csignal>
+
+namespace scorematch::cli {
+
+void install_stop_handlers();
+// The signal received so far, or 0.
+int stop_signal();
+
+}  // namespace scorematch::cli
