@@ -39,6 +39,7 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
     Layer& layer = layers_[0];
     layer.pre.resize(R, spec_.layer_out(0));
     layer.pre.topRows(B).noalias() = *request.x * Wx.transpose();
+    count(B, W.rows(), W.cols());
     if (request.cond_feature)
       layer.pre.topRows(B).noalias() += *request.cond_feature * W.col(d).transpose();
     layer.pre.topRows(B).rowwise() += bias.transpose();
@@ -51,6 +52,7 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
           }
       } else {
         layer.pre.middleRows(B, B * K_).noalias() = *request.explicit_tangents * Wx.transpose();
+        count(B * K_, W.rows(), d);
       }
     }
     if (second_) layer.pre.bottomRows(B).setZero();
@@ -62,6 +64,7 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
     Layer& layer = layers_[static_cast<std::size_t>(l)];
     layer.pre.resize(R, spec_.layer_out(l));
     layer.pre.noalias() = layers_[static_cast<std::size_t>(l - 1)].post * W.transpose();
+    count(R, W.rows(), W.cols());
     layer.pre.topRows(B).rowwise() += bias.transpose();
     activate(layer);
   }
@@ -71,6 +74,7 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
   const Eigen::Map<const VectorT<T>> bias(theta + spec_.bias_offset(L - 1), spec_.layer_out(L - 1));
   out_.resize(R, spec_.output_width());
   out_.noalias() = layers_.back().post * W.transpose();
+  count(R, W.rows(), W.cols());
   out_.topRows(B).rowwise() += bias.transpose();
   if (request.output_scale) {
     const VectorT<T>& c = *request.output_scale;
@@ -162,10 +166,12 @@ void MlpJet<T>::reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<
       if (grad) {
         Map<T>(grad + spec_.weight_offset(l), W.rows(), W.cols()).noalias() +=
             adj_a_.transpose() * input;
+        count(rows(), W.rows(), W.cols());
         Eigen::Map<VectorT<T>>(grad + spec_.bias_offset(l), W.rows()) +=
             adj_a_.topRows(B).colwise().sum().transpose();
       }
       adj_h_.noalias() = adj_a_ * W;
+      count(rows(), W.rows(), W.cols());
       adj_a_.swap(adj_h_);
       continue;
     }
@@ -174,6 +180,7 @@ void MlpJet<T>::reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<
       Map<T> gW(grad + spec_.weight_offset(0), W.rows(), W.cols());
       auto gWx = gW.leftCols(d);
       gWx.noalias() += adj_a_.topRows(B).transpose() * *request_.x;
+      count(B, W.rows(), d);
       if (request_.cond_feature)
         gW.col(d).noalias() += adj_a_.topRows(B).transpose() * *request_.cond_feature;
       Eigen::Map<VectorT<T>>(grad + spec_.bias_offset(0), W.rows()) +=
@@ -187,9 +194,13 @@ void MlpJet<T>::reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<
               (request_.diagonal ? (*request_.diagonal)[k] : T(1)) * sum.row(k).transpose();
       } else if (K_ > 0) {
         gWx.noalias() += adj_a_.middleRows(B, B * K_).transpose() * *request_.explicit_tangents;
+        count(B * K_, W.rows(), d);
       }
     }
-    if (input_adjoint) input_adjoint->noalias() = adj_a_.topRows(B) * W.leftCols(d);
+    if (input_adjoint) {
+      input_adjoint->noalias() = adj_a_.topRows(B) * W.leftCols(d);
+      count(B, W.rows(), d);
+    }
   }
 }
 

@@ -7,14 +7,24 @@
 namespace scorematch {
 
 Index batch_grain(const Objective& objective, const MlpSpec& spec) {
+  // A power of two, so power-of-two batches split evenly over 1, 2, 4, … threads.
   const Index per_sample = objective.tangents(spec) + 2;
-  return std::clamp<Index>(2048 / per_sample, 8, 64);
+  Index grain = 4;
+  while (grain < 64 && 2 * grain * per_sample <= 2048) grain *= 2;
+  return grain;
 }
 
 template <class T>
 void JetPool<T>::prepare() {
   const auto slots = static_cast<std::size_t>(parallel::max_thread_slots());
   while (jets_.size() < slots) jets_.push_back(std::make_unique<MlpJet<T>>(spec_));
+}
+
+template <class T>
+double JetPool<T>::gemm_flops() const {
+  double total = 0;
+  for (const auto& jet : jets_) total += jet->gemm_flops();
+  return total;
 }
 
 template <class T>

@@ -67,6 +67,9 @@ class MlpJet {
   // is non-null, and writes ∂loss/∂x (value part, B × d) to input_adjoint when non-null.
   void reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<T>* input_adjoint = nullptr);
 
+  // Floating-point operations of the GEMMs run so far (2·M·N·K each), for benchmarks.
+  double gemm_flops() const { return flops_; }
+
  private:
   struct Layer {
     MatrixT<T> pre, post;      // stacked a and h
@@ -85,6 +88,10 @@ class MlpJet {
   MatrixT<T> input_;  // stacked layer-0 input (explicit tangents only)
   std::vector<Layer> layers_;
   MatrixT<T> out_, adj_a_, adj_h_;
+  double flops_ = 0.0;
+  void count(Index m, Index n, Index k) {
+    flops_ += 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  }
 };
 
 extern template class MlpJet<float>;

@@ -23,8 +23,8 @@ struct BatchInput {
   const Matrix* target_score = nullptr;  // ESM
 };
 
-// Rows per chunk: about 2048 stacked jet rows, at least 8 and at most 64 samples. A function of
-// the objective and model only, never of the thread count.
+// Rows per chunk: the largest power of two in [4, 64] with at most 2048 stacked jet rows. A
+// function of the objective and model only, never of the thread count.
 Index batch_grain(const Objective& objective, const MlpSpec& spec);
 
 // Per-thread jet scratch space, reused across steps.
@@ -34,6 +34,7 @@ class JetPool {
   explicit JetPool(const MlpSpec& spec) : spec_(spec) {}
   MlpJet<T>& local();  // the calling thread's jet; prepare() must have sized the pool
   void prepare();
+  double gemm_flops() const;  // summed over the pool's jets
 
  private:
   MlpSpec spec_;
