@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: install dependencies, build, and fit Old Faithful by closed-form
-# score matching on 2 MPI ranks (Gaussian and degree-4 polynomial family), then evaluate the fit.
+# score matching on 2 MPI ranks (Gaussian and degree-4 polynomial family), evaluate the fit, then
+# train a small neural energy by exact implicit score matching on 2 ranks and evaluate it too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
@@ -13,3 +14,7 @@ echo "== Degree-4 polynomial exponential family, 2 ranks =="
 mpirun -np 2 build/scorematch fit --config jobs/faithful-poly4.toml
 echo "== Evaluate the polynomial fit (score, energy, Laplacian, ISM objective) =="
 mpirun -np 2 build/scorematch eval --model out/faithful-poly4 --data data/faithful.csv --out out/faithful-poly4-eval
+echo "== Neural energy (2x32 softplus MLP) by exact ISM (forward-jet Laplacian), 2 ranks =="
+mpirun -np 2 build/scorematch fit --config jobs/faithful-mlp-energy.toml
+echo "== Evaluate the neural energy =="
+mpirun -np 2 build/scorematch eval --model out/faithful-mlp-energy --data data/faithful.csv --out out/faithful-mlp-energy-eval
