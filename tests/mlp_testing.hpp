@@ -36,6 +36,17 @@ inline Vector test_parameters(const MlpSpec& spec, std::uint64_t seed) {
   return theta;
 }
 
+// Jets with the identity tangents (K = d): gradients / Jacobians, and the Laplacian when asked.
+template <class T>
+JetRequest<T> identity_request(const MatrixT<T>& x, bool second_order) {
+  JetRequest<T> request;
+  request.x = &x;
+  request.tangents = x.cols();
+  request.diagonal_tangents = true;
+  request.second_order = second_order;
+  return request;
+}
+
 // Network output at one point (value rows only).
 inline Vector mlp_value(const MlpSpec& spec, const Vector& theta, const Vector& x) {
   MlpJet<double> jet(spec);

@@ -39,12 +39,7 @@ TEST_P(JetVsFd, EnergyGradientLaplacianAndHessianForms) {
   const Vector theta = test_parameters(spec, 5);
   const Matrix x = normal_matrix(3, d, 7);
   MlpJet<double> jet(spec);
-  JetRequest<double> request;
-  request.x = &x;
-  request.tangents = d;
-  request.diagonal_tangents = true;
-  request.second_order = true;
-  jet.forward(theta.data(), request);
+  jet.forward(theta.data(), testing::identity_request(x, true));
   for (Index b = 0; b < x.rows(); ++b) {
     const Vector xb = x.row(b).transpose();
     auto phi = [&](const Vector& y) { return mlp_value(spec, theta, y)[0]; };
@@ -92,11 +87,7 @@ TEST_P(JetVsFd, ScoreJacobianColumns) {
   const Vector theta = test_parameters(spec, 6);
   const Matrix x = normal_matrix(2, d, 8);
   MlpJet<double> jet(spec);
-  JetRequest<double> request;
-  request.x = &x;
-  request.tangents = d;
-  request.diagonal_tangents = true;
-  jet.forward(theta.data(), request);
+  jet.forward(theta.data(), testing::identity_request(x, false));
   for (Index b = 0; b < x.rows(); ++b) {
     const Vector xb = x.row(b).transpose();
     Eigen::MatrixXd jac_fd(d, d), jac(d, d);
@@ -126,12 +117,7 @@ TEST(MlpJet, OneHiddenLayerLaplacianClosedForm) {
   const Eigen::Map<const Vector> w2(theta.data() + spec.weight_offset(1), 11);
   const Matrix x = normal_matrix(4, d, 10);
   MlpJet<double> jet(spec);
-  JetRequest<double> request;
-  request.x = &x;
-  request.tangents = d;
-  request.diagonal_tangents = true;
-  request.second_order = true;
-  jet.forward(theta.data(), request);
+  jet.forward(theta.data(), testing::identity_request(x, true));
   for (Index b = 0; b < 4; ++b) {
     const Vector a = W1 * x.row(b).transpose() + b1;
     double expected = 0;
@@ -162,14 +148,9 @@ TEST(MlpJet, ConditioningFeatureAndOutputScale) {
   request.cond_feature = &feature;
   request.output_scale = &scale;
   jet.forward(theta.data(), request);
-  // Same network as an unconditioned one fed with (x, log σ).
-  MlpSpec plain = spec;
-  plain.conditioning = Conditioning::none;
-  plain.dim = d + 1;
-  // Plain spec's head has width d + 1; compare the first d outputs of a spec with the same layout.
+  // By hand: the same layers applied to (x, log σ), output divided by σ.
   Matrix xc(2, d + 1);
   xc << x, feature;
-  MlpJet<double> manual(spec);
   for (Index b = 0; b < 2; ++b) {
     const Vector a0 = Eigen::Map<const Matrix>(theta.data(), 6, d + 1) * xc.row(b).transpose() +
                       Eigen::Map<const Vector>(theta.data() + spec.bias_offset(0), 6);
@@ -194,20 +175,10 @@ TEST(MlpJet, FloatAgreesWithDouble) {
   const Matrix x = normal_matrix(8, d, 14);
   MlpJet<double> jd(spec);
   MlpJet<float> jf(spec);
-  JetRequest<double> rd;
-  rd.x = &x;
-  rd.tangents = d;
-  rd.diagonal_tangents = true;
-  rd.second_order = true;
-  jd.forward(theta.data(), rd);
+  jd.forward(theta.data(), testing::identity_request(x, true));
   const MatrixT<float> xf = x.cast<float>();
   const VectorT<float> thetaf = theta.cast<float>();
-  JetRequest<float> rf;
-  rf.x = &xf;
-  rf.tangents = d;
-  rf.diagonal_tangents = true;
-  rf.second_order = true;
-  jf.forward(thetaf.data(), rf);
+  jf.forward(thetaf.data(), testing::identity_request(xf, true));
   EXPECT_LT(rel_err(jf.output().cast<double>(), jd.output()), 1e-5);
 }
 

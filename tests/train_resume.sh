@@ -2,7 +2,8 @@
 # Training is resumable bitwise: a run killed by SIGKILL after step 35 and resumed from its last
 # checkpoint (step 30), and a run stopped by SIGTERM at step 23 (checkpoint, exit 0) and resumed,
 # both end with model arrays byte-identical to an uninterrupted 60-step run. A corrupted or
-# mismatched checkpoint is refused with exit code 1 and a message naming the problem.
+# mismatched checkpoint is refused with exit code 1 and a message naming the problem; a diverging
+# run stops at the first non-finite loss without writing a model.
 set -euo pipefail
 bin=$1 data=$2 root=$3
 rm -rf "$root" && mkdir -p "$root"
@@ -53,4 +54,13 @@ status=$?
 set -e
 [ "$status" -eq 1 ] && echo "$out" | grep -q "checksum" || { echo "corruption not refused: $out"; exit 1; }
 [ ! -e "$root/x" ] || { echo "refused resume wrote output"; exit 1; }
+# A diverging run (SGD, lr 1e30) stops at the first non-finite step with exit 1 and writes no model.
+set +e
+out=$("$bin" fit --data "$data" --model mlp-energy --objective ism --steps 50 --batch 64 --hidden 8 \
+  --optimizer sgd --lr 1e30 --out "$root/nan" 2>&1)
+status=$?
+set -e
+[ "$status" -eq 1 ] && echo "$out" | grep -q "non-finite loss or gradient at step" ||
+  { echo "divergence not stopped: $out"; exit 1; }
+[ ! -e "$root/nan" ] || { echo "diverged run wrote a model"; exit 1; }
 echo "resume tests passed"

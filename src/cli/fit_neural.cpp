@@ -375,10 +375,12 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
   if (st.step % ck_every != 0) write_ck();
 
   // The saved model is the EMA of the weights.
-  const MlpModel model(spec, st.opt.ema, shift, scale,
-                       spec.conditioning == Conditioning::sigma  ? o.objective.sigma_min
-                       : spec.conditioning == Conditioning::time ? o.objective.t_eps
-                                                                 : 0.0);
+  const MlpModel model(
+      spec, st.opt.ema, shift, scale,
+      spec.conditioning == Conditioning::sigma
+          ? (o.objective.noise == "single" ? o.objective.sigma : o.objective.sigma_min)
+      : spec.conditioning == Conditioning::time ? o.objective.t_eps
+                                                : 0.0);
   const double seconds = seconds_since(start);
   nlohmann::json meta = {{"columns", shard.info.columns},
                          {"mlp", io::mlp_meta(spec, model.noise_level())},

@@ -17,8 +17,7 @@ class Esm : public ObjectiveImpl<Esm> {
     return spec.output == MlpOutput::energy ? 1 : 0;
   }
   void check(const MlpSpec& spec) const override {
-    if (spec.conditioning != Conditioning::none)
-      throw Error("esm trains unconditioned models; a noise-conditioned MLP needs --objective dsm");
+    objective_detail::require_unconditioned(spec, "esm");
   }
 
   template <class T>

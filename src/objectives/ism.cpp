@@ -14,8 +14,7 @@ class Ism : public ObjectiveImpl<Ism> {
   std::string name() const override { return "ism"; }
   Index tangents(const MlpSpec& spec) const override { return spec.dim; }
   void check(const MlpSpec& spec) const override {
-    if (spec.conditioning != Conditioning::none)
-      throw Error("ism trains unconditioned models; a noise-conditioned MLP needs --objective dsm");
+    objective_detail::require_unconditioned(spec, "ism");
   }
 
   template <class T>

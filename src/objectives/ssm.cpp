@@ -26,8 +26,7 @@ class Ssm : public ObjectiveImpl<Ssm> {
     return m_ + (reduced_ && spec.output == MlpOutput::energy ? 1 : 0);
   }
   void check(const MlpSpec& spec) const override {
-    if (spec.conditioning != Conditioning::none)
-      throw Error("ssm trains unconditioned models; a noise-conditioned MLP needs --objective dsm");
+    objective_detail::require_unconditioned(spec, "ssm");
   }
 
   template <class T>

@@ -40,8 +40,17 @@ Trainer::Trainer(MlpSpec spec, const Objective& objective, TrainSettings setting
   objective_.check(spec_);
 }
 
-BatchSums Trainer::sums(const Vector& theta, const BatchInput& input, bool want_grad) {
-  if (input.x->rows() == 0) return {0.0, want_grad ? Vector::Zero(theta.size()) : Vector()};
+BatchSums Trainer::sums(const Vector& theta, const LocalData& data, const std::vector<Index>& local,
+                        const std::vector<std::uint64_t>& streams, std::uint32_t step,
+                        bool want_grad) {
+  if (local.empty()) return {0.0, want_grad ? Vector::Zero(theta.size()) : Vector()};
+  const Gathered g = gather(data, local, spec_.dim);
+  BatchInput input;
+  input.x = &g.x;
+  input.streams = &streams;
+  input.seed = derive_seed(settings_.seed, kNoiseTag);
+  input.step = step;
+  input.target_score = data.target_score ? &g.target : nullptr;
   return settings_.float32 ? batch_sums(objective_, spec_, theta, input, want_grad, pool32_)
                            : batch_sums(objective_, spec_, theta, input, want_grad, pool64_);
 }
@@ -59,14 +68,7 @@ StepResult Trainer::step(std::uint32_t step, Vector& theta, const Optimizer& opt
       local.push_back(rows[j] - data.range.begin);
     }
   const auto n = static_cast<Index>(local.size());
-  const Gathered g = gather(data, local, spec_.dim);
-  BatchInput input;
-  input.x = &g.x;
-  input.streams = &streams;
-  input.seed = derive_seed(settings_.seed, kNoiseTag);
-  input.step = step;
-  input.target_score = data.target_score ? &g.target : nullptr;
-  const BatchSums local_sums = sums(theta, input, true);
+  const BatchSums local_sums = sums(theta, data, local, streams, step, true);
 
   StepResult result;
   result.local_samples = n;
@@ -96,15 +98,8 @@ double Trainer::validation_loss(const Vector& theta, const LocalData& data, cons
       local.push_back(i);
       streams.push_back(static_cast<std::uint64_t>(data.range.begin + i));
     }
-  const auto n = static_cast<Index>(local.size());
-  const Gathered g = gather(data, local, spec_.dim);
-  BatchInput input;
-  input.x = &g.x;
-  input.streams = &streams;
-  input.seed = derive_seed(settings_.seed, kNoiseTag);
-  input.step = kValidationStep;
-  input.target_score = data.target_score ? &g.target : nullptr;
-  std::vector<double> buffer{sums(theta, input, false).loss, static_cast<double>(n)};
+  std::vector<double> buffer{sums(theta, data, local, streams, kValidationStep, false).loss,
+                             static_cast<double>(local.size())};
   reduce(buffer);
   return buffer[1] > 0 ? buffer[0] / buffer[1] : std::nan("");
 }

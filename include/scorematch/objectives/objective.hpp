@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "scorematch/core/error.hpp"
 #include "scorematch/jets/mlp_jet.hpp"
 
 namespace scorematch {
@@ -88,6 +89,13 @@ std::vector<std::string> objective_names();
 
 // Helpers shared by the objectives.
 namespace objective_detail {
+// ESM, ISM and SSM fit the clean density; noise-conditioned networks are for DSM.
+inline void require_unconditioned(const MlpSpec& spec, const std::string& objective) {
+  if (spec.conditioning != Conditioning::none)
+    throw Error(objective +
+                " trains unconditioned models; a noise-conditioned MLP needs --objective dsm");
+}
+
 // Jet request for plain values (no tangents) of x with optional conditioning.
 template <class T>
 JetRequest<T> plain_request(const MatrixT<T>& x, const VectorT<T>* cond, const VectorT<T>* scale) {
