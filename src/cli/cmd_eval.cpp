@@ -69,15 +69,8 @@ Command add_eval(CLI::App& root) {
     const double n = sums[0], mean = sums[1] / n;
     const double se = n > 1 ? std::sqrt(std::max(0.0, sums[2] / n - mean * mean) / (n - 1)) : 0.0;
 
-    std::optional<io::OutputDir> dir;
-    std::string staged;
-    dist::run_collectively(comm, [&] {
-      if (comm.is_root()) {
-        dir.emplace(o->out);
-        staged = dir->staged("");
-      }
-    });
-    comm.broadcast(staged);
+    CollectiveOutput output(comm, o->out);
+    const std::string& staged = output.staged;
     dist::write_npy_collective(comm, staged + "score.npy", score, false);
     if (has_energy) dist::write_npy_collective(comm, staged + "energy.npy", energy, true);
     dist::write_npy_collective(comm, staged + "laplacian.npy", divergence, true);
@@ -89,11 +82,7 @@ Command add_eval(CLI::App& root) {
         {"ism_objective_se", se},
         {"energy_normalised", model->energy_is_normalised()},
         {"laplacian", "divergence of the score = Laplacian of log p (= -Laplacian of the energy)"}};
-    dist::run_collectively(comm, [&] {
-      if (!comm.is_root()) return;
-      dir->write_text("metrics.json", metrics.dump(2) + "\n");
-      dir->commit();
-    });
+    output.commit(comm, {{"metrics.json", metrics.dump(2) + "\n"}});
     say(comm, "ISM objective on " + std::to_string(static_cast<Index>(n)) +
                   " rows: " + std::to_string(mean) + " +- " + std::to_string(se) + "\nwrote " +
                   o->out + "/ (score.npy " + (has_energy ? "energy.npy " : "") +

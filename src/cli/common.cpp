@@ -1,3 +1,4 @@
+#include <cstdio>
 #include <iostream>
 
 #include "command.hpp"
@@ -8,6 +9,46 @@ namespace scorematch::cli {
 
 void say(const dist::Comm& comm, const std::string& text) {
   if (comm.is_root()) std::cout << text << std::flush;
+}
+
+std::string fmt(const char* format, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, format, value);
+  return buffer;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void print_timings(const dist::Comm& comm, const std::vector<std::string>& names,
+                   const std::vector<double>& seconds) {
+  std::vector<double> sum = seconds;
+  comm.allreduce_sum(sum);
+  std::string line = "timings (seconds; max / mean over ranks):";
+  for (std::size_t i = 0; i < names.size(); ++i)
+    line += "  " + names[i] + " " + fmt("%.3f", comm.allreduce_max(seconds[i])) + " / " +
+            fmt("%.3f", sum[i] / comm.size());
+  say(comm, line + "\n");
+}
+
+CollectiveOutput::CollectiveOutput(const dist::Comm& comm, const std::string& path) {
+  dist::run_collectively(comm, [&] {
+    if (comm.is_root()) {
+      dir.emplace(path);
+      staged = dir->staged("");
+    }
+  });
+  comm.broadcast(staged);
+}
+
+void CollectiveOutput::commit(const dist::Comm& comm,
+                              const std::vector<std::pair<std::string, std::string>>& files) {
+  dist::run_collectively(comm, [&] {
+    if (!comm.is_root()) return;
+    for (const auto& [name, text] : files) dir->write_text(name, text);
+    dir->commit();
+  });
 }
 
 Shard read_shard(const dist::Comm& comm, const std::string& path, Index expected_dim) {

@@ -81,16 +81,6 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
 
 namespace {
 
-std::string fmt(const char* format, double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, format, value);
-  return buffer;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, Index d) {
   MlpSpec spec;
   spec.dim = d;
@@ -410,17 +400,8 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
                 " s)\nwrote " + in.out +
                 "/ (meta.json, W*.npy, b*.npy, shift.npy, scale.npy, "
                 "metrics.jsonl)\n");
-  if (o.timings) {
-    std::vector<double> t{compute, allreduce, io_seconds};
-    std::vector<double> sum = t;
-    comm.allreduce_sum(sum);
-    std::string line = "timings (seconds; max / mean over ranks):";
-    const char* names[] = {"compute", "allreduce", "io"};
-    for (std::size_t i = 0; i < 3; ++i)
-      line += std::string("  ") + names[i] + " " + fmt("%.3f", comm.allreduce_max(t[i])) + " / " +
-              fmt("%.3f", sum[i] / comm.size());
-    say(comm, line + "\n");
-  }
+  if (o.timings)
+    print_timings(comm, {"compute", "allreduce", "io"}, {compute, allreduce, io_seconds});
 }
 
 }  // namespace scorematch::cli

@@ -76,9 +76,7 @@ void Comm::abort(const std::string& message, int code) const {
 }
 
 RowRange shard(Index n, int rank, int size) {
-  const Index base = n / size, extra = n % size;
-  const Index begin = rank * base + std::min<Index>(rank, extra);
-  return {begin, begin + base + (rank < extra ? 1 : 0)};
+  return balanced_range(n, rank, size);
 }
 
 void run_collectively(const Comm& comm, const std::function<void()>& step) {

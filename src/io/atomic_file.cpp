@@ -27,7 +27,8 @@ void fsync_path(const std::string& path, int flags) {
 
 bool is_previous_output(const fs::path& dir) {
   std::error_code ec;
-  return fs::is_empty(dir, ec) || fs::exists(dir / "meta.json") || fs::exists(dir / "metrics.json");
+  return fs::is_empty(dir, ec) || fs::exists(dir / "meta.json") ||
+         fs::exists(dir / "metrics.json") || fs::exists(dir / "sampler.json");
 }
 
 std::string temp_suffix() {

@@ -37,4 +37,18 @@ Matrix read_data_rows(const DataInfo& info, RowRange rows) {
                                               : read_npy_rows(info.path, info.npy, rows);
 }
 
+Matrix read_selected_rows(const DataInfo& info, const std::vector<Index>& rows, Index chunk) {
+  Matrix out(static_cast<Index>(rows.size()), info.cols());
+  std::size_t next = 0;
+  for (Index begin = 0; begin < info.rows && next < rows.size(); begin += chunk) {
+    const Index end = std::min(info.rows, begin + chunk);
+    if (rows[next] >= end) continue;
+    const Matrix part = read_data_rows(info, {begin, end});
+    for (; next < rows.size() && rows[next] < end; ++next)
+      out.row(static_cast<Index>(next)) = part.row(rows[next] - begin);
+  }
+  if (next != rows.size()) throw Error("'" + info.path + "': row index out of range");
+  return out;
+}
+
 }  // namespace scorematch::io

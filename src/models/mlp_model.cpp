@@ -11,30 +11,40 @@ namespace scorematch {
 namespace {
 constexpr Index kRowsPerChunk = 64;
 
-// Runs f(jet, request, begin, end) on row chunks of x with threads; request has x set to the
-// chunk's standardised rows and the conditioning filled in.
+// Runs f(jet, request, begin, end) on row chunks of the standardised batch z with threads;
+// request has x set to the chunk's rows and the conditioning of `level` filled in.
 template <class F>
-void for_each_row_chunk(const MlpModel& m, const Matrix& x, F f) {
-  if (x.cols() != m.dim())
+void for_each_row_chunk(const MlpModel& m, const Matrix& z, double level, F f) {
+  if (z.cols() != m.dim())
     throw Error("model has dimension " + std::to_string(m.dim()) + " but the input has " +
-                std::to_string(x.cols()) + " columns");
-  const ConditioningValues c = conditioning_values(m.spec(), m.noise_level());
-  parallel::for_each_chunk(x.rows(), kRowsPerChunk, [&](Index, Index begin, Index end) {
-    const Matrix z =
-        ((x.middleRows(begin, end - begin).rowwise() - m.shift().transpose()).array().rowwise() /
-         m.scale().transpose().array())
-            .matrix();
+                std::to_string(z.cols()) + " columns");
+  const bool conditioned = m.spec().conditioning != Conditioning::none;
+  if (conditioned && !(level > 0))
+    throw Error("a noise-conditioned MLP needs a positive noise level, got " +
+                std::to_string(level));
+  const ConditioningValues c =
+      conditioned ? conditioning_values(m.spec(), level) : ConditioningValues{};
+  parallel::for_each_chunk(z.rows(), kRowsPerChunk, [&](Index, Index begin, Index end) {
+    const Matrix rows = z.middleRows(begin, end - begin);
     const Vector feature = Vector::Constant(end - begin, c.feature);
     const Vector out_scale = Vector::Constant(end - begin, c.output_scale);
     JetRequest<double> request;
-    request.x = &z;
-    if (m.spec().conditioning != Conditioning::none) {
+    request.x = &rows;
+    if (conditioned) {
       request.cond_feature = &feature;
       request.output_scale = &out_scale;
     }
     MlpJet<double> jet(m.spec());
     f(jet, request, begin, end);
   });
+}
+
+// The network score from a forward sweep: −∇φ̃ by one reverse sweep, or the output itself.
+Matrix network_score_of(const MlpModel& m, MlpJet<double>& jet, Index rows) {
+  if (!m.has_energy()) return jet.output().topRows(rows);
+  Matrix s(rows, m.dim());
+  jet.reverse(m.theta().data(), Matrix::Ones(rows, 1), nullptr, &s);
+  return -s;
 }
 }  // namespace
 
@@ -75,11 +85,19 @@ MlpModel MlpModel::from_arrays(const MlpSpec& spec, const NamedArrays& arrays, d
                   require_array(arrays, "scale", kind).to_vector("scale"), noise_level);
 }
 
+Matrix MlpModel::standardise(const Matrix& x) const {
+  if (x.cols() != dim())
+    throw Error("model has dimension " + std::to_string(dim()) + " but the input has " +
+                std::to_string(x.cols()) + " columns");
+  return ((x.rowwise() - shift_.transpose()).array().rowwise() / scale_.transpose().array())
+      .matrix();
+}
+
 Vector MlpModel::energy(const Matrix& x) const {
   if (!has_energy()) throw Error("an mlp-score model has no energy (it models the score only)");
   Vector out(x.rows());
   const double log_det = scale_.array().log().sum();
-  for_each_row_chunk(*this, x,
+  for_each_row_chunk(*this, standardise(x), noise_level_,
                      [&](MlpJet<double>& jet, const JetRequest<double>& r, Index begin, Index end) {
                        jet.forward(theta_.data(), r);
                        out.segment(begin, end - begin) = jet.output().col(0).array() + log_det;
@@ -87,33 +105,48 @@ Vector MlpModel::energy(const Matrix& x) const {
   return out;
 }
 
-Matrix MlpModel::score(const Matrix& x) const {
-  Matrix out(x.rows(), dim());
-  for_each_row_chunk(*this, x,
+Matrix MlpModel::network_score(const Matrix& z, double level) const {
+  Matrix out(z.rows(), dim());
+  for_each_row_chunk(*this, z, level,
                      [&](MlpJet<double>& jet, const JetRequest<double>& r, Index begin, Index end) {
                        jet.forward(theta_.data(), r);
-                       Matrix s(end - begin, dim());
-                       if (has_energy()) {
-                         jet.reverse(theta_.data(), Matrix::Ones(end - begin, 1), nullptr, &s);
-                         s = -s;
-                       } else {
-                         s = jet.output();
-                       }
                        out.middleRows(begin, end - begin) =
-                           (s.array().rowwise() / scale_.transpose().array()).matrix();
+                           network_score_of(*this, jet, end - begin);
                      });
   return out;
 }
 
-Vector MlpModel::score_divergence(const Matrix& x) const {
-  Vector out(x.rows());
-  const Vector inv_scale = scale_.cwiseInverse();
+Matrix MlpModel::score(const Matrix& x) const {
+  return (network_score(standardise(x), noise_level_).array().rowwise() /
+          scale_.transpose().array())
+      .matrix();
+}
+
+void MlpModel::energy_and_score(const Matrix& x, Vector& energy, Matrix& score) const {
+  if (!has_energy()) throw Error("an mlp-score model has no energy (it models the score only)");
+  energy.resize(x.rows());
+  score.resize(x.rows(), dim());
+  const double log_det = scale_.array().log().sum();
+  for_each_row_chunk(*this, standardise(x), noise_level_,
+                     [&](MlpJet<double>& jet, const JetRequest<double>& r, Index begin, Index end) {
+                       jet.forward(theta_.data(), r);
+                       energy.segment(begin, end - begin) = jet.output().col(0).array() + log_det;
+                       score.middleRows(begin, end - begin) =
+                           (network_score_of(*this, jet, end - begin).array().rowwise() /
+                            scale_.transpose().array())
+                               .matrix();
+                     });
+}
+
+Vector MlpModel::weighted_divergence(const Matrix& z, double level, const Vector& inv_w) const {
+  Vector out(z.rows());
   for_each_row_chunk(
-      *this, x, [&](MlpJet<double>& jet, const JetRequest<double>& plain, Index begin, Index end) {
+      *this, z, level,
+      [&](MlpJet<double>& jet, const JetRequest<double>& plain, Index begin, Index end) {
         JetRequest<double> r = plain;
         r.tangents = dim();
         r.diagonal_tangents = true;
-        r.diagonal = &inv_scale;  // v_k = e_k / scale_k: tangents are x-derivatives
+        r.diagonal = &inv_w;  // v_k = e_k / w_k
         r.second_order = has_energy();
         jet.forward(theta_.data(), r);
         for (Index b = 0; b < end - begin; ++b) {
@@ -122,9 +155,44 @@ Vector MlpModel::score_divergence(const Matrix& x) const {
           } else {
             double trace = 0;
             for (Index k = 0; k < dim(); ++k)
-              trace += jet.output()(jet.tangent_row(b, k), k) / scale_[k];
+              trace += jet.output()(jet.tangent_row(b, k), k) * inv_w[k];
             out[begin + b] = trace;
           }
+        }
+      });
+  return out;
+}
+
+Vector MlpModel::score_divergence(const Matrix& x) const {
+  return weighted_divergence(standardise(x), noise_level_, scale_.cwiseInverse());
+}
+
+Vector MlpModel::network_divergence(const Matrix& z, double level) const {
+  return weighted_divergence(z, level, Vector::Ones(dim()));
+}
+
+Matrix MlpModel::network_probe_quadratic(const Matrix& z, double level, const Matrix& probes,
+                                         Index K) const {
+  if (probes.rows() != z.rows() * K || probes.cols() != dim())
+    throw Error("probe matrix must be (rows·K) × d");
+  Matrix out(z.rows(), K);
+  for_each_row_chunk(
+      *this, z, level,
+      [&](MlpJet<double>& jet, const JetRequest<double>& plain, Index begin, Index end) {
+        const Index n = end - begin;
+        // One tangent per sweep: the jet sums second-order terms over tangents.
+        for (Index k = 0; k < K; ++k) {
+          Matrix v(n, dim());
+          for (Index b = 0; b < n; ++b) v.row(b) = probes.row((begin + b) * K + k);
+          JetRequest<double> r = plain;
+          r.tangents = 1;
+          r.explicit_tangents = &v;
+          r.second_order = has_energy();
+          jet.forward(theta_.data(), r);
+          for (Index b = 0; b < n; ++b)
+            out(begin + b, k) = has_energy()
+                                    ? -jet.output()(jet.second_row(b), 0)
+                                    : jet.output().row(jet.tangent_row(b, 0)).dot(v.row(b));
         }
       });
   return out;

@@ -8,7 +8,17 @@
 namespace scorematch {
 
 namespace {
-class GaussianTarget final : public Target {
+struct GaussianTargetParameters {
+  static Vector mean(Index d) { return Vector::LinSpaced(d, 0.0, static_cast<double>(d - 1)); }
+  static Matrix covariance(Index d) {
+    Matrix c(d, d);
+    for (Index j = 0; j < d; ++j)
+      for (Index k = 0; k < d; ++k) c(j, k) = std::pow(0.5, static_cast<double>(std::abs(j - k)));
+    return c;
+  }
+};
+
+class GaussianTarget final : public Target, GaussianTargetParameters {
  public:
   explicit GaussianTarget(Index d) : model_(mean(d), covariance(d).inverse()) {
     chol_ = covariance(d).llt().matrixL();
@@ -25,17 +35,15 @@ class GaussianTarget final : public Target {
   }
 
  private:
-  static Vector mean(Index d) { return Vector::LinSpaced(d, 0.0, static_cast<double>(d - 1)); }
-  static Matrix covariance(Index d) {
-    Matrix c(d, d);
-    for (Index j = 0; j < d; ++j)
-      for (Index k = 0; k < d; ++k) c(j, k) = std::pow(0.5, static_cast<double>(std::abs(j - k)));
-    return c;
-  }
   GaussianModel model_;
   Matrix chol_;
 };
 }  // namespace
+
+SharedCovarianceMixture gaussian_target_mixture(Index d) {
+  return {Vector::Ones(1), Matrix(GaussianTargetParameters::mean(d).transpose()),
+          GaussianTargetParameters::covariance(d)};
+}
 
 std::unique_ptr<Target> make_gaussian_target(Index dim) {
   return std::make_unique<GaussianTarget>(dim);

@@ -13,14 +13,7 @@ namespace scorematch {
 namespace {
 class GmmTarget final : public Target {
  public:
-  explicit GmmTarget(Index d) : d_(d), means_(Matrix::Zero(3, d)) {
-    if (d < 2) throw Error("gmm needs --dim ≥ 2");
-    const double angles[3] = {90.0, 210.0, 330.0};
-    for (int k = 0; k < 3; ++k) {
-      means_(k, 0) = 3.0 * std::cos(angles[k] * std::numbers::pi / 180.0);
-      means_(k, 1) = 3.0 * std::sin(angles[k] * std::numbers::pi / 180.0);
-    }
-  }
+  explicit GmmTarget(Index d) : d_(d), means_(gmm_target_mixture(d).means) {}
   std::string kind() const override { return "gmm"; }
   Index dim() const override { return d_; }
 
@@ -87,6 +80,19 @@ class GmmTarget final : public Target {
   Matrix means_;
 };
 }  // namespace
+
+SharedCovarianceMixture gmm_target_mixture(Index d) {
+  if (d < 2) throw Error("gmm needs --dim ≥ 2");
+  SharedCovarianceMixture m{Vector(3), Matrix::Zero(3, d), 0.36 * Matrix::Identity(d, d)};
+  const double angles[3] = {90.0, 210.0, 330.0};
+  const double weights[3] = {0.5, 0.3, 0.2};
+  for (int k = 0; k < 3; ++k) {
+    m.weights[k] = weights[k];
+    m.means(k, 0) = 3.0 * std::cos(angles[k] * std::numbers::pi / 180.0);
+    m.means(k, 1) = 3.0 * std::sin(angles[k] * std::numbers::pi / 180.0);
+  }
+  return m;
+}
 
 std::unique_ptr<Target> make_gmm_target(Index dim) {
   return std::make_unique<GmmTarget>(dim);

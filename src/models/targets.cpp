@@ -38,6 +38,12 @@ std::unique_ptr<Target> make_target(const std::string& name, Index dim) {
   return it->second(dim);
 }
 
+std::optional<SharedCovarianceMixture> target_mixture(const std::string& name, Index dim) {
+  if (name == "gaussian") return gaussian_target_mixture(dim);
+  if (name == "gmm") return gmm_target_mixture(dim);
+  return std::nullopt;
+}
+
 Matrix draw_rows(const Target& target, std::uint64_t seed, RowRange rows) {
   Matrix out(rows.size(), target.dim());
   parallel::for_each_chunk(rows.size(), 1024, [&](Index, Index begin, Index end) {

@@ -17,4 +17,12 @@ struct RowRange {
   Index size() const { return end - begin; }
 };
 
+// Part `part` of [0, n) cut into `parts` contiguous ranges whose sizes differ by at most one
+// (the first n % parts ranges are one longer).
+inline RowRange balanced_range(Index n, Index part, Index parts) {
+  const Index base = n / parts, extra = n % parts;
+  const Index begin = part * base + (part < extra ? part : extra);
+  return {begin, begin + base + (part < extra ? 1 : 0)};
+}
+
 }  // namespace scorematch

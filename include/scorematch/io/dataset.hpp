@@ -21,5 +21,8 @@ struct DataInfo {
 
 DataInfo probe_data(const std::string& path);
 Matrix read_data_rows(const DataInfo& info, RowRange rows);
+// The rows with the given global indices (ascending), read in chunks of `chunk` rows.
+Matrix read_selected_rows(const DataInfo& info, const std::vector<Index>& rows,
+                          Index chunk = 1 << 15);
 
 }  // namespace scorematch::io

@@ -24,6 +24,16 @@ class MlpModel : public ScoreModel {
   Matrix score(const Matrix& x) const override;
   Vector score_divergence(const Matrix& x) const override;
   NamedArrays arrays() const override;
+  void energy_and_score(const Matrix& x, Vector& energy, Matrix& score) const override;
+
+  // The network itself, in standardised coordinates z and at noise level `level` (ignored when
+  // unconditioned): its score s̃(z), divergence Σ_k ∂s̃_k/∂z_k, and Hutchinson quadratic forms
+  // out(i, k) = v_ikᵀ ∇s̃(z_i) v_ik for probes.row(i·K + k).
+  Matrix network_score(const Matrix& z, double level) const;
+  Vector network_divergence(const Matrix& z, double level) const;
+  Matrix network_probe_quadratic(const Matrix& z, double level, const Matrix& probes,
+                                 Index K) const;
+  Matrix standardise(const Matrix& x) const;
 
   const MlpSpec& spec() const { return spec_; }
   const Vector& theta() const { return theta_; }
@@ -35,6 +45,9 @@ class MlpModel : public ScoreModel {
   MlpSpec spec_;
   Vector theta_, shift_, scale_;
   double noise_level_;
+
+  // Σ_k ∂²/∂y_k² log p for y_k = z_k / w_k: the divergence in z (w = 1) or in x (w = scale).
+  Vector weighted_divergence(const Matrix& z, double level, const Vector& inv_w) const;
 };
 
 }  // namespace scorematch

@@ -22,6 +22,11 @@ class ScoreModel {
   virtual bool energy_is_normalised() const { return false; }
   // False for models of the score alone (e.g. an MLP score network): energy() then throws.
   virtual bool has_energy() const { return true; }
+  // Both at once (models that share work between them override this, e.g. one network sweep).
+  virtual void energy_and_score(const Matrix& x, Vector& e, Matrix& s) const {
+    e = energy(x);
+    s = score(x);
+  }
   // The arrays that, with kind(), reconstruct the model (see io/model_dir.hpp).
   virtual NamedArrays arrays() const = 0;
 };

@@ -10,6 +10,7 @@
 // energy() is the exact −log p for all four.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,19 @@ std::unique_ptr<Target> make_gaussian_target(Index dim);
 std::unique_ptr<Target> make_gmm_target(Index dim);
 std::unique_ptr<Target> make_banana_target(Index dim);
 std::unique_ptr<Target> make_rings_target(Index dim);
+
+// gaussian and gmm are mixtures Σ_k w_k N(μ_k, C) with one shared covariance C; their noised
+// laws (scaled by a, convolved with N(0, s²I)) stay in closed form, which annealed and reverse-SDE
+// samplers and the ODE log-likelihood use as exact references.
+struct SharedCovarianceMixture {
+  Vector weights;     // K
+  Matrix means;       // K × d
+  Matrix covariance;  // d × d
+};
+SharedCovarianceMixture gaussian_target_mixture(Index dim);
+SharedCovarianceMixture gmm_target_mixture(Index dim);
+// The mixture form of target `name`, or nothing for targets that are not such mixtures.
+std::optional<SharedCovarianceMixture> target_mixture(const std::string& name, Index dim);
 
 // Registry: name → target. Throws Error listing the known names for an unknown one.
 std::unique_ptr<Target> make_target(const std::string& name, Index dim);

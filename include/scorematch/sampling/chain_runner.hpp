@@ -1,0 +1,54 @@
+// Runs a Sampler on this rank's chains, block by block, and keeps their draws.
+//
+// Chains are cut into global blocks of kChainBlock consecutive chains and a rank owns whole blocks
+// (chain_shard), so every batched score call sees the same rows whatever the number of ranks and
+// threads: together with the (seed, chain, step) noise this makes samples bitwise identical for
+// any decomposition. Threads split the local blocks. Memory is O(local chains × (d + aux)) plus
+// the kept draws, O(local chains × draws × d).
+#pragma once
+#include <vector>
+
+#include "scorematch/sampling/sampler.hpp"
+
+namespace scorematch {
+
+inline constexpr Index kChainBlock = 64;
+
+// The chains owned by `rank` of `ranks`: a contiguous range of whole blocks.
+RowRange chain_shard(Index chains, int rank, int ranks);
+
+// Initial states in the sampler's coordinates: N(0, prior_scale² I) from
+// RandomStream(derive_seed(seed, kInitTag), chain).
+Matrix prior_states(const Sampler& sampler, RowRange chains);
+
+class ChainRunner {
+ public:
+  // `initial` holds the local chains' starting states (chains.size() × d) in the sampler's
+  // coordinates; `shift`/`scale` map them to data units for the draws (x = shift + scale ⊙ z).
+  ChainRunner(const Sampler& sampler, RowRange chains, const Matrix& initial, Vector shift,
+              Vector scale);
+
+  // Runs transitions [step(), until) on every local block; throws Error naming the chain and step
+  // if a state becomes NaN/Inf.
+  void advance(Index until);
+  Index step() const { return step_; }
+  RowRange chains() const { return chains_; }
+
+  // Kept draws, chain-major: row (local chain) · draws_per_chain + slot, in data units.
+  const Matrix& draws() const { return draws_; }
+  // States and sampler aux of all local chains (chains × d, chains × aux).
+  Matrix states() const;
+  Matrix aux() const;
+  // Continue from a checkpoint: states, aux and draws as returned above, at `step`.
+  void restore(Index step, const Matrix& states, const Matrix& aux, const Matrix& draws);
+
+ private:
+  const Sampler& sampler_;
+  RowRange chains_;
+  Vector shift_, scale_;
+  std::vector<ChainBlock> blocks_;
+  Matrix draws_;
+  Index step_ = 0;
+};
+
+}  // namespace scorematch

@@ -1,0 +1,127 @@
+// Langevin-type samplers as transitions of blocks of chains.
+//
+// A run is num_transitions() steps. Step t of chain c draws its noise from
+// RandomStream(derive_seed(seed, kTransitionTag), c, t), so a chain's path depends only on
+// (seed, c) — never on how chains are split over ranks, threads or blocks. After step t a sampler
+// keeps the state as draw draw_slot(t) (or not, −1). Samplers work on a ChainBlock (a batch of
+// consecutive chains), so a step is one batched score call per block, not a call per chain.
+//
+// Per-chain sampler state (MALA's step size, adaptation and acceptance counters, cached energy and
+// score) lives in ChainBlock::aux, one row per chain, so it travels with the chain into
+// checkpoints. New samplers: one file with a make_* factory plus one line in sampler.cpp.
+#pragma once
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "scorematch/core/random_stream.hpp"
+#include "scorematch/models/score_model.hpp"
+#include "scorematch/sampling/noised_score.hpp"
+
+namespace scorematch {
+
+inline constexpr std::uint64_t kInitTag = 11, kTransitionTag = 12;
+
+struct SamplerSettings {
+  std::string name = "ula";
+  // ula/mala: kept-phase transitions (after warm-up); annealed: steps per noise level;
+  // sde/ode/pc: time steps from t = 1 down to t_eps.
+  Index steps = 1000;
+  Index warmup = 0;  // ula/mala: transitions before the kept phase (MALA adapts during them)
+  Index thin = 1;
+  double step_size = 1e-2;  // α for ula/mala (MALA's initial value), ε for annealed
+  bool adapt = true;        // mala: dual-averaging adaptation during warm-up
+  double target_accept = 0.574;
+  double sigma_max = 0.0, sigma_min = 0.0;  // annealed ladder (model coordinates)
+  Index levels = 10;
+  bool denoise = true;  // annealed: final Tweedie step z + σ_L² s(z, σ_L)
+  double snr = 0.16;    // pc: corrector signal-to-noise ratio r
+  Index corrector_steps = 1;
+  double t_eps = 1e-3;  // sde/ode/pc: final time
+  std::uint64_t seed = 0;
+};
+
+// What a sampler may use: a plain score model (ula, mala) or a noised score (annealed, sde,
+// ode, pc). Either may be null; a sampler that lacks what it needs throws a clear Error.
+struct ScoreSource {
+  const ScoreModel* model = nullptr;
+  const NoisedScore* noised = nullptr;
+};
+
+struct ChainBlock {
+  Index first_chain = 0;  // global index of row 0
+  Matrix x;               // chains × d, in the sampler's coordinates
+  Matrix aux;             // chains × aux_columns()
+};
+
+class Sampler {
+ public:
+  explicit Sampler(SamplerSettings settings) : settings_(std::move(settings)) {}
+  virtual ~Sampler() = default;
+  virtual std::string name() const = 0;
+  virtual Index dim() const = 0;
+  virtual Index num_transitions() const = 0;
+  virtual Index draws_per_chain() const = 0;
+  // Draw index kept after transition `step`, or −1.
+  virtual Index draw_slot(Index step) const = 0;
+  // True when x lives in the noised score's coordinates z (data: shift + scale ⊙ z).
+  virtual bool uses_model_coordinates() const { return false; }
+  // Standard deviation of the prior N(0, s²I) in the sampler's coordinates.
+  virtual double prior_scale() const { return 1.0; }
+  virtual std::vector<std::string> aux_names() const { return {}; }
+  Index aux_columns() const { return static_cast<Index>(aux_names().size()); }
+  // Fills aux for chains that start at x.
+  virtual void start(ChainBlock&) const {}
+  virtual void transition(ChainBlock& block, Index step) const = 0;
+  // Per-chain figures for the report (e.g. acceptance rate, final step size), from aux.
+  virtual std::vector<std::pair<std::string, Vector>> chain_report(const Matrix&) const {
+    return {};
+  }
+  const SamplerSettings& settings() const { return settings_; }
+
+ protected:
+  // The transition noise of chain row `r` of `block` at `step`.
+  RandomStream stream(const ChainBlock& block, Index r, Index step) const {
+    return RandomStream(derive_seed(settings_.seed, kTransitionTag),
+                        static_cast<std::uint64_t>(block.first_chain + r),
+                        static_cast<std::uint32_t>(step));
+  }
+  // n × d standard normals, row r from stream(block, r, step).
+  Matrix normals(const ChainBlock& block, Index step) const;
+
+  SamplerSettings settings_;
+};
+
+// Base of the Markov chains on p itself (ula, mala): warm-up transitions, then `steps` kept-phase
+// transitions of which every thin-th is a draw.
+class McmcSampler : public Sampler {
+ public:
+  McmcSampler(const SamplerSettings& s, const ScoreModel& model) : Sampler(s), model_(model) {}
+  Index dim() const override { return model_.dim(); }
+  Index num_transitions() const override { return settings_.warmup + settings_.steps; }
+  Index draws_per_chain() const override { return settings_.steps / settings_.thin; }
+  Index draw_slot(Index step) const override {
+    const Index kept = step - settings_.warmup + 1;
+    if (kept <= 0 || kept % settings_.thin != 0) return -1;
+    const Index slot = kept / settings_.thin - 1;
+    return slot < draws_per_chain() ? slot : -1;
+  }
+
+ protected:
+  const ScoreModel& model_;
+};
+
+std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const ScoreSource& source);
+std::vector<std::string> sampler_names();
+
+namespace samplers {
+std::unique_ptr<Sampler> make_ula(const SamplerSettings&, const ScoreSource&);
+std::unique_ptr<Sampler> make_mala(const SamplerSettings&, const ScoreSource&);
+std::unique_ptr<Sampler> make_annealed(const SamplerSettings&, const ScoreSource&);
+std::unique_ptr<Sampler> make_reverse_sde(const SamplerSettings&, const ScoreSource&);
+std::unique_ptr<Sampler> make_flow_ode(const SamplerSettings&, const ScoreSource&);
+std::unique_ptr<Sampler> make_predictor_corrector(const SamplerSettings&, const ScoreSource&);
+}  // namespace samplers
+
+}  // namespace scorematch

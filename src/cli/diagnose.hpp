@@ -1,0 +1,26 @@
+// The diagnostics shared by `diag` and the end of `sample`: per-dimension convergence summaries
+// (dimensions split over ranks), the kernel Stein discrepancy against a model's score and the
+// energy distance / MMD against reference draws (pair blocks split over ranks).
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "scorematch/dist/comm.hpp"
+#include "scorematch/models/score_model.hpp"
+
+namespace scorematch::cli {
+
+struct DiagRequest {
+  std::string samples;  // NPY/CSV, (chains × draws) × d, chain-major
+  Index chains = 0;
+  const ScoreModel* model = nullptr;  // for the KSD (optional)
+  std::string reference;              // reference draws for energy distance / MMD (optional)
+  Index max_pairs_rows = 4000;        // KSD / two-sample statistics use an evenly thinned subsample
+};
+
+nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& request);
+
+// A readable table and a one-line verdict.
+std::string format_report(const nlohmann::json& report);
+
+}  // namespace scorematch::cli

@@ -1,0 +1,23 @@
+// Loads what samplers and the ODE likelihood run on: --model DIR or --target NAME, plus the noised
+// score where one exists (a σ- or t-conditioned network, or the closed-form noised gaussian/gmm
+// target under `scheme`).
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "scorematch/models/score_model.hpp"
+#include "scorematch/sampling/noised_score.hpp"
+
+namespace scorematch::cli {
+
+struct LoadedScore {
+  std::unique_ptr<ScoreModel> model;
+  std::unique_ptr<NoisedScore> noised;
+  nlohmann::json description, meta;
+};
+
+LoadedScore load_score_source(const std::string& model_dir, const std::string& target, Index dim,
+                              NoiseScheme scheme, VpSde sde);
+
+}  // namespace scorematch::cli

@@ -1,0 +1,101 @@
+#include "scorematch/sampling/chain_runner.hpp"
+
+#include <string>
+
+#include "scorematch/core/error.hpp"
+#include "scorematch/core/parallel.hpp"
+
+namespace scorematch {
+
+RowRange chain_shard(Index chains, int rank, int ranks) {
+  const Index blocks = (chains + kChainBlock - 1) / kChainBlock;
+  const RowRange b = balanced_range(blocks, rank, ranks);
+  return {std::min(chains, b.begin * kChainBlock), std::min(chains, b.end * kChainBlock)};
+}
+
+Matrix prior_states(const Sampler& sampler, RowRange chains) {
+  Matrix x(chains.size(), sampler.dim());
+  const double s = sampler.prior_scale();
+  for (Index r = 0; r < x.rows(); ++r) {
+    RandomStream rng(derive_seed(sampler.settings().seed, kInitTag),
+                     static_cast<std::uint64_t>(chains.begin + r));
+    for (Index j = 0; j < x.cols(); ++j) x(r, j) = s * rng.normal();
+  }
+  return x;
+}
+
+ChainRunner::ChainRunner(const Sampler& sampler, RowRange chains, const Matrix& initial,
+                         Vector shift, Vector scale)
+    : sampler_(sampler), chains_(chains), shift_(std::move(shift)), scale_(std::move(scale)) {
+  if (initial.rows() != chains.size() || initial.cols() != sampler.dim())
+    throw Error("initial states must be " + std::to_string(chains.size()) + " x " +
+                std::to_string(sampler.dim()) + ", got " + std::to_string(initial.rows()) + " x " +
+                std::to_string(initial.cols()));
+  if (!initial.allFinite()) throw Error("initial states contain NaN or Inf");
+  if (chains.begin % kChainBlock != 0)
+    throw Error("chain ranges must start at a multiple of the block size");
+  for (Index begin = 0; begin < chains.size(); begin += kChainBlock) {
+    const Index n = std::min(kChainBlock, chains.size() - begin);
+    blocks_.push_back({chains.begin + begin, initial.middleRows(begin, n), Matrix()});
+  }
+  parallel::for_each_chunk(static_cast<Index>(blocks_.size()), 1, [&](Index b, Index, Index) {
+    ChainBlock& block = blocks_[static_cast<std::size_t>(b)];
+    block.aux.resize(block.x.rows(), sampler_.aux_columns());
+    sampler_.start(block);
+  });
+  draws_.resize(chains.size() * sampler.draws_per_chain(), sampler.dim());
+}
+
+void ChainRunner::advance(Index until) {
+  until = std::min(until, sampler_.num_transitions());
+  const Index per_chain = sampler_.draws_per_chain();
+  parallel::for_each_chunk(static_cast<Index>(blocks_.size()), 1, [&](Index b, Index, Index) {
+    ChainBlock& block = blocks_[static_cast<std::size_t>(b)];
+    const Index local0 = block.first_chain - chains_.begin;
+    for (Index t = step_; t < until; ++t) {
+      sampler_.transition(block, t);
+      if (!block.x.allFinite()) {
+        Index r = 0;
+        while (block.x.row(r).allFinite()) ++r;
+        throw Error("chain " + std::to_string(block.first_chain + r) + " became NaN/Inf at step " +
+                    std::to_string(t) +
+                    " (the score is non-finite there or the step size is too large for it)");
+      }
+      const Index slot = sampler_.draw_slot(t);
+      if (slot < 0) continue;
+      for (Index r = 0; r < block.x.rows(); ++r)
+        draws_.row((local0 + r) * per_chain + slot) =
+            shift_.transpose() + block.x.row(r).cwiseProduct(scale_.transpose());
+    }
+  });
+  step_ = std::max(step_, until);
+}
+
+Matrix ChainRunner::states() const {
+  Matrix x(chains_.size(), sampler_.dim());
+  for (const ChainBlock& b : blocks_) x.middleRows(b.first_chain - chains_.begin, b.x.rows()) = b.x;
+  return x;
+}
+
+Matrix ChainRunner::aux() const {
+  Matrix a(chains_.size(), sampler_.aux_columns());
+  for (const ChainBlock& b : blocks_)
+    a.middleRows(b.first_chain - chains_.begin, b.aux.rows()) = b.aux;
+  return a;
+}
+
+void ChainRunner::restore(Index step, const Matrix& states, const Matrix& aux,
+                          const Matrix& draws) {
+  if (states.rows() != chains_.size() || aux.rows() != chains_.size() ||
+      aux.cols() != sampler_.aux_columns() || draws.rows() != draws_.rows() ||
+      draws.cols() != draws_.cols())
+    throw Error("checkpoint state does not match this run's chains");
+  for (ChainBlock& b : blocks_) {
+    b.x = states.middleRows(b.first_chain - chains_.begin, b.x.rows());
+    b.aux = aux.middleRows(b.first_chain - chains_.begin, b.x.rows());
+  }
+  draws_ = draws;
+  step_ = step;
+}
+
+}  // namespace scorematch

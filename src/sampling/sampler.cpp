@@ -1,0 +1,54 @@
+// Sampler registry and shared helpers.
+#include "scorematch/sampling/sampler.hpp"
+
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include "scorematch/core/error.hpp"
+
+namespace scorematch {
+
+namespace {
+using Factory = std::function<std::unique_ptr<Sampler>(const SamplerSettings&, const ScoreSource&)>;
+const std::map<std::string, Factory>& registry() {
+  static const std::map<std::string, Factory> table{
+      {"ula", samplers::make_ula},           {"mala", samplers::make_mala},
+      {"annealed", samplers::make_annealed}, {"sde", samplers::make_reverse_sde},
+      {"ode", samplers::make_flow_ode},      {"pc", samplers::make_predictor_corrector},
+  };
+  return table;
+}
+}  // namespace
+
+std::vector<std::string> sampler_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : registry()) names.push_back(name);
+  return names;
+}
+
+std::unique_ptr<Sampler> make_sampler(const SamplerSettings& s, const ScoreSource& source) {
+  auto it = registry().find(s.name);
+  if (it == registry().end()) {
+    std::string known;
+    for (const auto& n : sampler_names()) known += (known.empty() ? "" : ", ") + n;
+    throw Error("unknown sampler '" + s.name + "' (expected one of: " + known + ")");
+  }
+  if (s.steps < 1) throw Error("--steps must be ≥ 1");
+  if (s.warmup < 0) throw Error("--warmup must be ≥ 0");
+  if (s.thin < 1) throw Error("--thin must be ≥ 1");
+  if (!(s.step_size > 0) || !std::isfinite(s.step_size))
+    throw Error("--step-size must be positive and finite");
+  return it->second(s, source);
+}
+
+Matrix Sampler::normals(const ChainBlock& block, Index step) const {
+  Matrix xi(block.x.rows(), block.x.cols());
+  for (Index r = 0; r < xi.rows(); ++r) {
+    RandomStream rng = stream(block, r, step);
+    for (Index j = 0; j < xi.cols(); ++j) xi(r, j) = rng.normal();
+  }
+  return xi;
+}
+
+}  // namespace scorematch

@@ -1,0 +1,30 @@
+// Unadjusted Langevin algorithm (Roberts & Tweedie 1996):
+//   x ← x + α s(x) + √(2α) ξ,  ξ ~ N(0, I).
+// Its stationary law differs from p by O(α) (for a Gaussian target N(μ, Σ) it is N(μ, Σ(I −
+// αΣ⁻¹/2)⁻¹) exactly), which MALA removes.
+#include <cmath>
+
+#include "scorematch/core/error.hpp"
+#include "scorematch/sampling/sampler.hpp"
+
+namespace scorematch::samplers {
+
+namespace {
+class Ula final : public McmcSampler {
+ public:
+  using McmcSampler::McmcSampler;
+  std::string name() const override { return "ula"; }
+  void transition(ChainBlock& b, Index step) const override {
+    const double alpha = settings_.step_size;
+    b.x += alpha * model_.score(b.x) + std::sqrt(2.0 * alpha) * normals(b, step);
+  }
+};
+}  // namespace
+
+std::unique_ptr<Sampler> make_ula(const SamplerSettings& s, const ScoreSource& source) {
+  if (source.model == nullptr)
+    throw Error("ula needs a score model (--model DIR or --target NAME)");
+  return std::make_unique<Ula>(s, *source.model);
+}
+
+}  // namespace scorematch::samplers

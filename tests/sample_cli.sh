@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# sample from the command line:
+#  1. bitwise-identical samples.npy for 1, 2, 3 ranks x 1, 2 threads (ula, mala, annealed, pc);
+#  2. a run stopped by SIGTERM mid-run (checkpoint, exit 0) and resumed — on a different number of
+#     ranks — ends with samples.npy byte-identical to an uninterrupted run;
+#  3. a corrupted or mismatched checkpoint is refused; bad model path, dimension mismatch and a
+#     diverging (NaN) run stop with one clear message, exit 1 and no output directory;
+#  4. diag on the written samples reproduces the report sample wrote.
+set -euo pipefail
+bin=$1 mpiexec=$2 data=$3 root=$4
+rm -rf "$root" && mkdir -p "$root"
+run() {  # run NP THREADS ARGS...
+  local np=$1 threads=$2
+  shift 2
+  OMP_NUM_THREADS=$threads "$mpiexec" -n "$np" --bind-to none "$bin" "$@"
+}
+
+# 1. decomposition independence (200 chains: blocks of 64 split unevenly over 3 ranks)
+cases=("--target gmm --dim 3 --sampler ula --steps 60 --warmup 20 --step-size 0.05"
+       "--target banana --dim 2 --sampler mala --steps 60 --warmup 30 --step-size 0.1"
+       "--target gmm --dim 2 --sampler annealed --steps 10 --levels 4 --sigma-max 5 --sigma-min 0.1 --step-size 0.01"
+       "--target gmm --dim 2 --sampler pc --steps 40")
+for i in "${!cases[@]}"; do
+  read -r -a args <<< "${cases[$i]}"
+  OMP_NUM_THREADS=1 "$bin" sample "${args[@]}" --chains 200 --seed 9 --quiet --no-diag \
+    --out "$root/ref$i" >/dev/null
+  for np in 1 2 3; do
+    for threads in 1 2; do
+      run $np $threads sample "${args[@]}" --chains 200 --seed 9 --quiet --no-diag \
+        --out "$root/c$i-$np-$threads" >/dev/null
+      cmp "$root/ref$i/samples.npy" "$root/c$i-$np-$threads/samples.npy" ||
+        { echo "case $i differs at np=$np threads=$threads"; exit 1; }
+    done
+  done
+done
+echo "samples identical for 1-3 ranks x 1-2 threads"
+
+# 2. SIGTERM mid-run, resume on another rank count
+common=(sample --target banana --dim 2 --sampler mala --chains 150 --steps 200 --warmup 100
+        --step-size 0.1 --seed 4 --quiet --no-diag)
+run 2 1 "${common[@]}" --out "$root/full" >/dev/null
+msg=$(SCOREMATCH_TEST_SIGTERM_AT_STEP=120 run 2 1 "${common[@]}" --out "$root/term" 2>&1)
+echo "$msg" | grep -q "stop signal: checkpoint at step" || { echo "$msg"; exit 1; }
+[ ! -e "$root/term" ] || { echo "stopped run wrote output"; exit 1; }
+run 3 2 "${common[@]}" --out "$root/term" --resume "$root/term.ckpt" >/dev/null
+cmp "$root/full/samples.npy" "$root/term/samples.npy" || { echo "resumed run differs"; exit 1; }
+echo "SIGTERM + resume (2 -> 3 ranks) is bitwise identical"
+
+expect_fail() {  # expect_fail PATTERN OUTDIR ARGS...
+  local pattern=$1 out=$2
+  shift 2
+  set +e
+  msg=$("$@" 2>&1)
+  status=$?
+  set -e
+  [ "$status" -eq 1 ] || { echo "expected exit 1, got $status: $msg"; exit 1; }
+  echo "$msg" | grep -q -- "$pattern" || { echo "message lacks '$pattern': $msg"; exit 1; }
+  [ ! -e "$out" ] || { echo "failed run left $out"; exit 1; }
+}
+# 3. refusals and clear errors
+expect_fail "different run configuration" "$root/mismatch" \
+  "$bin" "${common[@]}" --target-accept 0.7 --out "$root/mismatch" --resume "$root/term.ckpt"
+state=$(ls "$root"/term.ckpt/state-*.npy)
+printf '\x01' | dd of="$state" bs=1 seek=200 conv=notrunc status=none
+expect_fail "checksum mismatch" "$root/corrupt" \
+  "$bin" "${common[@]}" --out "$root/corrupt" --resume "$root/term.ckpt"
+expect_fail "no-such-model" "$root/bad1" \
+  "$bin" sample --model "$root/no-such-model" --out "$root/bad1" --quiet
+expect_fail "dimension mismatch" "$root/bad2" \
+  "$bin" sample --target gmm --dim 3 --sampler ula --init data --data "$data" --out "$root/bad2" --quiet
+expect_fail "became NaN/Inf at step" "$root/bad3" \
+  "$bin" sample --target gaussian --dim 2 --sampler ula --step-size 100 --out "$root/bad3" --quiet
+echo "bad inputs refused"
+
+# 4. diag reproduces sample's own report
+"$bin" sample --target gmm --dim 2 --sampler mala --chains 8 --steps 400 --warmup 200 \
+  --step-size 0.2 --seed 3 --quiet --out "$root/withdiag" >/dev/null
+"$bin" diag --samples "$root/withdiag/samples.npy" --target gmm --out "$root/report.json" >/dev/null
+grep -q '"worst_rhat"' "$root/report.json"
+/usr/bin/python3 - "$root/withdiag/report.json" "$root/report.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for key in ("worst_rhat", "min_ess_bulk", "min_ess_tail"):
+    assert a[key] == b[key], (key, a[key], b[key])
+assert a["ksd"]["value"] == b["ksd"]["value"]
+PY
+echo "diag matches sample's report"
