@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: install dependencies, build, and fit Old Faithful by closed-form
 # score matching on 2 MPI ranks (Gaussian and degree-4 polynomial family), evaluate the fit, then
-# train a small neural energy by exact implicit score matching on 2 ranks and evaluate it too.
+# train a small neural energy by exact implicit score matching on 2 ranks and evaluate it too;
+# finally sample both fits with MALA on 2 ranks and print the convergence diagnostics.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
@@ -18,3 +19,8 @@ echo "== Neural energy (2x32 softplus MLP) by exact ISM (forward-jet Laplacian),
 mpirun -np 2 build/scorematch fit --config jobs/faithful-mlp-energy.toml
 echo "== Evaluate the neural energy =="
 mpirun -np 2 build/scorematch eval --model out/faithful-mlp-energy --data data/faithful.csv --out out/faithful-mlp-energy-eval
+echo "== Sample both fits with MALA on 2 ranks (256 chains from data rows), with diagnostics =="
+for model in faithful-poly4 faithful-mlp-energy; do
+  mpirun -np 2 build/scorematch sample --config jobs/faithful-mala.toml --model out/$model \
+    --out out/$model-mala
+done

@@ -20,15 +20,15 @@ struct DiagOptions {
   Index chains = 0, ksd_rows = 4000;
 };
 
-// --chains, or the chain count in sampler.json next to the samples.
-Index chains_of(const DiagOptions& o) {
-  if (o.chains > 0) return o.chains;
-  const auto info = std::filesystem::path(o.samples).parent_path() / "sampler.json";
-  std::ifstream in(info);
-  if (!in)
-    throw Error("diag needs --chains (no sampler.json next to '" + o.samples +
-                "' to take it from)");
-  return nlohmann::json::parse(in).at("chains").get<Index>();
+// sampler.json next to the samples (chain count and column names), or null.
+nlohmann::json sampler_info(const DiagOptions& o) {
+  std::ifstream in(std::filesystem::path(o.samples).parent_path() / "sampler.json");
+  if (!in) return nullptr;
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
 }
 }  // namespace
 
@@ -52,7 +52,14 @@ Command add_diag(CLI::App& root) {
     DiagRequest request;
     dist::run_collectively(comm, [&] {
       request.samples = o->samples;
-      request.chains = chains_of(*o);
+      const nlohmann::json info = sampler_info(*o);
+      request.chains = o->chains > 0      ? o->chains
+                       : info.is_object() ? info.value("chains", Index{0})
+                                          : 0;
+      if (request.chains < 1)
+        throw Error("diag needs --chains (no sampler.json next to '" + o->samples +
+                    "' to take it from)");
+      if (info.is_object()) request.columns = info.value("columns", std::vector<std::string>{});
       if (!o->model.empty()) model = io::load_model(o->model).model;
       if (!o->target.empty()) model = make_target(o->target, io::probe_data(o->samples).cols());
     });

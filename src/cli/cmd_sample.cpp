@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "command.hpp"
+#include "data_shard.hpp"
 #include "diagnose.hpp"
 #include "progress.hpp"
 #include "sample_checkpoint.hpp"
@@ -29,7 +30,8 @@ namespace scorematch::cli {
 namespace {
 
 struct SampleOptions {
-  std::string model, target, out, init = "auto", data, init_file, reference, checkpoint_dir, resume;
+  std::string model, target, out, init = "auto", metric = "auto", data, init_file, reference,
+                                  checkpoint_dir, resume;
   Index dim = 2, chains = 64, checkpoint_every = 0, progress_every = 0, ksd_rows = 4000;
   double beta_min = 0.1, beta_max = 20.0;
   bool no_adapt = false, no_denoise = false, no_diag = false, timings = false, quiet = false;
@@ -49,6 +51,49 @@ void fill_ladder_defaults(SamplerSettings& s, const nlohmann::json& meta) {
           : nlohmann::json{};
   if (s.sigma_max <= 0) s.sigma_max = objective.value("sigma_max", 10.0);
   if (s.sigma_min <= 0) s.sigma_min = objective.value("sigma_min", 0.01);
+}
+
+// Per-coordinate preconditioner scales for ula/mala (empty: identity).
+Vector choose_metric(const dist::Comm& comm, const SampleOptions& o, const ScoreModel& model) {
+  Vector metric;
+  bool from_data = false;
+  dist::run_collectively(comm, [&] {
+    std::string kind = o.metric;
+    const auto* mlp = dynamic_cast<const MlpModel*>(&model);
+    if (kind == "auto") kind = mlp != nullptr ? "model" : (o.data.empty() ? "identity" : "data");
+    if (kind == "model") {
+      if (mlp == nullptr)
+        throw Error("--metric model needs a network model (it uses its standardisation scale)");
+      metric = mlp->scale();
+    } else if (kind == "data") {
+      if (o.data.empty()) throw Error("--metric data needs --data FILE");
+      from_data = true;
+    } else if (kind != "identity") {
+      throw Error("--metric must be auto, identity, data or model, got '" + kind + "'");
+    }
+  });
+  if (!from_data) return metric;
+  // The data's column standard deviations, from every rank's shard.
+  const Shard shard = read_shard(comm, o.data, model.dim());
+  const Index d = model.dim();
+  std::vector<double> sums(static_cast<std::size_t>(1 + 2 * d), 0.0);
+  sums[0] = static_cast<double>(shard.rows.rows());
+  for (Index j = 0; j < d; ++j) {
+    sums[static_cast<std::size_t>(1 + j)] = shard.rows.col(j).sum();
+    sums[static_cast<std::size_t>(1 + d + j)] = shard.rows.col(j).squaredNorm();
+  }
+  comm.allreduce_sum(sums);
+  metric.resize(d);
+  for (Index j = 0; j < d; ++j) {
+    const double mean = sums[static_cast<std::size_t>(1 + j)] / sums[0];
+    metric[j] =
+        std::sqrt(std::max(0.0, sums[static_cast<std::size_t>(1 + d + j)] / sums[0] - mean * mean));
+  }
+  dist::run_collectively(comm, [&] {
+    if (!(metric.array() > 0).all())
+      throw Error("'" + o.data + "' has a constant column: cannot use --metric data");
+  });
+  return metric;
 }
 
 // Starting states of this rank's chains in the sampler's coordinates.
@@ -97,6 +142,10 @@ nlohmann::json settings_json(const SampleOptions& o, const LoadedScore& src) {
                       {"step_size", s.step_size}, {"seed", s.seed},
                       {"init", o.init},           {"data", o.data},
                       {"init_file", o.init_file}};
+  if (!needs_noised(s.name))
+    j["metric"] = s.metric.size() > 0
+                      ? std::vector<double>(s.metric.data(), s.metric.data() + s.metric.size())
+                      : std::vector<double>{};
   if (s.name == "mala") {
     j["adapt"] = s.adapt;
     j["target_accept"] = s.target_accept;
@@ -162,6 +211,9 @@ Command add_sample(CLI::App& root) {
   app->add_option("--t-eps", o->s.t_eps, "sde/ode/pc: final time");
   app->add_option("--beta-min", o->beta_min, "sde/ode/pc with a target: beta(0)");
   app->add_option("--beta-max", o->beta_max, "sde/ode/pc with a target: beta(1)");
+  app->add_option("--metric", o->metric,
+                  "ula/mala preconditioner: auto (model: a network's standardisation scale, else "
+                  "--data's column sd) | identity | data | model");
   app->add_option("--init", o->init, "auto | prior | data (--data rows) | file (--init-file)");
   app->add_option("--data", o->data, "Data file for --init data (chain c starts at row c mod n)");
   app->add_option("--init-file", o->init_file, "Starting states, one row per chain");
@@ -199,6 +251,10 @@ Command add_sample(CLI::App& root) {
             (o->s.name == "annealed" ? "sigma (dsm --noise ladder)" : "time (dsm --noise vpsde)") +
             ", but '" + o->model + "' is conditioned on the other noise scheme");
       if (o->s.name == "annealed") fill_ladder_defaults(o->s, src.meta);
+    });
+    // Collective itself (reads --data), so outside the block above.
+    if (!needs_noised(o->s.name)) o->s.metric = choose_metric(comm, *o, *src.model);
+    dist::run_collectively(comm, [&] {
       sampler = make_sampler(o->s, {src.model.get(), src.noised.get()});
       if (sampler->num_transitions() >= (Index{1} << 32))
         throw Error("too many steps for the 32-bit step counter of the noise streams");
@@ -222,7 +278,7 @@ Command add_sample(CLI::App& root) {
     const char* term_hook = std::getenv("SCOREMATCH_TEST_SIGTERM_AT_STEP");
     bool hook_fired = false;
     const Index total = sampler->num_transitions();
-    const Index every = o->progress_every > 0 ? o->progress_every : std::max<Index>(1, total / 20);
+    const Index every = o->progress_every > 0 ? o->progress_every : std::max<Index>(1, total / 4);
     Index segment = std::max<Index>(1, std::min<Index>(every, 50));
     if (o->checkpoint_every > 0) segment = std::min(segment, o->checkpoint_every);
     Progress progress(comm.is_root() && !o->quiet, static_cast<long>(every));
@@ -270,6 +326,8 @@ Command add_sample(CLI::App& root) {
 
     // Per-chain figures and the run summary.
     nlohmann::json info = config;
+    const std::vector<std::string> columns = src.meta.value("columns", std::vector<std::string>{});
+    info["columns"] = columns;
     info["dim"] = sampler->dim();
     info["draws_per_chain"] = sampler->draws_per_chain();
     info["transitions"] = total;
@@ -305,8 +363,8 @@ Command add_sample(CLI::App& root) {
     double diag_seconds = 0;
     if (!o->no_diag) {
       const auto t_diag = std::chrono::steady_clock::now();
-      DiagRequest request{staged + "samples.npy", o->chains, src.model.get(), o->reference,
-                          o->ksd_rows};
+      DiagRequest request{staged + "samples.npy", o->chains,   src.model.get(),
+                          o->reference,           o->ksd_rows, columns};
       report = run_diagnostics(comm, request);
       report["samples"] = o->out + "/samples.npy";
       diag_seconds = seconds_since(t_diag);

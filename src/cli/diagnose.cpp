@@ -62,6 +62,7 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
                   std::to_string(info.cols()) + " columns");
   });
   const Index d = info.cols(), chains = req.chains, draws = info.rows / chains;
+  if (static_cast<Index>(req.columns.size()) == d) info.columns = req.columns;
   nlohmann::json report = {{"samples", req.samples},
                            {"chains", chains},
                            {"draws_per_chain", draws},

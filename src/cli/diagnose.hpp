@@ -4,6 +4,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "scorematch/dist/comm.hpp"
 #include "scorematch/models/score_model.hpp"
@@ -16,6 +17,7 @@ struct DiagRequest {
   const ScoreModel* model = nullptr;  // for the KSD (optional)
   std::string reference;              // reference draws for energy distance / MMD (optional)
   Index max_pairs_rows = 4000;        // KSD / two-sample statistics use an evenly thinned subsample
+  std::vector<std::string> columns;   // names for the table (default: the file's: x1, x2, …)
 };
 
 nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& request);

@@ -90,12 +90,16 @@ template <class T>
 void MlpJet<T>::activate(Layer& layer) const {
   const Index B = batch_, n = layer.pre.cols();
   layer.post.resize(layer.pre.rows(), n);
+  // The second and third derivatives enter only through tangent and second-order rows (and their
+  // reverse sweep); a plain value/gradient sweep skips them.
+  const bool higher = K_ > 0 || second_;
   layer.s1.resize(B, n);
-  layer.s2.resize(B, n);
-  layer.s3.resize(B, n);
+  layer.s2.resize(higher ? B : 0, n);
+  layer.s3.resize(higher ? B : 0, n);
   // Values: contiguous rows [0, B).
   activation_derivatives(spec_.activation, layer.pre.data(), B * n, layer.post.data(),
-                         layer.s1.data(), layer.s2.data(), layer.s3.data());
+                         layer.s1.data(), higher ? layer.s2.data() : nullptr,
+                         higher ? layer.s3.data() : nullptr);
   if (second_) layer.q.setZero(B, n);
   for (Index b = 0; b < B; ++b) {
     const auto s1 = layer.s1.row(b).array();
@@ -116,6 +120,10 @@ template <class T>
 void MlpJet<T>::reverse_activation(const Layer& layer, MatrixT<T>& adj) const {
   // In place: adj holds ∂loss/∂(h, J_h, L_h) on entry and ∂loss/∂(a, J_a, L_a) on exit.
   const Index B = batch_;
+  if (K_ == 0 && !second_) {  // values only: one elementwise product
+    adj.topRows(B).array() *= layer.s1.array();
+    return;
+  }
   for (Index b = 0; b < B; ++b) {
     const auto s1 = layer.s1.row(b).array();
     const auto s2 = layer.s2.row(b).array();

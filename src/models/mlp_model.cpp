@@ -1,5 +1,6 @@
 #include "scorematch/models/mlp_model.hpp"
 
+#include <memory>
 #include <string>
 
 #include "scorematch/core/error.hpp"
@@ -10,6 +11,15 @@ namespace scorematch {
 
 namespace {
 constexpr Index kRowsPerChunk = 64;
+
+// A jet per thread, reused while the architecture stays the same: its layer buffers keep their
+// size between calls of the same batch shape, so a sampler step allocates (and page-faults)
+// nothing.
+MlpJet<double>& cached_jet(const MlpSpec& spec) {
+  thread_local std::unique_ptr<MlpJet<double>> jet;
+  if (!jet || !same_architecture(jet->spec(), spec)) jet = std::make_unique<MlpJet<double>>(spec);
+  return *jet;
+}
 
 // Runs f(jet, request, begin, end) on row chunks of the standardised batch z with threads;
 // request has x set to the chunk's rows and the conditioning of `level` filled in.
@@ -34,8 +44,7 @@ void for_each_row_chunk(const MlpModel& m, const Matrix& z, double level, F f) {
       request.cond_feature = &feature;
       request.output_scale = &out_scale;
     }
-    MlpJet<double> jet(m.spec());
-    f(jet, request, begin, end);
+    f(cached_jet(m.spec()), request, begin, end);
   });
 }
 

@@ -1,6 +1,7 @@
 // Metropolis-adjusted Langevin algorithm (Roberts & Tweedie 1996; Besag 1994).
-// Proposal x' = x + α s(x) + √(2α) ξ, i.e. q(x'|x) = N(x + α s(x), 2α I); accept with
-//   log r = φ(x) − φ(x') − ‖x − x' − α s(x')‖²/(4α) + ‖ξ‖²/2,
+// Proposal x' = x + α C s(x) + √(2α) C^{½} ξ with C = diag(c²) (c = 1 without a preconditioner),
+// i.e. q(x'|x) = N(x + α C s(x), 2α C); accept with
+//   log r = φ(x) − φ(x') − ‖C^{−½}(x − x' − α C s(x'))‖²/(4α) + ‖ξ‖²/2,
 // which leaves p ∝ e^{−φ} exactly invariant. The energy and score at the current state are cached
 // in aux, so a step costs one energy+score evaluation.
 //
@@ -53,14 +54,19 @@ class Mala final : public McmcSampler {
       log_u[r] = std::log(rng.uniform());
     }
     const Matrix s = b.aux.rightCols(d);
-    const Matrix proposal = b.x + (s.array().colwise() * alpha.array()).matrix() +
-                            (xi.array().colwise() * (2.0 * alpha.array()).sqrt()).matrix();
+    const Matrix proposal =
+        b.x + ((s.array().colwise() * alpha.array()).rowwise() * c2_.transpose().array()).matrix() +
+        ((xi.array().colwise() * (2.0 * alpha.array()).sqrt()).rowwise() * c_.transpose().array())
+            .matrix();
     Vector e_new;
     Matrix s_new;
     model_.energy_and_score(proposal, e_new, s_new);
     for (Index r = 0; r < n; ++r) {
       const double back =
-          (b.x.row(r) - proposal.row(r) - alpha[r] * s_new.row(r)).squaredNorm() / (4 * alpha[r]);
+          ((b.x.row(r) - proposal.row(r) - alpha[r] * s_new.row(r).cwiseProduct(c2_.transpose()))
+               .cwiseQuotient(c_.transpose()))
+              .squaredNorm() /
+          (4 * alpha[r]);
       const double log_ratio = b.aux(r, kEnergy) - e_new[r] - back + 0.5 * xi.row(r).squaredNorm();
       // A NaN ratio (non-finite energy at the proposal) rejects.
       const double accept_prob = std::isnan(log_ratio) ? 0.0 : std::min(1.0, std::exp(log_ratio));
@@ -107,6 +113,7 @@ std::unique_ptr<Sampler> make_mala(const SamplerSettings& s, const ScoreSource& 
                 source.model->kind() +
                 " model has only a score; use ula, or fit an energy model (mlp-energy, "
                 "gaussian, poly:K)");
+  check_metric(s, source.model->dim());
   if (!(s.target_accept > 0 && s.target_accept < 1))
     throw Error("--target-accept must lie in (0, 1)");
   return std::make_unique<Mala>(s, *source.model);

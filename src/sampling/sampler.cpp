@@ -42,6 +42,13 @@ std::unique_ptr<Sampler> make_sampler(const SamplerSettings& s, const ScoreSourc
   return it->second(s, source);
 }
 
+void check_metric(const SamplerSettings& s, Index dim) {
+  if (s.metric.size() == 0) return;
+  if (s.metric.size() != dim || !s.metric.allFinite() || !(s.metric.array() > 0).all())
+    throw Error("the preconditioner needs " + std::to_string(dim) +
+                " positive finite scales, got " + std::to_string(s.metric.size()));
+}
+
 Matrix Sampler::normals(const ChainBlock& block, Index step) const {
   Matrix xi(block.x.rows(), block.x.cols());
   for (Index r = 0; r < xi.rows(); ++r) {

@@ -1,5 +1,6 @@
 // Unadjusted Langevin algorithm (Roberts & Tweedie 1996):
-//   x ← x + α s(x) + √(2α) ξ,  ξ ~ N(0, I).
+//   x ← x + α s(x) + √(2α) ξ,  ξ ~ N(0, I)
+// (with a diagonal preconditioner c: x ← x + α c² ⊙ s(x) + √(2α) c ⊙ ξ).
 // Its stationary law differs from p by O(α) (for a Gaussian target N(μ, Σ) it is N(μ, Σ(I −
 // αΣ⁻¹/2)⁻¹) exactly), which MALA removes.
 #include <cmath>
@@ -16,7 +17,9 @@ class Ula final : public McmcSampler {
   std::string name() const override { return "ula"; }
   void transition(ChainBlock& b, Index step) const override {
     const double alpha = settings_.step_size;
-    b.x += alpha * model_.score(b.x) + std::sqrt(2.0 * alpha) * normals(b, step);
+    b.x += ((alpha * model_.score(b.x)).array().rowwise() * c2_.transpose().array() +
+            (std::sqrt(2.0 * alpha) * normals(b, step)).array().rowwise() * c_.transpose().array())
+               .matrix();
   }
 };
 }  // namespace
@@ -24,6 +27,7 @@ class Ula final : public McmcSampler {
 std::unique_ptr<Sampler> make_ula(const SamplerSettings& s, const ScoreSource& source) {
   if (source.model == nullptr)
     throw Error("ula needs a score model (--model DIR or --target NAME)");
+  check_metric(s, source.model->dim());
   return std::make_unique<Ula>(s, *source.model);
 }
 

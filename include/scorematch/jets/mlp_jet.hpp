@@ -51,6 +51,7 @@ template <class T>
 class MlpJet {
  public:
   explicit MlpJet(const MlpSpec& spec) : spec_(spec) {}
+  const MlpSpec& spec() const { return spec_; }
 
   // Forward sweep with parameters θ (length spec.num_parameters()).
   void forward(const T* theta, const JetRequest<T>& request);

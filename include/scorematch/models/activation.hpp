@@ -50,6 +50,28 @@ T sigmoid(T a) {
 //             σ' = ½(1+T) + ½aT', σ'' = T' + ½aT'', σ''' = 3/2 T'' + ½aT'''.
 template <class T>
 void activation_derivatives(Activation act, const T* a, Index n, T* s0, T* s1, T* s2, T* s3) {
+  if (act == Activation::softplus) {
+    // Vectorised (Eigen's SIMD exp and log), one exponential per value: e = exp(-|a|) in (0, 1],
+    // softplus = max(a, 0) + log1p(e), sigmoid = 1/(1+e) for a >= 0 and e/(1+e) otherwise.
+    using A = Eigen::Array<T, Eigen::Dynamic, 1>;
+    const Eigen::Map<const A> x(a, n);
+    const A e = (-x.abs()).exp();
+    const A inv = (T(1) + e).inverse();
+    const A s = (x >= T(0)).select(inv, e * inv);
+    if (s0) {
+      // log1p(e) with a vectorised log: log(u)·e/(u − 1), u = 1 + e, is exact to rounding
+      // (Goldberg 1991, Thm 4); u == 1 means e below half an ulp, where log1p(e) = e.
+      const A u = T(1) + e;
+      Eigen::Map<A>(s0, n) = x.max(T(0)) + (u == T(1)).select(e, u.log() * e / (u - T(1)));
+    }
+    if (s1) Eigen::Map<A>(s1, n) = s;
+    if (s2 || s3) {
+      const A u = s * (T(1) - s);
+      if (s2) Eigen::Map<A>(s2, n) = u;
+      if (s3) Eigen::Map<A>(s3, n) = u * (T(1) - T(2) * s);
+    }
+    return;
+  }
   for (Index i = 0; i < n; ++i) {
     const T x = a[i];
     T v0 = T(0), v1 = T(0), v2 = T(0), v3 = T(0);

@@ -53,6 +53,13 @@ struct MlpSpec {
   std::string kind() const { return output == MlpOutput::energy ? "mlp-energy" : "mlp-score"; }
 };
 
+// Same layer shapes, activation, output and conditioning (β(t) included).
+inline bool same_architecture(const MlpSpec& a, const MlpSpec& b) {
+  return a.dim == b.dim && a.hidden == b.hidden && a.output == b.output &&
+         a.activation == b.activation && a.conditioning == b.conditioning &&
+         a.sde.beta_min == b.sde.beta_min && a.sde.beta_max == b.sde.beta_max;
+}
+
 std::string conditioning_name(Conditioning c);
 Conditioning parse_conditioning(const std::string& name);
 

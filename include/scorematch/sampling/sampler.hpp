@@ -40,6 +40,9 @@ struct SamplerSettings {
   Index corrector_steps = 1;
   double t_eps = 1e-3;  // sde/ode/pc: final time
   std::uint64_t seed = 0;
+  // ula/mala: diagonal preconditioner (per-coordinate scales c; empty = identity). The dynamics
+  // run in u = x ⊘ c: x ← x + α c² ⊙ s(x) + √(2α) c ⊙ ξ, which is Langevin with metric diag(c²).
+  Vector metric;
 };
 
 // What a sampler may use: a plain score model (ula, mala) or a noised score (annealed, sde,
@@ -97,7 +100,11 @@ class Sampler {
 // transitions of which every thin-th is a draw.
 class McmcSampler : public Sampler {
  public:
-  McmcSampler(const SamplerSettings& s, const ScoreModel& model) : Sampler(s), model_(model) {}
+  McmcSampler(const SamplerSettings& s, const ScoreModel& model)
+      : Sampler(s),
+        model_(model),
+        c_(s.metric.size() > 0 ? s.metric : Vector::Ones(model.dim())),
+        c2_(c_.cwiseProduct(c_)) {}
   Index dim() const override { return model_.dim(); }
   Index num_transitions() const override { return settings_.warmup + settings_.steps; }
   Index draws_per_chain() const override { return settings_.steps / settings_.thin; }
@@ -110,9 +117,12 @@ class McmcSampler : public Sampler {
 
  protected:
   const ScoreModel& model_;
+  Vector c_, c2_;  // preconditioner scales and their squares
 };
 
 std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const ScoreSource& source);
+// Throws unless settings.metric is empty or d positive finite scales.
+void check_metric(const SamplerSettings& settings, Index dim);
 std::vector<std::string> sampler_names();
 
 namespace samplers {
