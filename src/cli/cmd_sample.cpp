@@ -45,10 +45,12 @@ bool needs_noised(const std::string& sampler) {
 
 // Annealed ladder defaults: the ladder the model was trained on, else [0.01, 10].
 void fill_ladder_defaults(SamplerSettings& s, const nlohmann::json& meta) {
-  const auto objective =
-      meta.contains("fit")
-          ? meta["fit"].value("config", nlohmann::json{}).value("objective", nlohmann::json{})
-          : nlohmann::json{};
+  // meta.fit.config.objective of a network trained by dsm --noise ladder (null elsewhere).
+  const auto pointer = "/fit/config/objective"_json_pointer;
+  const nlohmann::json objective =
+      meta.is_object() && meta.contains(pointer) && meta.at(pointer).is_object()
+          ? meta.at(pointer)
+          : nlohmann::json::object();
   if (s.sigma_max <= 0) s.sigma_max = objective.value("sigma_max", 10.0);
   if (s.sigma_min <= 0) s.sigma_min = objective.value("sigma_min", 0.01);
 }
@@ -326,7 +328,9 @@ Command add_sample(CLI::App& root) {
 
     // Per-chain figures and the run summary.
     nlohmann::json info = config;
-    const std::vector<std::string> columns = src.meta.value("columns", std::vector<std::string>{});
+    const std::vector<std::string> columns =
+        src.meta.is_object() ? src.meta.value("columns", std::vector<std::string>{})
+                             : std::vector<std::string>{};
     info["columns"] = columns;
     info["dim"] = sampler->dim();
     info["draws_per_chain"] = sampler->draws_per_chain();
