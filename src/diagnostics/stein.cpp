@@ -23,22 +23,25 @@ double imq_stein_sum(const Matrix& x, const Matrix& s, RowRange rows, double c, 
       const Index nj = std::min(kPairBlock, n - j0);
       const auto xj = x.middleRows(j0, nj);
       const auto sj = s.middleRows(j0, nj);
-      const Matrix xixj = xi * xj.transpose();  // x_i·x_j
-      const Matrix sisj = si * sj.transpose();  // s_i·s_j
-      const Matrix sixj = si * xj.transpose();  // s_i·x_j
-      const Matrix xisj = xi * sj.transpose();  // x_i·s_j (= s_j·x_i)
-      for (Index a = 0; a < ni; ++a) {
-        for (Index b = 0; b < nj; ++b) {
-          const double r2 = std::max(0.0, xx[i0 + a] + xx[j0 + b] - 2.0 * xixj(a, b));
-          const double q = c2 + r2;
-          const double kq = beta == -0.5 ? 1.0 / std::sqrt(q) : std::pow(q, beta);
-          const double k1 = kq / q, k2 = k1 / q;
-          // (s_j − s_i)·(x_i − x_j)
-          const double cross = xisj(a, b) - sx[j0 + b] - sx[i0 + a] + sixj(a, b);
-          total += kq * sisj(a, b) + 2.0 * beta * k1 * cross - 2.0 * beta * d * k1 -
-                   4.0 * beta * (beta - 1.0) * k2 * r2;
-        }
-      }
+      // Whole-block array expressions (SIMD sqrt/division), columns j, rows i.
+      using Arr = Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+      const Arr sisj = (si * sj.transpose()).array();  // s_i·s_j
+      // (s_j − s_i)·(x_i − x_j) = x_i·s_j − s_j·x_j − s_i·x_i + s_i·x_j
+      // (s_j − s_i)·(x_i − x_j) = x_i·s_j + s_i·x_j − s_i·x_i − s_j·x_j
+      Arr cross = (xi * sj.transpose() + si * xj.transpose()).array();
+      cross.colwise() -= sx.segment(i0, ni).array();
+      cross.rowwise() -= sx.segment(j0, nj).transpose().array();
+      Arr r2 = (-2.0 * (xi * xj.transpose())).array();  // ‖x_i − x_j‖²
+      r2.colwise() += xx.segment(i0, ni).array();
+      r2.rowwise() += xx.segment(j0, nj).transpose().array();
+      r2 = r2.max(0.0);
+      const Arr q = c2 + r2;
+      // k = q^β; for β = −½ one SIMD square root and 1/q = k² (no further divisions).
+      const Arr k = beta == -0.5 ? Arr(q.rsqrt()) : Arr(q.pow(beta));
+      const Arr inv_q = beta == -0.5 ? Arr(k.square()) : Arr(q.inverse());
+      total += (k * (sisj + inv_q * ((2.0 * beta) * cross - 2.0 * beta * d -
+                                     (4.0 * beta * (beta - 1.0)) * inv_q * r2)))
+                   .sum();
     }
   }
   return total;

@@ -16,7 +16,7 @@
 
 namespace scorematch::diagnostics {
 
-inline constexpr Index kPairBlock = 256;
+inline constexpr Index kPairBlock = 64;
 
 // Σ_{i ∈ rows} Σ_j u(x_i, x_j) over all j, for rows given as a range of X (n × d) with scores S.
 double imq_stein_sum(const Matrix& x, const Matrix& s, RowRange rows, double c = 1.0,
