@@ -1,7 +1,8 @@
 // Langevin sampling throughput and the KSD kernel:
-//   BM_Ula/<target>/d/threads   one ULA transition of 1024 chains (ChainRunner, blocks of 64):
-//                               target 0 = 64-D Gaussian (dense precision), 1 = MLP energy 3×128
-//                               softplus (score = forward + input-adjoint reverse sweep);
+//   BM_Ula/<model>/d/threads    one ULA transition of 1024 chains (ChainRunner, blocks of 64):
+//                               model 0 = 64-D Gaussian (dense precision), 1 = MLP energy 3×128
+//                               softplus (score = forward + input-adjoint reverse sweep), 2 = the
+//                               same MLP evaluated in float32;
 //                               items/s = chain-steps/s; GFLOP/s from the layer shapes
 //                               (forward 2·Σ in·out + reverse 2·Σ in·out per chain, float64).
 //   BM_Mala/1/d/threads         the same for MALA with an MLP energy (one energy+score per step).
@@ -35,6 +36,7 @@ Matrix normal_rows(Index n, Index d, std::uint64_t seed) {
   return x;
 }
 
+// kind 0: Gaussian; 1: MLP energy in float64; 2: the same MLP evaluated in float32.
 std::unique_ptr<ScoreModel> bench_model(int kind, Index d) {
   if (kind == 0) {
     const Matrix a = normal_rows(d, d, 5);
@@ -45,8 +47,10 @@ std::unique_ptr<ScoreModel> bench_model(int kind, Index d) {
   spec.dim = d;
   spec.hidden = {kWidth, kWidth, kWidth};
   spec.activation = Activation::softplus;
-  return std::make_unique<MlpModel>(spec, init_mlp_parameters(spec, 1), Vector::Zero(d),
-                                    Vector::Ones(d));
+  auto model = std::make_unique<MlpModel>(spec, init_mlp_parameters(spec, 1), Vector::Zero(d),
+                                          Vector::Ones(d));
+  model->use_float32(kind == 2);
+  return model;
 }
 
 double mlp_flops_per_chain(Index d) {
@@ -70,7 +74,7 @@ void run_sampler(benchmark::State& state, const std::string& name) {
                      Vector::Ones(d));
   for (auto _ : state) runner.advance(runner.step() + 1);
   state.SetItemsProcessed(state.iterations() * kChains);
-  if (kind == 1)
+  if (kind >= 1)
     state.counters["GFLOP/s"] =
         benchmark::Counter(mlp_flops_per_chain(d) * static_cast<double>(kChains) *
                                static_cast<double>(state.iterations()) * 1e-9,
@@ -138,12 +142,12 @@ void BM_KsdGemm(benchmark::State& state) {
 
 BENCHMARK(BM_Ula)
     ->ArgsProduct({{0}, {64}, {1, 2}})
-    ->ArgsProduct({{1}, {2, 64}, {1, 2}})
-    ->ArgNames({"mlp", "d", "threads"})
+    ->ArgsProduct({{1, 2}, {2, 64}, {1, 2}})
+    ->ArgNames({"model", "d", "threads"})
     ->UseRealTime();
 BENCHMARK(BM_Mala)
-    ->ArgsProduct({{1}, {2, 64}, {1, 2}})
-    ->ArgNames({"mlp", "d", "threads"})
+    ->ArgsProduct({{1, 2}, {2, 64}, {1, 2}})
+    ->ArgNames({"model", "d", "threads"})
     ->UseRealTime();
 BENCHMARK(BM_SamplingGemm)->Arg(1)->Arg(2)->ArgNames({"threads"})->UseRealTime();
 BENCHMARK(BM_KsdKernel)->Args({20000, 2})->Args({20000, 16})->ArgNames({"n", "d"});

@@ -106,6 +106,9 @@ for s in sde ode pc; do
     --reference "$root/gmm.npy" --quiet --out "$root/$s" >/dev/null
   check_energy "$root/$s"
 done
+"$bin" sample --model "$root/vp" --sampler ode --dtype float32 --chains 1000 --steps 300 \
+  --reference "$root/gmm.npy" --quiet --out "$root/ode32" >/dev/null
+check_energy "$root/ode32"
 expect_fail "conditioned on the other noise scheme" "$root/wrong" \
   "$bin" sample --model "$root/vp" --sampler annealed --out "$root/wrong" --quiet
 "$bin" loglik --model "$root/vp" --data "$root/gmm.npy" --out "$root/ll" --steps 100 >/dev/null

@@ -318,6 +318,12 @@ TEST(NoisedMlp, DerivativesMatchFiniteDifferences) {
         model.energy_and_score(x, e, s);
         EXPECT_EQ((e - model.energy(x)).norm(), 0.0);
         EXPECT_EQ((s - model.score(x)).norm(), 0.0);
+        // float32 evaluation: single-precision rounding only (~1e-7 relative per operation).
+        MlpModel single = model;
+        single.use_float32(true);
+        EXPECT_LT((single.score(x) - s).norm(), 1e-5 * s.norm());
+        EXPECT_LT((single.energy(x) - e).norm(), 1e-5 * e.norm());
+        EXPECT_GT((single.score(x) - s).norm(), 0.0) << "float32 path really used";
       } else {
         SamplerSettings settings;
         settings.name = "mala";

@@ -30,8 +30,8 @@ namespace scorematch::cli {
 namespace {
 
 struct SampleOptions {
-  std::string model, target, out, init = "auto", metric = "auto", data, init_file, reference,
-                                  checkpoint_dir, resume;
+  std::string model, target, out, init = "auto", metric = "auto", dtype = "float64", data,
+                                  init_file, reference, checkpoint_dir, resume;
   Index dim = 2, chains = 64, checkpoint_every = 0, progress_every = 0, ksd_rows = 4000;
   double beta_min = 0.1, beta_max = 20.0;
   bool no_adapt = false, no_denoise = false, no_diag = false, timings = false, quiet = false;
@@ -138,12 +138,10 @@ Matrix initial_states(const SampleOptions& o, const Sampler& sampler, RowRange c
 
 nlohmann::json settings_json(const SampleOptions& o, const LoadedScore& src) {
   const SamplerSettings& s = o.s;
-  nlohmann::json j = {{"sampler", s.name},        {"source", src.description},
-                      {"chains", o.chains},       {"steps", s.steps},
-                      {"warmup", s.warmup},       {"thin", s.thin},
-                      {"step_size", s.step_size}, {"seed", s.seed},
-                      {"init", o.init},           {"data", o.data},
-                      {"init_file", o.init_file}};
+  nlohmann::json j = {{"dtype", o.dtype},   {"sampler", s.name},        {"source", src.description},
+                      {"chains", o.chains}, {"steps", s.steps},         {"warmup", s.warmup},
+                      {"thin", s.thin},     {"step_size", s.step_size}, {"seed", s.seed},
+                      {"init", o.init},     {"data", o.data},           {"init_file", o.init_file}};
   if (!needs_noised(s.name))
     j["metric"] = s.metric.size() > 0
                       ? std::vector<double>(s.metric.data(), s.metric.data() + s.metric.size())
@@ -213,6 +211,8 @@ Command add_sample(CLI::App& root) {
   app->add_option("--t-eps", o->s.t_eps, "sde/ode/pc: final time");
   app->add_option("--beta-min", o->beta_min, "sde/ode/pc with a target: beta(0)");
   app->add_option("--beta-max", o->beta_max, "sde/ode/pc with a target: beta(1)");
+  app->add_option("--dtype", o->dtype,
+                  "float64 | float32: precision of a network's energy and score evaluations");
   app->add_option("--metric", o->metric,
                   "ula/mala preconditioner: auto (model: a network's standardisation scale, else "
                   "--data's column sd) | identity | data | model");
@@ -244,7 +244,9 @@ Command add_sample(CLI::App& root) {
     dist::run_collectively(comm, [&] {
       src = load_score_source(o->model, o->target, o->dim,
                               o->s.name == "annealed" ? NoiseScheme::sigma : NoiseScheme::vpsde,
-                              VpSde{o->beta_min, o->beta_max});
+                              VpSde{o->beta_min, o->beta_max}, o->dtype == "float32");
+      if (o->dtype != "float64" && o->dtype != "float32")
+        throw Error("--dtype must be float64 or float32, got '" + o->dtype + "'");
       if (src.noised && needs_noised(o->s.name) &&
           src.noised->scheme() !=
               (o->s.name == "annealed" ? NoiseScheme::sigma : NoiseScheme::vpsde))

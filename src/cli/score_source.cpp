@@ -8,7 +8,7 @@
 namespace scorematch::cli {
 
 LoadedScore load_score_source(const std::string& model_dir, const std::string& target, Index dim,
-                              NoiseScheme scheme, VpSde sde) {
+                              NoiseScheme scheme, VpSde sde, bool float32) {
   if (model_dir.empty() == target.empty())
     throw Error("needs exactly one of --model DIR or --target NAME");
   LoadedScore src;
@@ -17,8 +17,9 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
     src.model = std::move(loaded.model);
     src.meta = loaded.meta;
     src.description = {{"model", model_dir}, {"kind", src.model->kind()}};
-    if (const auto* mlp = dynamic_cast<const MlpModel*>(src.model.get());
-        mlp != nullptr && mlp->spec().conditioning != Conditioning::none)
+    auto* mlp = dynamic_cast<MlpModel*>(src.model.get());
+    if (mlp != nullptr) mlp->use_float32(float32);
+    if (mlp != nullptr && mlp->spec().conditioning != Conditioning::none)
       src.noised = make_noised_mlp(*mlp);
   } else {
     src.model = make_target(target, dim);

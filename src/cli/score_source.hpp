@@ -17,7 +17,8 @@ struct LoadedScore {
   nlohmann::json description, meta;
 };
 
+// float32: evaluate a network's energy and score in single precision (ignored for other models).
 LoadedScore load_score_source(const std::string& model_dir, const std::string& target, Index dim,
-                              NoiseScheme scheme, VpSde sde);
+                              NoiseScheme scheme, VpSde sde, bool float32 = false);
 
 }  // namespace scorematch::cli

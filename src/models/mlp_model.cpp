@@ -12,18 +12,19 @@ namespace scorematch {
 namespace {
 constexpr Index kRowsPerChunk = 64;
 
-// A jet per thread, reused while the architecture stays the same: its layer buffers keep their
-// size between calls of the same batch shape, so a sampler step allocates (and page-faults)
-// nothing.
-MlpJet<double>& cached_jet(const MlpSpec& spec) {
-  thread_local std::unique_ptr<MlpJet<double>> jet;
-  if (!jet || !same_architecture(jet->spec(), spec)) jet = std::make_unique<MlpJet<double>>(spec);
+// A jet per thread (and precision), reused while the architecture stays the same: its layer
+// buffers keep their size between calls of the same batch shape, so a sampler step allocates (and
+// page-faults) nothing.
+template <class T>
+MlpJet<T>& cached_jet(const MlpSpec& spec) {
+  thread_local std::unique_ptr<MlpJet<T>> jet;
+  if (!jet || !same_architecture(jet->spec(), spec)) jet = std::make_unique<MlpJet<T>>(spec);
   return *jet;
 }
 
-// Runs f(jet, request, begin, end) on row chunks of the standardised batch z with threads;
-// request has x set to the chunk's rows and the conditioning of `level` filled in.
-template <class F>
+// Runs f(jet, request, begin, end) on row chunks of the standardised batch z with threads, in
+// precision T; request has x set to the chunk's rows and the conditioning of `level` filled in.
+template <class T, class F>
 void for_each_row_chunk(const MlpModel& m, const Matrix& z, double level, F f) {
   if (z.cols() != m.dim())
     throw Error("model has dimension " + std::to_string(m.dim()) + " but the input has " +
@@ -35,25 +36,67 @@ void for_each_row_chunk(const MlpModel& m, const Matrix& z, double level, F f) {
   const ConditioningValues c =
       conditioned ? conditioning_values(m.spec(), level) : ConditioningValues{};
   parallel::for_each_chunk(z.rows(), kRowsPerChunk, [&](Index, Index begin, Index end) {
-    const Matrix rows = z.middleRows(begin, end - begin);
-    const Vector feature = Vector::Constant(end - begin, c.feature);
-    const Vector out_scale = Vector::Constant(end - begin, c.output_scale);
-    JetRequest<double> request;
+    const MatrixT<T> rows = z.middleRows(begin, end - begin).cast<T>();
+    const VectorT<T> feature = VectorT<T>::Constant(end - begin, static_cast<T>(c.feature));
+    const VectorT<T> out_scale = VectorT<T>::Constant(end - begin, static_cast<T>(c.output_scale));
+    JetRequest<T> request;
     request.x = &rows;
     if (conditioned) {
       request.cond_feature = &feature;
       request.output_scale = &out_scale;
     }
-    f(cached_jet(m.spec()), request, begin, end);
+    f(cached_jet<T>(m.spec()), request, begin, end);
   });
 }
 
+template <class T>
+const T* theta_of(const MlpModel& m);
+template <>
+const double* theta_of<double>(const MlpModel& m) {
+  return m.theta().data();
+}
+template <>
+const float* theta_of<float>(const MlpModel& m) {
+  return m.theta_float32().data();
+}
+
 // The network score from a forward sweep: −∇φ̃ by one reverse sweep, or the output itself.
-Matrix network_score_of(const MlpModel& m, MlpJet<double>& jet, Index rows) {
-  if (!m.has_energy()) return jet.output().topRows(rows);
-  Matrix s(rows, m.dim());
-  jet.reverse(m.theta().data(), Matrix::Ones(rows, 1), nullptr, &s);
-  return -s;
+template <class T>
+Matrix network_score_of(const MlpModel& m, MlpJet<T>& jet, Index rows) {
+  if (!m.has_energy()) return jet.output().topRows(rows).template cast<double>();
+  MatrixT<T> s(rows, m.dim());
+  jet.reverse(theta_of<T>(m), MatrixT<T>::Ones(rows, 1), nullptr, &s);
+  return -s.template cast<double>();
+}
+
+template <class T>
+Matrix network_score_in(const MlpModel& m, const Matrix& z, double level) {
+  Matrix out(z.rows(), m.dim());
+  for_each_row_chunk<T>(
+      m, z, level, [&](MlpJet<T>& jet, const JetRequest<T>& r, Index begin, Index end) {
+        jet.forward(theta_of<T>(m), r);
+        out.middleRows(begin, end - begin) = network_score_of(m, jet, end - begin);
+      });
+  return out;
+}
+
+// energy (n) and, when score != nullptr, score (n × d) in data units.
+template <class T>
+void energy_score_in(const MlpModel& m, const Matrix& x, Vector& energy, Matrix* score) {
+  energy.resize(x.rows());
+  if (score) score->resize(x.rows(), m.dim());
+  const double log_det = m.scale().array().log().sum();
+  for_each_row_chunk<T>(m, m.standardise(x), m.noise_level(),
+                        [&](MlpJet<T>& jet, const JetRequest<T>& r, Index begin, Index end) {
+                          jet.forward(theta_of<T>(m), r);
+                          energy.segment(begin, end - begin) =
+                              jet.output().col(0).template cast<double>().array() + log_det;
+                          if (score)
+                            score->middleRows(begin, end - begin) =
+                                (network_score_of(m, jet, end - begin).array().rowwise() /
+                                 m.scale().transpose().array())
+                                    .matrix();
+                        });
 }
 }  // namespace
 
@@ -102,27 +145,23 @@ Matrix MlpModel::standardise(const Matrix& x) const {
       .matrix();
 }
 
+void MlpModel::use_float32(bool on) {
+  theta_f_ = on ? Eigen::VectorXf(theta_.cast<float>()) : Eigen::VectorXf();
+}
+
 Vector MlpModel::energy(const Matrix& x) const {
   if (!has_energy()) throw Error("an mlp-score model has no energy (it models the score only)");
-  Vector out(x.rows());
-  const double log_det = scale_.array().log().sum();
-  for_each_row_chunk(*this, standardise(x), noise_level_,
-                     [&](MlpJet<double>& jet, const JetRequest<double>& r, Index begin, Index end) {
-                       jet.forward(theta_.data(), r);
-                       out.segment(begin, end - begin) = jet.output().col(0).array() + log_det;
-                     });
-  return out;
+  Vector e;
+  if (float32())
+    energy_score_in<float>(*this, x, e, nullptr);
+  else
+    energy_score_in<double>(*this, x, e, nullptr);
+  return e;
 }
 
 Matrix MlpModel::network_score(const Matrix& z, double level) const {
-  Matrix out(z.rows(), dim());
-  for_each_row_chunk(*this, z, level,
-                     [&](MlpJet<double>& jet, const JetRequest<double>& r, Index begin, Index end) {
-                       jet.forward(theta_.data(), r);
-                       out.middleRows(begin, end - begin) =
-                           network_score_of(*this, jet, end - begin);
-                     });
-  return out;
+  return float32() ? network_score_in<float>(*this, z, level)
+                   : network_score_in<double>(*this, z, level);
 }
 
 Matrix MlpModel::score(const Matrix& x) const {
@@ -133,23 +172,15 @@ Matrix MlpModel::score(const Matrix& x) const {
 
 void MlpModel::energy_and_score(const Matrix& x, Vector& energy, Matrix& score) const {
   if (!has_energy()) throw Error("an mlp-score model has no energy (it models the score only)");
-  energy.resize(x.rows());
-  score.resize(x.rows(), dim());
-  const double log_det = scale_.array().log().sum();
-  for_each_row_chunk(*this, standardise(x), noise_level_,
-                     [&](MlpJet<double>& jet, const JetRequest<double>& r, Index begin, Index end) {
-                       jet.forward(theta_.data(), r);
-                       energy.segment(begin, end - begin) = jet.output().col(0).array() + log_det;
-                       score.middleRows(begin, end - begin) =
-                           (network_score_of(*this, jet, end - begin).array().rowwise() /
-                            scale_.transpose().array())
-                               .matrix();
-                     });
+  if (float32())
+    energy_score_in<float>(*this, x, energy, &score);
+  else
+    energy_score_in<double>(*this, x, energy, &score);
 }
 
 Vector MlpModel::weighted_divergence(const Matrix& z, double level, const Vector& inv_w) const {
   Vector out(z.rows());
-  for_each_row_chunk(
+  for_each_row_chunk<double>(
       *this, z, level,
       [&](MlpJet<double>& jet, const JetRequest<double>& plain, Index begin, Index end) {
         JetRequest<double> r = plain;
@@ -185,7 +216,7 @@ Matrix MlpModel::network_probe_quadratic(const Matrix& z, double level, const Ma
   if (probes.rows() != z.rows() * K || probes.cols() != dim())
     throw Error("probe matrix must be (rows·K) × d");
   Matrix out(z.rows(), K);
-  for_each_row_chunk(
+  for_each_row_chunk<double>(
       *this, z, level,
       [&](MlpJet<double>& jet, const JetRequest<double>& plain, Index begin, Index end) {
         const Index n = end - begin;
