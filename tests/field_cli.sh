@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# scorematch field: the numbers it writes match `eval` on the same grid points, and the normalised
-# log-density integrates to 1 on the grid.
+# scorematch field: the numbers it writes match `eval` on the same grid points, the normalised
+# log-density integrates to 1 on the grid, --png renders a picture of the requested size, and a
+# bad range is refused.
 set -euo pipefail
 bin=$1 root=$2
 rm -rf "$root" && mkdir -p "$root"
@@ -37,3 +38,24 @@ for k, r in enumerate(rows):
 assert abs(total - 1) < 1e-9, total
 print("field matches eval on", len(rows), "points; grid integral", total)
 PY
+
+# The picture: a PNG of the requested size (signature and IHDR), with the data overlaid.
+"$bin" field --target gmm --range -6 6 -6 6 --grid 80 --png --png-size 800 400 \
+  --out "$root/picture" >/dev/null
+/usr/bin/python3 - "$root/picture/field.png" <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+assert b[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+assert b[12:16] == b"IHDR"
+w, h = struct.unpack(">II", b[16:24])
+assert (w, h) == (800, 400), (w, h)
+assert len(b) > 20000, "suspiciously small picture: %d bytes" % len(b)
+print("field.png", w, "x", h, len(b), "bytes")
+PY
+# Bad input: inverted range and equal axes are refused with no output.
+set +e
+msg=$("$bin" field --target gmm --range 6 -6 -6 6 --out "$root/bad" 2>&1)
+status=$?
+set -e
+[ "$status" -eq 1 ] && echo "$msg" | grep -q "x_min < x_max" && [ ! -e "$root/bad" ] ||
+  { echo "bad range not refused: $status $msg"; exit 1; }

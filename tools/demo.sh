@@ -2,7 +2,8 @@
 # The README's first command: install dependencies, build, and fit Old Faithful by closed-form
 # score matching on 2 MPI ranks (Gaussian and degree-4 polynomial family), evaluate the fit, then
 # train a small neural energy by exact implicit score matching on 2 ranks and evaluate it too;
-# finally sample both fits with MALA on 2 ranks and print the convergence diagnostics.
+# sample both fits with MALA on 2 ranks and print the convergence diagnostics; finally draw their
+# density and score fields (PNG, gnuplot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
@@ -23,4 +24,8 @@ echo "== Sample both fits with MALA on 2 ranks (256 chains from data rows), with
 for model in faithful-poly4 faithful-mlp-energy; do
   mpirun -np 2 build/scorematch sample --config jobs/faithful-mala.toml --model out/$model \
     --out out/$model-mala
+done
+echo "== Score-field pictures of both fits (gnuplot): out/<model>-field/field.png =="
+for model in faithful-poly4 faithful-mlp-energy; do
+  build/scorematch field --model out/$model --data data/faithful.csv --png --out out/$model-field
 done

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "command.hpp"
+#include "field_plot.hpp"
 #include "score_source.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/io/dataset.hpp"
@@ -18,12 +19,17 @@ struct FieldOptions {
   Index dim = 2, grid = 100;
   std::vector<Index> axes{0, 1};
   std::vector<double> range, through;
+  bool png = false;
+  std::vector<int> png_size{1400, 620};
+  std::string title;
 };
 
-// Data bounds padded by 10% along the two axes, and the data mean as the slice point.
-void defaults_from_data(const FieldOptions& o, GridSpec& g) {
+// Data bounds padded by 10% along the two axes, and the data mean as the slice point; returns
+// the data (for the picture) and its column names.
+Matrix defaults_from_data(const FieldOptions& o, GridSpec& g, std::vector<std::string>& columns) {
   const io::DataInfo info = io::probe_data(o.data);
   const Matrix x = io::read_data_rows(info, {0, info.rows});
+  columns = info.columns;
   if (x.rows() == 0 || !x.allFinite()) throw Error("'" + o.data + "' has no usable rows");
   if (x.cols() <= std::max(g.axis_x, g.axis_y))
     throw Error("'" + o.data + "' has fewer columns than the chosen --axes");
@@ -37,6 +43,7 @@ void defaults_from_data(const FieldOptions& o, GridSpec& g) {
   pad(g.axis_x, g.x_min, g.x_max);
   pad(g.axis_y, g.y_min, g.y_max);
   if (g.through.size() == 0) g.through = x.colwise().mean().transpose();
+  return x;
 }
 
 std::string field_csv(const GridField& f, const GridSpec& g) {
@@ -73,11 +80,16 @@ Command add_field(CLI::App& root) {
   app->add_option("--range", o->range, "x_min x_max y_min y_max")->expected(4);
   app->add_option("--through", o->through, "Slice point (d values; default: data mean or 0)");
   app->add_option("--grid", o->grid, "Points per axis")->check(CLI::Range(2, 4000));
+  app->add_flag("--png", o->png, "Also render field.png with gnuplot (heat map, arrows, data)");
+  app->add_option("--png-size", o->png_size, "Picture width and height in pixels")->expected(2);
+  app->add_option("--title", o->title, "Picture title (default: the model)");
   app->add_option("--out", o->out, "Output directory")->required();
   auto run = [o](const dist::Comm& comm) {
     GridSpec g;
     GridField f;
     LoadedScore src;
+    Matrix data;
+    std::vector<std::string> columns;
     dist::run_collectively(comm, [&] {
       if (!comm.is_root()) return;
       src = load_score_source(o->model, o->target, o->dim, NoiseScheme::sigma, VpSde{});
@@ -87,7 +99,12 @@ Command add_field(CLI::App& root) {
       if (!o->through.empty())
         g.through =
             Eigen::Map<const Vector>(o->through.data(), static_cast<Index>(o->through.size()));
-      if (!o->data.empty()) defaults_from_data(*o, g);
+      if (!o->data.empty()) data = defaults_from_data(*o, g, columns);
+      if (columns.empty() && src.meta.is_object())
+        columns = src.meta.value("columns", std::vector<std::string>{});
+      if (o->png && (o->png_size[0] < 200 || o->png_size[1] < 150 || o->png_size[0] > 8000 ||
+                     o->png_size[1] > 8000))
+        throw Error("--png-size must lie between 200 x 150 and 8000 x 8000 pixels");
       if (!o->range.empty()) {
         g.x_min = o->range[0];
         g.x_max = o->range[1];
@@ -97,6 +114,22 @@ Command add_field(CLI::App& root) {
       f = evaluate_field(*src.model, g);
     });
     CollectiveOutput output(comm, o->out);
+    dist::run_collectively(comm, [&] {
+      if (!comm.is_root() || !o->png) return;
+      FieldPicture pic;
+      pic.width = o->png_size[0];
+      pic.height = o->png_size[1];
+      pic.title = !o->title.empty()   ? o->title
+                  : !o->model.empty() ? o->model + " (" + src.model->kind() + ")"
+                                      : "target " + o->target;
+      auto label = [&](Index axis) {
+        return axis < static_cast<Index>(columns.size()) ? columns[static_cast<std::size_t>(axis)]
+                                                         : "x" + std::to_string(axis + 1);
+      };
+      pic.x_label = label(g.axis_x);
+      pic.y_label = label(g.axis_y);
+      render_field(output.staged, f, g, data, pic);
+    });
     nlohmann::json info = {{"source", src.description},
                            {"axes", {g.axis_x, g.axis_y}},
                            {"range", {g.x_min, g.x_max, g.y_min, g.y_max}},
@@ -110,7 +143,8 @@ Command add_field(CLI::App& root) {
                          {"field.json", info.dump(2) + "\n"}});
     say(comm, "field of " + std::to_string(g.nx) + " x " + std::to_string(g.ny) + " points on [" +
                   fmt("%g", g.x_min) + ", " + fmt("%g", g.x_max) + "] x [" + fmt("%g", g.y_min) +
-                  ", " + fmt("%g", g.y_max) + "]\nwrote " + o->out + "/ (field.csv, field.json)\n");
+                  ", " + fmt("%g", g.y_max) + "]\nwrote " + o->out + "/ (field.csv, field.json" +
+                  (o->png ? ", field.png, field.gp" : "") + ")\n");
   };
   return {app, run};
 }

@@ -1,0 +1,127 @@
+#include "field_plot.hpp"
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "scorematch/core/error.hpp"
+
+namespace scorematch::cli {
+
+namespace {
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw Error("cannot write '" + path + "'");
+}
+
+// Double-quoted gnuplot string.
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+}  // namespace
+
+void render_field(const std::string& dir, const GridField& f, const GridSpec& g, const Matrix& data,
+                  const FieldPicture& pic) {
+  const bool density = f.log_density.size() > 0;
+  std::ostringstream grid;
+  grid.precision(10);
+  // gnuplot "with image" wants x fastest with a blank line between rows of constant y.
+  for (Index iy = 0; iy < g.ny; ++iy) {
+    for (Index ix = 0; ix < g.nx; ++ix) {
+      const Index k = iy * g.nx + ix;
+      grid << f.points(k, g.axis_x) << ' ' << f.points(k, g.axis_y) << ' '
+           << (density ? f.log_density[k] : 0.0) << ' ' << f.divergence[k] << '\n';
+    }
+    grid << '\n';
+  }
+  write_file(dir + "/field.dat", grid.str());
+
+  // About 24 arrows per axis, each 0.8 lattice cells long, pointing along the steepest ascent of
+  // log p in the picture's own coordinates u = x / range (the gradient there is s ⊙ range), so
+  // arrows stay perpendicular to the drawn contours even when the axes have different units.
+  const Index step_x = std::max<Index>(1, g.nx / 24), step_y = std::max<Index>(1, g.ny / 24);
+  const double range_x = g.x_max - g.x_min, range_y = g.y_max - g.y_min;
+  const double len_x = 0.8 * range_x * static_cast<double>(step_x) / static_cast<double>(g.nx - 1);
+  const double len_y = 0.8 * range_y * static_cast<double>(step_y) / static_cast<double>(g.ny - 1);
+  std::ostringstream arrows;
+  arrows.precision(10);
+  for (Index iy = step_y / 2; iy < g.ny; iy += step_y)
+    for (Index ix = step_x / 2; ix < g.nx; ix += step_x) {
+      const Index k = iy * g.nx + ix;
+      const double a = f.score(k, 0) * range_x, b = f.score(k, 1) * range_y;
+      const double norm = std::hypot(a, b);
+      if (!(norm > 0)) continue;
+      arrows << f.points(k, g.axis_x) - 0.5 * a / norm * len_x << ' '
+             << f.points(k, g.axis_y) - 0.5 * b / norm * len_y << ' ' << a / norm * len_x << ' '
+             << b / norm * len_y << '\n';
+    }
+  write_file(dir + "/arrows.dat", arrows.str());
+
+  const bool have_data = data.rows() > 0;
+  if (have_data) {
+    std::ostringstream pts;
+    pts.precision(10);
+    for (Index r = 0; r < data.rows(); ++r)
+      pts << data(r, g.axis_x) << ' ' << data(r, g.axis_y) << '\n';
+    write_file(dir + "/data.dat", pts.str());
+  }
+
+  std::ostringstream gp;
+  gp << "set terminal pngcairo size " << pic.width << "," << pic.height
+     << " enhanced font 'sans,10'\n"
+     << "set output 'field.png'\n"
+     << "set multiplot layout 1,2 title " << quoted(pic.title) << "\n"
+     << "set xrange [" << g.x_min << ":" << g.x_max << "]\nset yrange [" << g.y_min << ":"
+     << g.y_max << "]\n"
+     << "set xlabel " << quoted(pic.x_label) << "\nset ylabel " << quoted(pic.y_label) << "\n"
+     << "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 '#5ec962', 4 '#fde725')\n"
+     << "set key top left opaque\n"
+     << "set title "
+     << quoted(density ? "log density (grid-normalised) and score field"
+                       : "score field (no energy: score-only model)")
+     << "\nset cblabel " << quoted(density ? "log p (top 12 nats)" : "") << "\n"
+     << "set cbrange [" << (density ? f.log_density.maxCoeff() - 12.0 : -1.0) << ":"
+     << (density ? f.log_density.maxCoeff() : 1.0) << "]\n"
+     << "plot 'field.dat' using 1:2:3 with image notitle, \\\n"
+     << "     'arrows.dat' using 1:2:3:4 with vectors head size screen 0.006,20 lc rgb '#ffffff'"
+        " lw 0.8 title 'score (steepest ascent)'"
+     << (have_data ? ", \\\n     'data.dat' using 1:2 with points pt 7 ps 0.35 lc rgb '#e41a1c'"
+                     " title 'data'"
+                   : "")
+     << "\nset title " << quoted("divergence of the score (= Laplacian of log p)")
+     << "\nset cblabel 'div s'\nset autoscale cb\n"
+     << "set palette defined (0 '#2166ac', 1 '#f7f7f7', 2 '#b2182b')\n"
+     << "plot 'field.dat' using 1:2:4 with image notitle"
+     << (have_data ? ", 'data.dat' using 1:2 with points pt 7 ps 0.25 lc rgb '#000000' notitle"
+                   : "")
+     << "\nunset multiplot\n";
+  write_file(dir + "/field.gp", gp.str());
+
+  const std::string command = "cd '" + dir + "' && gnuplot field.gp 2> gnuplot.log";
+  const int status = std::system(command.c_str());
+  if (status != 0) {
+    std::ifstream log(dir + "/gnuplot.log");
+    std::stringstream text;
+    text << log.rdbuf();
+    throw Error(
+        "gnuplot failed (is Debian's gnuplot-nox installed? tools/install-deps.sh "
+        "installs it): " +
+        text.str());
+  }
+  std::filesystem::remove(dir + "/gnuplot.log");
+  if (!std::filesystem::exists(dir + "/field.png") ||
+      std::filesystem::file_size(dir + "/field.png") == 0)
+    throw Error("gnuplot wrote no field.png");
+}
+
+}  // namespace scorematch::cli
