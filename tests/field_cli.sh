@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scorematch field: the numbers it writes match `eval` on the same grid points, the normalised
 # log-density integrates to 1 on the grid, --png renders a picture of the requested size, and a
-# bad range is refused.
+# bad range is refused; plot renders training curves and refuses a malformed metrics line.
 set -euo pipefail
 bin=$1 root=$2
 rm -rf "$root" && mkdir -p "$root"
@@ -59,3 +59,23 @@ status=$?
 set -e
 [ "$status" -eq 1 ] && echo "$msg" | grep -q "x_min < x_max" && [ ! -e "$root/bad" ] ||
   { echo "bad range not refused: $status $msg"; exit 1; }
+
+# plot: training curves from a metrics.jsonl; a malformed line is refused with its number.
+printf '%s\n' '{"step":10,"loss":2.0,"lr":0.001,"grad_norm":1.5}' \
+  '{"step":20,"loss":1.0,"lr":0.001,"grad_norm":1.2,"val_loss":1.1}' \
+  '{"step":30,"loss":0.5,"lr":0.0005,"grad_norm":0.9}' > "$root/metrics.jsonl"
+"$bin" plot --metrics "$root/metrics.jsonl" --size 640 320 --out "$root/curves.png" >/dev/null
+/usr/bin/python3 -c "
+import struct, sys
+b = open(sys.argv[1], 'rb').read()
+assert b[:8] == b'\x89PNG\r\n\x1a\n' and struct.unpack('>II', b[16:24]) == (640, 320)
+print('curves.png 640 x 320', len(b), 'bytes')" "$root/curves.png"
+echo '{"step":40}' >> "$root/metrics.jsonl"
+set +e
+msg=$("$bin" plot --metrics "$root/metrics.jsonl" --out "$root/bad.png" 2>&1)
+status=$?
+set -e
+[ "$status" -eq 1 ] && echo "$msg" | grep -q "line 4" && [ ! -e "$root/bad.png" ] ||
+  { echo "malformed metrics not refused: $status $msg"; exit 1; }
+ls "$root" | grep -q '^\.plot\.tmp' && { echo "plot left its temporary directory"; exit 1; }
+echo "pictures ok"

@@ -1,34 +1,11 @@
 #include "field_plot.hpp"
 
-#include <sys/wait.h>
-
 #include <cmath>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
-#include "scorematch/core/error.hpp"
+#include "gnuplot.hpp"
 
 namespace scorematch::cli {
-
-namespace {
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  if (!out) throw Error("cannot write '" + path + "'");
-}
-
-// Double-quoted gnuplot string.
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-}  // namespace
 
 void render_field(const std::string& dir, const GridField& f, const GridSpec& g, const Matrix& data,
                   const FieldPicture& pic) {
@@ -44,7 +21,7 @@ void render_field(const std::string& dir, const GridField& f, const GridSpec& g,
     }
     grid << '\n';
   }
-  write_file(dir + "/field.dat", grid.str());
+  write_text_file(dir + "/field.dat", grid.str());
 
   // About 24 arrows per axis, each 0.8 lattice cells long, pointing along the steepest ascent of
   // log p in the picture's own coordinates u = x / range (the gradient there is s ⊙ range), so
@@ -65,7 +42,7 @@ void render_field(const std::string& dir, const GridField& f, const GridSpec& g,
              << f.points(k, g.axis_y) - 0.5 * b / norm * len_y << ' ' << a / norm * len_x << ' '
              << b / norm * len_y << '\n';
     }
-  write_file(dir + "/arrows.dat", arrows.str());
+  write_text_file(dir + "/arrows.dat", arrows.str());
 
   const bool have_data = data.rows() > 0;
   if (have_data) {
@@ -73,23 +50,24 @@ void render_field(const std::string& dir, const GridField& f, const GridSpec& g,
     pts.precision(10);
     for (Index r = 0; r < data.rows(); ++r)
       pts << data(r, g.axis_x) << ' ' << data(r, g.axis_y) << '\n';
-    write_file(dir + "/data.dat", pts.str());
+    write_text_file(dir + "/data.dat", pts.str());
   }
 
   std::ostringstream gp;
   gp << "set terminal pngcairo size " << pic.width << "," << pic.height
      << " enhanced font 'sans,10'\n"
      << "set output 'field.png'\n"
-     << "set multiplot layout 1,2 title " << quoted(pic.title) << "\n"
+     << "set multiplot layout 1,2 title " << gnuplot_quoted(pic.title) << "\n"
      << "set xrange [" << g.x_min << ":" << g.x_max << "]\nset yrange [" << g.y_min << ":"
      << g.y_max << "]\n"
-     << "set xlabel " << quoted(pic.x_label) << "\nset ylabel " << quoted(pic.y_label) << "\n"
+     << "set xlabel " << gnuplot_quoted(pic.x_label) << "\nset ylabel "
+     << gnuplot_quoted(pic.y_label) << "\n"
      << "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 '#5ec962', 4 '#fde725')\n"
      << "set key top left opaque\n"
      << "set title "
-     << quoted(density ? "log density (grid-normalised) and score field"
-                       : "score field (no energy: score-only model)")
-     << "\nset cblabel " << quoted(density ? "log p (top 12 nats)" : "") << "\n"
+     << gnuplot_quoted(density ? "log density (grid-normalised) and score field"
+                               : "score field (no energy: score-only model)")
+     << "\nset cblabel " << gnuplot_quoted(density ? "log p (top 12 nats)" : "") << "\n"
      << "set cbrange [" << (density ? f.log_density.maxCoeff() - 12.0 : -1.0) << ":"
      << (density ? f.log_density.maxCoeff() : 1.0) << "]\n"
      << "plot 'field.dat' using 1:2:3 with image notitle, \\\n"
@@ -98,30 +76,16 @@ void render_field(const std::string& dir, const GridField& f, const GridSpec& g,
      << (have_data ? ", \\\n     'data.dat' using 1:2 with points pt 7 ps 0.35 lc rgb '#e41a1c'"
                      " title 'data'"
                    : "")
-     << "\nset title " << quoted("divergence of the score (= Laplacian of log p)")
+     << "\nset title " << gnuplot_quoted("divergence of the score (= Laplacian of log p)")
      << "\nset cblabel 'div s'\nset autoscale cb\n"
      << "set palette defined (0 '#2166ac', 1 '#f7f7f7', 2 '#b2182b')\n"
      << "plot 'field.dat' using 1:2:4 with image notitle"
      << (have_data ? ", 'data.dat' using 1:2 with points pt 7 ps 0.25 lc rgb '#000000' notitle"
                    : "")
      << "\nunset multiplot\n";
-  write_file(dir + "/field.gp", gp.str());
+  write_text_file(dir + "/field.gp", gp.str());
 
-  const std::string command = "cd '" + dir + "' && gnuplot field.gp 2> gnuplot.log";
-  const int status = std::system(command.c_str());
-  if (status != 0) {
-    std::ifstream log(dir + "/gnuplot.log");
-    std::stringstream text;
-    text << log.rdbuf();
-    throw Error(
-        "gnuplot failed (is Debian's gnuplot-nox installed? tools/install-deps.sh "
-        "installs it): " +
-        text.str());
-  }
-  std::filesystem::remove(dir + "/gnuplot.log");
-  if (!std::filesystem::exists(dir + "/field.png") ||
-      std::filesystem::file_size(dir + "/field.png") == 0)
-    throw Error("gnuplot wrote no field.png");
+  run_gnuplot(dir, "field.gp", "field.png");
 }
 
 }  // namespace scorematch::cli

@@ -54,8 +54,8 @@ int main(int argc, char** argv) {
   app.allow_config_extras(CLI::config_extras_mode::error);
 
   const std::vector<cli::Command> commands{
-      cli::add_fit(app),  cli::add_eval(app),   cli::add_gen(app),  cli::add_sample(app),
-      cli::add_diag(app), cli::add_loglik(app), cli::add_field(app)};
+      cli::add_fit(app),  cli::add_eval(app),   cli::add_gen(app),   cli::add_sample(app),
+      cli::add_diag(app), cli::add_loglik(app), cli::add_field(app), cli::add_plot(app)};
 
   std::vector<std::string> args = hoist_config(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed

@@ -1,0 +1,15 @@
+// Running Debian's gnuplot for pictures: scripts and data files are written next to the picture
+// and gnuplot runs in that directory, so a user can restyle a picture by editing the script.
+#pragma once
+#include <string>
+
+namespace scorematch::cli {
+
+void write_text_file(const std::string& path, const std::string& text);
+// A double-quoted gnuplot string literal.
+std::string gnuplot_quoted(const std::string& s);
+// Runs `gnuplot script` in `dir` and checks that it wrote `png` there; throws Error with gnuplot's
+// own message otherwise.
+void run_gnuplot(const std::string& dir, const std::string& script, const std::string& png);
+
+}  // namespace scorematch::cli
