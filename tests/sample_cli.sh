@@ -5,7 +5,7 @@
 #     ranks — ends with samples.npy byte-identical to an uninterrupted run;
 #  3. a corrupted or mismatched checkpoint is refused; bad model path, dimension mismatch and a
 #     diverging (NaN) run stop with one clear message, exit 1 and no output directory;
-#  4. diag on the written samples reproduces the report sample wrote;
+#  4. diag on the written samples reproduces the report sample wrote, identically on 1 and 3 ranks;
 #  5. trained noise-conditioned networks drive annealed (sigma ladder) and sde/ode/pc/loglik (VP-SDE)
 #     end to end, closer to the GMM data than a wrong law (energy distance of N(μ, Σ) draws: 0.76).
 set -euo pipefail
@@ -79,6 +79,9 @@ echo "bad inputs refused"
   --step-size 0.2 --seed 3 --quiet --out "$root/withdiag" >/dev/null
 "$bin" diag --samples "$root/withdiag/samples.npy" --target gmm --out "$root/report.json" >/dev/null
 grep -q '"worst_rhat"' "$root/report.json"
+# ... and the same report on 3 ranks (dimensions and KSD pair blocks split over ranks).
+run 3 1 diag --samples "$root/withdiag/samples.npy" --target gmm --out "$root/report3.json" >/dev/null
+cmp "$root/report.json" "$root/report3.json" || { echo "diag differs on 3 ranks"; exit 1; }
 /usr/bin/python3 - "$root/withdiag/report.json" "$root/report.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])

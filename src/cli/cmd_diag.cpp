@@ -6,11 +6,10 @@
 
 #include "command.hpp"
 #include "diagnose.hpp"
+#include "score_source.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/io/dataset.hpp"
-#include "scorematch/io/model_dir.hpp"
 #include "scorematch/io/output_dir.hpp"
-#include "scorematch/models/targets.hpp"
 
 namespace scorematch::cli {
 
@@ -60,8 +59,8 @@ Command add_diag(CLI::App& root) {
         throw Error("diag needs --chains (no sampler.json next to '" + o->samples +
                     "' to take it from)");
       if (info.is_object()) request.columns = info.value("columns", std::vector<std::string>{});
-      if (!o->model.empty()) model = io::load_model(o->model).model;
-      if (!o->target.empty()) model = make_target(o->target, io::probe_data(o->samples).cols());
+      if (!o->model.empty() || !o->target.empty())
+        model = load_score_source(o->model, o->target, io::probe_data(o->samples).cols()).model;
     });
     request.model = model.get();
     request.reference = o->reference;

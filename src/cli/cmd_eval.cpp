@@ -8,10 +8,9 @@
 
 #include "command.hpp"
 #include "data_shard.hpp"
+#include "score_source.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/dist/collective_write.hpp"
-#include "scorematch/io/model_dir.hpp"
-#include "scorematch/models/targets.hpp"
 
 namespace scorematch::cli {
 
@@ -46,14 +45,9 @@ Command add_eval(CLI::App& root) {
     nlohmann::json source;
     const Shard shard = read_shard(comm, o->data);
     dist::run_collectively(comm, [&] {
-      if (!o->model.empty()) {
-        io::LoadedModel loaded = io::load_model(o->model);
-        model = std::move(loaded.model);
-        source = {{"model", o->model}, {"kind", model->kind()}};
-      } else {
-        model = make_target(o->target, shard.info.cols());
-        source = {{"target", o->target}};
-      }
+      LoadedScore loaded = load_score_source(o->model, o->target, shard.info.cols());
+      model = std::move(loaded.model);
+      source = loaded.description;
       if (model->dim() != shard.info.cols())
         throw Error("dimension mismatch: the model has dimension " + std::to_string(model->dim()) +
                     " but '" + o->data + "' has " + std::to_string(shard.info.cols()) + " columns");

@@ -19,6 +19,7 @@ struct LoadedScore {
 
 // float32: evaluate a network's energy and score in single precision (ignored for other models).
 LoadedScore load_score_source(const std::string& model_dir, const std::string& target, Index dim,
-                              NoiseScheme scheme, VpSde sde, bool float32 = false);
+                              NoiseScheme scheme = NoiseScheme::vpsde, VpSde sde = {},
+                              bool float32 = false);
 
 }  // namespace scorematch::cli
