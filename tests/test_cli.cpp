@@ -76,11 +76,12 @@ void expect_clean_failure(const std::string& args, const std::string& message, i
     EXPECT_EQ(r.err, line) << args;  // exactly one line
   } else {
     // Under mpirun our line is forwarded asynchronously and mpirun adds its own banner: require
-    // our message exactly once, wherever it lands.
-    const auto at = r.err.find(line);
+    // our message exactly once, wherever it lands, followed by the rank that saw the error.
+    const std::string ranked = "scorematch: error: " + message + " (rank ";
+    const auto at = r.err.find(ranked);
     EXPECT_NE(at, std::string::npos) << args << "\n" << r.err;
     if (at != std::string::npos) {
-      EXPECT_EQ(r.err.find(line, at + 1), std::string::npos) << "printed twice";
+      EXPECT_EQ(r.err.find(ranked, at + 1), std::string::npos) << "printed twice";
     }
   }
   EXPECT_FALSE(fs::exists(out)) << args;

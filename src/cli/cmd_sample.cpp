@@ -279,6 +279,12 @@ Command add_sample(CLI::App& root) {
 
     // Transitions in segments; between segments the ranks agree on a stop signal.
     install_stop_handlers();
+    say(comm, std::string(o->resume.empty() ? "sampling" : "resuming") + " with " + o->s.name +
+                  ": " + std::to_string(o->chains) + " chains x " +
+                  std::to_string(sampler->num_transitions()) + " transitions" +
+                  (o->resume.empty() ? "" : " from step " + std::to_string(runner->step())) + "; " +
+                  std::to_string(comm.size()) + " rank(s) x " +
+                  std::to_string(parallel::num_threads()) + " thread(s)\n");
     const char* term_hook = std::getenv("SCOREMATCH_TEST_SIGTERM_AT_STEP");
     bool hook_fired = false;
     const Index total = sampler->num_transitions();

@@ -13,6 +13,7 @@
 
 #include "command.hpp"
 #include "data_shard.hpp"
+#include "failure_injection.hpp"
 #include "fit_neural.hpp"
 #include "progress.hpp"
 #include "scorematch/core/error.hpp"
@@ -294,6 +295,7 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
   // Test hooks: die by SIGKILL, or receive SIGTERM, right after the given step.
   const char* kill_hook = std::getenv("SCOREMATCH_TEST_KILL_AFTER_STEP");
   const char* term_hook = std::getenv("SCOREMATCH_TEST_SIGTERM_AT_STEP");
+  const FailureInjection failure = failure_injection(comm.rank());
   double compute = 0, allreduce = 0, io_seconds = 0, last_val = std::nan("");
   double loss = std::nan("");
   Index samples = 0;
@@ -360,6 +362,7 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
       }
     }
     if (kill_hook && std::atol(kill_hook) == step) std::raise(SIGKILL);
+    failure.maybe_fail(step);
   }
   progress.finish();
   if (st.step % ck_every != 0) write_ck();

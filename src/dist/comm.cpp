@@ -93,7 +93,11 @@ void run_collectively(const Comm& comm, const std::function<void()>& step) {
   MPI_Allreduce(&my_failure, &first_failure, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   if (first_failure == comm.size()) return;
   if (first_failure == comm.rank() && message != "\x01")
-    std::cerr << "scorematch: error: " << message << std::endl;
+    std::cerr << "scorematch: error: " << message
+              << (comm.size() > 1 ? " (rank " + std::to_string(comm.rank()) + " of " +
+                                        std::to_string(comm.size()) + ")"
+                                  : std::string())
+              << std::endl;
   throw CollectiveFailure();
 }
 
