@@ -45,7 +45,7 @@ double train_and_measure(const ObjectiveSettings& settings, MlpOutput output, In
   Vector theta = init_mlp_parameters(spec, 3);
   OptimizerState state = optimizer.init(theta);
   *initial = fisher_divergence(MlpModel(spec, theta, shift, scale), *target, fresh);
-  const LocalData local{&z, {0, 4000}, nullptr};
+  const LocalData local = in_memory_rows(&z, {0, 4000});
   const Reduce identity = [](std::vector<double>&) {};
   for (std::uint32_t step = 1; step <= 1500; ++step)
     trainer.step(step, theta, optimizer, state, local, identity);

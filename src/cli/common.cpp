@@ -1,3 +1,5 @@
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -29,6 +31,14 @@ void print_timings(const dist::Comm& comm, const std::vector<std::string>& names
   for (std::size_t i = 0; i < names.size(); ++i)
     line += "  " + names[i] + " " + fmt("%.3f", comm.allreduce_max(seconds[i])) + " / " +
             fmt("%.3f", sum[i] / comm.size());
+  // Peak resident set size of this process (Linux: ru_maxrss in KiB).
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  std::vector<double> rss{mib};
+  comm.allreduce_sum(rss);
+  line += "\npeak resident memory (MiB; max / mean over ranks): " +
+          fmt("%.1f", comm.allreduce_max(mib)) + " / " + fmt("%.1f", rss[0] / comm.size());
   say(comm, line + "\n");
 }
 
@@ -51,7 +61,8 @@ void CollectiveOutput::commit(const dist::Comm& comm,
   });
 }
 
-Shard read_shard(const dist::Comm& comm, const std::string& path, Index expected_dim) {
+Shard read_shard(const dist::Comm& comm, const std::string& path, Index expected_dim,
+                 bool load_rows) {
   Shard shard;
   dist::run_collectively(comm, [&] {
     shard.info = io::probe_data(path);
@@ -59,7 +70,7 @@ Shard read_shard(const dist::Comm& comm, const std::string& path, Index expected
       throw Error("dimension mismatch: the job says --dim " + std::to_string(expected_dim) +
                   " but '" + path + "' has " + std::to_string(shard.info.cols()) + " columns");
     shard.range = dist::shard(shard.info.rows, comm.rank(), comm.size());
-    shard.rows = io::read_data_rows(shard.info, shard.range);
+    if (load_rows) shard.rows = io::read_data_rows(shard.info, shard.range);
   });
   return shard;
 }

@@ -13,7 +13,9 @@ struct Shard {
   Matrix rows;
 };
 
-// expected_dim > 0 checks the column count against the job's --dim.
-Shard read_shard(const dist::Comm& comm, const std::string& path, Index expected_dim = 0);
+// expected_dim > 0 checks the column count against the job's --dim. With load_rows = false only the
+// file is probed and the range assigned (streaming readers fetch rows themselves).
+Shard read_shard(const dist::Comm& comm, const std::string& path, Index expected_dim = 0,
+                 bool load_rows = true);
 
 }  // namespace scorematch::cli

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 
@@ -22,6 +23,7 @@
 #include "scorematch/io/checkpoint.hpp"
 #include "scorematch/io/metrics_log.hpp"
 #include "scorematch/io/model_dir.hpp"
+#include "scorematch/io/npy_row_reader.hpp"
 #include "scorematch/models/mlp_model.hpp"
 #include "scorematch/models/targets.hpp"
 #include "scorematch/training/trainer.hpp"
@@ -76,6 +78,10 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--resume", o.resume, "Resume from a checkpoint file or the newest one in a directory");
   opt("--preempt-exit-code", o.preempt_exit_code,
       "Exit status after a SIGTERM/SIGUSR1 checkpoint (e.g. for a requeueing batch script)");
+  app->add_flag("--stream", o.stream,
+                "Read each step's minibatch rows from the (.npy) data file instead of holding this "
+                "rank's rows in memory: memory independent of the data size; same result, bitwise")
+      ->group(g);
   app->add_flag("--timings", o.timings, "Print the compute / allreduce / I/O split of the run")
       ->group(g);
 }
@@ -145,19 +151,30 @@ nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, cons
 }
 
 // Global per-column mean and standard deviation (two passes, one allreduce each).
-std::pair<Vector, Vector> column_standardisation(const dist::Comm& comm, const Matrix& rows,
-                                                 Index total, const std::string& data) {
-  const Index d = rows.cols();
-  std::vector<double> sums(static_cast<std::size_t>(d), 0.0);
-  Eigen::Map<Vector>(sums.data(), d) = rows.colwise().sum().transpose();
-  comm.allreduce_sum(sums);
-  const Vector mean = Eigen::Map<const Vector>(sums.data(), d) / static_cast<double>(total);
-  std::vector<double> sq(static_cast<std::size_t>(d), 0.0);
-  Eigen::Map<Vector>(sq.data(), d) =
-      (rows.rowwise() - mean.transpose()).colwise().squaredNorm().transpose();
-  comm.allreduce_sum(sq);
+// Column means and standard deviations over all ranks' rows (two passes, in chunks of this rank's
+// range, so that the in-memory and the streaming paths see the same sums and agree bitwise).
+using RangeReader = std::function<Matrix(RowRange)>;
+constexpr Index kStandardiseChunk = 1 << 16;
+
+std::pair<Vector, Vector> column_standardisation(const dist::Comm& comm, const RangeReader& read,
+                                                 RowRange range, Index d, Index total,
+                                                 const std::string& data) {
+  auto pass = [&](const std::function<Vector(const Matrix&)>& per_chunk) {
+    Vector local = Vector::Zero(d);
+    for (Index b = range.begin; b < range.end; b += kStandardiseChunk)
+      local += per_chunk(read({b, std::min(range.end, b + kStandardiseChunk)}));
+    std::vector<double> sums(local.data(), local.data() + d);
+    comm.allreduce_sum(sums);
+    return Vector(Eigen::Map<const Vector>(sums.data(), d));
+  };
+  const Vector mean = pass([](const Matrix& x) { return Vector(x.colwise().sum().transpose()); }) /
+                      static_cast<double>(total);
   const Vector sd =
-      (Eigen::Map<const Vector>(sq.data(), d) / static_cast<double>(total)).cwiseSqrt();
+      (pass([&](const Matrix& x) {
+         return Vector((x.rowwise() - mean.transpose()).colwise().squaredNorm().transpose());
+       }) /
+       static_cast<double>(total))
+          .cwiseSqrt();
   dist::run_collectively(comm, [&] {
     for (Index j = 0; j < d; ++j)
       if (!(sd[j] > 0))
@@ -220,7 +237,7 @@ RunState restore(const std::string& resume, const nlohmann::json& config, const 
 
 void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  const Shard shard = read_shard(comm, in.data, in.dim);
+  const Shard shard = read_shard(comm, in.data, in.dim, !o.stream);
   const Index d = shard.info.cols(), total = shard.info.rows;
 
   MlpSpec spec;
@@ -243,17 +260,49 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
     if (o.steps > 0xfffffffeLL) throw Error("--steps is too large");
   });
 
-  const auto [shift, scale] = in.standardize
-                                  ? column_standardisation(comm, shard.rows, total, in.data)
-                                  : std::pair{Vector(Vector::Zero(d)), Vector(Vector::Ones(d))};
-  const Matrix z =
-      ((shard.rows.rowwise() - shift.transpose()).array().rowwise() / scale.transpose().array())
-          .matrix();
-  // ESM: s*(x) in model units: ∇_z = scale ⊙ ∇_x.
-  Matrix target_z;
-  if (target)
-    target_z = (target->score(shard.rows).array().rowwise() * scale.transpose().array()).matrix();
-  LocalData local{&z, shard.range, target ? &target_z : nullptr};
+  // Streaming: rows come from the file per minibatch (NPY: random access by row).
+  std::optional<io::NpyRowReader> reader;
+  dist::run_collectively(comm, [&] {
+    if (!o.stream) return;
+    if (shard.info.format != io::DataInfo::Format::npy)
+      throw Error("--stream needs an .npy data file (random access by row); '" + in.data +
+                  "' is CSV (convert it, e.g. with numpy, or drop --stream)");
+    reader.emplace(in.data);
+  });
+  const RangeReader read_range = [&](RowRange r) -> Matrix {
+    if (reader) return io::read_data_rows(shard.info, r);
+    return shard.rows.middleRows(r.begin - shard.range.begin, r.size());
+  };
+  const auto [shift, scale] =
+      in.standardize ? column_standardisation(comm, read_range, shard.range, d, total, in.data)
+                     : std::pair{Vector(Vector::Zero(d)), Vector(Vector::Ones(d))};
+  // Rows in model units z = (x − shift)/scale; ESM targets in model units: ∇_z = scale ⊙ ∇_x.
+  auto to_model = [&](const Matrix& x) {
+    LocalRows g;
+    g.x =
+        ((x.rowwise() - shift.transpose()).array().rowwise() / scale.transpose().array()).matrix();
+    if (target)
+      g.target = (target->score(x).array().rowwise() * scale.transpose().array()).matrix();
+    return g;
+  };
+  LocalRows resident;
+  LocalData local;
+  double stream_read_seconds = 0;  // inside the trainer's compute time; reported as I/O
+  if (reader) {
+    local = {shard.range, [&](const std::vector<Index>& rows) {
+               std::vector<Index> global(rows);
+               for (Index& r : global) r += shard.range.begin;
+               // A read error here is this rank's alone: it propagates as a local failure
+               // (main ends the job with MPI_Abort naming the rank), never a collective hang.
+               const auto t0 = std::chrono::steady_clock::now();
+               Matrix x = reader->read(global);
+               stream_read_seconds += seconds_since(t0);
+               return to_model(x);
+             }};
+  } else {
+    resident = to_model(shard.rows);
+    local = in_memory_rows(&resident.x, shard.range, target ? &resident.target : nullptr);
+  }
 
   const DataSplit split{total, o.val_fraction, o.seed};
   TrainSettings ts{o.batch, o.seed, o.dtype == "float32"};
@@ -334,7 +383,11 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
     const double elapsed = seconds_since(loop_start);
     const double rate = static_cast<double>(samples) / std::max(elapsed, 1e-9);
     const bool validate = split.val_fraction > 0 && (step % val_every == 0 || step == o.steps);
-    if (validate) last_val = trainer.validation_loss(st.opt.ema, local, reduce);
+    if (validate) {
+      const auto t0 = std::chrono::steady_clock::now();
+      last_val = trainer.validation_loss(st.opt.ema, local, reduce);
+      compute += seconds_since(t0);  // validation is compute (its reads are moved to io below)
+    }
     if (step % log_every == 0 || step == o.steps || validate) {
       const auto t0 = std::chrono::steady_clock::now();
       nlohmann::json record = {
@@ -404,7 +457,8 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
                 "/ (meta.json, W*.npy, b*.npy, shift.npy, scale.npy, "
                 "metrics.jsonl)\n");
   if (o.timings)
-    print_timings(comm, {"compute", "allreduce", "io"}, {compute, allreduce, io_seconds});
+    print_timings(comm, {"compute", "allreduce", "io"},
+                  {compute - stream_read_seconds, allreduce, io_seconds + stream_read_seconds});
 }
 
 }  // namespace scorematch::cli

@@ -22,7 +22,7 @@ struct NeuralOptions {
   Index val_every = 0, log_every = 0, checkpoint_every = 0;
   int keep = 3, preempt_exit_code = 0;
   std::string checkpoint_dir, resume;
-  bool timings = false;
+  bool timings = false, stream = false;
 };
 
 // Registers the neural options on `fit` (option group "Neural models").

@@ -12,23 +12,22 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// The listed local rows (and their target scores) as contiguous matrices.
-struct Gathered {
-  Matrix x, target;
-};
-Gathered gather(const LocalData& data, const std::vector<Index>& local, Index d) {
-  const auto n = static_cast<Index>(local.size());
-  Gathered g;
-  g.x.resize(n, d);
-  if (data.target_score) g.target.resize(n, d);
-  for (Index i = 0; i < n; ++i) {
-    const Index r = local[static_cast<std::size_t>(i)];
-    g.x.row(i) = data.rows->row(r);
-    if (data.target_score) g.target.row(i) = data.target_score->row(r);
-  }
-  return g;
-}
 }  // namespace
+
+LocalData in_memory_rows(const Matrix* rows, RowRange range, const Matrix* target_score) {
+  return {range, [rows, target_score](const std::vector<Index>& local) {
+            const auto n = static_cast<Index>(local.size());
+            LocalRows g;
+            g.x.resize(n, rows->cols());
+            if (target_score) g.target.resize(n, rows->cols());
+            for (Index i = 0; i < n; ++i) {
+              const Index r = local[static_cast<std::size_t>(i)];
+              g.x.row(i) = rows->row(r);
+              if (target_score) g.target.row(i) = target_score->row(r);
+            }
+            return g;
+          }};
+}
 
 Trainer::Trainer(MlpSpec spec, const Objective& objective, TrainSettings settings, DataSplit split)
     : spec_(std::move(spec)),
@@ -44,13 +43,13 @@ BatchSums Trainer::sums(const Vector& theta, const LocalData& data, const std::v
                         const std::vector<std::uint64_t>& streams, std::uint32_t step,
                         bool want_grad) {
   if (local.empty()) return {0.0, want_grad ? Vector::Zero(theta.size()) : Vector()};
-  const Gathered g = gather(data, local, spec_.dim);
+  const LocalRows g = data.fetch(local);
   BatchInput input;
   input.x = &g.x;
   input.streams = &streams;
   input.seed = derive_seed(settings_.seed, kNoiseTag);
   input.step = step;
-  input.target_score = data.target_score ? &g.target : nullptr;
+  input.target_score = g.target.size() > 0 ? &g.target : nullptr;
   return settings_.float32 ? batch_sums(objective_, spec_, theta, input, want_grad, pool32_)
                            : batch_sums(objective_, spec_, theta, input, want_grad, pool64_);
 }
@@ -91,15 +90,25 @@ StepResult Trainer::step(std::uint32_t step, Vector& theta, const Optimizer& opt
 }
 
 double Trainer::validation_loss(const Vector& theta, const LocalData& data, const Reduce& reduce) {
+  double loss = 0.0;
+  Index count = 0;
   std::vector<Index> local;
   std::vector<std::uint64_t> streams;
-  for (Index i = 0; i < data.rows->rows(); ++i)
+  auto flush = [&] {
+    if (local.empty()) return;
+    loss += sums(theta, data, local, streams, kValidationStep, false).loss;
+    count += static_cast<Index>(local.size());
+    local.clear();
+    streams.clear();
+  };
+  for (Index i = 0; i < data.range.size(); ++i)
     if (split_.is_validation(data.range.begin + i)) {
       local.push_back(i);
       streams.push_back(static_cast<std::uint64_t>(data.range.begin + i));
+      if (static_cast<Index>(local.size()) == kValidationChunk) flush();
     }
-  std::vector<double> buffer{sums(theta, data, local, streams, kValidationStep, false).loss,
-                             static_cast<double>(local.size())};
+  flush();
+  std::vector<double> buffer{loss, static_cast<double>(count)};
   reduce(buffer);
   return buffer[1] > 0 ? buffer[0] / buffer[1] : std::nan("");
 }

@@ -24,12 +24,23 @@ struct TrainSettings {
   bool float32 = false;
 };
 
-// This rank's rows, already in the model's (standardised) units.
-struct LocalData {
-  const Matrix* rows = nullptr;
-  RowRange range;                        // their global indices
-  const Matrix* target_score = nullptr;  // ESM: s*(x) in model units, same rows
+// Rows handed to the objective, in the model's (standardised) units; `target` holds the ESM target
+// scores s*(x) in model units for the same rows (empty for the other objectives).
+struct LocalRows {
+  Matrix x, target;
 };
+
+// This rank's rows: global indices `range`. `fetch` returns the listed rows (local indices, 0-based
+// within the range, ascending). They may live in memory (in_memory_rows) or be read from the data
+// file on each call (streaming, so that memory does not grow with the data set).
+struct LocalData {
+  RowRange range;
+  std::function<LocalRows(const std::vector<Index>& local)> fetch;
+};
+LocalData in_memory_rows(const Matrix* rows, RowRange range, const Matrix* target_score = nullptr);
+
+// Validation rows are evaluated in chunks of this many, bounding the jets' memory.
+inline constexpr Index kValidationChunk = 4096;
 
 struct StepResult {
   double loss = 0.0;  // mean over the global minibatch
