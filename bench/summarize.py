@@ -8,8 +8,10 @@ a shared machine drift between runs by ±15% while ratios within a run are stabl
   BM_Ula|BM_Mala/.../threads:T  -> BM_SamplingGemm/threads:T   (one 128x128 layer over the chains)
   BM_KsdKernel/n:N/d:D          -> BM_KsdGemm/n:N/d:D          (the pairwise inner products)
 and every GFLOP/s figure is also given as a share of BM_DgemmSquare (1024^3, one core) x threads.
-With two files (e.g. the OpenMP and the oneTBB build), their times are shown side by side.
-Usage: summarize.py RUN.json [RUN2.json] [--labels A,B]
+With two runs (e.g. the OpenMP and the oneTBB build), their times are shown side by side. A run may
+be several files (LABEL=a.json,b.json: rounds run alternately with the other build); each benchmark
+then takes its fastest round, the usual estimator when the noise is interference from other work.
+Usage: summarize.py RUN [RUN2]   where RUN is FILE.json or LABEL=FILE.json[,FILE.json...]
 """
 import json
 import re
@@ -26,6 +28,17 @@ def load(path):
         name = b.get("run_name", b["name"])
         rows[name] = b
     return doc.get("context", {}), rows
+
+
+def load_group(spec):
+    label, _, files = spec.rpartition("=")
+    paths = files.split(",")
+    context, rows = load(paths[0])
+    for path in paths[1:]:
+        for name, b in load(path)[1].items():
+            if name not in rows or b["real_time"] < rows[name]["real_time"]:
+                rows[name] = b
+    return (label or paths[0]), len(paths), context, rows
 
 
 def gflops(b):
@@ -64,23 +77,19 @@ def fmt(x, spec="%.3g"):
 
 
 def main(argv):
-    labels = None
-    files = []
-    for a in argv:
-        if a.startswith("--labels="):
-            labels = a.split("=", 1)[1].split(",")
-        else:
-            files.append(a)
-    if not files:
+    if not argv:
         sys.exit(__doc__)
-    runs = [load(f) for f in files]
-    labels = labels or [f for f in files]
-    context, rows = runs[0]
+    runs = [load_group(a) for a in argv]
+    labels = [r[0] for r in runs]
+    _, rounds, context, rows = runs[0]
+    runs = [(r[2], r[3]) for r in runs]
     peak = rows.get("BM_DgemmSquare/1024/real_time")
     peak_gf = gflops(peak) if peak else None
     print("Host: %s, %s CPUs, %s MHz; library build %s; %s" % (
         context.get("host_name", "?"), context.get("num_cpus", "?"), context.get("mhz_per_cpu", "?"),
         context.get("library_build_type", "?"), context.get("date", "?")))
+    if rounds > 1:
+        print("\nFastest of %d alternating rounds per build (%s)." % (rounds, " / ".join(labels)))
     if peak_gf:
         print("\nSingle-core DGEMM peak in this run (BM_DgemmSquare/1024): %.2f GFLOP/s\n" % peak_gf)
     head = ["benchmark", "time (ms)", "GFLOP/s", "baseline GEMM GFLOP/s", "kernel / baseline",

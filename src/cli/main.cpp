@@ -3,6 +3,7 @@
 // it, and maps failures to exit codes: 0 ok, 1 error (message printed once), 2+ usage errors.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -78,6 +79,11 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
+  // Both backends honour OMP_NUM_THREADS (batch scripts set it from SLURM_CPUS_PER_TASK); oneTBB
+  // would otherwise take every core of the rank's affinity mask.
+  if (threads == 0)
+    if (const char* env = std::getenv("OMP_NUM_THREADS"); env != nullptr && std::atoi(env) > 0)
+      threads = std::atoi(env);
   parallel::set_num_threads(threads);
   try {
     for (const auto& command : commands)
