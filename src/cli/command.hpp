@@ -34,6 +34,7 @@ Command add_diag(CLI::App& root);
 Command add_loglik(CLI::App& root);
 Command add_field(CLI::App& root);
 Command add_plot(CLI::App& root);
+Command add_map(CLI::App& root);
 
 // The TOML job-file reader used by --config (see toml_config.cpp).
 std::shared_ptr<CLI::Config> make_toml_config();

@@ -7,7 +7,8 @@
 #   3. fit -> sample chained with --dependency=afterok, and a sampling job signalled mid-run,
 #      requeued and resumed: samples.npy bitwise identical to an uninterrupted sampling job;
 #   4. a job array sweep (3 tasks, distinct seeds / learning rates) writes one model per task;
-#   5. a job with bad input ends FAILED with scorematch's error message in its log.
+#   5. a job with bad input ends FAILED with scorematch's error message in its log;
+#   6. fit -> map (denoising under the fitted Gaussian prior) chained with afterok, equal to mpirun.
 # Usage: bash tests/slurm/slurm_jobs.sh [path/to/scorematch]   (run from anywhere; needs root)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -130,4 +131,14 @@ fi
 bad=$(squeue -h -t all -n scorematch-fit -o %i | sort -n | tail -1)
 grep -q "bad.csv" "$(log_of scorematch-fit "$bad")" || fail "the error message does not name the file"
 echo "   job $bad failed with: $(grep -m1 'error' "$(log_of scorematch-fit "$bad")")"
-echo "PASS: SLURM jobs (fit, neural fit + requeue, sample + requeue, array, failure)"
+echo "== 6. fit (Gaussian prior) -> map (denoising), chained with afterok =="
+fit=$(submit jobs/slurm/fit.sbatch jobs/faithful-gaussian.toml)
+map=$(submit --wait --dependency=afterok:"$fit" jobs/slurm/map.sbatch jobs/faithful-denoise.toml \
+  --model "$root/out/fit-$fit/model") || fail "map job failed"
+mpirun -np 2 "$bin" fit --config jobs/faithful-gaussian.toml --out "$root/gauss-mpirun" >/dev/null
+mpirun -np 2 "$bin" map --config jobs/faithful-denoise.toml --model "$root/gauss-mpirun" \
+  --out "$root/map-mpirun" >/dev/null
+cmp "$root/out/map-$map/map/x_map.npy" "$root/map-mpirun/x_map.npy" ||
+  fail "the map job's x_map.npy differs from plain mpirun's"
+echo "   job $map: x_map.npy bitwise equal to mpirun -np 2"
+echo "PASS: SLURM jobs (fit, neural fit + requeue, sample + requeue, array, failure, map)"

@@ -1,0 +1,124 @@
+// Linear operators of inverse problems (adjoint identity) and the posterior: the Gaussian-prior
+// closed form is the oracle for the Adam MAP (for a Gaussian posterior, MAP = mean).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "scorematch/inverse/linear_operator.hpp"
+#include "scorematch/inverse/posterior.hpp"
+#include "scorematch/models/gaussian_model.hpp"
+
+namespace scorematch::inverse {
+namespace {
+
+Matrix random_matrix(Index r, Index c, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> n;
+  Matrix m(r, c);
+  for (Index i = 0; i < m.size(); ++i) m.data()[i] = n(rng);
+  return m;
+}
+
+Matrix random_masks(Index r, Index c, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::bernoulli_distribution b(0.5);
+  Matrix m(r, c);
+  for (Index i = 0; i < m.size(); ++i) m.data()[i] = b(rng) ? 1.0 : 0.0;
+  return m;
+}
+
+// ⟨A x, y⟩ = ⟨x, Aᵀ y⟩ row by row, to rounding (relative 1e-12 of the terms' scale), and the
+// operator's AᵀA equals the one built from its columns.
+void expect_adjoint(const LinearOperator& a, Index first_row = 0) {
+  const Index n = 5;
+  const Matrix x = random_matrix(n, a.in_dim(), 1), y = random_matrix(n, a.out_dim(), 2);
+  const Matrix ax = a.apply(x, first_row), aty = a.adjoint(y, first_row);
+  ASSERT_EQ(ax.cols(), a.out_dim());
+  ASSERT_EQ(aty.cols(), a.in_dim());
+  for (Index i = 0; i < n; ++i) {
+    const double lhs = ax.row(i).dot(y.row(i)), rhs = x.row(i).dot(aty.row(i));
+    const double scale = ax.row(i).norm() * y.row(i).norm() + 1e-300;
+    EXPECT_NEAR(lhs, rhs, 1e-12 * scale) << a.name() << " row " << i;
+  }
+  const Matrix gram = a.gram(first_row);
+  const Matrix generic = a.LinearOperator::gram(first_row);
+  EXPECT_LT((gram - generic).norm(), 1e-12 * (generic.norm() + 1)) << a.name();
+}
+
+TEST(Operators, AdjointsMatch) {
+  expect_adjoint(*make_identity(7));
+  const auto mask = make_mask(random_masks(9, 7, 3));
+  expect_adjoint(*mask, 0);
+  expect_adjoint(*mask, 4);  // a later block of rows picks later masks
+  expect_adjoint(*make_dense(random_matrix(4, 7, 4)));
+  const Matrix kernel = random_matrix(3, 5, 5);  // not symmetric: a wrong adjoint would show
+  expect_adjoint(*make_blur(6, 7, kernel, "zero"));
+  expect_adjoint(*make_blur(6, 7, kernel, "reflect"));
+}
+
+TEST(Operators, BlurMatchesADirectConvolution) {
+  // 3×3 image, kernel with a single off-centre tap: a shift; zero boundary drops the edge.
+  Matrix kernel = Matrix::Zero(3, 3);
+  kernel(1, 2) = 1.0;  // y[r, c] = x[r, c + 1]
+  Matrix x(1, 9);
+  x << 1, 2, 3, 4, 5, 6, 7, 8, 9;
+  Matrix expect_zero(1, 9), expect_reflect(1, 9);
+  expect_zero << 2, 3, 0, 5, 6, 0, 8, 9, 0;
+  expect_reflect << 2, 3, 2, 5, 6, 5, 8, 9, 8;  // x[r, 3] mirrors to x[r, 1]
+  EXPECT_EQ(make_blur(3, 3, kernel, "zero")->apply(x), expect_zero);
+  EXPECT_EQ(make_blur(3, 3, kernel, "reflect")->apply(x), expect_reflect);
+}
+
+TEST(Operators, BadSettingsAreRefused) {
+  EXPECT_THROW(make_blur(4, 4, Matrix::Ones(2, 3), "zero"), Error);
+  EXPECT_THROW(make_blur(4, 4, Matrix::Ones(3, 3), "wrap"), Error);
+  EXPECT_THROW(make_mask(Matrix::Constant(2, 3, 0.5)), Error);
+  const auto mask = make_mask(random_masks(2, 3, 1));
+  EXPECT_THROW(mask->apply(Matrix::Ones(1, 3), 2), Error);  // no mask for observation 3
+}
+
+// Gaussian prior with a random dense precision; the Adam MAP must reach the exact posterior mean
+// (a strictly concave log posterior: the MAP is unique), and the posterior score vanishes there.
+void expect_map_matches_closed_form(const LinearOperator& a, double sigma_y) {
+  const Index d = a.in_dim();
+  const Matrix l = random_matrix(d, d, 11);
+  const Matrix precision = l * l.transpose() / static_cast<double>(d) + Matrix::Identity(d, d);
+  const Vector mean = random_matrix(d, 1, 12).col(0);
+  const GaussianModel prior(mean, precision);
+  const Matrix y =
+      a.apply(random_matrix(6, d, 13), 2) + sigma_y * random_matrix(6, a.out_dim(), 14);
+  const Matrix exact = gaussian_posterior_mean(mean, precision, a, y, sigma_y, 2);
+  EXPECT_LT(posterior_score(prior, a, exact, y, sigma_y, 2).norm(),
+            1e-9 * static_cast<double>(exact.size()))
+      << a.name();
+  MapSettings s;
+  s.steps = 20000;
+  s.lr = 0.05;
+  const Matrix map = map_adam(prior, a, y, sigma_y, Matrix::Zero(6, d), 2, s);
+  EXPECT_LT((map - exact).cwiseAbs().maxCoeff(), 1e-6) << a.name();
+}
+
+TEST(Posterior, AdamMapEqualsTheGaussianClosedForm) {
+  expect_map_matches_closed_form(*make_identity(5), 0.5);
+  expect_map_matches_closed_form(*make_mask(random_masks(8, 5, 7)), 0.3);
+  expect_map_matches_closed_form(*make_dense(random_matrix(3, 5, 8)), 0.2);
+  Matrix kernel = Matrix::Constant(3, 3, 1.0 / 9.0);
+  expect_map_matches_closed_form(*make_blur(2, 3, kernel, "reflect"), 0.1);
+}
+
+// Denoising with a Gaussian prior: the posterior mean is the textbook shrinkage
+// (P + I/σ²)⁻¹(Pμ + y/σ²); with P = I/τ² it is (τ² y + σ² μ)/(τ² + σ²).
+TEST(Posterior, DenoisingShrinkage) {
+  const double tau = 2.0, sigma = 0.5;
+  const Vector mu = Vector::Constant(3, 1.0);
+  const Matrix y = random_matrix(4, 3, 9);
+  const Matrix got = gaussian_posterior_mean(mu, Matrix::Identity(3, 3) / (tau * tau),
+                                             *make_identity(3), y, sigma, 0);
+  const Matrix want =
+      ((tau * tau * y).rowwise() + sigma * sigma * mu.transpose()) / (tau * tau + sigma * sigma);
+  EXPECT_LT((got - want).norm(), 1e-12);
+}
+
+}  // namespace
+}  // namespace scorematch::inverse
