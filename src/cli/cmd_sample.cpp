@@ -11,12 +11,14 @@
 #include "command.hpp"
 #include "data_shard.hpp"
 #include "diagnose.hpp"
+#include "inverse_options.hpp"
 #include "progress.hpp"
 #include "sample_checkpoint.hpp"
 #include "score_source.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/dist/collective_write.hpp"
+#include "scorematch/inverse/posterior_model.hpp"
 #include "scorematch/io/checkpoint.hpp"
 #include "scorematch/io/dataset.hpp"
 #include "scorematch/io/model_dir.hpp"
@@ -37,6 +39,8 @@ struct SampleOptions {
   bool no_adapt = false, no_denoise = false, no_diag = false, timings = false, quiet = false;
   int preempt_exit_code = 0;
   SamplerSettings s;
+  InverseOptions inv;  // posterior sampling when inv.obs is set
+  Index chains_per_obs = 1;
 };
 
 bool needs_noised(const std::string& sampler) {
@@ -146,6 +150,11 @@ nlohmann::json settings_json(const SampleOptions& o, const LoadedScore& src) {
     j["metric"] = s.metric.size() > 0
                       ? std::vector<double>(s.metric.data(), s.metric.data() + s.metric.size())
                       : std::vector<double>{};
+  if (!o.inv.obs.empty())
+    j["posterior"] = {
+        {"obs", o.inv.obs},       {"operator", o.inv.op},     {"mask", o.inv.mask},
+        {"kernel", o.inv.kernel}, {"image", o.inv.image},     {"boundary", o.inv.boundary},
+        {"matrix", o.inv.matrix}, {"sigma_y", o.inv.sigma_y}, {"chains_per_obs", o.chains_per_obs}};
   if (s.name == "mala") {
     j["adapt"] = s.adapt;
     j["target_accept"] = s.target_accept;
@@ -234,6 +243,11 @@ Command add_sample(CLI::App& root) {
   app->add_option("--progress-every", o->progress_every, "Status line every N steps (non-TTY)");
   app->add_flag("--quiet", o->quiet, "No progress line");
   app->add_flag("--timings", o->timings, "Print the compute / io / diagnostics split");
+  const std::string posterior_group = "Posterior sampling (ula, mala): p(x | y), y = A x + noise";
+  add_inverse_options(app, o->inv, posterior_group);
+  app->add_option("--chains-per-obs", o->chains_per_obs,
+                  "Chains per observation (a divisor of 64); --chains becomes rows(y) x this")
+      ->group(posterior_group);
 
   auto run = [o](const dist::Comm& comm) {
     const auto start = std::chrono::steady_clock::now();
@@ -258,8 +272,30 @@ Command add_sample(CLI::App& root) {
     });
     // Collective itself (reads --data), so outside the block above.
     if (!needs_noised(o->s.name)) o->s.metric = choose_metric(comm, *o, *src.model);
+    // Posterior sampling: chain c samples p(x | y_o), o = c / K; this rank holds only the
+    // observations of its chains (K divides the 64-chain block, so no observation is split).
+    std::unique_ptr<inverse::LinearOperator> op;
+    std::unique_ptr<inverse::PosteriorModel> posterior_model;
+    const bool posterior = !o->inv.obs.empty();
     dist::run_collectively(comm, [&] {
-      sampler = make_sampler(o->s, {src.model.get(), src.noised.get()});
+      if (!posterior) return;
+      if (needs_noised(o->s.name))
+        throw Error("posterior sampling (--obs) runs ula or mala, not " + o->s.name);
+      if (o->chains_per_obs < 1 || kChainBlock % o->chains_per_obs != 0)
+        throw Error("--chains-per-obs must divide " + std::to_string(kChainBlock));
+      const io::DataInfo info = io::probe_data(o->inv.obs);
+      op = make_operator(o->inv, src.model->dim(), info.rows, info.cols());
+      o->chains = info.rows * o->chains_per_obs;
+      const RowRange mine = chain_shard(o->chains, comm.rank(), comm.size());
+      const RowRange obs{mine.begin / o->chains_per_obs, mine.end / o->chains_per_obs};
+      posterior_model =
+          std::make_unique<inverse::PosteriorModel>(*src.model, *op, io::read_data_rows(info, obs),
+                                                    obs.begin, o->inv.sigma_y, o->chains_per_obs);
+      o->no_diag = true;  // chains target different posteriors: R-hat/KSD across them are moot
+    });
+    dist::run_collectively(comm, [&] {
+      sampler = make_sampler(
+          o->s, {posterior ? posterior_model.get() : src.model.get(), src.noised.get()});
       if (sampler->num_transitions() >= (Index{1} << 32))
         throw Error("too many steps for the 32-bit step counter of the noise streams");
     });
@@ -369,6 +405,15 @@ Command add_sample(CLI::App& root) {
     const std::string& staged = output.staged;
     const auto t_io = std::chrono::steady_clock::now();
     dist::write_npy_collective(comm, staged + "samples.npy", runner->draws(), false);
+    if (posterior) {
+      // Posterior mean per observation: the average over its K chains' draws.
+      const Index per = o->chains_per_obs * sampler->draws_per_chain();
+      const Matrix& draws = runner->draws();
+      Matrix means(draws.rows() / std::max<Index>(per, 1), draws.cols());
+      for (Index i = 0; i < means.rows(); ++i)
+        means.row(i) = draws.middleRows(i * per, per).colwise().mean();
+      dist::write_npy_collective(comm, staged + "posterior_mean.npy", means, false);
+    }
     io_seconds += seconds_since(t_io);
 
     nlohmann::json report;
@@ -390,8 +435,8 @@ Command add_sample(CLI::App& root) {
                   fmt("%.3g", info["chain_steps_per_second"].get<double>()) + " chain-steps/s on " +
                   std::to_string(comm.size()) + " rank(s)\n" + summary);
     if (!o->no_diag) say(comm, format_report(report));
-    say(comm, "wrote " + o->out + "/ (samples.npy, sampler.json" +
-                  (o->no_diag ? "" : ", report.json") + ")\n");
+    say(comm, "wrote " + o->out + "/ (samples.npy, " + (posterior ? "posterior_mean.npy, " : "") +
+                  "sampler.json" + (o->no_diag ? "" : ", report.json") + ")\n");
     if (o->timings)
       print_timings(comm, {"compute", "io", "diagnostics"}, {compute, io_seconds, diag_seconds});
   };

@@ -36,7 +36,7 @@ class Mala final : public McmcSampler {
     b.aux.col(kLogStepBar).setConstant(std::log(settings_.step_size));
     Vector e;
     Matrix s;
-    model_.energy_and_score(b.x, e, s);
+    model_.energy_and_score_at(b.x, b.first_chain, e, s);
     b.aux.col(kEnergy) = e;
     b.aux.rightCols(dim()) = s;
   }
@@ -60,7 +60,7 @@ class Mala final : public McmcSampler {
             .matrix();
     Vector e_new;
     Matrix s_new;
-    model_.energy_and_score(proposal, e_new, s_new);
+    model_.energy_and_score_at(proposal, b.first_chain, e_new, s_new);
     for (Index r = 0; r < n; ++r) {
       const double back =
           ((b.x.row(r) - proposal.row(r) - alpha[r] * s_new.row(r).cwiseProduct(c2_.transpose()))

@@ -17,9 +17,10 @@ class Ula final : public McmcSampler {
   std::string name() const override { return "ula"; }
   void transition(ChainBlock& b, Index step) const override {
     const double alpha = settings_.step_size;
-    b.x += ((alpha * model_.score(b.x)).array().rowwise() * c2_.transpose().array() +
-            (std::sqrt(2.0 * alpha) * normals(b, step)).array().rowwise() * c_.transpose().array())
-               .matrix();
+    b.x +=
+        ((alpha * model_.score_at(b.x, b.first_chain)).array().rowwise() * c2_.transpose().array() +
+         (std::sqrt(2.0 * alpha) * normals(b, step)).array().rowwise() * c_.transpose().array())
+            .matrix();
   }
 };
 }  // namespace

@@ -27,6 +27,13 @@ class ScoreModel {
     e = energy(x);
     s = score(x);
   }
+  // Per-row densities: a posterior p(x | y_c) has one observation per chain. Samplers call these
+  // with the global index of x's first row (chain); models of a single density ignore it.
+  virtual Matrix score_at(const Matrix& x, Index /*first_row*/) const { return score(x); }
+  virtual void energy_and_score_at(const Matrix& x, Index /*first_row*/, Vector& e,
+                                   Matrix& s) const {
+    energy_and_score(x, e, s);
+  }
   // The arrays that, with kind(), reconstruct the model (see io/model_dir.hpp).
   virtual NamedArrays arrays() const = 0;
 };

@@ -1,0 +1,40 @@
+// The posterior p(x | y_o) ∝ p(x) exp(−‖y_o − A x‖² / (2σ_y²)) as a ScoreModel whose density
+// depends on the chain: chain c samples observation o = c / K (K chains per observation), so ULA
+// and MALA sample many observations' posteriors at once, sharded over ranks like any chains.
+//   energy_o(x) = φ(x) + ‖y_o − A x‖² / (2σ_y²),   score_o(x) = s(x) + Aᵀ(y_o − A x) / σ_y².
+// The model holds only the observations of its chains: rows [first_obs, first_obs + y.rows()).
+#pragma once
+#include "scorematch/inverse/linear_operator.hpp"
+#include "scorematch/models/score_model.hpp"
+
+namespace scorematch::inverse {
+
+class PosteriorModel final : public ScoreModel {
+ public:
+  PosteriorModel(const ScoreModel& prior, const LinearOperator& a, Matrix y, Index first_obs,
+                 double sigma_y, Index chains_per_obs);
+  std::string kind() const override { return "posterior"; }
+  Index dim() const override { return prior_.dim(); }
+  bool has_energy() const override { return prior_.has_energy(); }
+  Matrix score_at(const Matrix& x, Index first_row) const override;
+  void energy_and_score_at(const Matrix& x, Index first_row, Vector& e, Matrix& s) const override;
+  // Without a chain index the observation is unknown: these throw.
+  Vector energy(const Matrix& x) const override;
+  Matrix score(const Matrix& x) const override;
+  Vector score_divergence(const Matrix& x) const override;
+  NamedArrays arrays() const override { return prior_.arrays(); }
+
+ private:
+  // y_o for each row, and A x − y_o... : the residual y_o − A x row by row (rows may share o).
+  Matrix residual(const Matrix& x, Index first_row) const;
+  Matrix adjoint_rows(const Matrix& r, Index first_row) const;
+
+  const ScoreModel& prior_;
+  const LinearOperator& a_;
+  Matrix y_;
+  Index first_obs_;
+  double sigma_y_;
+  Index per_obs_;
+};
+
+}  // namespace scorematch::inverse

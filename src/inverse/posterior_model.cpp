@@ -1,0 +1,69 @@
+#include "scorematch/inverse/posterior_model.hpp"
+
+#include <utility>
+
+#include "scorematch/core/error.hpp"
+
+namespace scorematch::inverse {
+
+PosteriorModel::PosteriorModel(const ScoreModel& prior, const LinearOperator& a, Matrix y,
+                               Index first_obs, double sigma_y, Index chains_per_obs)
+    : prior_(prior),
+      a_(a),
+      y_(std::move(y)),
+      first_obs_(first_obs),
+      sigma_y_(sigma_y),
+      per_obs_(chains_per_obs) {
+  if (!(sigma_y > 0)) throw Error("the observation noise sigma_y must be > 0");
+  if (chains_per_obs < 1) throw Error("chains per observation must be >= 1");
+  if (a.in_dim() != prior.dim() || a.out_dim() != y_.cols())
+    throw Error("posterior: operator, prior and observations disagree in dimension");
+}
+
+// Rows with consecutive observations (K = 1) go through the operator in one batch; with K > 1
+// consecutive rows share an observation, so they are applied one by one.
+Matrix PosteriorModel::residual(const Matrix& x, Index first_row) const {
+  Matrix r(x.rows(), y_.cols());
+  for (Index i = 0; i < x.rows(); ++i) {
+    const Index o = (first_row + i) / per_obs_ - first_obs_;
+    if (o < 0 || o >= y_.rows()) throw Error("posterior: chain without an observation");
+    r.row(i) = y_.row(o);
+  }
+  if (per_obs_ == 1) return r - a_.apply(x, first_row);
+  for (Index i = 0; i < x.rows(); ++i)
+    r.row(i) -= a_.apply(x.row(i), (first_row + i) / per_obs_).row(0);
+  return r;
+}
+
+Matrix PosteriorModel::adjoint_rows(const Matrix& r, Index first_row) const {
+  if (per_obs_ == 1) return a_.adjoint(r, first_row);
+  Matrix out(r.rows(), dim());
+  for (Index i = 0; i < r.rows(); ++i)
+    out.row(i) = a_.adjoint(r.row(i), (first_row + i) / per_obs_).row(0);
+  return out;
+}
+
+Matrix PosteriorModel::score_at(const Matrix& x, Index first_row) const {
+  return prior_.score(x) + adjoint_rows(residual(x, first_row), first_row) / (sigma_y_ * sigma_y_);
+}
+
+void PosteriorModel::energy_and_score_at(const Matrix& x, Index first_row, Vector& e,
+                                         Matrix& s) const {
+  prior_.energy_and_score(x, e, s);
+  const Matrix r = residual(x, first_row);
+  const double w = 1.0 / (sigma_y_ * sigma_y_);
+  e += 0.5 * w * r.rowwise().squaredNorm();
+  s += w * adjoint_rows(r, first_row);
+}
+
+Vector PosteriorModel::energy(const Matrix&) const {
+  throw Error("a posterior model needs the chain index (energy_and_score_at)");
+}
+Matrix PosteriorModel::score(const Matrix&) const {
+  throw Error("a posterior model needs the chain index (score_at)");
+}
+Vector PosteriorModel::score_divergence(const Matrix&) const {
+  throw Error("the divergence of a posterior score is not implemented");
+}
+
+}  // namespace scorematch::inverse
