@@ -2,6 +2,7 @@
 // The forward jet needs σ, σ', σ''; its reverse sweep (the θ-gradient of a Laplacian) needs σ'''.
 // Every formula below is checked against finite differences in tests/test_activation.cpp.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -29,6 +30,11 @@ inline Activation parse_activation(const std::string& name) {
 }
 
 namespace detail {
+// A factor that takes any positive normal number of type T to ≥ 1 (used as a branch-free step).
+template <class T>
+inline constexpr T kBig = T(1e30);
+template <>
+inline constexpr double kBig<double> = 1e300;
 template <class T>
 T sigmoid(T a) {
   // Stable for both signs: never exponentiates a large positive number.
@@ -51,24 +57,34 @@ T sigmoid(T a) {
 template <class T>
 void activation_derivatives(Activation act, const T* a, Index n, T* s0, T* s1, T* s2, T* s3) {
   if (act == Activation::softplus) {
-    // Vectorised (Eigen's SIMD exp and log), one exponential per value: e = exp(-|a|) in (0, 1],
-    // softplus = max(a, 0) + log1p(e), sigmoid = 1/(1+e) for a >= 0 and e/(1+e) otherwise.
-    using A = Eigen::Array<T, Eigen::Dynamic, 1>;
-    const Eigen::Map<const A> x(a, n);
-    const A e = (-x.abs()).exp();
-    const A inv = (T(1) + e).inverse();
-    const A s = (x >= T(0)).select(inv, e * inv);
-    if (s0) {
-      // log1p(e) with a vectorised log: log(u)·e/(u − 1), u = 1 + e, is exact to rounding
-      // (Goldberg 1991, Thm 4); u == 1 means e below half an ulp, where log1p(e) = e.
+    // Vectorised with Eigen's SIMD exp and log and no per-element branches (Eigen 3.4 evaluates
+    // .select() one scalar at a time, and a scalar log inside it was 12% of a sampler profile):
+    //   e = exp(−|a|) ∈ (0, 1],  σ(a) = 1/(1+e) for a ≥ 0 and e/(1+e) for a < 0,
+    //   softplus(a) = max(a, 0) + log1p(e),  log1p(e) = log(u) + (e − (u − 1))/u,  u = fl(1 + e):
+    // u − 1 is exact (Sterbenz), so e − (u − 1) is the rounding error of u and the correction
+    // restores log1p to within an ulp; it also gives log1p(e) = e when e < ½ulp (u = 1).
+    // Blocks of 256 values on the stack (fixed maximum size): the temporaries stay in L1 and
+    // nothing is allocated per call.
+    constexpr Index kBlock = 256;
+    using A = Eigen::Array<T, Eigen::Dynamic, 1, Eigen::ColMajor, kBlock, 1>;
+    using Out = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+    for (Index i = 0; i < n; i += kBlock) {
+      const Index m = std::min(kBlock, n - i);
+      const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> x(a + i, m);
+      const A e = (-x.abs()).exp();
       const A u = T(1) + e;
-      Eigen::Map<A>(s0, n) = x.max(T(0)) + (u == T(1)).select(e, u.log() * e / (u - T(1)));
-    }
-    if (s1) Eigen::Map<A>(s1, n) = s;
-    if (s2 || s3) {
-      const A u = s * (T(1) - s);
-      if (s2) Eigen::Map<A>(s2, n) = u;
-      if (s3) Eigen::Map<A>(s3, n) = u * (T(1) - T(2) * s);
+      const A r = u.inverse();
+      // σ = r·(e + (1 − e)·H(a)) with the step H(a) = clamp(a·big, 0, 1) in place of a branch:
+      // H = 0 gives e/(1+e) exactly; H = 1 gives 1/(1+e) to an ulp; where 0 < a < 1/big, e = 1.
+      const A step = (x * detail::kBig<T>).max(T(0)).min(T(1));
+      const A s = r * (e + (T(1) - e) * step);
+      if (s0) Out(s0 + i, m) = x.max(T(0)) + u.log() + (e - (u - T(1))) * r;
+      if (s1) Out(s1 + i, m) = s;
+      if (s2 || s3) {
+        const A v = s * (T(1) - s);
+        if (s2) Out(s2 + i, m) = v;
+        if (s3) Out(s3 + i, m) = v * (T(1) - T(2) * s);
+      }
     }
     return;
   }
