@@ -7,6 +7,7 @@
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/io/npy.hpp"
+#include "scorematch/inverse/decoder.hpp"
 #include "scorematch/models/gaussian_model.hpp"
 #include "scorematch/models/mlp_model.hpp"
 #include "scorematch/models/polynomial_model.hpp"
@@ -46,7 +47,9 @@ const std::map<std::string, Loader>& loaders() {
 nlohmann::json mlp_meta(const MlpSpec& spec, double noise_level) {
   nlohmann::json j = {{"hidden", spec.hidden},
                       {"activation", activation_name(spec.activation)},
-                      {"output", spec.output == MlpOutput::energy ? "energy" : "score"},
+                      {"output", spec.output == MlpOutput::energy  ? "energy"
+                                 : spec.output == MlpOutput::score ? "score"
+                                                                   : "decoder"},
                       {"conditioning", conditioning_name(spec.conditioning)},
                       {"layout",
                        "hidden y = act(W x + b) with W [out, in]; last layer linear; "
@@ -56,6 +59,7 @@ nlohmann::json mlp_meta(const MlpSpec& spec, double noise_level) {
     j["conditioning_input"] = spec.conditioning == Conditioning::sigma ? "log sigma" : "t";
     j["output_multiplier"] = "1 / sigma";
   }
+  if (spec.output == MlpOutput::decoder) j["out_dim"] = spec.out_dim;
   if (spec.conditioning == Conditioning::time)
     j["vpsde"] = {{"beta_min", spec.sde.beta_min}, {"beta_max", spec.sde.beta_max}};
   return j;
@@ -67,9 +71,12 @@ std::pair<MlpSpec, double> parse_mlp_meta(const nlohmann::json& j, Index dim) {
   spec.hidden = j.at("hidden").get<std::vector<Index>>();
   spec.activation = parse_activation(j.at("activation").get<std::string>());
   const std::string output = j.at("output").get<std::string>();
-  if (output != "energy" && output != "score")
-    throw Error("mlp output must be 'energy' or 'score', got '" + output + "'");
-  spec.output = output == "energy" ? MlpOutput::energy : MlpOutput::score;
+  if (output != "energy" && output != "score" && output != "decoder")
+    throw Error("mlp output must be 'energy', 'score' or 'decoder', got '" + output + "'");
+  spec.output = output == "energy"  ? MlpOutput::energy
+                : output == "score" ? MlpOutput::score
+                                    : MlpOutput::decoder;
+  if (spec.output == MlpOutput::decoder) spec.out_dim = j.at("out_dim").get<Index>();
   spec.conditioning = parse_conditioning(j.value("conditioning", "none"));
   if (j.contains("vpsde")) {
     spec.sde.beta_min = j["vpsde"].at("beta_min").get<double>();
@@ -98,36 +105,111 @@ void stage_model(OutputDir& out, const ScoreModel& model, nlohmann::json meta,
   out.write_text("meta.json", meta.dump(2) + "\n");
 }
 
-LoadedModel load_model(const std::string& dir) {
+namespace {
+// meta.json and the arrays it lists, with the format checks every model directory shares.
+struct RawModelDir {
+  std::string meta_path;
+  nlohmann::json meta;
+  NamedArrays arrays;
+};
+
+RawModelDir read_model_dir(const std::string& dir) {
   namespace fs = std::filesystem;
-  const fs::path meta_path = fs::path(dir) / "meta.json";
+  RawModelDir raw;
+  raw.meta_path = (fs::path(dir) / "meta.json").string();
   if (!fs::is_directory(dir)) throw Error("model directory '" + dir + "' does not exist");
-  std::ifstream in(meta_path);
-  if (!in) throw Error("'" + meta_path.string() + "' is missing: not a scorematch model directory");
-  LoadedModel loaded;
+  std::ifstream in(raw.meta_path);
+  if (!in) throw Error("'" + raw.meta_path + "' is missing: not a scorematch model directory");
   try {
-    loaded.meta = nlohmann::json::parse(in);
+    raw.meta = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
-    throw Error("'" + meta_path.string() + "': invalid JSON: " + e.what());
+    throw Error("'" + raw.meta_path + "': invalid JSON: " + e.what());
   }
-  const auto& meta = loaded.meta;
+  const auto& meta = raw.meta;
   if (meta.value("format", "") != "scorematch-model")
-    throw Error("'" + meta_path.string() + "': not a scorematch model (format field missing)");
+    throw Error("'" + raw.meta_path + "': not a scorematch model (format field missing)");
   if (meta.value("format_version", 0) > kModelFormatVersion)
-    throw Error("'" + meta_path.string() + "': model format version " +
+    throw Error("'" + raw.meta_path + "': model format version " +
                 std::to_string(meta.value("format_version", 0)) + " is newer than this build (" +
                 std::to_string(kModelFormatVersion) + ")");
-  const std::string kind = meta.value("kind", "");
+  if (!meta.contains("arrays") || !meta.at("arrays").is_object())
+    throw Error("'" + raw.meta_path + "': no 'arrays' object");
+  for (const auto& [name, file] : meta.at("arrays").items())
+    raw.arrays[name] = read_npy_array((fs::path(dir) / file.get<std::string>()).string());
+  return raw;
+}
+}  // namespace
+
+LoadedModel load_model(const std::string& dir) {
+  RawModelDir raw = read_model_dir(dir);
+  const std::string kind = raw.meta.value("kind", "");
+  if (kind == "linear-decoder" || kind == "mlp-decoder")
+    throw Error("'" + dir + "' is a decoder (" + kind +
+                "), not a density model: use it with `scorematch latent --decoder`");
   auto it = loaders().find(kind);
   if (it == loaders().end())
-    throw Error("'" + meta_path.string() + "': unknown model kind '" + kind + "'");
-  NamedArrays arrays;
-  for (const auto& [name, file] : meta.at("arrays").items())
-    arrays[name] = read_npy_array((fs::path(dir) / file.get<std::string>()).string());
+    throw Error("'" + raw.meta_path + "': unknown model kind '" + kind + "'");
+  LoadedModel loaded;
+  loaded.meta = raw.meta;
   try {
-    loaded.model = it->second(meta, arrays);
+    loaded.model = it->second(raw.meta, raw.arrays);
   } catch (const nlohmann::json::exception& e) {
-    throw Error("'" + meta_path.string() + "': " + e.what());
+    throw Error("'" + raw.meta_path + "': " + e.what());
+  } catch (const Error& e) {
+    throw Error("'" + dir + "': " + e.what());
+  }
+  return loaded;
+}
+
+void stage_decoder(OutputDir& out, const inverse::Decoder& decoder, nlohmann::json meta,
+                   const NamedArrays& extra) {
+  meta["format"] = "scorematch-model";
+  meta["format_version"] = kModelFormatVersion;
+  meta["kind"] = decoder.kind();
+  meta["latent_dim"] = decoder.latent_dim();
+  meta["data_dim"] = decoder.data_dim();
+  nlohmann::json files = nlohmann::json::object();
+  NamedArrays all = decoder.arrays();
+  for (const auto& [name, array] : extra) all[name] = array;
+  for (const auto& [name, array] : all) {
+    out.write_array(name + ".npy", array);
+    files[name] = name + ".npy";
+  }
+  meta["arrays"] = files;
+  out.write_text("meta.json", meta.dump(2) + "\n");
+}
+
+LoadedDecoder load_decoder(const std::string& dir) {
+  RawModelDir raw = read_model_dir(dir);
+  const auto& meta = raw.meta;
+  const std::string kind = meta.value("kind", "");
+  LoadedDecoder loaded;
+  loaded.meta = meta;
+  try {
+    const Index k = meta.at("latent_dim").get<Index>(), d = meta.at("data_dim").get<Index>();
+    if (kind == "linear-decoder") {
+      loaded.decoder = inverse::make_linear_decoder(require_array(raw.arrays, "W", kind).to_matrix("W"),
+                                                    require_array(raw.arrays, "b", kind).to_vector("b"));
+    } else if (kind == "mlp-decoder") {
+      if (!meta.contains("mlp")) throw Error("meta.json has no 'mlp' section");
+      const MlpSpec spec = parse_mlp_meta(meta.at("mlp"), k).first;
+      if (spec.output != MlpOutput::decoder || spec.out_dim != d)
+        throw Error("the mlp section must have output 'decoder' and out_dim = data_dim");
+      loaded.decoder = inverse::make_mlp_decoder(spec, mlp_theta_from_arrays(spec, raw.arrays));
+    } else {
+      throw Error("kind '" + kind + "' is not a decoder (expected linear-decoder or mlp-decoder)");
+    }
+    if (loaded.decoder->latent_dim() != k || loaded.decoder->data_dim() != d)
+      throw Error("arrays do not match latent_dim " + std::to_string(k) + " and data_dim " +
+                  std::to_string(d));
+    if (raw.arrays.count("noise_sd")) {
+      loaded.noise_sd = raw.arrays.at("noise_sd").to_vector("noise_sd");
+      if (loaded.noise_sd.size() != d)
+        throw Error("noise_sd has length " + std::to_string(loaded.noise_sd.size()) +
+                    ", expected data_dim " + std::to_string(d));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("'" + raw.meta_path + "': " + e.what());
   } catch (const Error& e) {
     throw Error("'" + dir + "': " + e.what());
   }

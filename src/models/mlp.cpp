@@ -1,5 +1,7 @@
 #include "scorematch/models/mlp.hpp"
 
+#include <string>
+
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/random_stream.hpp"
 
@@ -14,6 +16,8 @@ Index MlpSpec::weight_offset(Index l) const {
 void MlpSpec::validate() const {
   if (dim < 1) throw Error("MLP input dimension must be at least 1");
   if (hidden.empty()) throw Error("MLP needs at least one hidden layer (--hidden)");
+  if (output == MlpOutput::decoder && out_dim < 1)
+    throw Error("an MLP decoder needs an output dimension of at least 1");
   for (Index w : hidden)
     if (w < 1) throw Error("MLP hidden widths must be positive (--hidden)");
   if (conditioning == Conditioning::time && !(sde.beta_max > sde.beta_min && sde.beta_min > 0))
@@ -61,6 +65,36 @@ Vector init_mlp_parameters(const MlpSpec& spec, std::uint64_t seed) {
     for (Index i = 0; i < spec.layer_out(l) * spec.layer_in(l); ++i) w[i] = sd * rng.normal();
   }
   return theta;
+}
+
+Vector mlp_theta_from_arrays(const MlpSpec& spec, const NamedArrays& arrays) {
+  const std::string kind = spec.kind();
+  Vector theta(spec.num_parameters());
+  for (Index l = 0; l < spec.num_layers(); ++l) {
+    const std::string w = "W" + std::to_string(l), b = "b" + std::to_string(l);
+    const Matrix W = require_array(arrays, w, kind).to_matrix(w);
+    const Vector bias = require_array(arrays, b, kind).to_vector(b);
+    if (W.rows() != spec.layer_out(l) || W.cols() != spec.layer_in(l) ||
+        bias.size() != spec.layer_out(l))
+      throw Error("array '" + w + "' or '" + b + "' has a shape that does not match meta.json (" +
+                  std::to_string(spec.layer_out(l)) + " x " + std::to_string(spec.layer_in(l)) +
+                  ")");
+    Eigen::Map<Matrix>(theta.data() + spec.weight_offset(l), W.rows(), W.cols()) = W;
+    theta.segment(spec.bias_offset(l), bias.size()) = bias;
+  }
+  if (!theta.allFinite()) throw Error(kind + " parameters contain NaN or Inf");
+  return theta;
+}
+
+NamedArrays mlp_arrays(const MlpSpec& spec, const Vector& theta) {
+  NamedArrays a;
+  for (Index l = 0; l < spec.num_layers(); ++l) {
+    a["W" + std::to_string(l)] = Array::from(Matrix(Eigen::Map<const Matrix>(
+        theta.data() + spec.weight_offset(l), spec.layer_out(l), spec.layer_in(l))));
+    a["b" + std::to_string(l)] =
+        Array::from(Vector(theta.segment(spec.bias_offset(l), spec.layer_out(l))));
+  }
+  return a;
 }
 
 }  // namespace scorematch

@@ -107,6 +107,8 @@ MlpModel::MlpModel(MlpSpec spec, Vector theta, Vector shift, Vector scale, doubl
       scale_(std::move(scale)),
       noise_level_(noise_level) {
   spec_.validate();
+  if (spec_.output == MlpOutput::decoder)
+    throw Error("an mlp-decoder maps latent codes to data; it is not a density model (use latent)");
   if (theta_.size() != spec_.num_parameters())
     throw Error("MLP has " + std::to_string(theta_.size()) + " parameters, its layout needs " +
                 std::to_string(spec_.num_parameters()));
@@ -120,20 +122,8 @@ MlpModel::MlpModel(MlpSpec spec, Vector theta, Vector shift, Vector scale, doubl
 
 MlpModel MlpModel::from_arrays(const MlpSpec& spec, const NamedArrays& arrays, double noise_level) {
   const std::string kind = spec.kind();
-  Vector theta(spec.num_parameters());
-  for (Index l = 0; l < spec.num_layers(); ++l) {
-    const std::string w = "W" + std::to_string(l), b = "b" + std::to_string(l);
-    const Matrix W = require_array(arrays, w, kind).to_matrix(w);
-    const Vector bias = require_array(arrays, b, kind).to_vector(b);
-    if (W.rows() != spec.layer_out(l) || W.cols() != spec.layer_in(l) ||
-        bias.size() != spec.layer_out(l))
-      throw Error("array '" + w + "' or '" + b + "' has a shape that does not match meta.json (" +
-                  std::to_string(spec.layer_out(l)) + " x " + std::to_string(spec.layer_in(l)) +
-                  ")");
-    Eigen::Map<Matrix>(theta.data() + spec.weight_offset(l), W.rows(), W.cols()) = W;
-    theta.segment(spec.bias_offset(l), bias.size()) = bias;
-  }
-  return MlpModel(spec, theta, require_array(arrays, "shift", kind).to_vector("shift"),
+  return MlpModel(spec, mlp_theta_from_arrays(spec, arrays),
+                  require_array(arrays, "shift", kind).to_vector("shift"),
                   require_array(arrays, "scale", kind).to_vector("scale"), noise_level);
 }
 
@@ -239,13 +229,7 @@ Matrix MlpModel::network_probe_quadratic(const Matrix& z, double level, const Ma
 }
 
 NamedArrays MlpModel::arrays() const {
-  NamedArrays a;
-  for (Index l = 0; l < spec_.num_layers(); ++l) {
-    a["W" + std::to_string(l)] = Array::from(Matrix(Eigen::Map<const Matrix>(
-        theta_.data() + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l))));
-    a["b" + std::to_string(l)] =
-        Array::from(Vector(theta_.segment(spec_.bias_offset(l), spec_.layer_out(l))));
-  }
+  NamedArrays a = mlp_arrays(spec_, theta_);
   a["shift"] = Array::from(shift_);
   a["scale"] = Array::from(scale_);
   return a;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "scorematch/inverse/decoder.hpp"
 #include "scorematch/io/output_dir.hpp"
 #include "scorematch/models/mlp.hpp"
 #include "scorematch/models/score_model.hpp"
@@ -29,5 +30,17 @@ struct LoadedModel {
 };
 
 LoadedModel load_model(const std::string& dir);
+
+// Decoder directories (kind linear-decoder: W.npy [d, k], b.npy [d]; kind mlp-decoder: W0.npy,
+// b0.npy, … with an mlp section whose output is "decoder"): meta.json also holds latent_dim (k)
+// and data_dim (d); an optional noise_sd.npy (length d) is the decoder's noise model.
+struct LoadedDecoder {
+  nlohmann::json meta;
+  std::unique_ptr<inverse::Decoder> decoder;
+  Vector noise_sd;  // empty when the directory has none
+};
+LoadedDecoder load_decoder(const std::string& dir);
+void stage_decoder(OutputDir& out, const inverse::Decoder& decoder, nlohmann::json meta,
+                   const NamedArrays& extra = {});
 
 }  // namespace scorematch::io

@@ -12,12 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "scorematch/core/array.hpp"
 #include "scorematch/core/types.hpp"
 #include "scorematch/models/activation.hpp"
 
 namespace scorematch {
 
-enum class MlpOutput { energy, score };
+// energy: φ: ℝᵈ → ℝ; score: s: ℝᵈ → ℝᵈ; decoder: f: ℝᵈ → ℝ^out_dim (latent codes to data).
+enum class MlpOutput { energy, score, decoder };
 enum class Conditioning { none, sigma, time };
 
 // VP-SDE with linear β(t) = β_min + t(β_max − β_min) (Song et al. 2021):
@@ -34,12 +36,15 @@ struct MlpSpec {
   Index dim = 0;              // d
   std::vector<Index> hidden;  // widths of the hidden layers
   MlpOutput output = MlpOutput::energy;
+  Index out_dim = 0;  // decoder only: width of the output
   Activation activation = Activation::softplus;
   Conditioning conditioning = Conditioning::none;
   VpSde sde;  // used when conditioning == time
 
   Index input_width() const { return dim + (conditioning == Conditioning::none ? 0 : 1); }
-  Index output_width() const { return output == MlpOutput::energy ? 1 : dim; }
+  Index output_width() const {
+    return output == MlpOutput::energy ? 1 : output == MlpOutput::score ? dim : out_dim;
+  }
   Index num_layers() const { return static_cast<Index>(hidden.size()) + 1; }
   Index layer_in(Index l) const { return l == 0 ? input_width() : hidden[l - 1]; }
   Index layer_out(Index l) const {
@@ -50,12 +55,16 @@ struct MlpSpec {
   Index num_parameters() const { return weight_offset(num_layers()); }
   // Throws Error unless the spec describes a usable network.
   void validate() const;
-  std::string kind() const { return output == MlpOutput::energy ? "mlp-energy" : "mlp-score"; }
+  std::string kind() const {
+    return output == MlpOutput::energy  ? "mlp-energy"
+           : output == MlpOutput::score ? "mlp-score"
+                                        : "mlp-decoder";
+  }
 };
 
 // Same layer shapes, activation, output and conditioning (β(t) included).
 inline bool same_architecture(const MlpSpec& a, const MlpSpec& b) {
-  return a.dim == b.dim && a.hidden == b.hidden && a.output == b.output &&
+  return a.dim == b.dim && a.hidden == b.hidden && a.output == b.output && a.out_dim == b.out_dim &&
          a.activation == b.activation && a.conditioning == b.conditioning &&
          a.sde.beta_min == b.sde.beta_min && a.sde.beta_max == b.sde.beta_max;
 }
@@ -72,5 +81,10 @@ ConditioningValues conditioning_values(const MlpSpec& spec, double level);
 // LeCun-normal weights N(0, 1/fan_in) and zero biases; layer l's weights are the normal draws of
 // RandomStream(seed, l) in row-major order, so initialisation is reproducible everywhere.
 Vector init_mlp_parameters(const MlpSpec& spec, std::uint64_t seed);
+
+// θ from the arrays W0, b0, W1, … (W [out, in]) of a model directory, shapes checked against the
+// spec; and back.
+Vector mlp_theta_from_arrays(const MlpSpec& spec, const NamedArrays& arrays);
+NamedArrays mlp_arrays(const MlpSpec& spec, const Vector& theta);
 
 }  // namespace scorematch
