@@ -55,9 +55,23 @@ cp "$root/post1/posterior_mean.npy" "$root/post-mean/x_map.npy"
 "$compare" "$root/mask-exact" "$root/post-mean" 0.05 >/dev/null ||
   fail "MALA posterior mean far from the exact posterior mean"
 echo "sample --obs (MALA, mask): bitwise on 1 and 3 ranks; posterior mean near the exact one"
+# Annealed posterior sampling: needs a noised prior (a fitted Gaussian has none: clear error); with
+# the gaussian target's closed-form noised score it runs, bitwise on 1 and 3 ranks.
 if msg=$("$bin" sample --model "$root/prior" --sampler annealed --obs "$root/y.csv" \
-  --sigma-y 0.3 --out "$root/bad" 2>&1); then fail "annealed posterior accepted"; fi
-grep -q "runs ula or mala" <<<"$msg" || fail "unexpected: $msg"
+  --sigma-y 0.3 --out "$root/bad" 2>&1); then fail "annealed posterior without noised prior accepted"; fi
+grep -q "needs the prior's score at every noise level" <<<"$msg" || fail "unexpected: $msg"
+[[ ! -e $root/bad ]] || fail "refused annealed run left an output"
+if msg=$("$bin" sample --model "$root/prior" --sampler sde --obs "$root/y.csv" \
+  --sigma-y 0.3 --out "$root/bad" 2>&1); then fail "sde posterior accepted"; fi
+grep -q "runs ula, mala or annealed" <<<"$msg" || fail "unexpected: $msg"
+ann=(sample --target gaussian --dim 4 --sampler annealed --obs "$root/y.csv" --operator mask
+  --mask "$root/mask.csv" --sigma-y 0.3 --chains-per-obs 8 --sigma-max 2 --sigma-min 0.05
+  --levels 5 --steps 40 --step-size 0.01 --quiet)
+"$bin" "${ann[@]}" --out "$root/ann1" >/dev/null
+"$mpiexec" -np 3 "$bin" "${ann[@]}" --out "$root/ann3" >/dev/null
+cmp "$root/ann1/posterior_mean.npy" "$root/ann3/posterior_mean.npy" ||
+  fail "annealed posterior means differ on 3 ranks"
+echo "sample --obs (annealed, gaussian target): bitwise on 1 and 3 ranks; refusals are clear"
 
 # Bad input: message, exit 1, no output directory.
 expect_error() {

@@ -13,6 +13,7 @@
 #include "scorematch/core/error.hpp"
 #include "scorematch/dist/collective_write.hpp"
 #include "scorematch/inverse/posterior.hpp"
+#include "scorematch/models/mlp_model.hpp"
 
 namespace scorematch::cli {
 
@@ -23,6 +24,7 @@ struct MapOptions {
   Index dim = 0;
   InverseOptions inv;
   inverse::MapSettings adam;
+  double prior_level = 0;  // > 0: evaluate a σ-conditioned prior at this level
 };
 
 }  // namespace
@@ -47,6 +49,9 @@ Command add_map(CLI::App& root) {
   app->add_option("--init", o->init, "adam start: adjoint (A^T y) | zero");
   app->add_option("--steps", o->adam.steps, "adam: steps");
   app->add_option("--lr", o->adam.lr, "adam: peak step size (cosine decay)");
+  app->add_option("--prior-level", o->prior_level,
+                  "sigma-conditioned prior: noise level of the score used (model units; default "
+                  "the model's own, e.g. its smallest sigma)");
   app->add_option("--out", o->out, "Output directory")->required();
   auto run = [o](const dist::Comm& comm) {
     const Shard shard = read_shard(comm, o->inv.obs);
@@ -63,6 +68,12 @@ Command add_map(CLI::App& root) {
           load_score_source(o->model, o->target, o->dim > 0 ? o->dim : shard.info.cols());
       prior = std::move(loaded.model);
       source = loaded.description;
+      if (o->prior_level != 0) {
+        auto* mlp = dynamic_cast<MlpModel*>(prior.get());
+        if (!mlp) throw Error("--prior-level needs a noise-conditioned network prior");
+        mlp->set_noise_level(o->prior_level);
+        source["prior_level"] = o->prior_level;
+      }
       a = make_operator(o->inv, prior->dim(), shard.info.rows, shard.info.cols());
       const bool gaussian = prior->kind() == "gaussian";
       if (method == "auto") method = gaussian ? "exact" : "adam";

@@ -19,6 +19,7 @@
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/dist/collective_write.hpp"
 #include "scorematch/inverse/posterior_model.hpp"
+#include "scorematch/inverse/posterior_noised.hpp"
 #include "scorematch/io/checkpoint.hpp"
 #include "scorematch/io/dataset.hpp"
 #include "scorematch/io/model_dir.hpp"
@@ -243,7 +244,7 @@ Command add_sample(CLI::App& root) {
   app->add_option("--progress-every", o->progress_every, "Status line every N steps (non-TTY)");
   app->add_flag("--quiet", o->quiet, "No progress line");
   app->add_flag("--timings", o->timings, "Print the compute / io / diagnostics split");
-  const std::string posterior_group = "Posterior sampling (ula, mala): p(x | y), y = A x + noise";
+  const std::string posterior_group = "Posterior sampling (ula, mala, annealed): p(x | y), y = A x + noise";
   add_inverse_options(app, o->inv, posterior_group);
   app->add_option("--chains-per-obs", o->chains_per_obs,
                   "Chains per observation (a divisor of 64); --chains becomes rows(y) x this")
@@ -276,11 +277,12 @@ Command add_sample(CLI::App& root) {
     // observations of its chains (K divides the 64-chain block, so no observation is split).
     std::unique_ptr<inverse::LinearOperator> op;
     std::unique_ptr<inverse::PosteriorModel> posterior_model;
+    std::unique_ptr<inverse::PosteriorNoisedScore> posterior_noised;
     const bool posterior = !o->inv.obs.empty();
     dist::run_collectively(comm, [&] {
       if (!posterior) return;
-      if (needs_noised(o->s.name))
-        throw Error("posterior sampling (--obs) runs ula or mala, not " + o->s.name);
+      if (needs_noised(o->s.name) && o->s.name != "annealed")
+        throw Error("posterior sampling (--obs) runs ula, mala or annealed, not " + o->s.name);
       if (o->chains_per_obs < 1 || kChainBlock % o->chains_per_obs != 0)
         throw Error("--chains-per-obs must divide " + std::to_string(kChainBlock));
       const io::DataInfo info = io::probe_data(o->inv.obs);
@@ -288,14 +290,22 @@ Command add_sample(CLI::App& root) {
       o->chains = info.rows * o->chains_per_obs;
       const RowRange mine = chain_shard(o->chains, comm.rank(), comm.size());
       const RowRange obs{mine.begin / o->chains_per_obs, mine.end / o->chains_per_obs};
-      posterior_model =
-          std::make_unique<inverse::PosteriorModel>(*src.model, *op, io::read_data_rows(info, obs),
-                                                    obs.begin, o->inv.sigma_y, o->chains_per_obs);
+      const Matrix y = io::read_data_rows(info, obs);
+      if (o->s.name == "annealed" && !src.noised)
+        throw Error(
+            "annealed posterior sampling needs the prior's score at every noise level: a "
+            "sigma-conditioned model (fit --objective dsm --noise ladder) or a gaussian/gmm target");
+      if (o->s.name == "annealed")  // annealed: the noised prior + the σ-widened likelihood
+        posterior_noised = std::make_unique<inverse::PosteriorNoisedScore>(
+            *src.noised, *op, y, obs.begin, o->inv.sigma_y, o->chains_per_obs);
+      else
+        posterior_model = std::make_unique<inverse::PosteriorModel>(
+            *src.model, *op, y, obs.begin, o->inv.sigma_y, o->chains_per_obs);
       o->no_diag = true;  // chains target different posteriors: R-hat/KSD across them are moot
     });
     dist::run_collectively(comm, [&] {
-      sampler = make_sampler(
-          o->s, {posterior ? posterior_model.get() : src.model.get(), src.noised.get()});
+      sampler = make_sampler(o->s, {posterior_model ? posterior_model.get() : src.model.get(),
+                                    posterior_noised ? posterior_noised.get() : src.noised.get()});
       if (sampler->num_transitions() >= (Index{1} << 32))
         throw Error("too many steps for the 32-bit step counter of the noise streams");
     });

@@ -1,5 +1,6 @@
 #include "scorematch/models/mlp_model.hpp"
 
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -125,6 +126,14 @@ MlpModel MlpModel::from_arrays(const MlpSpec& spec, const NamedArrays& arrays, d
   return MlpModel(spec, mlp_theta_from_arrays(spec, arrays),
                   require_array(arrays, "shift", kind).to_vector("shift"),
                   require_array(arrays, "scale", kind).to_vector("scale"), noise_level);
+}
+
+void MlpModel::set_noise_level(double level) {
+  if (spec_.conditioning == Conditioning::none)
+    throw Error("this " + kind() + " model is not conditioned on a noise level");
+  if (!(level > 0) || !std::isfinite(level))
+    throw Error("the noise level must be positive and finite, got " + std::to_string(level));
+  noise_level_ = level;
 }
 
 Matrix MlpModel::standardise(const Matrix& x) const {

@@ -32,9 +32,10 @@ class Annealed final : public Sampler {
   void transition(ChainBlock& b, Index step) const override {
     const double s_i = sigma(step / settings_.steps), s_l = settings_.sigma_min;
     const double alpha = settings_.step_size * s_i * s_i / (s_l * s_l);
-    b.x += alpha * score_.score(b.x, s_i) + std::sqrt(2.0 * alpha) * normals(b, step);
+    b.x += alpha * score_.score_at(b.x, s_i, b.first_chain) +
+           std::sqrt(2.0 * alpha) * normals(b, step);
     if (settings_.denoise && step + 1 == num_transitions())
-      b.x += s_l * s_l * score_.score(b.x, s_l);
+      b.x += s_l * s_l * score_.score_at(b.x, s_l, b.first_chain);
   }
 
  private:

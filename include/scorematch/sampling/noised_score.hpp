@@ -27,6 +27,11 @@ class NoisedScore {
   virtual VpSde sde() const { return {}; }
   // ∇_z log p_level(z), n × d.
   virtual Matrix score(const Matrix& z, double level) const = 0;
+  // Per-chain laws (a posterior p(· | y_o) per observation): rows are chains first_row, ….
+  // Samplers call this; a single law ignores the index.
+  virtual Matrix score_at(const Matrix& z, double level, Index /*first_row*/) const {
+    return score(z, level);
+  }
   // ∇_z · s(z; level), exact.
   virtual Vector divergence(const Matrix& z, double level) const = 0;
   // Hutchinson probes: out(i, k) = v_ikᵀ (∇s(z_i)) v_ik with v_ik = probes.row(i·K + k); n × K.
