@@ -92,3 +92,28 @@ expect_error "2 mask rows for 40 observations" --operator mask --mask "$root/mas
 printf 'a,b,c,d\n1,2,3,4\n5,nan,7,8\n' >"$root/ynan.csv"
 expect_error "ynan.csv' line 3" --obs "$root/ynan.csv" --sigma-y 0.3
 echo "PASS: map"
+
+# --method tweedie (denoising posterior mean under a sigma-conditioned prior): equals
+# y + sigma_y^2 s(y; sigma_y), with the score taken from `eval` of the same network at sigma_y.
+"$bin" fit --data "$root/train.npy" --model mlp-score --objective dsm --noise ladder --sigma-min 0.05 \
+  --sigma-max 1 --levels 4 --hidden 16 --steps 50 --no-standardize --out "$root/ladder" >/dev/null
+"$bin" map --model "$root/ladder" --obs "$root/y.csv" --operator identity --sigma-y 0.3 \
+  --method tweedie --out "$root/tweedie" >/dev/null
+cp -r "$root/ladder" "$root/ladder-at-0.3"
+sed -i 's/"noise_level": [0-9.e+-]*/"noise_level": 0.3/' "$root/ladder-at-0.3/meta.json"
+"$bin" eval --model "$root/ladder-at-0.3" --data "$root/y.csv" --out "$root/eval-0.3" >/dev/null
+/usr/bin/python3 - "$root" "$(dirname "$0")/../jobs/optdigits" <<'PY' || fail "tweedie != y + sigma_y^2 s(y)"
+import sys
+sys.path.insert(0, sys.argv[2])
+import study
+root = sys.argv[1]
+y = study.read_csv(root + "/y.csv")[1]
+s = study.read_npy(root + "/eval-0.3/score.npy")
+x = study.read_npy(root + "/tweedie/x_map.npy")
+err = max(abs(xi - (yi + 0.09 * si)) for xr, yr, sr in zip(x, y, s) for xi, yi, si in zip(xr, yr, sr))
+sys.exit(0 if err < 1e-12 else 1)
+PY
+if msg=$("$bin" map --model "$root/prior" --obs "$root/y.csv" --sigma-y 0.3 --method tweedie \
+  --out "$root/bad" 2>&1); then fail "tweedie with a Gaussian prior accepted"; fi
+grep -q "needs a sigma-conditioned prior" <<<"$msg" || fail "unexpected: $msg"
+echo "map --method tweedie == y + sigma_y^2 s(y; sigma_y); refused for an unconditioned prior"

@@ -45,7 +45,8 @@ Command add_map(CLI::App& root) {
   app->get_option("--obs")->required();
   app->get_option("--sigma-y")->required();
   app->add_option("--method", o->method,
-                  "auto (exact for a Gaussian prior, else adam) | adam | exact");
+                  "auto (exact for a Gaussian prior, else adam) | adam | exact | tweedie "
+                  "(denoising posterior mean y + sigma_y^2 s(y; sigma_y), sigma-conditioned prior)");
   app->add_option("--init", o->init, "adam start: adjoint (A^T y) | zero");
   app->add_option("--steps", o->adam.steps, "adam: steps");
   app->add_option("--lr", o->adam.lr, "adam: peak step size (cosine decay)");
@@ -77,12 +78,23 @@ Command add_map(CLI::App& root) {
       a = make_operator(o->inv, prior->dim(), shard.info.rows, shard.info.cols());
       const bool gaussian = prior->kind() == "gaussian";
       if (method == "auto") method = gaussian ? "exact" : "adam";
+      if (method == "tweedie") {
+        const auto* mlp = dynamic_cast<const MlpModel*>(prior.get());
+        if (!mlp || mlp->spec().conditioning != Conditioning::sigma)
+          throw Error("--method tweedie needs a sigma-conditioned prior (fit --noise ladder)");
+        if (a->name() != "identity")
+          throw Error("--method tweedie is the posterior mean for denoising: --operator identity");
+        const Vector scale = mlp->scale();
+        if ((scale.array() != scale[0]).any())
+          throw Error("--method tweedie needs the same scale in every column (fit with "
+                      "--no-standardize, or data whose columns share one scale)");
+      }
       if (method == "exact" && !gaussian)
         throw Error(
             "--method exact needs a Gaussian prior (fit --model gaussian); this prior is '" +
             prior->kind() + "': use --method adam");
-      if (method != "exact" && method != "adam")
-        throw Error("--method must be auto | adam | exact, not '" + method + "'");
+      if (method != "exact" && method != "adam" && method != "tweedie")
+        throw Error("--method must be auto | adam | exact | tweedie, not '" + method + "'");
     });
 
     const Index first = shard.range.begin;
@@ -97,6 +109,14 @@ Command add_map(CLI::App& root) {
             Eigen::Map<const Vector>(mean.values.data(), d),
             Eigen::Map<const Matrix>(precision.values.data(), d, d), *a, shard.rows, o->inv.sigma_y,
             first);
+      } else if (method == "tweedie") {
+        // Denoising y = x + σ_y ε under a σ-conditioned prior: the posterior mean is exactly
+        // E[x | y] = y + σ_y² ∇ log p_σy(y) (Tweedie's formula; Robbins 1956, Efron 2011), one
+        // network evaluation at σ = σ_y (in model units σ_y / scale).
+        const auto& mlp = dynamic_cast<const MlpModel&>(*prior);
+        const double sigma_y = o->inv.sigma_y, s0 = mlp.scale()[0];
+        const Matrix z = mlp.standardise(shard.rows);
+        x = shard.rows + (sigma_y * sigma_y / s0) * mlp.network_score(z, sigma_y / s0);
       } else {
         Matrix x0 = o->init == "adjoint" ? a->adjoint(shard.rows, first)
                                          : Matrix::Zero(shard.rows.rows(), prior->dim());
