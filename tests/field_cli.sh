@@ -60,6 +60,36 @@ set -e
 [ "$status" -eq 1 ] && echo "$msg" | grep -q "x_min < x_max" && [ ! -e "$root/bad" ] ||
   { echo "bad range not refused: $status $msg"; exit 1; }
 
+# The 1-D mode (--profile): the model gradient equals -score from eval at the same points
+# (bitwise), the potential's minimum is 0, and --png renders a picture of the requested size.
+"$bin" gen --dist gaussian --dim 1 --n 500 --seed 4 --out "$root/g1.csv" >/dev/null
+"$bin" field --target gaussian --dim 1 --profile 0 --data "$root/g1.csv" --grid 50 --png \
+  --png-size 800 400 --out "$root/profile" >/dev/null
+/usr/bin/python3 - "$root" <<'PY'
+import csv, sys
+root = sys.argv[1]
+rows = list(csv.DictReader(open(root + "/profile/profile.csv")))
+with open(root + "/line.csv", "w") as f:
+    f.write("x1\n" + "".join(r["t"] + "\n" for r in rows))
+PY
+"$bin" eval --target gaussian --data "$root/line.csv" --out "$root/eval-line" >/dev/null
+/usr/bin/python3 - "$root" <<'PY'
+import ast, csv, struct, sys
+root = sys.argv[1]
+b = open(root + "/eval-line/score.npy", "rb").read()
+n = struct.unpack("<H", b[8:10])[0]
+score = struct.unpack("<%dd" % ((len(b) - 10 - n) // 8), b[10 + n:])
+rows = list(csv.DictReader(open(root + "/profile/profile.csv")))
+assert len(rows) == 50 == len(score)
+for r, s in zip(rows, score):
+    assert float(r["model_gradient"]) == -s, (r, s)
+assert min(float(r["model_potential"]) for r in rows) == 0.0
+assert all(r["data_gradient"] != "" for r in rows)
+p = open(root + "/profile/profile.png", "rb").read()
+assert p[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", p[16:24]) == (800, 400)
+print("profile matches eval on", len(rows), "points; profile.png 800 x 400", len(p), "bytes")
+PY
+
 # plot: training curves from a metrics.jsonl; a malformed line is refused with its number.
 printf '%s\n' '{"step":10,"loss":2.0,"lr":0.001,"grad_norm":1.5}' \
   '{"step":20,"loss":1.0,"lr":0.001,"grad_norm":1.2,"val_loss":1.1}' \

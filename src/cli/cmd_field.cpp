@@ -1,5 +1,6 @@
 // scorematch field: a model's log-density, energy, score and score divergence on a 2-D grid (or a
-// 2-D slice through a point of a higher-dimensional model), written as field.csv and field.json.
+// 2-D slice through a point of a higher-dimensional model), written as field.csv and field.json;
+// with --profile AXIS the 1-D mode: model vs data potential and gradient along one axis.
 // The grid is small (10⁴–10⁶ points), so rank 0 evaluates it; the other ranks only agree on errors.
 #include <cmath>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "scorematch/core/error.hpp"
 #include "scorematch/io/dataset.hpp"
 #include "scorematch/visual/field_grid.hpp"
+#include "scorematch/visual/field_profile.hpp"
 
 namespace scorematch::cli {
 
@@ -22,6 +24,7 @@ struct FieldOptions {
   bool png = false;
   std::vector<int> png_size{1400, 620};
   std::string title;
+  Index profile = -1;  // >= 0: the 1-D mode along this axis
 };
 
 // Data bounds padded by 10% along the two axes, and the data mean as the slice point; returns
@@ -60,6 +63,93 @@ std::string field_csv(const GridField& f, const GridSpec& g) {
   }
   return out.str();
 }
+std::string profile_csv(const Profile& p) {
+  std::ostringstream out;
+  out.precision(17);
+  out << "t,model_potential,model_gradient,data_potential,data_gradient\n";
+  for (Index k = 0; k < p.t.size(); ++k) {
+    out << p.t[k] << ',';
+    if (p.model_potential.size() > 0) out << p.model_potential[k];
+    out << ',' << p.model_gradient[k] << ',';
+    if (p.data_potential.size() > 0) out << p.data_potential[k] << ',' << p.data_gradient[k];
+    else out << ',';
+    out << '\n';
+  }
+  return out.str();
+}
+
+// The 1-D mode: potentials and gradients of model and data along one axis (profile.csv/.json,
+// profile.png with --png). Rank 0 evaluates; the others agree on errors.
+void run_profile(const dist::Comm& comm, const FieldOptions& o) {
+  ProfileSpec spec;
+  Profile p;
+  LoadedScore src;
+  Matrix data;
+  std::vector<std::string> columns;
+  dist::run_collectively(comm, [&] {
+    if (!comm.is_root()) return;
+    src = load_score_source(o.model, o.target, o.dim, NoiseScheme::sigma, VpSde{});
+    spec.axis = o.profile;
+    spec.n = std::max<Index>(o.grid, 2);
+    if (!o.through.empty())
+      spec.through = Eigen::Map<const Vector>(o.through.data(), static_cast<Index>(o.through.size()));
+    if (!o.data.empty()) {
+      const io::DataInfo info = io::probe_data(o.data);
+      data = io::read_data_rows(info, {0, info.rows});
+      columns = info.columns;
+      if (data.rows() == 0 || !data.allFinite()) throw Error("'" + o.data + "' has no usable rows");
+      if (spec.axis >= 0 && spec.axis < data.cols()) {
+        const double lo = data.col(spec.axis).minCoeff(), hi = data.col(spec.axis).maxCoeff();
+        const double margin = 0.1 * (hi - lo > 0 ? hi - lo : 1.0);
+        spec.t_min = lo - margin;
+        spec.t_max = hi + margin;
+      }
+      if (spec.through.size() == 0) spec.through = data.colwise().mean().transpose();
+    }
+    if (columns.empty() && src.meta.is_object())
+      columns = src.meta.value("columns", std::vector<std::string>{});
+    if (!o.range.empty()) {
+      if (o.range.size() != 2) throw Error("--range takes t_min t_max in the 1-D mode");
+      spec.t_min = o.range[0];
+      spec.t_max = o.range[1];
+    }
+    p = evaluate_profile(*src.model, spec, data);
+  });
+  CollectiveOutput output(comm, o.out);
+  const std::string label = spec.axis < static_cast<Index>(columns.size())
+                                ? columns[static_cast<std::size_t>(spec.axis)]
+                                : "x" + std::to_string(spec.axis + 1);
+  dist::run_collectively(comm, [&] {
+    if (!comm.is_root() || !o.png) return;
+    ProfilePicture pic;
+    pic.width = o.png_size[0];
+    pic.height = o.png_size[1];
+    pic.title = !o.title.empty()   ? o.title
+                : !o.model.empty() ? o.model + " (" + src.model->kind() + ")"
+                                   : "target " + o.target;
+    pic.x_label = label;
+    render_profile(output.staged, p, pic);
+  });
+  nlohmann::json info = {{"source", src.description},
+                         {"mode", "profile"},
+                         {"axis", spec.axis},
+                         {"range", {spec.t_min, spec.t_max}},
+                         {"points", spec.n},
+                         {"kde_bandwidth", p.bandwidth},
+                         {"has_energy", p.model_potential.size() > 0},
+                         {"has_data", p.data_potential.size() > 0},
+                         {"slice", src.model && src.model->dim() > 1
+                                       ? "model curves: the line through 'through' (conditional)"
+                                       : "model curves: the 1-D model itself"}};
+  if (spec.through.size() > 0)
+    info["through"] =
+        std::vector<double>(spec.through.data(), spec.through.data() + spec.through.size());
+  output.commit(comm, {{"profile.csv", comm.is_root() ? profile_csv(p) : ""},
+                       {"profile.json", info.dump(2) + "\n"}});
+  say(comm, "profile of " + std::to_string(spec.n) + " points along " + label + " on [" +
+                fmt("%g", spec.t_min) + ", " + fmt("%g", spec.t_max) + "]\nwrote " + o.out +
+                "/ (profile.csv, profile.json" + (o.png ? ", profile.png, profile.gp" : "") + ")\n");
+}
 }  // namespace
 
 Command add_field(CLI::App& root) {
@@ -77,7 +167,10 @@ Command add_field(CLI::App& root) {
   app->add_option("--dim", o->dim, "Dimension of --target")->check(CLI::PositiveNumber);
   app->add_option("--data", o->data, "Data: sets the default range (bounds + 10%) and slice point");
   app->add_option("--axes", o->axes, "The two plotted coordinates (0-based)")->expected(2);
-  app->add_option("--range", o->range, "x_min x_max y_min y_max")->expected(4);
+  app->add_option("--range", o->range, "x_min x_max y_min y_max (1-D mode: t_min t_max)")
+      ->expected(2, 4);
+  app->add_option("--profile", o->profile,
+                  "1-D mode: model vs data potential and gradient along this axis (0-based)");
   app->add_option("--through", o->through, "Slice point (d values; default: data mean or 0)");
   app->add_option("--grid", o->grid, "Points per axis")->check(CLI::Range(2, 4000));
   app->add_flag("--png", o->png, "Also render field.png with gnuplot (heat map, arrows, data)");
@@ -85,6 +178,9 @@ Command add_field(CLI::App& root) {
   app->add_option("--title", o->title, "Picture title (default: the model)");
   app->add_option("--out", o->out, "Output directory")->required();
   auto run = [o](const dist::Comm& comm) {
+    if (o->profile >= 0) return run_profile(comm, *o);
+    if (!o->range.empty() && o->range.size() != 4)
+      throw Error("--range takes x_min x_max y_min y_max");
     GridSpec g;
     GridField f;
     LoadedScore src;

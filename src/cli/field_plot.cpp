@@ -88,4 +88,40 @@ void render_field(const std::string& dir, const GridField& f, const GridSpec& g,
   run_gnuplot(dir, "field.gp", "field.png");
 }
 
+void render_profile(const std::string& dir, const Profile& p, const ProfilePicture& pic) {
+  const bool energy = p.model_potential.size() > 0, data = p.data_potential.size() > 0;
+  std::ostringstream dat;
+  dat.precision(10);
+  for (Index k = 0; k < p.t.size(); ++k)
+    dat << p.t[k] << ' ' << (energy ? p.model_potential[k] : 0.0) << ' ' << p.model_gradient[k]
+        << ' ' << (data ? p.data_potential[k] : 0.0) << ' ' << (data ? p.data_gradient[k] : 0.0)
+        << '\n';
+  write_text_file(dir + "/profile.dat", dat.str());
+  std::ostringstream gp;
+  gp << "set terminal pngcairo size " << pic.width << "," << pic.height
+     << " enhanced font 'sans,10'\nset output 'profile.png'\n"
+     << "set multiplot layout 1,2 title " << gnuplot_quoted(pic.title) << "\n"
+     << "set xlabel " << gnuplot_quoted(pic.x_label) << "\nset key top center\nset grid\n"
+     << "set xrange [" << p.t.minCoeff() << ":" << p.t.maxCoeff() << "]\n"
+     << "set title " << gnuplot_quoted("potential -log p, shifted to min 0") << "\n";
+  if (energy || data) {
+    gp << "plot ";
+    if (energy) gp << "'profile.dat' using 1:2 with lines lw 2 lc rgb '#1f77b4' title 'model'";
+    if (energy && data) gp << ", ";
+    if (data) gp << "'profile.dat' using 1:4 with lines lw 2 dt 2 lc rgb '#d62728' title 'data (KDE)'";
+    gp << "\n";
+  } else {
+    gp << "set label 1 'score-only model, no data: no potential' at graph 0.2,0.5\n"
+       << "plot 1/0 notitle\nunset label 1\n";
+  }
+  gp << "set title " << gnuplot_quoted("gradient of the potential (= -score)") << "\n"
+     << "plot 'profile.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'model'"
+     << (data ? ", 'profile.dat' using 1:5 with lines lw 2 dt 2 lc rgb '#d62728' title 'data (KDE)'"
+              : "")
+     << "\nunset multiplot\n";
+  write_text_file(dir + "/profile.gp", gp.str());
+  run_gnuplot(dir, "profile.gp", "profile.png");
+}
+
 }  // namespace scorematch::cli
+

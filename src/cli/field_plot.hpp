@@ -6,6 +6,7 @@
 #include <string>
 
 #include "scorematch/visual/field_grid.hpp"
+#include "scorematch/visual/field_profile.hpp"
 
 namespace scorematch::cli {
 
@@ -19,5 +20,13 @@ struct FieldPicture {
 // gnuplot there and checks that field.png was written. Throws Error with gnuplot's message.
 void render_field(const std::string& dir, const GridField& field, const GridSpec& grid,
                   const Matrix& data, const FieldPicture& picture);
+
+// The 1-D mode: left, model and data potentials (each shifted to a minimum of 0); right, their
+// gradients. Writes profile.dat and profile.gp, runs gnuplot, checks profile.png.
+struct ProfilePicture {
+  int width = 1400, height = 620;
+  std::string title, x_label = "x";
+};
+void render_profile(const std::string& dir, const Profile& profile, const ProfilePicture& picture);
 
 }  // namespace scorematch::cli
