@@ -90,6 +90,29 @@ assert p[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", p[16:24]) == (800,
 print("profile matches eval on", len(rows), "points; profile.png 800 x 400", len(p), "bytes")
 PY
 
+# Sampler pictures: sample --trace-dims writes trace.png into its output; plot --samples draws
+# the same from any samples.npy at the requested size; a row count that is not a multiple of
+# --chains is refused with no picture.
+"$bin" sample --target banana --sampler mala --chains 8 --warmup 100 --steps 300 --trace-dims 0 1 \
+  --quiet --out "$root/mala" >/dev/null
+"$bin" plot --samples "$root/mala/samples.npy" --chains 8 --dims 1 --size 700 300 \
+  --out "$root/trace.png" >/dev/null
+/usr/bin/python3 - "$root/mala/trace.png" "$root/trace.png" <<'PY'
+import struct, sys
+for path, size in ((sys.argv[1], (1200, 580)), (sys.argv[2], (700, 300))):
+    b = open(path, "rb").read()
+    assert b[:8] == b"\x89PNG\r\n\x1a\n", path
+    assert struct.unpack(">II", b[16:24]) == size, (path, struct.unpack(">II", b[16:24]))
+    assert len(b) > 15000, (path, len(b))
+print("trace pictures ok")
+PY
+set +e
+msg=$("$bin" plot --samples "$root/mala/samples.npy" --chains 7 --out "$root/bad-trace.png" 2>&1)
+status=$?
+set -e
+[ "$status" -eq 1 ] && echo "$msg" | grep -q "not a multiple of --chains" && [ ! -e "$root/bad-trace.png" ] ||
+  { echo "bad --chains not refused: $status $msg"; exit 1; }
+
 # plot: training curves from a metrics.jsonl; a malformed line is refused with its number.
 printf '%s\n' '{"step":10,"loss":2.0,"lr":0.001,"grad_norm":1.5}' \
   '{"step":20,"loss":1.0,"lr":0.001,"grad_norm":1.2,"val_loss":1.1}' \

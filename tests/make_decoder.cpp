@@ -1,7 +1,8 @@
 // make_decoder ROOT K D N SEED: test fixtures for `scorematch latent`. Writes
 //   ROOT/mlp/     an mlp-decoder directory (K -> 16 -> 16 -> D, tanh), LeCun-initialised from SEED;
 //   ROOT/linear/  a linear-decoder directory (W [D, K], b) with noise_sd.npy = 0.1;
-//   ROOT/x.npy    N rows f_mlp(z) + 0.05 ε, z ~ N(0, I);   ROOT/x_linear.npy  N rows W z + b + 0.1 ε.
+//   ROOT/x.npy    N rows f_mlp(z) + 0.05 ε, z ~ N(0, I);   ROOT/x_linear.npy  N rows W z + b + 0.1
+//   ε.
 // All draws come from Philox streams keyed by SEED, so the fixtures are reproducible.
 #include <filesystem>
 #include <iostream>
@@ -41,8 +42,8 @@ int main(int argc, char** argv) {
   spec.hidden = {16, 16};
   spec.activation = Activation::tanh;
   const auto mlp = inverse::make_mlp_decoder(spec, init_mlp_parameters(spec, seed));
-  const auto linear = inverse::make_linear_decoder(normals(d, k, seed + 1),
-                                                   normals(d, 1, seed + 2).col(0));
+  const auto linear =
+      inverse::make_linear_decoder(normals(d, k, seed + 1), normals(d, 1, seed + 2).col(0));
   {
     io::OutputDir out(root + "/mlp");
     io::stage_decoder(out, *mlp, {{"mlp", io::mlp_meta(spec, 0.0)}});
@@ -55,7 +56,8 @@ int main(int argc, char** argv) {
     out.commit();
   }
   const Matrix z = normals(n, k, seed + 3);
-  io::write_npy(root + "/x.npy", Array::from(Matrix(mlp->decode(z) + 0.05 * normals(n, d, seed + 4))));
+  io::write_npy(root + "/x.npy",
+                Array::from(Matrix(mlp->decode(z) + 0.05 * normals(n, d, seed + 4))));
   io::write_npy(root + "/x_linear.npy",
                 Array::from(Matrix(linear->decode(z) + 0.1 * normals(n, d, seed + 5))));
   return 0;

@@ -38,8 +38,8 @@ TEST(Activation, SoftplusIsStableForLargeInputs) {
 
 // The branch-free SIMD softplus and sigmoid agree with the scalar reference formulas to a few
 // ulps (relative), including where softplus(a) ≈ eᵃ is tiny and where 1 + e rounds to 1. Below
-// a ≈ −708 the results are subnormal and Eigen's SIMD exp flushes them to zero (checked to be ≥ 0 and
-// tiny in SoftplusIsStableForLargeInputs), so the relative check starts at −700.
+// a ≈ −708 the results are subnormal and Eigen's SIMD exp flushes them to zero (checked to be ≥ 0
+// and tiny in SoftplusIsStableForLargeInputs), so the relative check starts at −700.
 TEST(Activation, VectorisedSoftplusMatchesScalarReferenceToUlps) {
   std::vector<double> a;
   for (double v = -700.0; v <= 745.0; v += 0.173) a.push_back(v);

@@ -10,8 +10,8 @@
 #include "scorematch/inverse/posterior.hpp"
 #include "scorematch/inverse/posterior_model.hpp"
 #include "scorematch/inverse/posterior_noised.hpp"
-#include "scorematch/sampling/noised_score.hpp"
 #include "scorematch/models/gaussian_model.hpp"
+#include "scorematch/sampling/noised_score.hpp"
 
 namespace scorematch::inverse {
 namespace {
@@ -201,9 +201,10 @@ TEST(PosteriorNoised, ScoreIsTheNoisedPriorPlusTheWidenedLikelihood) {
   for (Index i = 0; i < 4; ++i) {
     const Index o = i / 2;
     const Vector m = masks.row(o).transpose();
-    const Vector expected = -cs.ldlt().solve(x.row(i).transpose() - mix.means.row(0).transpose()) +
-                            m.cwiseProduct(y.row(o).transpose() - m.cwiseProduct(x.row(i).transpose())) /
-                                (sigma_y * sigma_y + sigma * sigma);
+    const Vector expected =
+        -cs.ldlt().solve(x.row(i).transpose() - mix.means.row(0).transpose()) +
+        m.cwiseProduct(y.row(o).transpose() - m.cwiseProduct(x.row(i).transpose())) /
+            (sigma_y * sigma_y + sigma * sigma);
     EXPECT_LT((s.row(i).transpose() - expected).norm(), 1e-12 * (1 + expected.norm())) << i;
   }
   EXPECT_THROW(post.score(x, sigma), Error);

@@ -116,10 +116,9 @@ TEST(Latent, LinearDecoderMapEqualsLeastSquares) {
     const LatentMapResult res = latent_map(m, x, Matrix::Zero(n, k), {});
     Matrix h = w.transpose() * m.inv_var.asDiagonal() * w;
     h.diagonal().array() += lambda;
-    const Matrix exact =
-        (h.ldlt().solve(w.transpose() * m.inv_var.asDiagonal() *
-                        (x.rowwise() - b.transpose()).transpose()))
-            .transpose();
+    const Matrix exact = (h.ldlt().solve(w.transpose() * m.inv_var.asDiagonal() *
+                                         (x.rowwise() - b.transpose()).transpose()))
+                             .transpose();
     EXPECT_LT((res.z - exact).cwiseAbs().maxCoeff(), 1e-10 * (1 + exact.cwiseAbs().maxCoeff()))
         << "lambda " << lambda;
     EXPECT_EQ(res.converged, n);

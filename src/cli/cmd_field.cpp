@@ -71,8 +71,10 @@ std::string profile_csv(const Profile& p) {
     out << p.t[k] << ',';
     if (p.model_potential.size() > 0) out << p.model_potential[k];
     out << ',' << p.model_gradient[k] << ',';
-    if (p.data_potential.size() > 0) out << p.data_potential[k] << ',' << p.data_gradient[k];
-    else out << ',';
+    if (p.data_potential.size() > 0)
+      out << p.data_potential[k] << ',' << p.data_gradient[k];
+    else
+      out << ',';
     out << '\n';
   }
   return out.str();
@@ -92,7 +94,8 @@ void run_profile(const dist::Comm& comm, const FieldOptions& o) {
     spec.axis = o.profile;
     spec.n = std::max<Index>(o.grid, 2);
     if (!o.through.empty())
-      spec.through = Eigen::Map<const Vector>(o.through.data(), static_cast<Index>(o.through.size()));
+      spec.through =
+          Eigen::Map<const Vector>(o.through.data(), static_cast<Index>(o.through.size()));
     if (!o.data.empty()) {
       const io::DataInfo info = io::probe_data(o.data);
       data = io::read_data_rows(info, {0, info.rows});
@@ -148,7 +151,8 @@ void run_profile(const dist::Comm& comm, const FieldOptions& o) {
                        {"profile.json", info.dump(2) + "\n"}});
   say(comm, "profile of " + std::to_string(spec.n) + " points along " + label + " on [" +
                 fmt("%g", spec.t_min) + ", " + fmt("%g", spec.t_max) + "]\nwrote " + o.out +
-                "/ (profile.csv, profile.json" + (o.png ? ", profile.png, profile.gp" : "") + ")\n");
+                "/ (profile.csv, profile.json" + (o.png ? ", profile.png, profile.gp" : "") +
+                ")\n");
 }
 }  // namespace
 

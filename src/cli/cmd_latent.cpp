@@ -4,9 +4,9 @@
 // per row started at the MAP). Rows (and their chains) are sharded over ranks in whole blocks of
 // 64 chains, so the output is bitwise identical for any number of ranks and threads; every file is
 // written collectively.
-#include <nlohmann/json.hpp>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "command.hpp"
@@ -49,8 +49,9 @@ Vector noise_variance(const LatentOptions& o, const io::LoadedDecoder& loaded) {
   } else if (loaded.noise_sd.size() == d) {
     sd = loaded.noise_sd;
   } else {
-    throw Error("latent needs the decoder's noise: --sigma S, --noise-sd FILE, or noise_sd.npy in '" +
-                o.decoder + "'");
+    throw Error(
+        "latent needs the decoder's noise: --sigma S, --noise-sd FILE, or noise_sd.npy in '" +
+        o.decoder + "'");
   }
   if (!(sd.array() > 0).all() || !sd.allFinite())
     throw Error("decoder noise standard deviations must be positive and finite");
@@ -107,8 +108,8 @@ Command add_latent(CLI::App& root) {
       loaded = io::load_decoder(o->decoder);
       if (shard.info.cols() != loaded.decoder->data_dim())
         throw Error("dimension mismatch: '" + o->data + "' has " +
-                    std::to_string(shard.info.cols()) + " columns but the decoder '" +
-                    o->decoder + "' writes " + std::to_string(loaded.decoder->data_dim()));
+                    std::to_string(shard.info.cols()) + " columns but the decoder '" + o->decoder +
+                    "' writes " + std::to_string(loaded.decoder->data_dim()));
       if (o->prior != "normal" && o->prior != "flat")
         throw Error("--prior must be normal | flat, not '" + o->prior + "'");
       if (o->method != "newton" && o->method != "gauss-newton")
@@ -163,8 +164,7 @@ Command add_latent(CLI::App& root) {
         const Matrix z_start =
             io::read_npy_rows(z_map_path, io::read_npy_header(z_map_path), chain_rows);
         posterior = std::make_unique<inverse::LatentPosteriorModel>(
-            model, io::read_data_rows(shard.info, chain_rows), chain_rows.begin,
-            o->chains_per_row);
+            model, io::read_data_rows(shard.info, chain_rows), chain_rows.begin, o->chains_per_row);
         sampler = make_sampler(o->s, {posterior.get(), nullptr});
         Matrix init(chains.size(), k);
         for (Index c = 0; c < chains.size(); ++c)
@@ -227,8 +227,8 @@ Command add_latent(CLI::App& root) {
 
     output.commit(comm, {{"latent.json", info.dump(2) + "\n"}});
     say(comm, "latent codes (" + loaded.decoder->kind() + ", k = " + std::to_string(k) + ", " +
-                  o->prior + " prior, " + o->method + ") of " +
-                  std::to_string(shard.info.rows) + " rows: " + fmt("%.0f", converged) +
+                  o->prior + " prior, " + o->method + ") of " + std::to_string(shard.info.rows) +
+                  " rows: " + fmt("%.0f", converged) +
                   " converged, max |J^T S^-1 r| / (|J| |r|) = " +
                   fmt("%.3g", info["max_orthogonality"].get<double>()) + ", mean iterations " +
                   fmt("%.1f", info["mean_iterations"].get<double>()) + "\n");

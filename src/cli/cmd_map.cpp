@@ -44,9 +44,10 @@ Command add_map(CLI::App& root) {
   add_inverse_options(app, o->inv, "Observation model");
   app->get_option("--obs")->required();
   app->get_option("--sigma-y")->required();
-  app->add_option("--method", o->method,
-                  "auto (exact for a Gaussian prior, else adam) | adam | exact | tweedie "
-                  "(denoising posterior mean y + sigma_y^2 s(y; sigma_y), sigma-conditioned prior)");
+  app->add_option(
+      "--method", o->method,
+      "auto (exact for a Gaussian prior, else adam) | adam | exact | tweedie "
+      "(denoising posterior mean y + sigma_y^2 s(y; sigma_y), sigma-conditioned prior)");
   app->add_option("--init", o->init, "adam start: adjoint (A^T y) | zero");
   app->add_option("--steps", o->adam.steps, "adam: steps");
   app->add_option("--lr", o->adam.lr, "adam: peak step size (cosine decay)");
@@ -86,8 +87,9 @@ Command add_map(CLI::App& root) {
           throw Error("--method tweedie is the posterior mean for denoising: --operator identity");
         const Vector scale = mlp->scale();
         if ((scale.array() != scale[0]).any())
-          throw Error("--method tweedie needs the same scale in every column (fit with "
-                      "--no-standardize, or data whose columns share one scale)");
+          throw Error(
+              "--method tweedie needs the same scale in every column (fit with "
+              "--no-standardize, or data whose columns share one scale)");
       }
       if (method == "exact" && !gaussian)
         throw Error(

@@ -12,13 +12,16 @@
 #include "command.hpp"
 #include "gnuplot.hpp"
 #include "scorematch/core/error.hpp"
+#include "trace_plot.hpp"
 
 namespace scorematch::cli {
 
 namespace {
 struct PlotOptions {
-  std::string metrics, out, title;
+  std::string metrics, samples, out, title;
   std::vector<int> size{1200, 480};
+  Index chains = 0, max_lag = 50;
+  std::vector<Index> dims{0};
 };
 
 struct Curves {
@@ -65,15 +68,38 @@ Curves read_metrics(const std::string& path) {
 
 Command add_plot(CLI::App& root) {
   auto o = std::make_shared<PlotOptions>();
-  CLI::App* app = root.add_subcommand("plot", "Training curves from a metrics.jsonl (PNG)");
+  CLI::App* app = root.add_subcommand(
+      "plot", "Training curves from a metrics.jsonl, or sampler traces and autocorrelations (PNG)");
   app->footer("Example: build/scorematch plot --metrics out/mlp/metrics.jsonl --out curves.png");
-  app->add_option("--metrics", o->metrics, "metrics.jsonl written by fit")->required();
+  auto* metrics = app->add_option("--metrics", o->metrics, "metrics.jsonl written by fit");
+  auto* samples = app->add_option(
+      "--samples", o->samples, "Or samples.npy written by sample: trace and autocorrelation plots");
+  metrics->excludes(samples);
+  app->add_option("--chains", o->chains, "samples: number of chains (chain-major rows)");
+  app->add_option("--dims", o->dims, "samples: dimensions to plot (0-based)");
+  app->add_option("--max-lag", o->max_lag, "samples: largest autocorrelation lag");
   app->add_option("--out", o->out, "PNG file to write")->required();
   app->add_option("--title", o->title, "Picture title (default: the metrics file)");
-  app->add_option("--size", o->size, "Width and height in pixels")->expected(2);
-  auto run = [o](const dist::Comm& comm) {
+  auto* size_opt = app->add_option(
+      "--size", o->size, "Width and height in pixels (traces: default 260 per dimension)");
+  size_opt->expected(2);
+  auto run = [o, size_opt](const dist::Comm& comm) {
     dist::run_collectively(comm, [&] {
       if (!comm.is_root()) return;
+      if (o->metrics.empty() == o->samples.empty())
+        throw Error("plot needs --metrics FILE (training curves) or --samples FILE (traces)");
+      if (!o->samples.empty()) {
+        TracePicture pic;
+        pic.samples = o->samples;
+        pic.chains = o->chains;
+        pic.dims = o->dims;
+        pic.max_lag = std::max<Index>(o->max_lag, 1);
+        pic.width = o->size[0];
+        if (size_opt->count() > 0) pic.height = o->size[1];
+        pic.title = o->title.empty() ? o->samples : o->title;
+        render_trace(pic, o->out);
+        return;
+      }
       if (o->size[0] < 200 || o->size[1] < 150 || o->size[0] > 8000 || o->size[1] > 8000)
         throw Error("--size must lie between 200 x 150 and 8000 x 8000 pixels");
       const Curves c = read_metrics(o->metrics);

@@ -27,6 +27,7 @@
 #include "scorematch/models/targets.hpp"
 #include "scorematch/sampling/chain_runner.hpp"
 #include "stop_signals.hpp"
+#include "trace_plot.hpp"
 
 namespace scorematch::cli {
 
@@ -38,6 +39,7 @@ struct SampleOptions {
   Index dim = 2, chains = 64, checkpoint_every = 0, progress_every = 0, ksd_rows = 4000;
   double beta_min = 0.1, beta_max = 20.0;
   bool no_adapt = false, no_denoise = false, no_diag = false, timings = false, quiet = false;
+  std::vector<Index> trace_dims;  // non-empty: render trace.png for these dimensions
   int preempt_exit_code = 0;
   SamplerSettings s;
   InverseOptions inv;  // posterior sampling when inv.obs is set
@@ -232,6 +234,8 @@ Command add_sample(CLI::App& root) {
   app->add_option("--seed", o->s.seed, "Seed of the initial states and the transition noise");
   app->add_option("--out", o->out, "Output directory")->required();
   app->add_flag("--no-diag", o->no_diag, "Skip the diagnostics at the end");
+  app->add_option("--trace-dims", o->trace_dims,
+                  "Render trace.png: traces and autocorrelations of these dimensions (0-based)");
   app->add_option("--reference", o->reference, "Reference draws for energy distance / MMD");
   app->add_option("--ksd-rows", o->ksd_rows, "Draws used (evenly thinned) for KSD and MMD");
   app->add_option("--checkpoint-every", o->checkpoint_every,
@@ -244,7 +248,8 @@ Command add_sample(CLI::App& root) {
   app->add_option("--progress-every", o->progress_every, "Status line every N steps (non-TTY)");
   app->add_flag("--quiet", o->quiet, "No progress line");
   app->add_flag("--timings", o->timings, "Print the compute / io / diagnostics split");
-  const std::string posterior_group = "Posterior sampling (ula, mala, annealed): p(x | y), y = A x + noise";
+  const std::string posterior_group =
+      "Posterior sampling (ula, mala, annealed): p(x | y), y = A x + noise";
   add_inverse_options(app, o->inv, posterior_group);
   app->add_option("--chains-per-obs", o->chains_per_obs,
                   "Chains per observation (a divisor of 64); --chains becomes rows(y) x this")
@@ -294,7 +299,8 @@ Command add_sample(CLI::App& root) {
       if (o->s.name == "annealed" && !src.noised)
         throw Error(
             "annealed posterior sampling needs the prior's score at every noise level: a "
-            "sigma-conditioned model (fit --objective dsm --noise ladder) or a gaussian/gmm target");
+            "sigma-conditioned model (fit --objective dsm --noise ladder) or a gaussian/gmm "
+            "target");
       if (o->s.name == "annealed")  // annealed: the noised prior + the σ-widened likelihood
         posterior_noised = std::make_unique<inverse::PosteriorNoisedScore>(
             *src.noised, *op, y, obs.begin, o->inv.sigma_y, o->chains_per_obs);
@@ -425,6 +431,21 @@ Command add_sample(CLI::App& root) {
       dist::write_npy_collective(comm, staged + "posterior_mean.npy", means, false);
     }
     io_seconds += seconds_since(t_io);
+    if (!o->trace_dims.empty()) {
+      dist::run_collectively(comm, [&] {
+        if (!comm.is_root()) return;
+        TracePicture pic;
+        pic.samples = staged + "samples.npy";
+        pic.chains = o->chains;
+        pic.dims = o->trace_dims;
+        for (Index j : o->trace_dims)
+          pic.labels.push_back(j >= 0 && j < static_cast<Index>(columns.size())
+                                   ? columns[static_cast<std::size_t>(j)]
+                                   : "");
+        pic.title = o->s.name + ": " + o->out;
+        render_trace(pic, staged + "trace.png");
+      });
+    }
 
     nlohmann::json report;
     double diag_seconds = 0;
@@ -446,7 +467,8 @@ Command add_sample(CLI::App& root) {
                   std::to_string(comm.size()) + " rank(s)\n" + summary);
     if (!o->no_diag) say(comm, format_report(report));
     say(comm, "wrote " + o->out + "/ (samples.npy, " + (posterior ? "posterior_mean.npy, " : "") +
-                  "sampler.json" + (o->no_diag ? "" : ", report.json") + ")\n");
+                  "sampler.json" + (o->no_diag ? "" : ", report.json") +
+                  (o->trace_dims.empty() ? "" : ", trace.png") + ")\n");
     if (o->timings)
       print_timings(comm, {"compute", "io", "diagnostics"}, {compute, io_seconds, diag_seconds});
   };

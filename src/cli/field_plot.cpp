@@ -108,7 +108,8 @@ void render_profile(const std::string& dir, const Profile& p, const ProfilePictu
     gp << "plot ";
     if (energy) gp << "'profile.dat' using 1:2 with lines lw 2 lc rgb '#1f77b4' title 'model'";
     if (energy && data) gp << ", ";
-    if (data) gp << "'profile.dat' using 1:4 with lines lw 2 dt 2 lc rgb '#d62728' title 'data (KDE)'";
+    if (data)
+      gp << "'profile.dat' using 1:4 with lines lw 2 dt 2 lc rgb '#d62728' title 'data (KDE)'";
     gp << "\n";
   } else {
     gp << "set label 1 'score-only model, no data: no potential' at graph 0.2,0.5\n"
@@ -124,4 +125,3 @@ void render_profile(const std::string& dir, const Profile& p, const ProfilePictu
 }
 
 }  // namespace scorematch::cli
-

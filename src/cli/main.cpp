@@ -46,19 +46,19 @@ int main(int argc, char** argv) {
   int threads = 0;
   app.add_option("--threads", threads, "Threads per rank (default: OMP_NUM_THREADS or all cores)")
       ->check(CLI::NonNegativeNumber);
-  app.set_config("--config", "",
-                 "TOML job file; [fit], [eval], [gen], [sample], [diag], [loglik], [field], [map], [latent] "
-                 "tables set that "
-                 "subcommand's "
-                 "options; command-line flags override it");
+  app.set_config(
+      "--config", "",
+      "TOML job file; [fit], [eval], [gen], [sample], [diag], [loglik], [field], [map], [latent] "
+      "tables set that "
+      "subcommand's "
+      "options; command-line flags override it");
   app.config_formatter(cli::make_toml_config());
   app.allow_config_extras(CLI::config_extras_mode::error);
 
   const std::vector<cli::Command> commands{
-      cli::add_fit(app),    cli::add_eval(app), cli::add_gen(app),
-      cli::add_sample(app), cli::add_diag(app), cli::add_loglik(app),
-      cli::add_field(app),  cli::add_plot(app), cli::add_map(app),
-      cli::add_latent(app)};
+      cli::add_fit(app),  cli::add_eval(app),   cli::add_gen(app),   cli::add_sample(app),
+      cli::add_diag(app), cli::add_loglik(app), cli::add_field(app), cli::add_plot(app),
+      cli::add_map(app),  cli::add_latent(app)};
 
   std::vector<std::string> args = hoist_config(argc, argv);
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed

@@ -108,8 +108,8 @@ LatentMapResult latent_map(const LatentModel& m, const Matrix& x, Matrix z0,
       for (Index b = begin; b < end; ++b) {
         if (done[static_cast<std::size_t>(b)]) continue;
         const Matrix jw = lin.jac_t.middleRows(b * k, k) * sqrt_w.asDiagonal();  // (Σ^{-½} J)ᵀ
-        const Vector rw = lin.r.row(b).transpose().cwiseProduct(sqrt_w);           // Σ^{-½} r
-        const Vector jr = jw * rw;                                                // Jᵀ Σ⁻¹ r
+        const Vector rw = lin.r.row(b).transpose().cwiseProduct(sqrt_w);         // Σ^{-½} r
+        const Vector jr = jw * rw;                                               // Jᵀ Σ⁻¹ r
         const Vector g = jr - lambda * res.z.row(b).transpose();
         const double scale = jw.norm() * rw.norm() + lambda * res.z.row(b).norm();
         res.stationarity[b] = scale > 0 ? g.norm() / scale : 0.0;

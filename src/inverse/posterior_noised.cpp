@@ -27,8 +27,8 @@ PosteriorNoisedScore::PosteriorNoisedScore(const NoisedScore& prior, const Linea
 
 Matrix PosteriorNoisedScore::score_at(const Matrix& z, double level, Index first_chain) const {
   const Vector shift = prior_.shift(), scale = prior_.scale();
-  const Matrix x = (z.array().rowwise() * scale.transpose().array()).matrix().rowwise() +
-                   shift.transpose();
+  const Matrix x =
+      (z.array().rowwise() * scale.transpose().array()).matrix().rowwise() + shift.transpose();
   // Residuals y_o − A x row by row (a row's operator may depend on its observation, e.g. a mask).
   Matrix r(z.rows(), y_.cols()), adj(z.rows(), dim());
   for (Index i = 0; i < z.rows(); ++i) {

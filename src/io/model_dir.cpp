@@ -6,8 +6,8 @@
 #include <map>
 
 #include "scorematch/core/error.hpp"
-#include "scorematch/io/npy.hpp"
 #include "scorematch/inverse/decoder.hpp"
+#include "scorematch/io/npy.hpp"
 #include "scorematch/models/gaussian_model.hpp"
 #include "scorematch/models/mlp_model.hpp"
 #include "scorematch/models/polynomial_model.hpp"
@@ -188,8 +188,9 @@ LoadedDecoder load_decoder(const std::string& dir) {
   try {
     const Index k = meta.at("latent_dim").get<Index>(), d = meta.at("data_dim").get<Index>();
     if (kind == "linear-decoder") {
-      loaded.decoder = inverse::make_linear_decoder(require_array(raw.arrays, "W", kind).to_matrix("W"),
-                                                    require_array(raw.arrays, "b", kind).to_vector("b"));
+      loaded.decoder =
+          inverse::make_linear_decoder(require_array(raw.arrays, "W", kind).to_matrix("W"),
+                                       require_array(raw.arrays, "b", kind).to_vector("b"));
     } else if (kind == "mlp-decoder") {
       if (!meta.contains("mlp")) throw Error("meta.json has no 'mlp' section");
       const MlpSpec spec = parse_mlp_meta(meta.at("mlp"), k).first;

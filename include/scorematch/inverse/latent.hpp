@@ -41,12 +41,12 @@ struct LatentMapSettings {
 };
 
 struct LatentMapResult {
-  Matrix z;                // n × k MAP codes
-  Vector energy;           // n: −log p(z | x) + const at the MAP
-  Vector stationarity;     // n: the relative stationarity measure above
-  Vector orthogonality;    // n: |J_fᵀ Σ⁻¹ r| / (‖Σ^{-½} J_f‖_F ‖Σ^{-½} r‖) (0 when r = 0)
+  Matrix z;             // n × k MAP codes
+  Vector energy;        // n: −log p(z | x) + const at the MAP
+  Vector stationarity;  // n: the relative stationarity measure above
+  Vector orthogonality;  // n: |J_fᵀ Σ⁻¹ r| / (‖Σ^{-½} J_f‖_F ‖Σ^{-½} r‖) (0 when r = 0)
   std::vector<Index> iterations;  // per row
-  Index converged = 0;     // rows that met the tolerance or stalled at round-off
+  Index converged = 0;            // rows that met the tolerance or stalled at round-off
 };
 
 LatentMapResult latent_map(const LatentModel& m, const Matrix& x, Matrix z0,

@@ -17,8 +17,8 @@ namespace scorematch::inverse {
 
 class PosteriorNoisedScore final : public NoisedScore {
  public:
-  PosteriorNoisedScore(const NoisedScore& prior, const LinearOperator& a, Matrix y,
-                       Index first_obs, double sigma_y, Index chains_per_obs);
+  PosteriorNoisedScore(const NoisedScore& prior, const LinearOperator& a, Matrix y, Index first_obs,
+                       double sigma_y, Index chains_per_obs);
   Index dim() const override { return prior_.dim(); }
   NoiseScheme scheme() const override { return prior_.scheme(); }
   Matrix score_at(const Matrix& z, double level, Index first_chain) const override;

@@ -23,7 +23,7 @@ struct ProfileSpec {
 };
 
 struct Profile {
-  Matrix points;  // n × d
+  Matrix points;                              // n × d
   Vector t, model_potential, model_gradient;  // model_potential empty without an energy
   Vector data_potential, data_gradient;       // empty without data
   double bandwidth = 0;
