@@ -37,6 +37,13 @@ for op in identity mask blur dense; do
   echo "$op: Adam MAP (2 ranks) == exact posterior mean to 1e-6; exact bitwise on 1 and 3 ranks"
 done
 
+# L-BFGS on the posterior energy (energy priors) equals the exact posterior mean on 2 ranks.
+"$mpiexec" -np 2 "$bin" map --model "$root/prior" --operator mask --mask "$root/mask.csv" \
+  --obs "$root/y.csv" --sigma-y 0.3 --method lbfgs --out "$root/mask-lbfgs" >/dev/null
+"$compare" "$root/mask-exact" "$root/mask-lbfgs" 1e-8 >/dev/null ||
+  fail "L-BFGS MAP differs from the exact posterior mean"
+echo "mask: L-BFGS MAP (2 ranks) == exact posterior mean to 1e-8"
+
 # Posterior sampling (sample --obs): MALA, 16 chains per observation, bitwise identical on 1 and 3
 # ranks; its posterior mean near the exact one. The rigorous MCSE-based check is the unit test
 # Posterior.MalaPosteriorMeanMatchesTheClosedForm. Here the unobserved coordinates mix slowly (prior
@@ -117,3 +124,8 @@ if msg=$("$bin" map --model "$root/prior" --obs "$root/y.csv" --sigma-y 0.3 --me
   --out "$root/bad" 2>&1); then fail "tweedie with a Gaussian prior accepted"; fi
 grep -q "needs a sigma-conditioned prior" <<<"$msg" || fail "unexpected: $msg"
 echo "map --method tweedie == y + sigma_y^2 s(y; sigma_y); refused for an unconditioned prior"
+if msg=$("$bin" map --model "$root/ladder" --obs "$root/y.csv" --sigma-y 0.3 --method lbfgs \
+  --out "$root/bad" 2>&1); then fail "lbfgs with a score-only prior accepted"; fi
+grep -q "needs a prior with an energy" <<<"$msg" || fail "unexpected: $msg"
+[[ ! -e $root/bad ]] || fail "refused lbfgs run left an output"
+echo "map --method lbfgs refused for a score-only prior"

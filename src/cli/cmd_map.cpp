@@ -12,6 +12,7 @@
 #include "score_source.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/dist/collective_write.hpp"
+#include "scorematch/inverse/map_lbfgs.hpp"
 #include "scorematch/inverse/posterior.hpp"
 #include "scorematch/models/mlp_model.hpp"
 
@@ -46,10 +47,11 @@ Command add_map(CLI::App& root) {
   app->get_option("--sigma-y")->required();
   app->add_option(
       "--method", o->method,
-      "auto (exact for a Gaussian prior, else adam) | adam | exact | tweedie "
+      "auto (exact for a Gaussian prior, else adam) | adam | lbfgs (energy priors) | exact | "
+      "tweedie "
       "(denoising posterior mean y + sigma_y^2 s(y; sigma_y), sigma-conditioned prior)");
   app->add_option("--init", o->init, "adam start: adjoint (A^T y) | zero");
-  app->add_option("--steps", o->adam.steps, "adam: steps");
+  app->add_option("--steps", o->adam.steps, "adam: steps; lbfgs: maximum iterations");
   app->add_option("--lr", o->adam.lr, "adam: peak step size (cosine decay)");
   app->add_option("--prior-level", o->prior_level,
                   "sigma-conditioned prior: noise level of the score used (model units; default "
@@ -95,8 +97,11 @@ Command add_map(CLI::App& root) {
         throw Error(
             "--method exact needs a Gaussian prior (fit --model gaussian); this prior is '" +
             prior->kind() + "': use --method adam");
-      if (method != "exact" && method != "adam" && method != "tweedie")
-        throw Error("--method must be auto | adam | exact | tweedie, not '" + method + "'");
+      if (method != "exact" && method != "adam" && method != "tweedie" && method != "lbfgs")
+        throw Error("--method must be auto | adam | lbfgs | exact | tweedie, not '" + method + "'");
+      if (method == "lbfgs" && !prior->has_energy())
+        throw Error("--method lbfgs needs a prior with an energy; this " + prior->kind() +
+                    " model has only a score: use --method adam");
     });
 
     const Index first = shard.range.begin;
@@ -119,6 +124,12 @@ Command add_map(CLI::App& root) {
         const double sigma_y = o->inv.sigma_y, s0 = mlp.scale()[0];
         const Matrix z = mlp.standardise(shard.rows);
         x = shard.rows + (sigma_y * sigma_y / s0) * mlp.network_score(z, sigma_y / s0);
+      } else if (method == "lbfgs") {
+        Matrix x0 = o->init == "adjoint" ? a->adjoint(shard.rows, first)
+                                         : Matrix::Zero(shard.rows.rows(), prior->dim());
+        inverse::LbfgsSettings lb;
+        lb.max_iterations = o->adam.steps;
+        x = inverse::map_lbfgs(*prior, *a, shard.rows, o->inv.sigma_y, std::move(x0), first, lb).x;
       } else {
         Matrix x0 = o->init == "adjoint" ? a->adjoint(shard.rows, first)
                                          : Matrix::Zero(shard.rows.rows(), prior->dim());
