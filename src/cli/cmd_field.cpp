@@ -183,8 +183,6 @@ Command add_field(CLI::App& root) {
   app->add_option("--out", o->out, "Output directory")->required();
   auto run = [o](const dist::Comm& comm) {
     if (o->profile >= 0) return run_profile(comm, *o);
-    if (!o->range.empty() && o->range.size() != 4)
-      throw Error("--range takes x_min x_max y_min y_max");
     GridSpec g;
     GridField f;
     LoadedScore src;
@@ -206,6 +204,7 @@ Command add_field(CLI::App& root) {
                      o->png_size[1] > 8000))
         throw Error("--png-size must lie between 200 x 150 and 8000 x 8000 pixels");
       if (!o->range.empty()) {
+        if (o->range.size() != 4) throw Error("--range takes x_min x_max y_min y_max");
         g.x_min = o->range[0];
         g.x_max = o->range[1];
         g.y_min = o->range[2];
