@@ -3,28 +3,18 @@
 //   ROOT/linear/  a linear-decoder directory (W [D, K], b) with noise_sd.npy = 0.1;
 //   ROOT/x.npy    N rows f_mlp(z) + 0.05 ε, z ~ N(0, I);   ROOT/x_linear.npy  N rows W z + b + 0.1
 //   ε.
-// All draws come from Philox streams keyed by SEED, so the fixtures are reproducible.
+// All draws come from Philox streams (testing::normal_matrix, stream SEED + i), so the fixtures
+// are reproducible.
 #include <filesystem>
 #include <iostream>
 #include <string>
 
-#include "scorematch/core/random_stream.hpp"
+#include "mlp_testing.hpp"
 #include "scorematch/inverse/decoder.hpp"
 #include "scorematch/io/model_dir.hpp"
 #include "scorematch/io/npy.hpp"
 
 using namespace scorematch;
-
-namespace {
-Matrix normals(Index r, Index c, std::uint64_t seed) {
-  Matrix m(r, c);
-  for (Index i = 0; i < r; ++i) {
-    RandomStream rng(seed, static_cast<std::uint64_t>(i));
-    for (Index j = 0; j < c; ++j) m(i, j) = rng.normal();
-  }
-  return m;
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 6) {
@@ -42,8 +32,8 @@ int main(int argc, char** argv) {
   spec.hidden = {16, 16};
   spec.activation = Activation::tanh;
   const auto mlp = inverse::make_mlp_decoder(spec, init_mlp_parameters(spec, seed));
-  const auto linear =
-      inverse::make_linear_decoder(normals(d, k, seed + 1), normals(d, 1, seed + 2).col(0));
+  const auto linear = inverse::make_linear_decoder(testing::normal_matrix(d, k, seed + 1),
+                                                   testing::normal_matrix(d, 1, seed + 2).col(0));
   {
     io::OutputDir out(root + "/mlp");
     io::stage_decoder(out, *mlp, {{"mlp", io::mlp_meta(spec, 0.0)}});
@@ -55,10 +45,12 @@ int main(int argc, char** argv) {
                       {{"noise_sd", Array::from(Vector(Vector::Constant(d, 0.1)))}});
     out.commit();
   }
-  const Matrix z = normals(n, k, seed + 3);
-  io::write_npy(root + "/x.npy",
-                Array::from(Matrix(mlp->decode(z) + 0.05 * normals(n, d, seed + 4))));
-  io::write_npy(root + "/x_linear.npy",
-                Array::from(Matrix(linear->decode(z) + 0.1 * normals(n, d, seed + 5))));
+  const Matrix z = testing::normal_matrix(n, k, seed + 3);
+  io::write_npy(
+      root + "/x.npy",
+      Array::from(Matrix(mlp->decode(z) + 0.05 * testing::normal_matrix(n, d, seed + 4))));
+  io::write_npy(
+      root + "/x_linear.npy",
+      Array::from(Matrix(linear->decode(z) + 0.1 * testing::normal_matrix(n, d, seed + 5))));
   return 0;
 }

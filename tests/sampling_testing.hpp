@@ -1,6 +1,7 @@
 // Helpers for sampler tests: run a sampler on chains [0, C) split like `ranks` ranks would, and
 // moment checks with tolerances from the effective sample size.
 #pragma once
+#include <cmath>
 #include <memory>
 
 #include "scorematch/diagnostics/convergence.hpp"
@@ -37,6 +38,31 @@ inline Matrix chain_matrix(const Matrix& draws, Index chains, Index j) {
   Matrix c(chains, n);
   for (Index k = 0; k < chains; ++k) c.row(k) = draws.block(k * n, j, n, 1).transpose();
   return c;
+}
+
+// Means of chains [first, first + count) of chain-major draws (draws_per_chain rows each).
+inline Matrix chain_means(const Matrix& draws, Index draws_per_chain, Index first, Index count) {
+  Matrix m(count, draws.cols());
+  for (Index c = 0; c < count; ++c)
+    m.row(c) = draws.middleRows((first + c) * draws_per_chain, draws_per_chain).colwise().mean();
+  return m;
+}
+
+// Column means of independent rows (one mean per independent chain, or one draw per chain) and
+// their Monte-Carlo standard errors sd / √rows.
+struct MeanMcse {
+  Vector mean, mcse;
+};
+inline MeanMcse mean_and_mcse(const Matrix& rows) {
+  const Index n = rows.rows();
+  MeanMcse r;
+  r.mean = rows.colwise().mean().transpose();
+  r.mcse =
+      ((rows.rowwise() - r.mean.transpose()).colwise().squaredNorm() / static_cast<double>(n - 1))
+          .cwiseSqrt()
+          .transpose() /
+      std::sqrt(static_cast<double>(n));
+  return r;
 }
 
 inline Matrix sample_covariance(const Matrix& x) {

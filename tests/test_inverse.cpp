@@ -155,16 +155,8 @@ TEST(Posterior, MalaPosteriorMeanMatchesTheClosedForm) {
   const Matrix draws = testing::run_chains(s, {&posterior, nullptr}, chains);
   const Index per_chain = draws.rows() / chains;
   for (Index o = 0; o < 2; ++o) {
-    Matrix chain_means(per_obs, d);
-    for (Index c = 0; c < per_obs; ++c)
-      chain_means.row(c) =
-          draws.middleRows((o * per_obs + c) * per_chain, per_chain).colwise().mean();
-    const Vector pooled = chain_means.colwise().mean().transpose();
-    const Vector mcse = ((chain_means.rowwise() - pooled.transpose()).colwise().squaredNorm() /
-                         static_cast<double>(per_obs - 1))
-                            .cwiseSqrt()
-                            .transpose() /
-                        std::sqrt(static_cast<double>(per_obs));
+    const auto [pooled, mcse] =
+        testing::mean_and_mcse(testing::chain_means(draws, per_chain, o * per_obs, per_obs));
     for (Index j = 0; j < d; ++j)
       EXPECT_LT(std::abs(pooled[j] - exact(o, j)), 4.5 * mcse[j])
           << "observation " << o << " coordinate " << j << ": " << pooled[j] << " vs exact "
@@ -244,13 +236,7 @@ TEST(PosteriorNoised, AnnealedDrawsMatchTheLevelsGaussianPosterior) {
   for (Index o = 0; o < 2; ++o) {
     const Vector exact =
         p.ldlt().solve(cs.ldlt().solve(mix.means.row(0).transpose()) + w * y.row(o).transpose());
-    const Matrix block = draws.middleRows(o * per_obs, per_obs);
-    const Vector mean = block.colwise().mean().transpose();
-    const Vector mcse = ((block.rowwise() - mean.transpose()).colwise().squaredNorm() /
-                         static_cast<double>(per_obs - 1))
-                            .cwiseSqrt()
-                            .transpose() /
-                        std::sqrt(static_cast<double>(per_obs));
+    const auto [mean, mcse] = testing::mean_and_mcse(draws.middleRows(o * per_obs, per_obs));
     for (Index j = 0; j < d; ++j)
       EXPECT_LT(std::abs(mean[j] - exact[j]), 4.5 * mcse[j]) << "obs " << o << " coord " << j;
   }

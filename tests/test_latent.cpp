@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "mlp_testing.hpp"
 #include "sampling_testing.hpp"
 #include "scorematch/core/random_stream.hpp"
 #include "scorematch/inverse/decoder.hpp"
@@ -12,15 +13,6 @@
 
 namespace scorematch::inverse {
 namespace {
-
-Matrix normals(Index r, Index c, std::uint64_t seed) {
-  Matrix m(r, c);
-  for (Index i = 0; i < r; ++i) {
-    RandomStream rng(seed, static_cast<std::uint64_t>(i));
-    for (Index j = 0; j < c; ++j) m(i, j) = rng.normal();
-  }
-  return m;
-}
 
 std::unique_ptr<Decoder> mlp_decoder(Index k, Index d, Activation act, std::uint64_t seed) {
   MlpSpec spec;
@@ -37,7 +29,7 @@ TEST(Latent, MlpDecoderJacobianMatchesFiniteDifferences) {
   const Index k = 3, d = 5, n = 4;
   for (const auto& name : activation_names()) {
     const auto f = mlp_decoder(k, d, parse_activation(name), 7);
-    const Matrix z = normals(n, k, 1);
+    const Matrix z = testing::normal_matrix(n, k, 1);
     Matrix fz, jac_t;
     f->decode_with_jacobian(z, fz, jac_t);
     EXPECT_LT((fz - f->decode(z)).norm(), 1e-14 * (1 + fz.norm())) << name;
@@ -58,9 +50,10 @@ TEST(Latent, MlpDecoderJacobianMatchesFiniteDifferences) {
 TEST(Latent, ScoreMatchesFiniteDifferencesOfTheEnergy) {
   const Index k = 2, d = 6, n = 3;
   const auto f = mlp_decoder(k, d, Activation::tanh, 3);
-  LatentModel m{f.get(), (normals(1, d, 9).array().square() + 0.5).inverse().matrix().transpose(),
-                1.0};
-  const Matrix z = normals(n, k, 4), x = normals(n, d, 5);
+  LatentModel m{
+      f.get(),
+      (testing::normal_matrix(1, d, 9).array().square() + 0.5).inverse().matrix().transpose(), 1.0};
+  const Matrix z = testing::normal_matrix(n, k, 4), x = testing::normal_matrix(n, d, 5);
   Vector e;
   Matrix s;
   latent_energy_and_score(m, z, x, e, s);
@@ -82,7 +75,7 @@ TEST(Latent, ContractedHessianMatchesFiniteDifferences) {
   const Index k = 3, d = 4, n = 3;
   for (const auto& name : activation_names()) {
     const auto f = mlp_decoder(k, d, parse_activation(name), 41);
-    const Matrix z = normals(n, k, 42), c = normals(n, d, 43);
+    const Matrix z = testing::normal_matrix(n, k, 42), c = testing::normal_matrix(n, d, 43);
     const Matrix h = f->contracted_hessian(z, c);
     const double eps = 1e-5;
     for (Index l = 0; l < k; ++l) {
@@ -106,11 +99,11 @@ TEST(Latent, ContractedHessianMatchesFiniteDifferences) {
 // probabilistic-PCA posterior mean. Both are one linear solve, so LM must reach them to ~1e-12.
 TEST(Latent, LinearDecoderMapEqualsLeastSquares) {
   const Index k = 3, d = 8, n = 50;
-  const Matrix w = normals(d, k, 11);
-  const Vector b = normals(d, 1, 12).col(0);
-  const Vector var = (normals(1, d, 13).array().square() + 0.1).matrix().transpose();
+  const Matrix w = testing::normal_matrix(d, k, 11);
+  const Vector b = testing::normal_matrix(d, 1, 12).col(0);
+  const Vector var = (testing::normal_matrix(1, d, 13).array().square() + 0.1).matrix().transpose();
   const auto f = make_linear_decoder(w, b);
-  const Matrix x = normals(n, d, 14);
+  const Matrix x = testing::normal_matrix(n, d, 14);
   for (double lambda : {0.0, 1.0}) {
     LatentModel m{f.get(), var.cwiseInverse(), lambda};
     const LatentMapResult res = latent_map(m, x, Matrix::Zero(n, k), {});
@@ -133,8 +126,8 @@ TEST(Latent, LinearDecoderMapEqualsLeastSquares) {
 TEST(Latent, MlpDecoderMapResidualIsOrthogonalToTheJacobian) {
   const Index k = 2, d = 6, n = 40;
   const auto f = mlp_decoder(k, d, Activation::softplus, 21);
-  const Matrix z_true = normals(n, k, 22);
-  const Matrix x = f->decode(z_true) + 0.05 * normals(n, d, 23);
+  const Matrix z_true = testing::normal_matrix(n, k, 22);
+  const Matrix x = f->decode(z_true) + 0.05 * testing::normal_matrix(n, d, 23);
   LatentModel m{f.get(), Vector::Constant(d, 1.0 / (0.05 * 0.05)), 0.0};
   const LatentMapResult res = latent_map(m, x, Matrix::Zero(n, k), {});
   // Gauss–Newton alone gets there far more slowly (linear convergence): same start, same budget.
@@ -154,10 +147,10 @@ TEST(Latent, MlpDecoderMapResidualIsOrthogonalToTheJacobian) {
 // draws (128 chains per row) match it within 4.5 MCSE (MCSE from the spread of chain means).
 TEST(Latent, MalaDrawsMatchTheLinearGaussianPosterior) {
   const Index k = 2, d = 5, rows = 2, per_row = 64;
-  const Matrix w = normals(d, k, 31);
+  const Matrix w = testing::normal_matrix(d, k, 31);
   const auto f = make_linear_decoder(w, Vector::Zero(d));
   LatentModel m{f.get(), Vector::Constant(d, 4.0), 1.0};
-  const Matrix x = normals(rows, d, 32);
+  const Matrix x = testing::normal_matrix(rows, d, 32);
   const LatentMapResult exact = latent_map(m, x, Matrix::Zero(rows, k), {});
   const LatentPosteriorModel posterior(m, x, 0, per_row);
   SamplerSettings s;
@@ -169,16 +162,8 @@ TEST(Latent, MalaDrawsMatchTheLinearGaussianPosterior) {
   const Matrix draws = testing::run_chains(s, {&posterior, nullptr}, rows * per_row);
   const Index per_chain = draws.rows() / (rows * per_row);
   for (Index o = 0; o < rows; ++o) {
-    Matrix chain_means(per_row, k);
-    for (Index c = 0; c < per_row; ++c)
-      chain_means.row(c) =
-          draws.middleRows((o * per_row + c) * per_chain, per_chain).colwise().mean();
-    const Vector pooled = chain_means.colwise().mean().transpose();
-    const Vector mcse = ((chain_means.rowwise() - pooled.transpose()).colwise().squaredNorm() /
-                         static_cast<double>(per_row - 1))
-                            .cwiseSqrt()
-                            .transpose() /
-                        std::sqrt(static_cast<double>(per_row));
+    const auto [pooled, mcse] =
+        testing::mean_and_mcse(testing::chain_means(draws, per_chain, o * per_row, per_row));
     for (Index j = 0; j < k; ++j)
       EXPECT_LT(std::abs(pooled[j] - exact.z(o, j)), 4.5 * mcse[j])
           << "row " << o << " coordinate " << j;

@@ -84,7 +84,7 @@ class MlpDecoder final : public Decoder {
     Matrix out(n * k, k);
     parallel::for_each_chunk(n, kDecodeChunk, [&](Index, Index begin, Index end) {
       const Index m = end - begin;
-      MlpJet<double> jet(spec_);
+      MlpJet<double>& jet = thread_jet<double>(spec_);
       const Matrix rows = z.middleRows(begin, end - begin);
       // q(v)_b = Σ_i c_bi vᵀ∇²f_i(z_b) v for one tangent v (the same for every row).
       auto q = [&](Index j, Index l) {
@@ -126,7 +126,7 @@ class MlpDecoder final : public Decoder {
     fz.resize(z.rows(), d);
     if (jacobian) jac_t.resize(z.rows() * k, d);
     parallel::for_each_chunk(z.rows(), kDecodeChunk, [&](Index, Index begin, Index end) {
-      MlpJet<double> jet(spec_);
+      MlpJet<double>& jet = thread_jet<double>(spec_);
       const Matrix rows = z.middleRows(begin, end - begin);
       JetRequest<double> request;
       request.x = &rows;

@@ -33,6 +33,28 @@ Linearisation linearise(const LatentModel& m, const Matrix& z, const Matrix& x) 
   return lin;
 }
 
+// Row b's weighted Jacobian (Σ^{-½}J_f)ᵀ (k × d), the Newton gradient g = J_fᵀΣ⁻¹r − λz and the
+// two convergence measures of latent_map (see latent.hpp).
+struct RowTerms {
+  Matrix jw;
+  Vector g;
+  double stationarity = 0, orthogonality = 0;
+};
+
+RowTerms row_terms(const Linearisation& lin, const Vector& sqrt_w, double lambda, const Matrix& z,
+                   Index b) {
+  const Index k = z.cols();
+  RowTerms t;
+  t.jw = lin.jac_t.middleRows(b * k, k) * sqrt_w.asDiagonal();
+  const Vector rw = lin.r.row(b).transpose().cwiseProduct(sqrt_w);  // Σ^{-½} r
+  const Vector jr = t.jw * rw;                                      // J_fᵀ Σ⁻¹ r
+  t.g = jr - lambda * z.row(b).transpose();
+  const double jn = t.jw.norm() * rw.norm(), scale = jn + lambda * z.row(b).norm();
+  t.stationarity = scale > 0 ? t.g.norm() / scale : 0.0;
+  t.orthogonality = jn > 0 ? jr.norm() / jn : 0.0;
+  return t;
+}
+
 void require_rows(const LatentModel& m, const Matrix& z, const Matrix& x) {
   if (x.cols() != m.decoder->data_dim())
     throw Error("the decoder writes " + std::to_string(m.decoder->data_dim()) +
@@ -107,18 +129,14 @@ LatentMapResult latent_map(const LatentModel& m, const Matrix& x, Matrix z0,
     parallel::for_each_chunk(n, kRowChunk, [&](Index, Index begin, Index end) {
       for (Index b = begin; b < end; ++b) {
         if (done[static_cast<std::size_t>(b)]) continue;
-        const Matrix jw = lin.jac_t.middleRows(b * k, k) * sqrt_w.asDiagonal();  // (Σ^{-½} J)ᵀ
-        const Vector rw = lin.r.row(b).transpose().cwiseProduct(sqrt_w);         // Σ^{-½} r
-        const Vector jr = jw * rw;                                               // Jᵀ Σ⁻¹ r
-        const Vector g = jr - lambda * res.z.row(b).transpose();
-        const double scale = jw.norm() * rw.norm() + lambda * res.z.row(b).norm();
-        res.stationarity[b] = scale > 0 ? g.norm() / scale : 0.0;
-        res.orthogonality[b] = jw.norm() * rw.norm() > 0 ? jr.norm() / (jw.norm() * rw.norm()) : 0;
-        if (res.stationarity[b] <= settings.tolerance) {
+        const RowTerms t = row_terms(lin, sqrt_w, lambda, res.z, b);
+        res.stationarity[b] = t.stationarity;
+        res.orthogonality[b] = t.orthogonality;
+        if (t.stationarity <= settings.tolerance) {
           done[static_cast<std::size_t>(b)] = 1;
           continue;
         }
-        Matrix h = jw * jw.transpose();
+        Matrix h = t.jw * t.jw.transpose();
         if (settings.exact_hessian) h -= curvature.middleRows(b * k, k);
         h.diagonal().array() += lambda;
         if (mu[b] < 0) mu[b] = 1e-3 * std::max(h.diagonal().cwiseAbs().maxCoeff(), 1e-300);
@@ -128,7 +146,7 @@ LatentMapResult latent_map(const LatentModel& m, const Matrix& x, Matrix z0,
           damped.diagonal().array() += mu[b];
           const Eigen::LLT<Matrix> llt(damped);
           if (llt.info() == Eigen::Success) {
-            step.row(b) = llt.solve(g).transpose();
+            step.row(b) = llt.solve(t.g).transpose();
             break;
           }
           mu[b] = std::max(4.0 * mu[b], 1e-12 * (1 + h.cwiseAbs().maxCoeff()));
@@ -168,12 +186,9 @@ LatentMapResult latent_map(const LatentModel& m, const Matrix& x, Matrix z0,
   res.energy = lin.energy;
   res.converged = 0;
   for (Index b = 0; b < n; ++b) {
-    const Matrix jw = lin.jac_t.middleRows(b * k, k) * sqrt_w.asDiagonal();
-    const Vector rw = lin.r.row(b).transpose().cwiseProduct(sqrt_w);
-    const Vector jr = jw * rw;
-    const double scale = jw.norm() * rw.norm() + lambda * res.z.row(b).norm();
-    res.stationarity[b] = scale > 0 ? (jr - lambda * res.z.row(b).transpose()).norm() / scale : 0;
-    res.orthogonality[b] = jw.norm() * rw.norm() > 0 ? jr.norm() / (jw.norm() * rw.norm()) : 0;
+    const RowTerms t = row_terms(lin, sqrt_w, lambda, res.z, b);
+    res.stationarity[b] = t.stationarity;
+    res.orthogonality[b] = t.orthogonality;
     res.converged += done[static_cast<std::size_t>(b)] ? 1 : 0;
   }
   return res;

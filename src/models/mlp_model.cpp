@@ -13,16 +13,6 @@ namespace scorematch {
 namespace {
 constexpr Index kRowsPerChunk = 64;
 
-// A jet per thread (and precision), reused while the architecture stays the same: its layer
-// buffers keep their size between calls of the same batch shape, so a sampler step allocates (and
-// page-faults) nothing.
-template <class T>
-MlpJet<T>& cached_jet(const MlpSpec& spec) {
-  thread_local std::unique_ptr<MlpJet<T>> jet;
-  if (!jet || !same_architecture(jet->spec(), spec)) jet = std::make_unique<MlpJet<T>>(spec);
-  return *jet;
-}
-
 // Runs f(jet, request, begin, end) on row chunks of the standardised batch z with threads, in
 // precision T; request has x set to the chunk's rows and the conditioning of `level` filled in.
 template <class T, class F>
@@ -46,7 +36,7 @@ void for_each_row_chunk(const MlpModel& m, const Matrix& z, double level, F f) {
       request.cond_feature = &feature;
       request.output_scale = &out_scale;
     }
-    f(cached_jet<T>(m.spec()), request, begin, end);
+    f(thread_jet<T>(m.spec()), request, begin, end);
   });
 }
 

@@ -9,6 +9,28 @@
 
 namespace scorematch::inverse {
 
+// The observations a rank's chains see: chain c samples observation o = c / K (K chains per
+// observation); rows [first_obs, first_obs + y.rows()) are held. Residuals y_o − A x and adjoints
+// go through the observation's own operator (a mask may differ per row). Shared by the plain and
+// the annealed (noised) posterior.
+class ChainObservations {
+ public:
+  ChainObservations(const LinearOperator& a, Matrix y, Index first_obs, double sigma_y,
+                    Index chains_per_obs);
+  double sigma_y() const { return sigma_y_; }
+  // y_o − A x for rows that are chains first_chain, first_chain + 1, …
+  Matrix residual(const Matrix& x, Index first_chain) const;
+  // Aᵀ r for the same rows.
+  Matrix adjoint(const Matrix& r, Index first_chain) const;
+
+ private:
+  const LinearOperator& a_;
+  Matrix y_;
+  Index first_obs_;
+  double sigma_y_;
+  Index per_obs_;
+};
+
 class PosteriorModel final : public ScoreModel {
  public:
   PosteriorModel(const ScoreModel& prior, const LinearOperator& a, Matrix y, Index first_obs,
@@ -25,16 +47,8 @@ class PosteriorModel final : public ScoreModel {
   NamedArrays arrays() const override { return prior_.arrays(); }
 
  private:
-  // y_o for each row, and A x − y_o... : the residual y_o − A x row by row (rows may share o).
-  Matrix residual(const Matrix& x, Index first_row) const;
-  Matrix adjoint_rows(const Matrix& r, Index first_row) const;
-
   const ScoreModel& prior_;
-  const LinearOperator& a_;
-  Matrix y_;
-  Index first_obs_;
-  double sigma_y_;
-  Index per_obs_;
+  ChainObservations obs_;
 };
 
 }  // namespace scorematch::inverse

@@ -10,7 +10,7 @@
 // σ in data units is taken as σ·rms(scale) (exact for uniform scale, e.g. --no-standardize).
 // Chain c samples observation o = c / K, as in PosteriorModel.
 #pragma once
-#include "scorematch/inverse/linear_operator.hpp"
+#include "scorematch/inverse/posterior_model.hpp"
 #include "scorematch/sampling/noised_score.hpp"
 
 namespace scorematch::inverse {
@@ -32,11 +32,7 @@ class PosteriorNoisedScore final : public NoisedScore {
 
  private:
   const NoisedScore& prior_;
-  const LinearOperator& a_;
-  Matrix y_;
-  Index first_obs_;
-  double sigma_y_;
-  Index per_obs_;
+  ChainObservations obs_;
   double rms_scale_;
 };
 

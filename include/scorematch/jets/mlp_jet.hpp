@@ -18,6 +18,7 @@
 // Every formula is checked against finite differences in tests/test_mlp_jet.cpp.
 #pragma once
 #include <Eigen/Dense>
+#include <memory>
 #include <vector>
 
 #include "scorematch/core/types.hpp"
@@ -97,5 +98,15 @@ class MlpJet {
 
 extern template class MlpJet<float>;
 extern template class MlpJet<double>;
+
+// A jet per thread (and precision), reused while the architecture stays the same: its layer
+// buffers keep their size between calls of the same batch shape, so a sampler step allocates (and
+// page-faults) nothing. The reference is valid until the thread's next call with another spec.
+template <class T>
+MlpJet<T>& thread_jet(const MlpSpec& spec) {
+  thread_local std::unique_ptr<MlpJet<T>> jet;
+  if (!jet || !same_architecture(jet->spec(), spec)) jet = std::make_unique<MlpJet<T>>(spec);
+  return *jet;
+}
 
 }  // namespace scorematch
