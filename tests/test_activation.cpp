@@ -57,6 +57,32 @@ TEST(Activation, VectorisedSoftplusMatchesScalarReferenceToUlps) {
   }
 }
 
+// A NaN pre-activation (diverged weights) must stay NaN so the training NaN guard sees it.
+// float (its own exp/log1p kernels) against the double reference rounded to float: 3 float ulps.
+TEST(Activation, FloatSoftplusMatchesDoubleReference) {
+  std::vector<float> a;
+  for (float v = -85.0f; v <= 88.0f; v += 0.0173f) a.push_back(v);
+  const Index n = static_cast<Index>(a.size());
+  std::vector<float> s0(a.size()), s1(a.size());
+  activation_derivatives<float>(Activation::softplus, a.data(), n, s0.data(), s1.data(), nullptr,
+                                nullptr);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double x = a[i];
+    const double sp = x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+    const double sg = x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
+    EXPECT_NEAR(s0[i], sp, 3 * 6e-8 * std::abs(sp) + 1e-44) << "softplus at a = " << x;
+    EXPECT_NEAR(s1[i], sg, 3 * 6e-8 * std::abs(sg) + 1e-44) << "sigmoid at a = " << x;
+  }
+}
+
+TEST(Activation, NaNPropagatesThroughEveryActivation) {
+  for (const auto& name : activation_names()) {
+    double a = std::nan(""), s[4];
+    activation_derivatives(parse_activation(name), &a, 1, &s[0], &s[1], &s[2], &s[3]);
+    for (int k = 0; k < 4; ++k) EXPECT_TRUE(std::isnan(s[k])) << name << " order " << k;
+  }
+}
+
 TEST(Activation, UnknownNameIsAnError) {
   EXPECT_THROW(parse_activation("relu6"), Error);
 }

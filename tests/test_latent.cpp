@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numeric>
 
 #include "mlp_testing.hpp"
 #include "sampling_testing.hpp"
@@ -130,10 +131,16 @@ TEST(Latent, MlpDecoderMapResidualIsOrthogonalToTheJacobian) {
   const Matrix x = f->decode(z_true) + 0.05 * testing::normal_matrix(n, d, 23);
   LatentModel m{f.get(), Vector::Constant(d, 1.0 / (0.05 * 0.05)), 0.0};
   const LatentMapResult res = latent_map(m, x, Matrix::Zero(n, k), {});
-  // Gauss–Newton alone gets there far more slowly (linear convergence): same start, same budget.
+  // Gauss–Newton alone converges linearly, exact Newton quadratically: from the same start, GN
+  // needs over 1.5× the iterations in total (2.2× when this test was written).
   LatentMapSettings gn;
   gn.exact_hessian = false;
-  EXPECT_GT(latent_map(m, x, Matrix::Zero(n, k), gn).orthogonality.maxCoeff(), 1e-8);
+  const LatentMapResult slow = latent_map(m, x, Matrix::Zero(n, k), gn);
+  const auto total = [](const std::vector<Index>& it) {
+    return std::accumulate(it.begin(), it.end(), Index{0});
+  };
+  EXPECT_GT(2 * total(slow.iterations), 3 * total(res.iterations))
+      << "Newton " << total(res.iterations) << ", Gauss-Newton " << total(slow.iterations);
   for (Index b = 0; b < n; ++b)
     EXPECT_LT(res.orthogonality[b], 1e-8)
         << "row " << b << " after " << res.iterations[static_cast<std::size_t>(b)]
