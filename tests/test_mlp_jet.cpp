@@ -3,8 +3,11 @@
 // closed form, input adjoints, conditioning, and float32 against float64.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "fd.hpp"
 #include "mlp_testing.hpp"
+#include "scorematch/core/flush_denormals.hpp"
 
 namespace scorematch {
 namespace {
@@ -166,6 +169,83 @@ TEST(MlpJet, ConditioningFeatureAndOutputScale) {
                      Eigen::Map<const Vector>(theta.data() + spec.bias_offset(2), d);
     EXPECT_LT(rel_err(jet.output().row(b).transpose(), y / sigma), 1e-14);
   }
+}
+
+// extend() after a value-only sweep (and the reverse sweep that ∇ₓφ needs in between) equals one
+// forward() with the whole request: outputs and the θ-gradient of a reverse sweep, with explicit
+// tangents, a second-order part, a conditioning feature and an output scale.
+TEST(MlpJet, ExtendEqualsOneForwardSweep) {
+  const Index d = 3, B = 5, K = 2;
+  for (const auto& name : activation_names()) {
+    const MlpSpec spec =
+        make_spec(d, MlpOutput::energy, parse_activation(name), {7, 6, 5}, Conditioning::sigma);
+    const Vector theta = test_parameters(spec, 31);
+    const Matrix x = normal_matrix(B, d, 32), v = normal_matrix(B * K, d, 33);
+    const Vector feature = normal_matrix(B, 1, 34).col(0),
+                 scale = normal_matrix(B, 1, 35).col(0).array().exp().matrix();
+    const Vector weights = Vector::LinSpaced(K, 0.5, 1.5);
+    JetRequest<double> plain;
+    plain.x = &x;
+    plain.cond_feature = &feature;
+    plain.output_scale = &scale;
+    JetRequest<double> full = plain;
+    full.tangents = K;
+    full.explicit_tangents = &v;
+    full.second_order = true;
+    full.second_weights = &weights;
+
+    MlpJet<double> one(spec);
+    one.forward(theta.data(), full);
+    MlpJet<double> two(spec);
+    JetRequest<double> values = plain;
+    values.keep_higher = true;
+    two.forward(theta.data(), values);
+    Matrix g(B, d);
+    two.reverse(theta.data(), Matrix::Ones(B, 1), nullptr, &g);
+    two.extend(theta.data(), full);
+    ASSERT_EQ(two.output().rows(), one.output().rows());
+    EXPECT_LT(rel_err(two.output(), one.output()), 1e-14) << name;
+
+    const Matrix adj = normal_matrix(one.output().rows(), 1, 36);
+    Vector grad_one = Vector::Zero(theta.size()), grad_two = Vector::Zero(theta.size());
+    one.reverse(theta.data(), adj, grad_one.data());
+    two.reverse(theta.data(), adj, grad_two.data());
+    EXPECT_LT(rel_err(grad_two, grad_one), 1e-14) << name;
+  }
+  // Without keep_higher (or after a sweep with tangents) extend() refuses.
+  const MlpSpec spec = make_spec(d, MlpOutput::energy, Activation::softplus);
+  const Vector theta = test_parameters(spec, 37);
+  const Matrix x = normal_matrix(B, d, 38);
+  MlpJet<double> jet(spec);
+  JetRequest<double> plain;
+  plain.x = &x;
+  jet.forward(theta.data(), plain);
+  EXPECT_THROW(jet.extend(theta.data(), testing::identity_request(x, true)), Error);
+}
+
+// A dead softplus neuron (bias −90) makes σ' ≈ 1e-39 in float32; the float sweeps run with
+// flush-to-zero (core/flush_denormals.hpp), so no subnormal reaches the θ-gradient, and the
+// caller's floating-point mode is restored afterwards.
+TEST(MlpJet, FloatSweepsFlushSubnormalsAndRestoreTheMode) {
+  const Index d = 4, B = 8;
+  const MlpSpec spec = make_spec(d, MlpOutput::energy, Activation::softplus, {16, 16});
+  Vector theta = init_mlp_parameters(spec, 41);
+  theta[spec.bias_offset(0)] = -90.0;
+  const VectorT<float> thetaf = theta.cast<float>();
+  const MatrixT<float> x = normal_matrix(B, d, 42).cast<float>();
+  MlpJet<float> jet(spec);
+#ifdef SCOREMATCH_HAS_MXCSR
+  const unsigned mode = _mm_getcsr();
+#endif
+  jet.forward(thetaf.data(), testing::identity_request(x, true));
+  VectorT<float> grad = VectorT<float>::Zero(thetaf.size());
+  jet.reverse(thetaf.data(), MatrixT<float>::Ones(jet.output().rows(), 1), grad.data());
+#ifdef SCOREMATCH_HAS_MXCSR
+  EXPECT_EQ(_mm_getcsr(), mode);
+#endif
+  for (Index i = 0; i < grad.size(); ++i)
+    EXPECT_NE(std::fpclassify(grad[i]), FP_SUBNORMAL) << "parameter " << i;
+  EXPECT_TRUE(grad.allFinite());
 }
 
 TEST(MlpJet, FloatAgreesWithDouble) {

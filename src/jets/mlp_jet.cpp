@@ -1,6 +1,9 @@
 #include "scorematch/jets/mlp_jet.hpp"
 
+#include <type_traits>
+
 #include "scorematch/core/error.hpp"
+#include "scorematch/core/flush_denormals.hpp"
 
 namespace scorematch {
 
@@ -12,7 +15,7 @@ using Map = Eigen::Map<MatrixT<T>>;
 }  // namespace
 
 template <class T>
-void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
+void MlpJet<T>::set_request(const JetRequest<T>& request) {
   const Index d = spec_.dim;
   request_ = request;
   batch_ = request.x->rows();
@@ -27,6 +30,81 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
   if ((spec_.conditioning != Conditioning::none) != (request.cond_feature != nullptr))
     throw Error(
         "conditioning feature given to an unconditioned MLP or missing for a conditioned one");
+}
+
+// Layer-0 pre-activation rows of the tangents (v_k, zero in the conditioning slot) and the zero
+// second-order part (the input is linear in itself).
+template <class T>
+void MlpJet<T>::first_layer_tangents(const T* theta, MatrixT<T>& pre) {
+  const Index B = batch_, d = spec_.dim;
+  const ConstMap<T> W(theta + spec_.weight_offset(0), spec_.layer_out(0), spec_.layer_in(0));
+  const auto Wx = W.leftCols(d);
+  if (K_ > 0) {
+    if (request_.diagonal_tangents) {
+      for (Index b = 0; b < B; ++b)
+        for (Index k = 0; k < K_; ++k) {
+          const T t = request_.diagonal ? (*request_.diagonal)[k] : T(1);
+          pre.row(tangent_row(b, k)) = t * Wx.col(k).transpose();
+        }
+    } else {
+      pre.middleRows(B, B * K_).noalias() = *request_.explicit_tangents * Wx.transpose();
+      count(B * K_, W.rows(), d);
+    }
+  }
+  if (second_) pre.bottomRows(B).setZero();
+}
+
+// The per-sample output multiplier scales y, J_y and L_y alike; rows before first_row are done.
+template <class T>
+void MlpJet<T>::scale_output_rows(Index first_row) {
+  if (!request_.output_scale) return;
+  const VectorT<T>& c = *request_.output_scale;
+  for (Index b = 0; b < batch_; ++b) {
+    if (first_row == 0) out_.row(b) *= c[b];
+    for (Index k = 0; k < K_; ++k) out_.row(tangent_row(b, k)) *= c[b];
+    if (second_) out_.row(second_row(b)) *= c[b];
+  }
+}
+
+template <class T>
+void MlpJet<T>::extend(const T* theta, const JetRequest<T>& request) {
+  const FlushDenormals flush(std::is_same_v<T, float>);  // see core/flush_denormals.hpp
+  if (K_ != 0 || second_ || !request_.keep_higher || request.x != request_.x ||
+      request.cond_feature != request_.cond_feature ||
+      request.output_scale != request_.output_scale)
+    throw Error("MlpJet::extend needs a value-only forward() of the same inputs with keep_higher");
+  set_request(request);
+  request_.keep_higher = true;
+  const Index B = batch_, R = rows(), L = spec_.num_layers();
+  // Row-major storage: growing the row count keeps the value rows [0, B) in place.
+  for (Index l = 0; l < L - 1; ++l) {
+    Layer& layer = layers_[static_cast<std::size_t>(l)];
+    const Index n = layer.pre.cols();
+    layer.pre.conservativeResize(R, n);
+    layer.post.conservativeResize(R, n);
+    if (l == 0) {
+      first_layer_tangents(theta, layer.pre);
+    } else {
+      const ConstMap<T> W(theta + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
+      layer.pre.bottomRows(R - B).noalias() =
+          layers_[static_cast<std::size_t>(l - 1)].post.bottomRows(R - B) * W.transpose();
+      count(R - B, W.rows(), W.cols());
+    }
+    activate_derivative_rows(layer);
+  }
+  const ConstMap<T> W(theta + spec_.weight_offset(L - 1), spec_.layer_out(L - 1),
+                      spec_.layer_in(L - 1));
+  out_.conservativeResize(R, spec_.output_width());
+  out_.bottomRows(R - B).noalias() = layers_.back().post.bottomRows(R - B) * W.transpose();
+  count(R - B, W.rows(), W.cols());
+  scale_output_rows(B);
+}
+
+template <class T>
+void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
+  const FlushDenormals flush(std::is_same_v<T, float>);  // see core/flush_denormals.hpp
+  const Index d = spec_.dim;
+  set_request(request);
 
   const Index B = batch_, R = rows(), L = spec_.num_layers();
   layers_.resize(static_cast<std::size_t>(L - 1));
@@ -43,19 +121,7 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
     if (request.cond_feature)
       layer.pre.topRows(B).noalias() += *request.cond_feature * W.col(d).transpose();
     layer.pre.topRows(B).rowwise() += bias.transpose();
-    if (K_ > 0) {
-      if (request.diagonal_tangents) {
-        for (Index b = 0; b < B; ++b)
-          for (Index k = 0; k < K_; ++k) {
-            const T t = request.diagonal ? (*request.diagonal)[k] : T(1);
-            layer.pre.row(tangent_row(b, k)) = t * Wx.col(k).transpose();
-          }
-      } else {
-        layer.pre.middleRows(B, B * K_).noalias() = *request.explicit_tangents * Wx.transpose();
-        count(B * K_, W.rows(), d);
-      }
-    }
-    if (second_) layer.pre.bottomRows(B).setZero();
+    first_layer_tangents(theta, layer.pre);
     activate(layer);
   }
   for (Index l = 1; l < L - 1; ++l) {
@@ -68,7 +134,7 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
     layer.pre.topRows(B).rowwise() += bias.transpose();
     activate(layer);
   }
-  // Linear head, then the per-sample output multiplier (which scales y, J_y and L_y alike).
+  // Linear head, then the per-sample output multiplier.
   const ConstMap<T> W(theta + spec_.weight_offset(L - 1), spec_.layer_out(L - 1),
                       spec_.layer_in(L - 1));
   const Eigen::Map<const VectorT<T>> bias(theta + spec_.bias_offset(L - 1), spec_.layer_out(L - 1));
@@ -76,14 +142,7 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
   out_.noalias() = layers_.back().post * W.transpose();
   count(R, W.rows(), W.cols());
   out_.topRows(B).rowwise() += bias.transpose();
-  if (request.output_scale) {
-    const VectorT<T>& c = *request.output_scale;
-    for (Index b = 0; b < B; ++b) {
-      out_.row(b) *= c[b];
-      for (Index k = 0; k < K_; ++k) out_.row(tangent_row(b, k)) *= c[b];
-      if (second_) out_.row(second_row(b)) *= c[b];
-    }
-  }
+  scale_output_rows(0);
 }
 
 template <class T>
@@ -91,8 +150,8 @@ void MlpJet<T>::activate(Layer& layer) const {
   const Index B = batch_, n = layer.pre.cols();
   layer.post.resize(layer.pre.rows(), n);
   // The second and third derivatives enter only through tangent and second-order rows (and their
-  // reverse sweep); a plain value/gradient sweep skips them.
-  const bool higher = K_ > 0 || second_;
+  // reverse sweep); a plain value/gradient sweep skips them unless extend() is to follow.
+  const bool higher = K_ > 0 || second_ || request_.keep_higher;
   layer.s1.resize(B, n);
   layer.s2.resize(higher ? B : 0, n);
   layer.s3.resize(higher ? B : 0, n);
@@ -100,6 +159,12 @@ void MlpJet<T>::activate(Layer& layer) const {
   activation_derivatives(spec_.activation, layer.pre.data(), B * n, layer.post.data(),
                          layer.s1.data(), higher ? layer.s2.data() : nullptr,
                          higher ? layer.s3.data() : nullptr);
+  activate_derivative_rows(layer);
+}
+
+template <class T>
+void MlpJet<T>::activate_derivative_rows(Layer& layer) const {
+  const Index B = batch_, n = layer.pre.cols();
   if (second_) layer.q.setZero(B, n);
   for (Index b = 0; b < B; ++b) {
     const auto s1 = layer.s1.row(b).array();
@@ -152,6 +217,7 @@ void MlpJet<T>::reverse_activation(const Layer& layer, MatrixT<T>& adj) const {
 
 template <class T>
 void MlpJet<T>::reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<T>* input_adjoint) {
+  const FlushDenormals flush(std::is_same_v<T, float>);  // see core/flush_denormals.hpp
   const Index B = batch_, L = spec_.num_layers(), d = spec_.dim;
   if (adj.rows() != rows() || adj.cols() != spec_.output_width())
     throw Error("jet adjoint has the wrong shape");

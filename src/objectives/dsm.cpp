@@ -87,17 +87,12 @@ class Dsm : public ObjectiveImpl<Dsm> {
       if (batch.grad) jet.reverse(batch.theta, sigma.asDiagonal() * r, batch.grad);
       return 0.5 * r.template cast<double>().squaredNorm();
     }
-    const MatrixT<T> g = objective_detail::energy_gradient(jet, batch.theta, plain);
+    const MatrixT<T> g =
+        objective_detail::energy_gradient(jet, batch.theta, plain, batch.grad != nullptr);
     const MatrixT<T> r = sigma.asDiagonal() * g - eps;  // ℓ = ½‖r‖²
     if (batch.grad) {
       const MatrixT<T> u = sigma.asDiagonal() * r;
-      JetRequest<T> request = plain;
-      request.tangents = 1;
-      request.explicit_tangents = &u;
-      jet.forward(batch.theta, request);
-      MatrixT<T> adj = MatrixT<T>::Zero(jet.output().rows(), 1);
-      adj.middleRows(B, B).setOnes();
-      jet.reverse(batch.theta, adj, batch.grad);
+      objective_detail::add_directional_theta_gradient(jet, batch.theta, plain, u, batch.grad);
     }
     return 0.5 * r.template cast<double>().squaredNorm();
   }

@@ -32,16 +32,10 @@ class Esm : public ObjectiveImpl<Esm> {
       if (batch.grad) jet.reverse(batch.theta, residual, batch.grad);
       return 0.5 * residual.template cast<double>().squaredNorm();
     }
-    const MatrixT<T> u = objective_detail::energy_gradient(jet, batch.theta, plain) + target;
-    if (batch.grad) {
-      JetRequest<T> request = plain;
-      request.tangents = 1;
-      request.explicit_tangents = &u;
-      jet.forward(batch.theta, request);
-      MatrixT<T> adj = MatrixT<T>::Zero(jet.output().rows(), 1);
-      adj.middleRows(batch.x->rows(), batch.x->rows()).setOnes();
-      jet.reverse(batch.theta, adj, batch.grad);
-    }
+    const MatrixT<T> u =
+        objective_detail::energy_gradient(jet, batch.theta, plain, batch.grad != nullptr) + target;
+    if (batch.grad)
+      objective_detail::add_directional_theta_gradient(jet, batch.theta, plain, u, batch.grad);
     return 0.5 * u.template cast<double>().squaredNorm();
   }
 };

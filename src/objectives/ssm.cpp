@@ -48,7 +48,7 @@ class Ssm : public ObjectiveImpl<Ssm> {
     const JetRequest<T> plain = objective_detail::plain_request<T>(*batch.x, nullptr, nullptr);
     MatrixT<T> grad_phi;
     if (energy && reduced_) {
-      grad_phi = objective_detail::energy_gradient(jet, batch.theta, plain);
+      grad_phi = objective_detail::energy_gradient(jet, batch.theta, plain, /*extend_later=*/true);
       for (Index b = 0; b < B; ++b) v.row(b * K + m_) = grad_phi.row(b);
       weights[m_] = T(0);
     }
@@ -57,7 +57,10 @@ class Ssm : public ObjectiveImpl<Ssm> {
     request.explicit_tangents = &v;
     request.second_order = energy;
     request.second_weights = &weights;
-    jet.forward(batch.theta, request);
+    if (energy && reduced_)
+      jet.extend(batch.theta, request);  // reuses the value sweep of ∇φ
+    else
+      jet.forward(batch.theta, request);
     const MatrixT<T>& out = jet.output();
     MatrixT<T> adj = MatrixT<T>::Zero(out.rows(), out.cols());
     double loss = 0.0;

@@ -46,6 +46,9 @@ struct JetRequest {
   const MatrixT<T>* explicit_tangents = nullptr;
   bool second_order = false;                   // carry L
   const VectorT<T>* second_weights = nullptr;  // w_k (length K); 1 when null
+  // Value-only sweeps: also keep the second and third derivatives of σ so that extend() can add
+  // tangents afterwards.
+  bool keep_higher = false;
 };
 
 template <class T>
@@ -56,6 +59,12 @@ class MlpJet {
 
   // Forward sweep with parameters θ (length spec.num_parameters()).
   void forward(const T* theta, const JetRequest<T>& request);
+
+  // Adds the tangent (and second-order) rows of `request` to the value-only forward() just run
+  // with keep_higher on the same inputs: the result equals forward(theta, request) but the value
+  // rows, their GEMMs and the activation are not computed again. Typical use: ∇ₓφ from a value
+  // sweep and its reverse, then the θ-gradient of uᵀ∇ₓφ for a u computed from it (DSM, ESM).
+  void extend(const T* theta, const JetRequest<T>& request);
 
   // Stacked output (rows as above) × output width, after forward().
   const MatrixT<T>& output() const { return out_; }
@@ -77,7 +86,11 @@ class MlpJet {
     MatrixT<T> pre, post;      // stacked a and h
     MatrixT<T> s1, s2, s3, q;  // σ', σ'', σ''' at the values and Q (B × n)
   };
+  void set_request(const JetRequest<T>& request);
+  void first_layer_tangents(const T* theta, MatrixT<T>& pre);
+  void scale_output_rows(Index first_row);
   void activate(Layer& layer) const;
+  void activate_derivative_rows(Layer& layer) const;
   void reverse_activation(const Layer& layer, MatrixT<T>& adj) const;
   Index rows() const { return batch_ * (1 + K_) + (second_ ? batch_ : 0); }
   T weight(Index k) const { return weights_ ? (*weights_)[k] : T(1); }
