@@ -6,10 +6,11 @@
 //   vpsde   t ~ U[t_eps, 1], x̃ = α(t)x + σ(t)ε (time-conditioned model, Song et al. 2021).
 // Score model: ∂ℓ/∂s = σ(σs + ε). Energy model (s = −∇φ, g = ∇φ): ℓ = ½‖ε − σg‖², whose
 // θ-gradient is that of uᵀ∇φ with u = σ(σg − ε) held fixed (one jet tangent, adjoint 1).
-// σ, t and ε of row b come from RandomStream(seed, stream[b], step).
+// ε, then σ or t, of row b come from RandomStream(seed, stream[b], step).
 #include <cmath>
 
 #include "scorematch/core/error.hpp"
+#include "scorematch/core/random_fill.hpp"
 #include "scorematch/core/random_stream.hpp"
 #include "scorematch/objectives/objective.hpp"
 
@@ -54,8 +55,11 @@ class Dsm : public ObjectiveImpl<Dsm> {
     const Index B = batch.x->rows(), d = spec.dim;
     MatrixT<T> noisy(B, d), eps(B, d);
     VectorT<T> sigma(B), feature(B), scale(B);
+    // ε first (blocks 0 … ⌈d/2⌉ − 1 of the row's stream, in bulk), then the level's uniform.
+    fill_normal_rows(batch.seed, batch.streams, 0, batch.step, B, d, eps.data(), d);
     for (Index b = 0; b < B; ++b) {
       RandomStream rng(batch.seed, batch.streams[b], batch.step);
+      rng.seek(static_cast<std::uint32_t>((d + 1) / 2));
       double level = s_.sigma, alpha = 1.0, sd = s_.sigma;
       if (s_.noise == "ladder") {
         const auto i = std::min<Index>(
@@ -72,10 +76,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
       feature[b] = static_cast<T>(c.feature);
       scale[b] = static_cast<T>(c.output_scale);
       sigma[b] = static_cast<T>(sd);
-      for (Index j = 0; j < d; ++j) {
-        eps(b, j) = static_cast<T>(rng.normal());
-        noisy(b, j) = static_cast<T>(alpha) * (*batch.x)(b, j) + sigma[b] * eps(b, j);
-      }
+      noisy.row(b) = static_cast<T>(alpha) * batch.x->row(b) + sigma[b] * eps.row(b);
     }
     const bool conditioned = spec.conditioning != Conditioning::none;
     const JetRequest<T> plain = objective_detail::plain_request<T>(

@@ -46,11 +46,11 @@ class Mala final : public McmcSampler {
     const bool adapting = settings_.adapt && step < settings_.warmup;
     const bool frozen = settings_.adapt && step >= settings_.warmup;
     const Vector alpha = (frozen ? b.aux.col(kLogStepBar) : b.aux.col(kLogStep)).array().exp();
-    Matrix xi(n, d);
-    Vector log_u(n);
+    const Matrix xi = normals(b, step);
+    Vector log_u(n);  // the acceptance uniform follows the d normals in the chain's stream
     for (Index r = 0; r < n; ++r) {
       RandomStream rng = stream(b, r, step);
-      for (Index j = 0; j < d; ++j) xi(r, j) = rng.normal();
+      rng.seek(static_cast<std::uint32_t>((d + 1) / 2));
       log_u[r] = std::log(rng.uniform());
     }
     const Matrix s = b.aux.rightCols(d);

@@ -16,16 +16,13 @@ class PredictorCorrector final : public VpGridSampler {
   std::string name() const override { return "pc"; }
 
   void transition(ChainBlock& b, Index step) const override {
-    const Index n = b.x.rows(), d = dim(), m = settings_.corrector_steps;
+    const Index d = dim(), m = settings_.corrector_steps;
     const double t = grid_.t(step), dt = grid_.dt;
     const double a = 1.0 - score_.sde().beta(t) * dt;
     // One stream per (chain, step): M corrector noises, then the predictor's.
-    std::vector<Matrix> xi(static_cast<std::size_t>(m + 1), Matrix(n, d));
-    for (Index r = 0; r < n; ++r) {
-      RandomStream rng = stream(b, r, step);
-      for (auto& noise : xi)
-        for (Index j = 0; j < d; ++j) noise(r, j) = rng.normal();
-    }
+    const Matrix all = normals(b, step, (m + 1) * d);
+    std::vector<Matrix> xi(static_cast<std::size_t>(m + 1));
+    for (Index c = 0; c <= m; ++c) xi[static_cast<std::size_t>(c)] = all.middleCols(c * d, d);
     for (Index c = 0; c < m; ++c) {
       const Matrix g = score_.score(b.x, t);
       const Matrix& noise = xi[static_cast<std::size_t>(c)];

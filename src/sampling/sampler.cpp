@@ -6,6 +6,7 @@
 #include <map>
 
 #include "scorematch/core/error.hpp"
+#include "scorematch/core/random_fill.hpp"
 
 namespace scorematch {
 
@@ -49,12 +50,11 @@ void check_metric(const SamplerSettings& s, Index dim) {
                 " positive finite scales, got " + std::to_string(s.metric.size()));
 }
 
-Matrix Sampler::normals(const ChainBlock& block, Index step) const {
-  Matrix xi(block.x.rows(), block.x.cols());
-  for (Index r = 0; r < xi.rows(); ++r) {
-    RandomStream rng = stream(block, r, step);
-    for (Index j = 0; j < xi.cols(); ++j) xi(r, j) = rng.normal();
-  }
+Matrix Sampler::normals(const ChainBlock& block, Index step, Index count) const {
+  Matrix xi(block.x.rows(), count < 0 ? block.x.cols() : count);
+  fill_normal_rows(derive_seed(settings_.seed, kTransitionTag), nullptr,
+                   static_cast<std::uint64_t>(block.first_chain), static_cast<std::uint32_t>(step),
+                   xi.rows(), xi.cols(), xi.data(), xi.cols());
   return xi;
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <numbers>
 
+#include "scorematch/core/box_muller.hpp"
 #include "scorematch/core/philox.hpp"
 
 namespace scorematch {
@@ -47,19 +48,30 @@ class RandomStream {
     return (k + 0.5) * 0x1.0p-53;
   }
 
-  // Standard normal by Box–Muller; the second value of each pair is kept for the next call.
+  // Standard normal by Box–Muller (core/box_muller.hpp: one Philox block per pair); the second
+  // value of each pair is kept for the next call. fill_normal_rows (core/random_fill.hpp) gives
+  // the same values in bulk.
   double normal() {
     if (has_spare_) {
       has_spare_ = false;
       return spare_;
     }
-    const double radius = std::sqrt(-2.0 * std::log(uniform()));
-    const double angle = 2.0 * std::numbers::pi * uniform();
-    spare_ = radius * std::sin(angle);
+    const double u1 = uniform();
+    const double u2 = uniform();
+    double z0;
+    box_muller::transform(u1, u2, z0, spare_);
     has_spare_ = true;
-    return radius * std::cos(angle);
+    return z0;
   }
-
+  // Positions the stream at the start of Philox block `block` (dropping any kept normal): e.g.
+  // after fill_normal_rows drew d normals, seek((d + 1) / 2) continues where d calls to normal()
+  // would have left uniform() and rademacher().
+  void seek(std::uint32_t block) {
+    counter_[0] = block;
+    used_ = 4;
+    has_spare_ = false;
+    bits_left_ = 0;
+  }
   // Rademacher ±1, one random bit per draw.
   double rademacher() {
     if (bits_left_ == 0) {

@@ -90,8 +90,9 @@ class Sampler {
                         static_cast<std::uint64_t>(block.first_chain + r),
                         static_cast<std::uint32_t>(step));
   }
-  // n × d standard normals, row r from stream(block, r, step).
-  Matrix normals(const ChainBlock& block, Index step) const;
+  // n × count standard normals (count = d by default), row r the first draws of
+  // stream(block, r, step), as stream(…).normal() would give them (core/random_fill.hpp).
+  Matrix normals(const ChainBlock& block, Index step, Index count = -1) const;
 
   SamplerSettings settings_;
 };
