@@ -10,7 +10,8 @@ a shared machine drift between runs by ±15% while ratios within a run are stabl
 and every GFLOP/s figure is also given as a share of BM_DgemmSquare (1024^3, one core) x threads.
 With two runs (e.g. the OpenMP and the oneTBB build), their times are shown side by side. A run may
 be several files (LABEL=a.json,b.json: rounds run alternately with the other build); each benchmark
-then takes its fastest round, the usual estimator when the noise is interference from other work.
+then takes its fastest round, the usual estimator when the noise is interference from other work;
+repetitions within a file (bench/run --repetitions N) are treated the same way.
 Usage: summarize.py RUN [RUN2]   where RUN is FILE.json or LABEL=FILE.json[,FILE.json...]
 """
 import json
@@ -23,10 +24,11 @@ def load(path):
         doc = json.load(f)
     rows = {}
     for b in doc["benchmarks"]:
-        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
-            continue
+        if b.get("run_type") == "aggregate":
+            continue  # with --repetitions, the fastest repetition is kept below instead
         name = b.get("run_name", b["name"])
-        rows[name] = b
+        if name not in rows or b["real_time"] < rows[name]["real_time"]:
+            rows[name] = b
     return doc.get("context", {}), rows
 
 

@@ -9,39 +9,44 @@ namespace scorematch::diagnostics {
 double imq_stein_sum(const Matrix& x, const Matrix& s, RowRange rows, double c, double beta) {
   if (x.rows() != s.rows() || x.cols() != s.cols())
     throw Error("KSD: samples and scores must have the same shape");
-  const Index n = x.rows();
-  const double d = static_cast<double>(x.cols());
+  const Index n = x.rows(), d = x.cols();
   const Vector xx = x.rowwise().squaredNorm();
   const Vector sx = (s.array() * x.array()).rowwise().sum();  // s_i·x_i
-  const double c2 = c * c;
+  // (s_j − s_i)·(x_i − x_j) = [x_i s_i]·[s_j x_j] − s_i·x_i − s_j·x_j: one GEMM with depth 2d.
+  Matrix xs(n, 2 * d), sx_swapped(n, 2 * d);
+  xs << x, s;
+  sx_swapped << s, x;
+  const double c2 = c * c, two_beta = 2.0 * beta, dd = static_cast<double>(d);
+  const double curvature = 4.0 * beta * (beta - 1.0);
+  // Per block: three GEMMs into reused buffers, then one fused pass per row i over the block's
+  // columns j, with the row temporaries on the stack (L1): the whole-block array temporaries of
+  // the first version (6 × 32 KiB per block, allocated and zeroed) made the pass memory-bound.
+  using RowArr = Eigen::Array<double, 1, Eigen::Dynamic, Eigen::RowMajor, 1, kPairBlock>;
+  Matrix g_xx(kPairBlock, kPairBlock), g_ss(kPairBlock, kPairBlock),
+      g_cross(kPairBlock, kPairBlock);
   double total = 0.0;
   for (Index i0 = rows.begin; i0 < rows.end; i0 += kPairBlock) {
     const Index ni = std::min(kPairBlock, rows.end - i0);
-    const auto xi = x.middleRows(i0, ni);
-    const auto si = s.middleRows(i0, ni);
     for (Index j0 = 0; j0 < n; j0 += kPairBlock) {
       const Index nj = std::min(kPairBlock, n - j0);
-      const auto xj = x.middleRows(j0, nj);
-      const auto sj = s.middleRows(j0, nj);
-      // Whole-block array expressions (SIMD sqrt/division), columns j, rows i.
-      using Arr = Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-      const Arr sisj = (si * sj.transpose()).array();  // s_i·s_j
-      // (s_j − s_i)·(x_i − x_j) = x_i·s_j − s_j·x_j − s_i·x_i + s_i·x_j
-      // (s_j − s_i)·(x_i − x_j) = x_i·s_j + s_i·x_j − s_i·x_i − s_j·x_j
-      Arr cross = (xi * sj.transpose() + si * xj.transpose()).array();
-      cross.colwise() -= sx.segment(i0, ni).array();
-      cross.rowwise() -= sx.segment(j0, nj).transpose().array();
-      Arr r2 = (-2.0 * (xi * xj.transpose())).array();  // ‖x_i − x_j‖²
-      r2.colwise() += xx.segment(i0, ni).array();
-      r2.rowwise() += xx.segment(j0, nj).transpose().array();
-      r2 = r2.max(0.0);
-      const Arr q = c2 + r2;
-      // k = q^β; for β = −½ one SIMD square root and 1/q = k² (no further divisions).
-      const Arr k = beta == -0.5 ? Arr(q.rsqrt()) : Arr(q.pow(beta));
-      const Arr inv_q = beta == -0.5 ? Arr(k.square()) : Arr(q.inverse());
-      total += (k * (sisj + inv_q * ((2.0 * beta) * cross - 2.0 * beta * d -
-                                     (4.0 * beta * (beta - 1.0)) * inv_q * r2)))
-                   .sum();
+      auto xx_ij = g_xx.topLeftCorner(ni, nj), ss_ij = g_ss.topLeftCorner(ni, nj),
+           cross_ij = g_cross.topLeftCorner(ni, nj);
+      xx_ij.noalias() = x.middleRows(i0, ni) * x.middleRows(j0, nj).transpose();
+      ss_ij.noalias() = s.middleRows(i0, ni) * s.middleRows(j0, nj).transpose();
+      cross_ij.noalias() = xs.middleRows(i0, ni) * sx_swapped.middleRows(j0, nj).transpose();
+      const auto xx_j = xx.segment(j0, nj).transpose().array();
+      const auto sx_j = sx.segment(j0, nj).transpose().array();
+      for (Index i = 0; i < ni; ++i) {
+        // ‖x_i − x_j‖² (clamped: the GEMM form can round below 0), q = c² + ‖r‖², k = q^β.
+        const RowArr r2 = (xx[i0 + i] + xx_j - 2.0 * xx_ij.row(i).array()).max(0.0);
+        // For β = −½ one SIMD reciprocal square root and 1/q = k² (no division).
+        const RowArr k = beta == -0.5 ? RowArr((c2 + r2).rsqrt()) : RowArr((c2 + r2).pow(beta));
+        const RowArr inv_q = beta == -0.5 ? RowArr(k.square()) : RowArr((c2 + r2).inverse());
+        const auto cross = cross_ij.row(i).array() - sx[i0 + i] - sx_j;
+        total += (k * (ss_ij.row(i).array() +
+                       inv_q * (two_beta * cross - two_beta * dd - curvature * inv_q * r2)))
+                     .sum();
+      }
     }
   }
   return total;

@@ -32,48 +32,57 @@ MlpJet<T>& JetPool<T>::local() {
   return *jets_.at(static_cast<std::size_t>(parallel::thread_index()));
 }
 
-namespace {
-struct Partial {
-  double loss = 0.0;
-  Vector grad;
-};
-}  // namespace
+template <class T>
+void JetPool<T>::chunk_buffers(Index chunks, Index P) {
+  if (static_cast<Index>(grads_.size()) < chunks) grads_.resize(static_cast<std::size_t>(chunks));
+  for (auto& g : grads_)
+    if (g.size() != P) g.resize(P);
+}
 
 template <class T>
 BatchSums batch_sums(const Objective& objective, const MlpSpec& spec, const Vector& theta,
                      const BatchInput& input, bool want_grad, JetPool<T>& pool) {
   const Index n = input.x->rows(), P = spec.num_parameters();
+  const Index grain = batch_grain(objective, spec), chunks = parallel::num_chunks(n, grain);
   const VectorT<T> theta_t = theta.cast<T>();
   pool.prepare();
-  const Partial total = parallel::deterministic_reduce(
-      n, batch_grain(objective, spec), Partial{0.0, want_grad ? Vector::Zero(P) : Vector()},
-      [&](Index begin, Index end) {
-        const MatrixT<T> x = input.x->middleRows(begin, end - begin).template cast<T>();
-        MatrixT<T> target;
-        if (input.target_score)
-          target = input.target_score->middleRows(begin, end - begin).template cast<T>();
-        VectorT<T> grad;
-        if (want_grad) grad.setZero(P);
-        ObjectiveBatch<T> batch;
-        batch.spec = &spec;
-        batch.theta = theta_t.data();
-        batch.x = &x;
-        batch.streams = input.streams->data() + begin;
-        batch.seed = input.seed;
-        batch.step = input.step;
-        batch.target_score = input.target_score ? &target : nullptr;
-        batch.grad = want_grad ? grad.data() : nullptr;
-        batch.jet = &pool.local();
-        Partial partial;
-        partial.loss = objective.evaluate(batch);
-        if (want_grad) partial.grad = grad.template cast<double>();
-        return partial;
-      },
-      [](Partial& acc, const Partial& part) {
-        acc.loss += part.loss;
-        if (acc.grad.size() > 0) acc.grad += part.grad;
-      });
-  return {total.loss, total.grad};
+  if (want_grad) pool.chunk_buffers(chunks, P);
+  std::vector<double> losses(static_cast<std::size_t>(chunks), 0.0);
+  parallel::for_each_chunk(n, grain, [&](Index chunk, Index begin, Index end) {
+    const MatrixT<T> x = input.x->middleRows(begin, end - begin).template cast<T>();
+    MatrixT<T> target;
+    if (input.target_score)
+      target = input.target_score->middleRows(begin, end - begin).template cast<T>();
+    ObjectiveBatch<T> batch;
+    batch.spec = &spec;
+    batch.theta = theta_t.data();
+    batch.x = &x;
+    batch.streams = input.streams->data() + begin;
+    batch.seed = input.seed;
+    batch.step = input.step;
+    batch.target_score = input.target_score ? &target : nullptr;
+    if (want_grad) {
+      VectorT<T>& grad = pool.chunk_grad(chunk);
+      grad.setZero();
+      batch.grad = grad.data();
+    }
+    batch.jet = &pool.local();
+    losses[static_cast<std::size_t>(chunk)] = objective.evaluate(batch);
+  });
+  BatchSums sums;
+  for (const double l : losses) sums.loss += l;  // chunk order: independent of the threads
+  if (!want_grad) return sums;
+  // Σ over chunks in chunk order, in double, for each parameter: the same sum for any thread
+  // count, and the parameter ranges are split over the threads (the sum is memory-bound).
+  sums.grad.resize(P);
+  constexpr Index kParameterGrain = 4096;
+  parallel::for_each_chunk(P, kParameterGrain, [&](Index, Index begin, Index end) {
+    auto total = sums.grad.segment(begin, end - begin);
+    total.setZero();
+    for (Index c = 0; c < chunks; ++c)
+      total += pool.chunk_grad(c).segment(begin, end - begin).template cast<double>();
+  });
+  return sums;
 }
 
 template class JetPool<float>;
