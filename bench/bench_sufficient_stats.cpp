@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "scorematch/core/allocator_tuning.hpp"
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/estimators/gaussian_sm.hpp"
 #include "scorematch/estimators/polynomial_sm.hpp"
@@ -94,4 +95,12 @@ BENCHMARK(BM_DgemmSameShape)
     ->UseRealTime();
 BENCHMARK(BM_DgemmSquare)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-BENCHMARK_MAIN();
+// As the CLI does (core/allocator_tuning.hpp): step-sized buffers stay in the heap.
+int main(int argc, char** argv) {
+  scorematch::tune_allocator();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "scorematch/core/allocator_tuning.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/dist/comm.hpp"
@@ -37,6 +38,7 @@ std::vector<std::string> hoist_config(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace scorematch;
+  tune_allocator();
   dist::Environment mpi(argc, argv);
   const dist::Comm comm = dist::Comm::world();
 
