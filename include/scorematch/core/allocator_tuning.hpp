@@ -6,7 +6,8 @@
 // a TLB-shootdown interrupt to the other core (7% of a 2-thread DSM step, and the main reason it
 // scaled 1.5–1.7× instead of ~1.9×). Blocks up to 32 MiB (glibc's maximum threshold) now come from
 // the heap and are reused; larger ones (data sets) still use mmap, and the heap top is trimmed
-// only above 64 MiB. Called once at the start of main() by the executables; a no-op elsewhere.
+// only above 64 MiB. A process-level setting: only the executables' main() calls it (core code
+// never does); a no-op without glibc.
 #pragma once
 #include <cstdlib>  // defines __GLIBC__ on glibc systems
 #if defined(__GLIBC__)

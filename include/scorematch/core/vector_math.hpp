@@ -1,4 +1,4 @@
-// Division-free elementwise exp and reciprocal on the narrow ranges the softplus needs.
+// Division-free elementwise exp, log1p and reciprocal on the narrow ranges the softplus needs.
 //
 // Why: Eigen 3.4's double exp and every packet division end in a vdivpd, which on AVX-512 costs
 // about 16 cycles per 8 values (one divider, shared by the core). The softplus used three of them
@@ -17,7 +17,7 @@
 namespace scorematch::vector_math {
 
 namespace detail {
-// 1/j! for j = 0..13 (each correctly rounded at compile time).
+// 1/j! (j ≤ 13: j! is exact in double, so each value is correctly rounded at compile time).
 constexpr double inverse_factorial(int j) {
   double f = 1.0;
   for (int i = 2; i <= j; ++i) f *= i;
