@@ -81,19 +81,20 @@ same_models "$root/out/fit-$j/model" "$root/poly4-mpirun"
 echo "   job $j: theta.npy bitwise equal to mpirun -np 2"
 
 echo "== 2. neural fit: preempted + requeued + resumed == uninterrupted (mpirun variant) =="
-fit_args=(jobs/faithful-mlp-energy.toml --steps 3000 --hidden 64,64,64 --checkpoint-every 100000)
+# Long enough (~10 s) that the signal, sent 2 s after the start, lands mid-run.
+fit_args=(jobs/faithful-mlp-energy.toml --steps 20000 --hidden 64,64,64 --checkpoint-every 100000)
 ref=$(SCOREMATCH_LAUNCHER=mpirun submit jobs/slurm/fit.sbatch "${fit_args[@]}")
 pre=$(submit jobs/slurm/fit.sbatch "${fit_args[@]}")
 preempt "$pre" "$(log_of scorematch-fit "$pre")" "^training mlp-energy"
 stopped=$(sed -n 's/.*finished step \([0-9]*\).*/\1/p' "$(log_of scorematch-fit "$pre")")
-((stopped > 0 && stopped < 3000)) || fail "the fit was not stopped mid-run (step '$stopped')"
+((stopped > 0 && stopped < 20000)) || fail "the fit was not stopped mid-run (step '$stopped')"
 read -r state code restarts <<<"$(wait_done "$pre" 300)"
 [[ $state == COMPLETED && $code == 0:0 && $restarts == 1 ]] ||
   fail "preempted fit ended $state $code after $restarts restart(s)"
 read -r state code _ <<<"$(wait_done "$ref" 300)"
 [[ $state == COMPLETED ]] || fail "reference fit ended $state $code"
 same_models "$root/out/fit-$pre/model" "$root/out/fit-$ref/model"
-echo "   stopped at step $stopped of 3000, requeued once, resumed: weights bitwise equal to job $ref"
+echo "   stopped at step $stopped of 20000, requeued once, resumed: weights bitwise equal to job $ref"
 
 echo "== 3. fit -> sample (afterok); sampling preempted + resumed == uninterrupted =="
 fit=$(submit jobs/slurm/fit.sbatch jobs/faithful-poly4.toml)
