@@ -130,5 +130,5 @@ status=$?
 set -e
 [ "$status" -eq 1 ] && echo "$msg" | grep -q "line 4" && [ ! -e "$root/bad.png" ] ||
   { echo "malformed metrics not refused: $status $msg"; exit 1; }
-ls "$root" | grep -q '^\.plot\.tmp' && { echo "plot left its temporary directory"; exit 1; }
+ls -a "$root" "$root/mala" | grep -q '^\.gnuplot\.tmp' && { echo "a picture left its scratch directory"; exit 1; }
 echo "pictures ok"

@@ -25,6 +25,17 @@ Matrix random_matrix(Index r, Index c, unsigned seed) {
   return m;
 }
 
+// A Gaussian prior with a random mean (seed + 1) and a random dense precision L Lᵀ/d + I (seed).
+struct RandomGaussian {
+  Vector mean;
+  Matrix precision;
+};
+RandomGaussian random_gaussian(Index d, unsigned seed) {
+  const Matrix l = random_matrix(d, d, seed);
+  return {random_matrix(d, 1, seed + 1).col(0),
+          l * l.transpose() / static_cast<double>(d) + Matrix::Identity(d, d)};
+}
+
 Matrix random_masks(Index r, Index c, unsigned seed) {
   std::mt19937_64 rng(seed);
   std::bernoulli_distribution b(0.5);
@@ -87,9 +98,7 @@ TEST(Operators, BadSettingsAreRefused) {
 // (a strictly concave log posterior: the MAP is unique), and the posterior score vanishes there.
 void expect_map_matches_closed_form(const LinearOperator& a, double sigma_y) {
   const Index d = a.in_dim();
-  const Matrix l = random_matrix(d, d, 11);
-  const Matrix precision = l * l.transpose() / static_cast<double>(d) + Matrix::Identity(d, d);
-  const Vector mean = random_matrix(d, 1, 12).col(0);
+  const auto [mean, precision] = random_gaussian(d, 11);
   const GaussianModel prior(mean, precision);
   const Matrix y =
       a.apply(random_matrix(6, d, 13), 2) + sigma_y * random_matrix(6, a.out_dim(), 14);
@@ -132,9 +141,7 @@ TEST(Posterior, DenoisingShrinkage) {
 // 0.9999).
 TEST(Posterior, MalaPosteriorMeanMatchesTheClosedForm) {
   const Index d = 3, per_obs = 128;
-  const Matrix l = random_matrix(d, d, 21);
-  const Matrix precision = l * l.transpose() / 3.0 + Matrix::Identity(d, d);
-  const Vector mean = random_matrix(d, 1, 22).col(0);
+  const auto [mean, precision] = random_gaussian(d, 21);
   const GaussianModel prior(mean, precision);
   Matrix masks(2, d);
   masks << 1, 0, 1, 0, 1, 1;
@@ -253,9 +260,7 @@ namespace {
 // refused.
 TEST(PosteriorLbfgs, MapEqualsTheGaussianClosedForm) {
   const Index d = 4, n = 6;
-  const Matrix l = random_matrix(d, d, 61);
-  const Matrix precision = l * l.transpose() / 4.0 + Matrix::Identity(d, d);
-  const Vector mean = random_matrix(d, 1, 62).col(0);
+  const auto [mean, precision] = random_gaussian(d, 61);
   const GaussianModel prior(mean, precision);
   Matrix kernel(3, 3);
   kernel << 0.1, 0.2, 0.1, 0.2, 0.4, 0.2, 0.0, 0.1, 0.0;

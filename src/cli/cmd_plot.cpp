@@ -1,7 +1,6 @@
 // scorematch plot: training curves from a metrics.jsonl written by fit (loss and validation loss vs
 // step; learning rate and gradient norm), rendered with gnuplot. The PNG is drawn in a temporary
 // directory next to the target and renamed into place.
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -103,12 +102,7 @@ Command add_plot(CLI::App& root) {
       if (o->size[0] < 200 || o->size[1] < 150 || o->size[0] > 8000 || o->size[1] > 8000)
         throw Error("--size must lie between 200 x 150 and 8000 x 8000 pixels");
       const Curves c = read_metrics(o->metrics);
-      namespace fs = std::filesystem;
-      const fs::path target(o->out);
-      const fs::path dir = (target.has_parent_path() ? target.parent_path() : fs::path(".")) /
-                           (".plot.tmp-" + std::to_string(::getpid()));
-      fs::create_directories(dir);
-      try {
+      render_png(o->out, "curves.gp", "curves.png", [&](const std::filesystem::path& dir) {
         write_text_file((dir / "curves.dat").string(), c.data);
         std::ostringstream gp;
         gp << "set terminal pngcairo size " << o->size[0] << "," << o->size[1]
@@ -125,13 +119,7 @@ Command add_plot(CLI::App& root) {
               "'' using 1:4 with lines lw 2 title 'learning rate'\n"
            << "unset multiplot\n";
         write_text_file((dir / "curves.gp").string(), gp.str());
-        run_gnuplot(dir.string(), "curves.gp", "curves.png");
-        fs::rename(dir / "curves.png", target);
-      } catch (...) {
-        fs::remove_all(dir);
-        throw;
-      }
-      fs::remove_all(dir);
+      });
     });
     say(comm, "wrote " + o->out + "\n");
   };

@@ -1,5 +1,7 @@
 #include "gnuplot.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -40,6 +42,24 @@ void run_gnuplot(const std::string& dir, const std::string& script, const std::s
   const std::string path = dir + "/" + png;
   if (!std::filesystem::exists(path) || std::filesystem::file_size(path) == 0)
     throw Error("gnuplot wrote no " + png);
+}
+
+void render_png(const std::string& target, const std::string& script, const std::string& png,
+                const std::function<void(const std::filesystem::path& dir)>& write) {
+  namespace fs = std::filesystem;
+  const fs::path out(target);
+  const fs::path dir = (out.has_parent_path() ? out.parent_path() : fs::path(".")) /
+                       (".gnuplot.tmp-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  try {
+    write(dir);
+    run_gnuplot(dir.string(), script, png);
+    fs::rename(dir / png, out);
+  } catch (...) {
+    fs::remove_all(dir);
+    throw;
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace scorematch::cli

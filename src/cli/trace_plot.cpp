@@ -1,7 +1,5 @@
 #include "trace_plot.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -34,12 +32,7 @@ void render_trace(const TracePicture& pic, const std::string& png) {
   const Matrix x = io::read_npy_rows(pic.samples, header, {0, used * draws});
   const Index lags = std::min(pic.max_lag, draws - 1), shown = std::min(pic.trace_chains, used);
 
-  namespace fs = std::filesystem;
-  const fs::path target(png);
-  const fs::path dir = (target.has_parent_path() ? target.parent_path() : fs::path(".")) /
-                       (".trace.tmp-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  try {
+  render_png(png, "trace.gp", "trace.png", [&](const std::filesystem::path& dir) {
     std::ostringstream gp;
     const int height = pic.height > 0 ? pic.height : 260 * static_cast<int>(pic.dims.size()) + 60;
     gp << "set terminal pngcairo size " << pic.width << "," << height
@@ -84,13 +77,7 @@ void render_trace(const TracePicture& pic, const std::string& png) {
     }
     gp << "unset multiplot\n";
     write_text_file((dir / "trace.gp").string(), gp.str());
-    run_gnuplot(dir.string(), "trace.gp", "trace.png");
-    fs::rename(dir / "trace.png", target);
-  } catch (...) {
-    fs::remove_all(dir);
-    throw;
-  }
-  fs::remove_all(dir);
+  });
 }
 
 }  // namespace scorematch::cli
