@@ -1,5 +1,6 @@
 #include "scorematch/jets/mlp_jet.hpp"
 
+#include <algorithm>
 #include <type_traits>
 
 #include "scorematch/core/error.hpp"
@@ -13,6 +14,19 @@ using ConstMap = Eigen::Map<const MatrixT<T>>;
 template <class T>
 using Map = Eigen::Map<MatrixT<T>>;
 }  // namespace
+
+template <class T>
+void MlpJet<T>::RowBuffer::resize(Index rows, Index cols, Index keep_rows) {
+  if (keep_rows > 0 && cols != cols_) throw Error("MlpJet: kept rows need the same width");
+  if (rows * cols > storage_.size()) {
+    VectorT<T> grown(rows * cols);
+    const Index keep = std::min(keep_rows, rows_) * cols;
+    if (keep > 0) grown.head(keep) = storage_.head(keep);
+    storage_.swap(grown);
+  }
+  rows_ = rows;
+  cols_ = cols;
+}
 
 template <class T>
 void MlpJet<T>::set_request(const JetRequest<T>& request) {
@@ -35,7 +49,7 @@ void MlpJet<T>::set_request(const JetRequest<T>& request) {
 // Layer-0 pre-activation rows of the tangents (v_k, zero in the conditioning slot) and the zero
 // second-order part (the input is linear in itself).
 template <class T>
-void MlpJet<T>::first_layer_tangents(const T* theta, MatrixT<T>& pre) {
+void MlpJet<T>::first_layer_tangents(const T* theta, RowsView pre) {
   const Index B = batch_, d = spec_.dim;
   const ConstMap<T> W(theta + spec_.weight_offset(0), spec_.layer_out(0), spec_.layer_in(0));
   const auto Wx = W.leftCols(d);
@@ -79,15 +93,15 @@ void MlpJet<T>::extend(const T* theta, const JetRequest<T>& request) {
   // Row-major storage: growing the row count keeps the value rows [0, B) in place.
   for (Index l = 0; l < L - 1; ++l) {
     Layer& layer = layers_[static_cast<std::size_t>(l)];
-    const Index n = layer.pre.cols();
-    layer.pre.conservativeResize(R, n);
-    layer.post.conservativeResize(R, n);
+    const Index n = spec_.layer_out(l);
+    layer.pre.resize(R, n, B);
+    layer.post.resize(R, n, B);
     if (l == 0) {
-      first_layer_tangents(theta, layer.pre);
+      first_layer_tangents(theta, layer.pre.view());
     } else {
       const ConstMap<T> W(theta + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
-      layer.pre.bottomRows(R - B).noalias() =
-          layers_[static_cast<std::size_t>(l - 1)].post.bottomRows(R - B) * W.transpose();
+      layer.pre.view().bottomRows(R - B).noalias() =
+          layers_[static_cast<std::size_t>(l - 1)].post.view().bottomRows(R - B) * W.transpose();
       count(R - B, W.rows(), W.cols());
     }
     activate_derivative_rows(layer);
@@ -95,7 +109,7 @@ void MlpJet<T>::extend(const T* theta, const JetRequest<T>& request) {
   const ConstMap<T> W(theta + spec_.weight_offset(L - 1), spec_.layer_out(L - 1),
                       spec_.layer_in(L - 1));
   out_.conservativeResize(R, spec_.output_width());
-  out_.bottomRows(R - B).noalias() = layers_.back().post.bottomRows(R - B) * W.transpose();
+  out_.bottomRows(R - B).noalias() = layers_.back().post.view().bottomRows(R - B) * W.transpose();
   count(R - B, W.rows(), W.cols());
   scale_output_rows(B);
 }
@@ -116,12 +130,13 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
     const Eigen::Map<const VectorT<T>> bias(theta + spec_.bias_offset(0), spec_.layer_out(0));
     Layer& layer = layers_[0];
     layer.pre.resize(R, spec_.layer_out(0));
-    layer.pre.topRows(B).noalias() = *request.x * Wx.transpose();
+    auto pre = layer.pre.view();
+    pre.topRows(B).noalias() = *request.x * Wx.transpose();
     count(B, W.rows(), W.cols());
     if (request.cond_feature)
-      layer.pre.topRows(B).noalias() += *request.cond_feature * W.col(d).transpose();
-    layer.pre.topRows(B).rowwise() += bias.transpose();
-    first_layer_tangents(theta, layer.pre);
+      pre.topRows(B).noalias() += *request.cond_feature * W.col(d).transpose();
+    pre.topRows(B).rowwise() += bias.transpose();
+    first_layer_tangents(theta, pre);
     activate(layer);
   }
   for (Index l = 1; l < L - 1; ++l) {
@@ -129,9 +144,13 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
     const Eigen::Map<const VectorT<T>> bias(theta + spec_.bias_offset(l), spec_.layer_out(l));
     Layer& layer = layers_[static_cast<std::size_t>(l)];
     layer.pre.resize(R, spec_.layer_out(l));
-    layer.pre.noalias() = layers_[static_cast<std::size_t>(l - 1)].post * W.transpose();
+    // a = b + h Wᵀ on the value rows, h Wᵀ on the others: the GEMM accumulates into the bias
+    // rows (Eigen's "=" would clear the whole block first and add the bias in a second pass).
+    auto pre = layer.pre.view();
+    pre.topRows(B).rowwise() = bias.transpose();
+    pre.bottomRows(R - B).setZero();
+    pre.noalias() += layers_[static_cast<std::size_t>(l - 1)].post.view() * W.transpose();
     count(R, W.rows(), W.cols());
-    layer.pre.topRows(B).rowwise() += bias.transpose();
     activate(layer);
   }
   // Linear head, then the per-sample output multiplier.
@@ -139,7 +158,7 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
                       spec_.layer_in(L - 1));
   const Eigen::Map<const VectorT<T>> bias(theta + spec_.bias_offset(L - 1), spec_.layer_out(L - 1));
   out_.resize(R, spec_.output_width());
-  out_.noalias() = layers_.back().post * W.transpose();
+  out_.noalias() = layers_.back().post.view() * W.transpose();
   count(R, W.rows(), W.cols());
   out_.topRows(B).rowwise() += bias.transpose();
   scale_output_rows(0);
@@ -156,7 +175,7 @@ void MlpJet<T>::activate(Layer& layer) const {
   layer.s2.resize(higher ? B : 0, n);
   layer.s3.resize(higher ? B : 0, n);
   // Values: contiguous rows [0, B).
-  activation_derivatives(spec_.activation, layer.pre.data(), B * n, layer.post.data(),
+  activation_derivatives(spec_.activation, layer.pre.view().data(), B * n, layer.post.view().data(),
                          layer.s1.data(), higher ? layer.s2.data() : nullptr,
                          higher ? layer.s3.data() : nullptr);
   activate_derivative_rows(layer);
@@ -165,18 +184,20 @@ void MlpJet<T>::activate(Layer& layer) const {
 template <class T>
 void MlpJet<T>::activate_derivative_rows(Layer& layer) const {
   const Index B = batch_, n = layer.pre.cols();
+  const auto pre = layer.pre.view();
+  auto post = layer.post.view();
   if (second_) layer.q.setZero(B, n);
   for (Index b = 0; b < B; ++b) {
     const auto s1 = layer.s1.row(b).array();
     for (Index k = 0; k < K_; ++k) {
       const Index r = tangent_row(b, k);
-      layer.post.row(r).array() = s1 * layer.pre.row(r).array();
-      if (second_) layer.q.row(b).array() += weight(k) * layer.pre.row(r).array().square();
+      post.row(r).array() = s1 * pre.row(r).array();
+      if (second_) layer.q.row(b).array() += weight(k) * pre.row(r).array().square();
     }
     if (second_) {
       const Index r = second_row(b);
-      layer.post.row(r).array() =
-          s1 * layer.pre.row(r).array() + layer.s2.row(b).array() * layer.q.row(b).array();
+      post.row(r).array() =
+          s1 * pre.row(r).array() + layer.s2.row(b).array() * layer.q.row(b).array();
     }
   }
 }
@@ -189,6 +210,7 @@ void MlpJet<T>::reverse_activation(const Layer& layer, MatrixT<T>& adj) const {
     adj.topRows(B).array() *= layer.s1.array();
     return;
   }
+  const auto pre = layer.pre.view();
   for (Index b = 0; b < B; ++b) {
     const auto s1 = layer.s1.row(b).array();
     const auto s2 = layer.s2.row(b).array();
@@ -196,17 +218,17 @@ void MlpJet<T>::reverse_activation(const Layer& layer, MatrixT<T>& adj) const {
     value *= s1;
     for (Index k = 0; k < K_; ++k) {
       const Index r = tangent_row(b, k);
-      value += s2 * layer.pre.row(r).array() * adj.row(r).array();
+      value += s2 * pre.row(r).array() * adj.row(r).array();
     }
     if (second_) {
       const Index rs = second_row(b);
       const auto adj_second = adj.row(rs).array();
-      value += (s2 * layer.pre.row(rs).array() + layer.s3.row(b).array() * layer.q.row(b).array()) *
+      value += (s2 * pre.row(rs).array() + layer.s3.row(b).array() * layer.q.row(b).array()) *
                adj_second;
       for (Index k = 0; k < K_; ++k) {
         const Index r = tangent_row(b, k);
-        adj.row(r).array() = s1 * adj.row(r).array() +
-                             (T(2) * weight(k)) * s2 * layer.pre.row(r).array() * adj_second;
+        adj.row(r).array() =
+            s1 * adj.row(r).array() + (T(2) * weight(k)) * s2 * pre.row(r).array() * adj_second;
       }
       adj.row(rs).array() *= s1;
     } else {
@@ -236,7 +258,7 @@ void MlpJet<T>::reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<
     const ConstMap<T> W(theta + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
     if (l < L - 1) reverse_activation(layers_[static_cast<std::size_t>(l)], adj_a_);
     if (l > 0) {
-      const MatrixT<T>& input = layers_[static_cast<std::size_t>(l - 1)].post;
+      const auto input = layers_[static_cast<std::size_t>(l - 1)].post.view();
       if (grad) {
         Map<T>(grad + spec_.weight_offset(l), W.rows(), W.cols()).noalias() +=
             adj_a_.transpose() * input;

@@ -57,26 +57,21 @@ class Dsm : public ObjectiveImpl<Dsm> {
     VectorT<T> sigma(B), feature(B), scale(B);
     // ε first (blocks 0 … ⌈d/2⌉ − 1 of the row's stream, in bulk), then the level's uniform.
     fill_normal_rows(batch.seed, batch.streams, 0, batch.step, B, d, eps.data(), d);
-    for (Index b = 0; b < B; ++b) {
-      RandomStream rng(batch.seed, batch.streams[b], batch.step);
-      rng.seek(static_cast<std::uint32_t>((d + 1) / 2));
-      double level = s_.sigma, alpha = 1.0, sd = s_.sigma;
-      if (s_.noise == "ladder") {
-        const auto i = std::min<Index>(
-            s_.levels - 1, static_cast<Index>(rng.uniform() * static_cast<double>(s_.levels)));
-        level = sd =
-            s_.sigma_max * std::pow(s_.sigma_min / s_.sigma_max,
-                                    static_cast<double>(i) / static_cast<double>(s_.levels - 1));
-      } else if (s_.noise == "vpsde") {
-        level = s_.t_eps + (1.0 - s_.t_eps) * rng.uniform();
-        alpha = spec.sde.alpha(level);
-        sd = spec.sde.sigma(level);
+    if (s_.noise == "single") {  // one level for every row: no per-row draw
+      const ConditioningValues c = conditioning_values(spec, s_.sigma);
+      feature.setConstant(static_cast<T>(c.feature));
+      scale.setConstant(static_cast<T>(c.output_scale));
+      sigma.setConstant(static_cast<T>(s_.sigma));
+      noisy = *batch.x + static_cast<T>(s_.sigma) * eps;
+    } else {
+      for (Index b = 0; b < B; ++b) {
+        const Level level = draw_level(spec, batch.seed, batch.streams[b], batch.step);
+        const ConditioningValues c = conditioning_values(spec, level.value);
+        feature[b] = static_cast<T>(c.feature);
+        scale[b] = static_cast<T>(c.output_scale);
+        sigma[b] = static_cast<T>(level.sd);
+        noisy.row(b) = static_cast<T>(level.alpha) * batch.x->row(b) + sigma[b] * eps.row(b);
       }
-      const ConditioningValues c = conditioning_values(spec, level);
-      feature[b] = static_cast<T>(c.feature);
-      scale[b] = static_cast<T>(c.output_scale);
-      sigma[b] = static_cast<T>(sd);
-      noisy.row(b) = static_cast<T>(alpha) * batch.x->row(b) + sigma[b] * eps.row(b);
     }
     const bool conditioned = spec.conditioning != Conditioning::none;
     const JetRequest<T> plain = objective_detail::plain_request<T>(
@@ -99,6 +94,27 @@ class Dsm : public ObjectiveImpl<Dsm> {
   }
 
  private:
+  // A row's noise level (σ_i or t), its signal factor α and noise sd: the uniform after the ε
+  // blocks of RandomStream(seed, stream, step). Ladder and VP-SDE only.
+  struct Level {
+    double value, alpha, sd;
+  };
+  Level draw_level(const MlpSpec& spec, std::uint64_t seed, std::uint64_t stream,
+                   std::uint32_t step) const {
+    RandomStream rng(seed, stream, step);
+    rng.seek(static_cast<std::uint32_t>((spec.dim + 1) / 2));
+    if (s_.noise == "ladder") {
+      const auto i = std::min<Index>(
+          s_.levels - 1, static_cast<Index>(rng.uniform() * static_cast<double>(s_.levels)));
+      const double sd =
+          s_.sigma_max * std::pow(s_.sigma_min / s_.sigma_max,
+                                  static_cast<double>(i) / static_cast<double>(s_.levels - 1));
+      return {sd, 1.0, sd};
+    }
+    const double t = s_.t_eps + (1.0 - s_.t_eps) * rng.uniform();
+    return {t, spec.sde.alpha(t), spec.sde.sigma(t)};
+  }
+
   ObjectiveSettings s_;
 };
 }  // namespace
