@@ -13,6 +13,10 @@ be several files (LABEL=a.json,b.json: rounds run alternately with the other bui
 then takes its fastest round, the usual estimator when the noise is interference from other work;
 repetitions within a file (bench/run --repetitions N) are treated the same way.
 Usage: summarize.py RUN [RUN2]   where RUN is FILE.json or LABEL=FILE.json[,FILE.json...]
+       summarize.py --training RUN  the training-step table of docs/PERFORMANCE.md: ms/step per
+                                    objective/model/d for float64/float32 x 1/2 threads, GFLOP/s
+                                    and share of the baseline (f64, 2 threads), and the ratios
+                                    2 threads / 1 thread and float32 / float64 (fastest repetition)
 """
 import json
 import re
@@ -78,9 +82,42 @@ def fmt(x, spec="%.3g"):
     return "" if x is None else spec % x
 
 
+def training_table(rows):
+    cells = {}
+    for name, b in rows.items():
+        m = re.match(r"BM_TrainStep/(\w+)/(\w+)/(float\d+)/d:(\d+)/threads:(\d+)", name)
+        if m:
+            o, model, p, d, t = m.groups()
+            cells[(o, model, int(d), p, int(t))] = b
+    print("| objective | model | d | f64 1 thr | f64 2 thr | f32 1 thr | f32 2 thr "
+          "| f64 2 thr GFLOP/s (of baseline) | 2 thr / 1 thr (f64) | f32 / f64 (1 thr) "
+          "| f32 / f64 (2 thr) |")
+    print("|" + "---|" * 11)
+    keys = sorted({k[:3] for k in cells}, key=lambda k: (["ism", "ssm", "dsm"].index(k[0])
+                                                         if k[0] in ("ism", "ssm", "dsm") else 9,
+                                                         k[1], k[2]))
+    for o, model, d in keys:
+        get = lambda p, t: cells.get((o, model, d, p, t))
+        ms = {(p, t): millis(get(p, t)) if get(p, t) else None
+              for p in ("float64", "float32") for t in (1, 2)}
+        b = get("float64", 2)
+        base = rows.get(baseline_name(b["run_name"])) if b else None
+        share = gflops(b) / gflops(base) if b and base else None
+        ratio = lambda a, c: fmt(ms[a] / ms[c], "%.2f") if ms[a] and ms[c] else ""
+        print("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            o, model, d, fmt(ms[("float64", 1)]), fmt(ms[("float64", 2)]),
+            fmt(ms[("float32", 1)]), fmt(ms[("float32", 2)]),
+            "%.1f (%.0f%%)" % (gflops(b), 100 * share) if share else "",
+            ratio(("float64", 1), ("float64", 2)), ratio(("float64", 1), ("float32", 1)),
+            ratio(("float64", 2), ("float32", 2))))
+
+
 def main(argv):
     if not argv:
         sys.exit(__doc__)
+    if argv[0] == "--training":
+        training_table(load_group(argv[1])[3])
+        return
     runs = [load_group(a) for a in argv]
     labels = [r[0] for r in runs]
     _, rounds, context, rows = runs[0]

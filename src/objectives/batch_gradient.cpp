@@ -1,6 +1,7 @@
 #include "scorematch/objectives/batch_gradient.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "scorematch/core/parallel.hpp"
 
@@ -44,7 +45,15 @@ BatchSums batch_sums(const Objective& objective, const MlpSpec& spec, const Vect
                      const BatchInput& input, bool want_grad, JetPool<T>& pool) {
   const Index n = input.x->rows(), P = spec.num_parameters();
   const Index grain = batch_grain(objective, spec), chunks = parallel::num_chunks(n, grain);
-  const VectorT<T> theta_t = theta.cast<T>();
+  // The sweeps read θ in precision T: float64 uses the caller's vector, float32 a rounded copy.
+  VectorT<T> theta_copy;
+  const T* theta_t;
+  if constexpr (std::is_same_v<T, double>) {
+    theta_t = theta.data();
+  } else {
+    theta_copy = theta.cast<T>();
+    theta_t = theta_copy.data();
+  }
   pool.prepare();
   if (want_grad) pool.chunk_buffers(chunks, P);
   std::vector<double> losses(static_cast<std::size_t>(chunks), 0.0);
@@ -55,7 +64,7 @@ BatchSums batch_sums(const Objective& objective, const MlpSpec& spec, const Vect
       target = input.target_score->middleRows(begin, end - begin).template cast<T>();
     ObjectiveBatch<T> batch;
     batch.spec = &spec;
-    batch.theta = theta_t.data();
+    batch.theta = theta_t;
     batch.x = &x;
     batch.streams = input.streams->data() + begin;
     batch.seed = input.seed;
