@@ -300,6 +300,100 @@ void MlpJet<T>::reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<
   }
 }
 
+template <class T>
+void MlpJet<T>::input_gradient(const T* theta, MatrixT<T>& g) {
+  const FlushDenormals flush(std::is_same_v<T, float>);  // see core/flush_denormals.hpp
+  const Index B = batch_, L = spec_.num_layers(), d = spec_.dim;
+  if (K_ != 0 || second_ || spec_.output_width() != 1 || L < 2)
+    throw Error("MlpJet::input_gradient needs a value-only forward() of an energy MLP");
+  // Head: ∂φ_b/∂h_{L−2} = c_b w_head (c_b the output multiplier, 1 without one).
+  const ConstMap<T> head(theta + spec_.weight_offset(L - 1), 1, spec_.layer_in(L - 1));
+  MatrixT<T>& top = layers_[static_cast<std::size_t>(L - 2)].adj_h;
+  if (request_.output_scale) {
+    top.noalias() = *request_.output_scale * head;
+  } else {
+    top.resize(B, head.cols());
+    top.rowwise() = head.row(0);
+  }
+  for (Index l = L - 2; l >= 1; --l) {
+    const Layer& layer = layers_[static_cast<std::size_t>(l)];
+    const ConstMap<T> W(theta + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
+    adj_a_ = layer.s1.cwiseProduct(layer.adj_h);
+    layers_[static_cast<std::size_t>(l - 1)].adj_h.noalias() = adj_a_ * W;
+    count(B, W.rows(), W.cols());
+  }
+  const ConstMap<T> W0(theta + spec_.weight_offset(0), spec_.layer_out(0), spec_.layer_in(0));
+  adj_a_ = layers_[0].s1.cwiseProduct(layers_[0].adj_h);
+  g.noalias() = adj_a_ * W0.leftCols(d);
+  count(B, W0.rows(), d);
+}
+
+template <class T>
+void MlpJet<T>::add_directional_theta_gradient(const T* theta, const MatrixT<T>& u, T* grad) {
+  const FlushDenormals flush(std::is_same_v<T, float>);  // see core/flush_denormals.hpp
+  const Index B = batch_, L = spec_.num_layers(), d = spec_.dim;
+  if (K_ != 0 || second_ || !request_.keep_higher || spec_.output_width() != 1 || L < 2 ||
+      layers_[0].adj_h.rows() != B || u.rows() != B || u.cols() != d)
+    throw Error(
+        "MlpJet::add_directional_theta_gradient needs input_gradient() after a value-only "
+        "forward() with keep_higher, and u of shape B × d");
+  const auto weights = [&](Index l) {
+    return ConstMap<T>(theta + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
+  };
+  const auto weight_grad = [&](Index l) {
+    return Map<T>(grad + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
+  };
+  const auto bias_grad = [&](Index l) {
+    return Eigen::Map<VectorT<T>>(grad + spec_.bias_offset(l), spec_.layer_out(l));
+  };
+
+  // Up the layers: reverse of the gradient sweep. adj_a_ holds adj_a_l, adj_h_ holds ū_a_l.
+  adj_a_ = layers_[0].s1.cwiseProduct(layers_[0].adj_h);
+  weight_grad(0).leftCols(d).noalias() += adj_a_.transpose() * u;
+  count(B, spec_.layer_out(0), d);
+  adj_h_.noalias() = u * weights(0).leftCols(d).transpose();
+  count(B, spec_.layer_out(0), d);
+  for (Index l = 0; l < L - 1; ++l) {
+    Layer& layer = layers_[static_cast<std::size_t>(l)];
+    layer.bar_a = layer.s2.cwiseProduct(layer.adj_h).cwiseProduct(adj_h_);
+    adj_h_.array() *= layer.s1.array();  // now ∂S/∂adj_h_l
+    if (l + 1 == L - 1) {                // head: adj_h_{L−2} = c_b w_head
+      auto g_head = weight_grad(L - 1);
+      if (request_.output_scale)
+        g_head.noalias() += request_.output_scale->transpose() * adj_h_;
+      else
+        g_head += adj_h_.colwise().sum();
+      break;
+    }
+    const Layer& next = layers_[static_cast<std::size_t>(l + 1)];
+    adj_a_ = next.s1.cwiseProduct(next.adj_h);
+    weight_grad(l + 1).noalias() += adj_a_.transpose() * adj_h_;
+    count(B, spec_.layer_out(l + 1), spec_.layer_in(l + 1));
+    MatrixT<T> up = adj_h_ * weights(l + 1).transpose();
+    count(B, spec_.layer_out(l + 1), spec_.layer_in(l + 1));
+    adj_h_.swap(up);
+  }
+
+  // Down the layers: reverse of the value sweep seeded with ā_l.
+  for (Index l = L - 2; l >= 0; --l) {
+    const MatrixT<T>& bar = layers_[static_cast<std::size_t>(l)].bar_a;
+    bias_grad(l) += bar.colwise().sum().transpose();
+    if (l == 0) {
+      weight_grad(0).leftCols(d).noalias() += bar.transpose() * *request_.x;
+      count(B, spec_.layer_out(0), d);
+      if (request_.cond_feature)
+        weight_grad(0).col(d).noalias() += bar.transpose() * *request_.cond_feature;
+      break;
+    }
+    Layer& below = layers_[static_cast<std::size_t>(l - 1)];
+    weight_grad(l).noalias() += bar.transpose() * below.post.view();
+    count(B, spec_.layer_out(l), spec_.layer_in(l));
+    adj_a_.noalias() = bar * weights(l);
+    count(B, spec_.layer_out(l), spec_.layer_in(l));
+    below.bar_a.array() += below.s1.array() * adj_a_.array();
+  }
+}
+
 template class MlpJet<float>;
 template class MlpJet<double>;
 

@@ -88,7 +88,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
     const MatrixT<T> r = sigma.asDiagonal() * g - eps;  // ℓ = ½‖r‖²
     if (batch.grad) {
       const MatrixT<T> u = sigma.asDiagonal() * r;
-      objective_detail::add_directional_theta_gradient(jet, batch.theta, plain, u, batch.grad);
+      objective_detail::add_directional_theta_gradient(jet, batch.theta, u, batch.grad);
     }
     return 0.5 * r.template cast<double>().squaredNorm();
   }

@@ -35,7 +35,7 @@ class Esm : public ObjectiveImpl<Esm> {
     const MatrixT<T> u =
         objective_detail::energy_gradient(jet, batch.theta, plain, batch.grad != nullptr) + target;
     if (batch.grad)
-      objective_detail::add_directional_theta_gradient(jet, batch.theta, plain, u, batch.grad);
+      objective_detail::add_directional_theta_gradient(jet, batch.theta, u, batch.grad);
     return 0.5 * u.template cast<double>().squaredNorm();
   }
 };

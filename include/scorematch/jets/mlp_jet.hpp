@@ -78,6 +78,22 @@ class MlpJet {
   // is non-null, and writes ∂loss/∂x (value part, B × d) to input_adjoint when non-null.
   void reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<T>* input_adjoint = nullptr);
 
+  // Energy models, after a value-only forward(): g = ∇ₓφ (B × d) by a reverse sweep with adjoint
+  // 1 on every φ_b (no θ-gradient), keeping each hidden layer's adjoint ∂φ/∂h for
+  // add_directional_theta_gradient().
+  void input_gradient(const T* theta, MatrixT<T>& g);
+
+  // After input_gradient() of a forward() with keep_higher: adds ∂/∂θ Σ_b u_bᵀ∇ₓφ(x_b), u held
+  // fixed, to grad by reverse-mode differentiation of the gradient sweep itself ("double
+  // backpropagation"). Per hidden layer, with adj_a = σ'(a) ⊙ adj_h and adj_h_{l−1} = adj_a_l W_l:
+  //   ū_a_l   = ∂S/∂adj_a_l:  ū_a_0 = u W0ₓᵀ,  ū_a_{l+1} = (σ'_l ⊙ ū_a_l) W_{l+1}ᵀ
+  //   ∂W_{l+1} += adj_a_{l+1}ᵀ (σ'_l ⊙ ū_a_l),  ∂W0ₓ += adj_a_0ᵀ u,  ∂w_head += Σ_b c_b σ'_L−2 ⊙ ū
+  //   ā_l     = σ''_l ⊙ adj_h_l ⊙ ū_a_l   (the gradient sweep's dependence on the values),
+  // then the ordinary reverse of the value sweep seeded with ā_l. Six B-row GEMMs per hidden
+  // layer with the value and gradient sweeps, against seven for the tangent extension
+  // (extend() + reverse()): the jet's tangent rows need their own adjoint, this does not.
+  void add_directional_theta_gradient(const T* theta, const MatrixT<T>& u, T* grad);
+
   // Floating-point operations of the GEMMs run so far (2·M·N·K each), for benchmarks.
   double gemm_flops() const { return flops_; }
 
@@ -103,6 +119,7 @@ class MlpJet {
   struct Layer {
     RowBuffer pre, post;       // stacked a and h
     MatrixT<T> s1, s2, s3, q;  // σ', σ'', σ''' at the values and Q (B × n)
+    MatrixT<T> adj_h, bar_a;   // input_gradient()'s ∂φ/∂h and the seeds ā (B × n)
   };
   void set_request(const JetRequest<T>& request);
   void first_layer_tangents(const T* theta, RowsView pre);

@@ -106,35 +106,27 @@ JetRequest<T> plain_request(const MatrixT<T>& x, const VectorT<T>* cond, const V
   return request;
 }
 
-// g = ∇ₓφ for an energy MLP: one forward and one reverse sweep with ∂loss/∂φ = 1, no θ-gradient.
-// With extend_later the jet keeps what add_directional_theta_gradient needs to reuse the sweep.
+// g = ∇ₓφ for an energy MLP: one value sweep and one reverse sweep with ∂loss/∂φ = 1, no
+// θ-gradient. With extend_later the jet keeps what add_directional_theta_gradient (or
+// MlpJet::extend) needs to reuse both sweeps.
 template <class T>
 MatrixT<T> energy_gradient(MlpJet<T>& jet, const T* theta, const JetRequest<T>& plain,
                            bool extend_later = false) {
   JetRequest<T> request = plain;
   request.keep_higher = extend_later;
   jet.forward(theta, request);
-  const MatrixT<T> ones = MatrixT<T>::Ones(plain.x->rows(), 1);
   MatrixT<T> g(plain.x->rows(), plain.x->cols());
-  jet.reverse(theta, ones, nullptr, &g);
+  jet.input_gradient(theta, g);
   return g;
 }
 
-// Adds ∂/∂θ Σ_b u_bᵀ∇ₓφ(x_b), u held fixed, to grad: the value sweep of
-// energy_gradient(…, extend_later = true) extended by one jet tangent u_b per sample (output
-// J_b = u_bᵀ∇φ(x_b)), then the reverse sweep with adjoint 1 on every J_b. This is the θ-gradient
-// of any loss ℓ(∇ₓφ) with u = ∂ℓ/∂(∇ₓφ) (DSM, ESM on energy models).
+// Adds ∂/∂θ Σ_b u_bᵀ∇ₓφ(x_b), u held fixed, to grad, after energy_gradient(…, extend_later =
+// true): the θ-gradient of any loss ℓ(∇ₓφ) with u = ∂ℓ/∂(∇ₓφ) (DSM, ESM on energy models), by
+// reverse-mode differentiation of the value and gradient sweeps (MlpJet::
+// add_directional_theta_gradient).
 template <class T>
-void add_directional_theta_gradient(MlpJet<T>& jet, const T* theta, const JetRequest<T>& plain,
-                                    const MatrixT<T>& u, T* grad) {
-  JetRequest<T> request = plain;
-  request.tangents = 1;
-  request.explicit_tangents = &u;
-  jet.extend(theta, request);
-  const Index B = plain.x->rows();
-  MatrixT<T> adj = MatrixT<T>::Zero(jet.output().rows(), 1);
-  adj.middleRows(B, B).setOnes();
-  jet.reverse(theta, adj, grad);
+void add_directional_theta_gradient(MlpJet<T>& jet, const T* theta, const MatrixT<T>& u, T* grad) {
+  jet.add_directional_theta_gradient(theta, u, grad);
 }
 }  // namespace objective_detail
 
