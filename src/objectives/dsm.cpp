@@ -5,7 +5,8 @@
 //   ladder  σ_i = σ_max (σ_min/σ_max)^{i/(L−1)}, i uniform on {0..L−1} (σ-conditioned model);
 //   vpsde   t ~ U[t_eps, 1], x̃ = α(t)x + σ(t)ε (time-conditioned model, Song et al. 2021).
 // Score model: ∂ℓ/∂s = σ(σs + ε). Energy model (s = −∇φ, g = ∇φ): ℓ = ½‖ε − σg‖², whose
-// θ-gradient is that of uᵀ∇φ with u = σ(σg − ε) held fixed (one jet tangent, adjoint 1).
+// θ-gradient is that of uᵀ∇φ with u = σ(σg − ε) held fixed (reverse mode through the value and
+// gradient sweeps: MlpJet::add_directional_theta_gradient).
 // ε, then σ or t, of row b come from RandomStream(seed, stream[b], step).
 #include <cmath>
 
@@ -32,9 +33,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
     }
   }
   std::string name() const override { return "dsm"; }
-  Index tangents(const MlpSpec& spec) const override {
-    return spec.output == MlpOutput::energy ? 1 : 0;
-  }
+  Index tangents(const MlpSpec&) const override { return 0; }
   void check(const MlpSpec& spec) const override {
     const auto need = [&](Conditioning c) {
       if (spec.conditioning != c)

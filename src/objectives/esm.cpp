@@ -2,7 +2,8 @@
 //   ℓ = ½‖sθ(x) − s*(x)‖².
 // Score model: ∂ℓ/∂s = s − s*, one plain forward/backward sweep.
 // Energy model (s = −∇φ): ℓ = ½‖g + s*‖² with g = ∇φ; its θ-gradient is that of uᵀ∇φ with
-// u = g + s* held fixed, i.e. one jet with the single tangent u and adjoint 1.
+// u = g + s* held fixed (reverse mode through the value and gradient sweeps:
+// MlpJet::add_directional_theta_gradient).
 #include "scorematch/core/error.hpp"
 #include "scorematch/objectives/objective.hpp"
 
@@ -13,9 +14,7 @@ class Esm : public ObjectiveImpl<Esm> {
  public:
   std::string name() const override { return "esm"; }
   bool needs_target_score() const override { return true; }
-  Index tangents(const MlpSpec& spec) const override {
-    return spec.output == MlpOutput::energy ? 1 : 0;
-  }
+  Index tangents(const MlpSpec&) const override { return 0; }
   void check(const MlpSpec& spec) const override {
     objective_detail::require_unconditioned(spec, "esm");
   }

@@ -12,8 +12,9 @@
 //        2019); VP-SDE: x̃ = α(t)x + σ(t)ε, t ~ U[t_eps, 1] (Song et al. 2021)
 //
 // Energy models s = −∇φ: a loss term f(∇φ) has θ-gradient (∂f/∂g)·∂g/∂θ, which is the θ-gradient
-// of the directional derivative uᵀ∇φ with u = ∂f/∂g held fixed — one extra jet tangent, so DSM,
-// ESM and variance-reduced SSM for energies need no double backpropagation.
+// of the directional derivative uᵀ∇φ with u = ∂f/∂g held fixed: DSM and ESM differentiate the
+// value and gradient sweeps in reverse (MlpJet::add_directional_theta_gradient); the
+// variance-reduced SSM adds ∇φ as one more tangent of its second-order jet (MlpJet::extend).
 #pragma once
 #include <cstdint>
 #include <memory>
