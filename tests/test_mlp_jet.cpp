@@ -272,7 +272,7 @@ TEST(MlpJet, DirectionalThetaGradientEqualsTheTangentExtension) {
       EXPECT_LT(rel_err(got, want), 1e-12) << name << " conditioned " << conditioned;
       EXPECT_LT(jet.gemm_flops() - before, extension_flops) << name;
     }
-  // Without input_gradient() (or without keep_higher) it refuses.
+  // Without keep_higher it refuses …
   const MlpSpec spec = make_spec(d, MlpOutput::energy, Activation::softplus);
   const Vector theta = test_parameters(spec, 56);
   const Matrix x = normal_matrix(B, d, 57), u = normal_matrix(B, d, 58);
@@ -283,6 +283,14 @@ TEST(MlpJet, DirectionalThetaGradientEqualsTheTangentExtension) {
   jet.forward(theta.data(), plain);
   Matrix g(B, d);
   jet.input_gradient(theta.data(), g);
+  EXPECT_THROW(jet.add_directional_theta_gradient(theta.data(), u, grad.data()), Error);
+  // … and after a new forward() whose gradient sweep has not run.
+  JetRequest<double> values = plain;
+  values.keep_higher = true;
+  jet.forward(theta.data(), values);
+  jet.input_gradient(theta.data(), g);
+  EXPECT_NO_THROW(jet.add_directional_theta_gradient(theta.data(), u, grad.data()));
+  jet.forward(theta.data(), values);
   EXPECT_THROW(jet.add_directional_theta_gradient(theta.data(), u, grad.data()), Error);
 }
 

@@ -32,6 +32,7 @@ template <class T>
 void MlpJet<T>::set_request(const JetRequest<T>& request) {
   const Index d = spec_.dim;
   request_ = request;
+  gradient_sweep_ = false;  // input_gradient() belongs to the previous sweep
   batch_ = request.x->rows();
   K_ = request.tangents;
   second_ = request.second_order;
@@ -326,14 +327,14 @@ void MlpJet<T>::input_gradient(const T* theta, MatrixT<T>& g) {
   adj_a_ = layers_[0].s1.cwiseProduct(layers_[0].adj_h);
   g.noalias() = adj_a_ * W0.leftCols(d);
   count(B, W0.rows(), d);
+  gradient_sweep_ = true;
 }
 
 template <class T>
 void MlpJet<T>::add_directional_theta_gradient(const T* theta, const MatrixT<T>& u, T* grad) {
   const FlushDenormals flush(std::is_same_v<T, float>);  // see core/flush_denormals.hpp
   const Index B = batch_, L = spec_.num_layers(), d = spec_.dim;
-  if (K_ != 0 || second_ || !request_.keep_higher || spec_.output_width() != 1 || L < 2 ||
-      layers_[0].adj_h.rows() != B || u.rows() != B || u.cols() != d)
+  if (!gradient_sweep_ || !request_.keep_higher || u.rows() != B || u.cols() != d)
     throw Error(
         "MlpJet::add_directional_theta_gradient needs input_gradient() after a value-only "
         "forward() with keep_higher, and u of shape B × d");
@@ -369,9 +370,9 @@ void MlpJet<T>::add_directional_theta_gradient(const T* theta, const MatrixT<T>&
     adj_a_ = next.s1.cwiseProduct(next.adj_h);
     weight_grad(l + 1).noalias() += adj_a_.transpose() * adj_h_;
     count(B, spec_.layer_out(l + 1), spec_.layer_in(l + 1));
-    MatrixT<T> up = adj_h_ * weights(l + 1).transpose();
+    adj_up_.noalias() = adj_h_ * weights(l + 1).transpose();
     count(B, spec_.layer_out(l + 1), spec_.layer_in(l + 1));
-    adj_h_.swap(up);
+    adj_h_.swap(adj_up_);
   }
 
   // Down the layers: reverse of the value sweep seeded with ā_l.

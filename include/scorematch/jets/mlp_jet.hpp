@@ -137,7 +137,8 @@ class MlpJet {
   const VectorT<T>* weights_ = nullptr;
   MatrixT<T> input_;  // stacked layer-0 input (explicit tangents only)
   std::vector<Layer> layers_;
-  MatrixT<T> out_, adj_a_, adj_h_;
+  MatrixT<T> out_, adj_a_, adj_h_, adj_up_;
+  bool gradient_sweep_ = false;  // input_gradient() ran after the last forward()
   double flops_ = 0.0;
   void count(Index m, Index n, Index k) {
     flops_ += 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
