@@ -14,6 +14,11 @@ namespace scorematch {
 namespace {
 
 // Shapes around the 256-pair tile and odd d (the last pair's second value unused).
+// Double draws equal RandomStream::normal() bitwise. Float draws run the single-precision transform
+// on the same uniforms rounded to float; against the double draw of radius r (the pair's
+// √(z0² + z1²)) they differ by the float rounding of r and of the angle, ~3·10⁻⁷(1 + r), plus the
+// rounding of u1 to float, which moves r² by up to 6·10⁻⁸ (so r by 3·10⁻⁸/r, and u1 within 2⁻²⁵ of
+// 1 gives r = 0 instead of at most 3.5·10⁻⁴).
 TEST(RandomFill, EqualsSequentialNormalsBitwise) {
   const std::uint64_t seed = 0x1234567890abcdefull;
   for (const Index d : {1, 2, 3, 7, 64, 513})
@@ -27,6 +32,10 @@ TEST(RandomFill, EqualsSequentialNormalsBitwise) {
       fill_normal_rows(seed, nullptr, 11, 9, rows, d, a.data(), ld);
       fill_normal_rows(seed, streams.data(), 0, 9, rows, d, b.data(), ld);
       fill_normal_rows(seed, streams.data(), 0, 9, rows, d, f.data(), ld);
+      // Both members of every pair in double (an even width), for the radius.
+      const Index even = d + (d & 1);
+      std::vector<double> pairs(static_cast<std::size_t>(rows * even));
+      fill_normal_rows(seed, streams.data(), 0, 9, rows, even, pairs.data(), even);
       for (Index r = 0; r < rows; ++r) {
         RandomStream ra(seed, 11 + static_cast<std::uint64_t>(r), 9);
         RandomStream rb(seed, streams[static_cast<std::size_t>(r)], 9);
@@ -39,7 +48,10 @@ TEST(RandomFill, EqualsSequentialNormalsBitwise) {
           ASSERT_EQ(a[i], ra.normal()) << "d " << d << " row " << r << " col " << j;
           const double want = rb.normal();
           ASSERT_EQ(b[i], want) << "d " << d << " row " << r << " col " << j;
-          ASSERT_EQ(f[i], static_cast<float>(want));
+          const auto p = static_cast<std::size_t>(r * even + (j & ~Index{1}));
+          const double radius = std::hypot(pairs[p], pairs[p + 1]);
+          const double tol = radius < 4e-4 ? 4e-4 : 3e-7 * (1.0 + radius) + 3e-8 / radius;
+          ASSERT_NEAR(f[i], want, tol) << "d " << d << " row " << r << " col " << j;
         }
       }
     }
@@ -80,15 +92,24 @@ TEST(BoxMuller, SinCosOfTurnsMatchLongDoubleReference) {
 }
 
 // 2·10⁵ draws: mean within 5 standard errors of 0, variance within 5 SE (SE = √(2/n)) of 1.
-TEST(RandomFill, DrawsAreStandardNormal) {
+// The same for the float draws, and their fraction beyond ±3 within 5 SE of 2Φ(−3) = 0.0026998.
+template <class T>
+void expect_standard_normal(std::uint32_t step) {
   const Index rows = 1000, d = 200, n = rows * d;
-  std::vector<double> z(static_cast<std::size_t>(n));
-  fill_normal_rows(42, nullptr, 0, 1, rows, d, z.data(), d);
-  double sum = 0, sq = 0;
-  for (double v : z) sum += v, sq += v * v;
-  const double mean = sum / n, var = sq / n - mean * mean;
+  std::vector<T> z(static_cast<std::size_t>(n));
+  fill_normal_rows(42, nullptr, 0, step, rows, d, z.data(), d);
+  double sum = 0, sq = 0, tail = 0;
+  for (T v : z) sum += v, sq += double{v} * v, tail += std::abs(v) > 3 ? 1 : 0;
+  const double mean = sum / n, var = sq / n - mean * mean, p = 0.0026998;
   EXPECT_LT(std::abs(mean), 5.0 / std::sqrt(static_cast<double>(n)));
   EXPECT_LT(std::abs(var - 1.0), 5.0 * std::sqrt(2.0 / n));
+  EXPECT_LT(std::abs(tail / n - p), 5.0 * std::sqrt(p * (1 - p) / n));
+}
+
+TEST(RandomFill, DrawsAreStandardNormal) {
+  expect_standard_normal<double>(1);
+  expect_standard_normal<float>(1);
+  expect_standard_normal<float>(2);
 }
 
 }  // namespace

@@ -115,8 +115,11 @@ void fill_rows(std::uint64_t seed, const std::uint64_t* streams, std::uint64_t f
                std::uint32_t step, Index rows, Index d, T* out, Index ld) {
   const Index pairs = (d + 1) / 2, total = rows * pairs;
   const PhiloxKey key{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
+  // float draws run the single-precision transform on the uniforms rounded to float.
+  using Real = T;
   std::uint32_t block[kTile], lo[kTile], hi[kTile];
-  double u1[kTile], u2[kTile], z0[kTile], z1[kTile];
+  double u1[kTile], u2[kTile];
+  Real v1[kTile], v2[kTile], z0[kTile], z1[kTile];
   Index row = 0, pair = 0;  // of the tile's first item
   for (Index first = 0; first < total; first += kTile) {
     const Index m = std::min(kTile, total - first);
@@ -128,11 +131,15 @@ void fill_rows(std::uint64_t seed, const std::uint64_t* streams, std::uint64_t f
       if (++i == pairs) i = 0, ++r;
     }
     philox_uniforms(block, step, lo, hi, key, m, u1, u2);
-    for (Index j = 0; j < m; ++j) box_muller::transform(u1[j], u2[j], z0[j], z1[j]);
+    for (Index j = 0; j < m; ++j) {
+      v1[j] = static_cast<Real>(u1[j]);
+      v2[j] = static_cast<Real>(u2[j]);
+    }
+    for (Index j = 0; j < m; ++j) box_muller::transform(v1[j], v2[j], z0[j], z1[j]);
     for (Index j = 0; j < m; ++j) {
       T* dst = out + row * ld + 2 * pair;
-      dst[0] = static_cast<T>(z0[j]);
-      if (2 * pair + 1 < d) dst[1] = static_cast<T>(z1[j]);
+      dst[0] = z0[j];
+      if (2 * pair + 1 < d) dst[1] = z1[j];
       if (++pair == pairs) pair = 0, ++row;
     }
   }
