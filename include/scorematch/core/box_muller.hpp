@@ -37,6 +37,15 @@ inline double log_positive(double u) {
   return s * (hfsq + R) + dk * ln2_lo - hfsq + f + dk * ln2_hi;
 }
 
+// The quadrant's swap and signs from the kernels' sin x and cos x, x = 2πt − nπ/2 (exact selects).
+template <class T, class I>
+inline void apply_quadrant(I n, T sin_x, T cos_x, T& sin_out, T& cos_out) {
+  const T a = (n & 1) ? sin_x : cos_x;  // cos θ up to sign
+  const T b = (n & 1) ? cos_x : sin_x;  // sin θ up to sign
+  cos_out = ((n + 1) & 2) ? -a : a;
+  sin_out = (n & 2) ? -b : b;
+}
+
 // sin(2πt) and cos(2πt) for t ∈ [0, 1]. Reduction by quarter turns is exact: q = rint(4t),
 // x = (π/2)(4t − q) ∈ [−π/4, π/4]; then FreeBSD msun's k_sin.c / k_cos.c kernels (minimax on
 // [−π/4, π/4], |error| < 2^−58; the cos kernel in its compensated, branch-free form) and the
@@ -60,20 +69,7 @@ inline void sincos_turns(double t, double& sin_out, double& cos_out) {
   const double rc = z * (C1 + z * (C2 + z * C3)) + w * w * (C4 + z * (C5 + z * C6));
   const double hz = 0.5 * z, one_minus_hz = 1.0 - hz;
   const double cos_x = one_minus_hz + (((1.0 - one_minus_hz) - hz) + z * rc);
-  const auto n = static_cast<std::int64_t>(q) & 3;
-  const double a = (n & 1) ? sin_x : cos_x;  // cos θ up to sign
-  const double b = (n & 1) ? cos_x : sin_x;  // sin θ up to sign
-  cos_out = ((n + 1) & 2) ? -a : a;
-  sin_out = (n & 2) ? -b : b;
-}
-
-// One Box–Muller pair from two uniforms.
-inline void transform(double u1, double u2, double& z0, double& z1) {
-  const double radius = std::sqrt(-2.0 * log_positive(u1));
-  double s, c;
-  sincos_turns(u2, s, c);
-  z0 = radius * c;
-  z1 = radius * s;
+  apply_quadrant(static_cast<std::int64_t>(q) & 3, sin_x, cos_x, sin_out, cos_out);
 }
 
 // float32 versions for float noise (fill_normal_rows into float): the same structure in single
@@ -109,16 +105,14 @@ inline void sincos_turns(float t, float& sin_out, float& cos_out) {
   const float z = x * x;
   const float sin_x = x + x * z * (S1 + z * (S2 + z * S3));
   const float cos_x = 1.0f - 0.5f * z + z * z * (C1 + z * (C2 + z * C3));
-  const auto n = static_cast<std::int32_t>(q) & 3;
-  const float a = (n & 1) ? sin_x : cos_x;
-  const float b = (n & 1) ? cos_x : sin_x;
-  cos_out = ((n + 1) & 2) ? -a : a;
-  sin_out = (n & 2) ? -b : b;
+  apply_quadrant(static_cast<std::int32_t>(q) & 3, sin_x, cos_x, sin_out, cos_out);
 }
 
-inline void transform(float u1, float u2, float& z0, float& z1) {
-  const float radius = std::sqrt(-2.0f * log_positive(u1));
-  float s, c;
+// One Box–Muller pair from two uniforms, in double or in float.
+template <class T>
+inline void transform(T u1, T u2, T& z0, T& z1) {
+  const T radius = std::sqrt(T(-2) * log_positive(u1));
+  T s, c;
   sincos_turns(u2, s, c);
   z0 = radius * c;
   z1 = radius * s;
