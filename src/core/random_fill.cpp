@@ -115,32 +115,60 @@ void fill_rows(std::uint64_t seed, const std::uint64_t* streams, std::uint64_t f
                std::uint32_t step, Index rows, Index d, T* out, Index ld) {
   const Index pairs = (d + 1) / 2, total = rows * pairs;
   const PhiloxKey key{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
-  // float draws run the single-precision transform on the uniforms rounded to float.
-  using Real = T;
   std::uint32_t block[kTile], lo[kTile], hi[kTile];
   double u1[kTile], u2[kTile];
-  Real v1[kTile], v2[kTile], z0[kTile], z1[kTile];
+  T v1[kTile], v2[kTile], z0[kTile], z1[kTile];
   Index row = 0, pair = 0;  // of the tile's first item
   for (Index first = 0; first < total; first += kTile) {
     const Index m = std::min(kTile, total - first);
-    for (Index j = 0, r = row, i = pair; j < m; ++j) {
+    // A tile is a few runs of consecutive pairs of one row: one stream, consecutive blocks.
+    // Looping over runs (not items) keeps the counter set-up and the scatter below vector loops.
+    if (pairs == 1) {  // d ≤ 2: one pair per row, runs of one
+      for (Index j = 0; j < m; ++j) {
+        const Index r = row + j;
+        const std::uint64_t s = streams ? streams[r] : first_stream + static_cast<std::uint64_t>(r);
+        block[j] = 0;
+        lo[j] = static_cast<std::uint32_t>(s);
+        hi[j] = static_cast<std::uint32_t>(s >> 32);
+      }
+    }
+    for (Index j = 0, r = row, i = pair; j < m && pairs > 1;) {
+      const Index run = std::min(m - j, pairs - i);
       const std::uint64_t s = streams ? streams[r] : first_stream + static_cast<std::uint64_t>(r);
-      block[j] = static_cast<std::uint32_t>(i);
-      lo[j] = static_cast<std::uint32_t>(s);
-      hi[j] = static_cast<std::uint32_t>(s >> 32);
-      if (++i == pairs) i = 0, ++r;
+      const auto s_lo = static_cast<std::uint32_t>(s), s_hi = static_cast<std::uint32_t>(s >> 32);
+      for (Index k = 0; k < run; ++k) {
+        block[j + k] = static_cast<std::uint32_t>(i + k);
+        lo[j + k] = s_lo;
+        hi[j + k] = s_hi;
+      }
+      j += run;
+      if ((i += run) == pairs) i = 0, ++r;
     }
     philox_uniforms(block, step, lo, hi, key, m, u1, u2);
+    // float draws run the single-precision transform on the uniforms rounded to float.
     for (Index j = 0; j < m; ++j) {
-      v1[j] = static_cast<Real>(u1[j]);
-      v2[j] = static_cast<Real>(u2[j]);
+      v1[j] = static_cast<T>(u1[j]);
+      v2[j] = static_cast<T>(u2[j]);
     }
     for (Index j = 0; j < m; ++j) box_muller::transform(v1[j], v2[j], z0[j], z1[j]);
-    for (Index j = 0; j < m; ++j) {
+    // Pair p of a row holds elements 2p and 2p + 1; an odd d drops the last pair's second draw.
+    if (pairs == 1) {
+      for (Index j = 0; j < m; ++j) out[(row + j) * ld] = z0[j];
+      if (d == 2)
+        for (Index j = 0; j < m; ++j) out[(row + j) * ld + 1] = z1[j];
+      row += m;
+    }
+    for (Index j = 0; j < m && pairs > 1;) {
+      const Index run = std::min(m - j, pairs - pair);
+      const Index whole = 2 * (pair + run) <= d ? run : run - 1;
       T* dst = out + row * ld + 2 * pair;
-      dst[0] = z0[j];
-      if (2 * pair + 1 < d) dst[1] = z1[j];
-      if (++pair == pairs) pair = 0, ++row;
+      for (Index k = 0; k < whole; ++k) {
+        dst[2 * k] = z0[j + k];
+        dst[2 * k + 1] = z1[j + k];
+      }
+      if (whole < run) dst[2 * whole] = z0[j + whole];
+      j += run;
+      if ((pair += run) == pairs) pair = 0, ++row;
     }
   }
 }
