@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -86,6 +87,32 @@ void check_reciprocal(double max_ulps) {
 TEST(VectorMath, ReciprocalIsWithinOneUlpOfDivision) {
   check_reciprocal<double>(1.0);
   check_reciprocal<float>(1.0);
+}
+
+// Σ v² in double against a long-double sum, for lengths around the 8-lane blocks. Float squares
+// are exact in double (24-bit significands), so only the n − 1 additions round: each relative
+// error ≤ 2⁻⁵³, hence |error| ≤ n·2⁻⁵³·Σ v² (all terms positive); 1e-15·n covers it with margin.
+template <class T>
+void check_squared_norm() {
+  std::uint64_t state = 12345;
+  for (const Index n : {0, 1, 7, 8, 9, 31, 256, 1001}) {
+    std::vector<T> v(static_cast<std::size_t>(n));
+    long double want = 0;
+    for (auto& x : v) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      x = static_cast<T>(static_cast<double>(state >> 11) * 0x1.0p-53 * 6.0 - 3.0);
+      want += static_cast<long double>(x) * static_cast<long double>(x);
+    }
+    const double got = vector_math::squared_norm(v.data(), n);
+    EXPECT_NEAR(got, static_cast<double>(want),
+                1e-15 * static_cast<double>(n + 1) * static_cast<double>(want))
+        << "n " << n;
+  }
+}
+
+TEST(VectorMath, SquaredNormIsTheDoubleSumOfSquares) {
+  check_squared_norm<double>();
+  check_squared_norm<float>();
 }
 
 }  // namespace

@@ -82,14 +82,18 @@ BatchSums batch_sums(const Objective& objective, const MlpSpec& spec, const Vect
   for (const double l : losses) sums.loss += l;  // chunk order: independent of the threads
   if (!want_grad) return sums;
   // Σ over chunks in chunk order, in double, for each parameter: the same sum for any thread
-  // count, and the parameter ranges are split over the threads (the sum is memory-bound).
+  // count, and the parameter ranges are split over the threads (the sum is memory-bound). Each
+  // range is summed in L1-sized blocks, so the totals are written once instead of once per chunk.
   sums.grad.resize(P);
-  constexpr Index kParameterGrain = 4096;
+  constexpr Index kParameterGrain = 4096, kBlock = 512;
   parallel::for_each_chunk(P, kParameterGrain, [&](Index, Index begin, Index end) {
-    auto total = sums.grad.segment(begin, end - begin);
-    total.setZero();
-    for (Index c = 0; c < chunks; ++c)
-      total += pool.chunk_grad(c).segment(begin, end - begin).template cast<double>();
+    for (Index first = begin; first < end; first += kBlock) {
+      const Index len = std::min(kBlock, end - first);
+      auto total = sums.grad.segment(first, len);
+      total.setZero();
+      for (Index c = 0; c < chunks; ++c)
+        total += pool.chunk_grad(c).segment(first, len).template cast<double>();
+    }
   });
   return sums;
 }

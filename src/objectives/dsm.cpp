@@ -13,6 +13,7 @@
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/random_fill.hpp"
 #include "scorematch/core/random_stream.hpp"
+#include "scorematch/core/vector_math.hpp"
 #include "scorematch/objectives/objective.hpp"
 
 namespace scorematch {
@@ -80,7 +81,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
       // r = σs + ε; ℓ = ½‖r‖², ∂ℓ/∂s = σ r.
       const MatrixT<T> r = sigma.asDiagonal() * jet.output() + eps;
       if (batch.grad) jet.reverse(batch.theta, sigma.asDiagonal() * r, batch.grad);
-      return 0.5 * r.template cast<double>().squaredNorm();
+      return 0.5 * vector_math::squared_norm(r.data(), r.size());
     }
     const MatrixT<T> g =
         objective_detail::energy_gradient(jet, batch.theta, plain, batch.grad != nullptr);
@@ -89,7 +90,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
       const MatrixT<T> u = sigma.asDiagonal() * r;
       objective_detail::add_directional_theta_gradient(jet, batch.theta, u, batch.grad);
     }
-    return 0.5 * r.template cast<double>().squaredNorm();
+    return 0.5 * vector_math::squared_norm(r.data(), r.size());
   }
 
  private:

@@ -5,6 +5,7 @@
 // u = g + s* held fixed (reverse mode through the value and gradient sweeps:
 // MlpJet::add_directional_theta_gradient).
 #include "scorematch/core/error.hpp"
+#include "scorematch/core/vector_math.hpp"
 #include "scorematch/objectives/objective.hpp"
 
 namespace scorematch {
@@ -29,13 +30,13 @@ class Esm : public ObjectiveImpl<Esm> {
       jet.forward(batch.theta, plain);
       const MatrixT<T> residual = jet.output() - target;
       if (batch.grad) jet.reverse(batch.theta, residual, batch.grad);
-      return 0.5 * residual.template cast<double>().squaredNorm();
+      return 0.5 * vector_math::squared_norm(residual.data(), residual.size());
     }
     const MatrixT<T> u =
         objective_detail::energy_gradient(jet, batch.theta, plain, batch.grad != nullptr) + target;
     if (batch.grad)
       objective_detail::add_directional_theta_gradient(jet, batch.theta, u, batch.grad);
-    return 0.5 * u.template cast<double>().squaredNorm();
+    return 0.5 * vector_math::squared_norm(u.data(), u.size());
   }
 };
 }  // namespace

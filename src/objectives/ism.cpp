@@ -4,6 +4,7 @@
 // Δφ (second-order output), or the Jacobian columns J_k = ∂_k s of a score model.
 // Adjoints: energy ∂ℓ/∂J_k = J_k, ∂ℓ/∂L = −1; score ∂ℓ/∂s = s, ∂ℓ/∂(J_k)_k = 1.
 #include "scorematch/core/error.hpp"
+#include "scorematch/core/vector_math.hpp"
 #include "scorematch/objectives/objective.hpp"
 
 namespace scorematch {
@@ -48,7 +49,7 @@ class Ism : public ObjectiveImpl<Ism> {
           trace += static_cast<double>(out(jet.tangent_row(b, k), k));
           adj(jet.tangent_row(b, k), k) = T(1);
         }
-        loss += trace + 0.5 * out.row(b).template cast<double>().squaredNorm();
+        loss += trace + 0.5 * vector_math::squared_norm(out.row(b).data(), out.cols());
         adj.row(b) = out.row(b);
       }
     }

@@ -9,6 +9,7 @@
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/random_fill.hpp"
 #include "scorematch/core/random_stream.hpp"
+#include "scorematch/core/vector_math.hpp"
 #include "scorematch/objectives/objective.hpp"
 
 namespace scorematch {
@@ -77,7 +78,7 @@ class Ssm : public ObjectiveImpl<Ssm> {
         loss -= inv_m * static_cast<double>(out(jet.second_row(b), 0));
         adj(jet.second_row(b), 0) = static_cast<T>(-inv_m);
         if (reduced_) {
-          loss += 0.5 * grad_phi.row(b).template cast<double>().squaredNorm();
+          loss += 0.5 * vector_math::squared_norm(grad_phi.row(b).data(), grad_phi.cols());
           adj(jet.tangent_row(b, m_), 0) = T(1);
         } else {
           for (Index k = 0; k < m_; ++k) {
@@ -90,7 +91,7 @@ class Ssm : public ObjectiveImpl<Ssm> {
       }
       const auto s = out.row(b);
       if (reduced_) {
-        loss += 0.5 * s.template cast<double>().squaredNorm();
+        loss += 0.5 * vector_math::squared_norm(s.data(), s.size());
         adj.row(b) = s;
       }
       for (Index k = 0; k < m_; ++k) {

@@ -116,4 +116,24 @@ void reciprocal_one_to_two(const ArrayE& u, const ArrayE& e, ArrayR& r) {
   for (int step = 0; step < kSteps; ++step) r += r * (T(1) - u * r);
 }
 
+// Σ v[i]² of n contiguous values in double (the losses are summed in double for either precision).
+// Eight partial sums in a fixed order, so the loop vectorises and the result depends only on v:
+// Eigen's cast<double>().squaredNorm() of float data ran a scalar convert-and-FMA chain,
+// latency-bound at ~4 cycles per value (15% of a float32 DSM step at d = 256).
+template <class T>
+double squared_norm(const T* v, Index n) {
+  constexpr int kLanes = 8;
+  double part[kLanes] = {};
+  Index i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) {
+      const auto x = static_cast<double>(v[i + k]);
+      part[k] += x * x;
+    }
+  double tail = 0.0;
+  for (; i < n; ++i) tail += static_cast<double>(v[i]) * static_cast<double>(v[i]);
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7])) +
+         tail;
+}
+
 }  // namespace scorematch::vector_math
