@@ -51,7 +51,11 @@ BatchSums batch_sums(const Objective& objective, const MlpSpec& spec, const Vect
   if constexpr (std::is_same_v<T, double>) {
     theta_t = theta.data();
   } else {
-    theta_copy = theta.cast<T>();
+    // Split over the threads: a serial cast of P ~ 10⁵ values was ~4% of a 2-thread float step.
+    theta_copy.resize(P);
+    parallel::for_each_chunk(P, 16384, [&](Index, Index begin, Index end) {
+      theta_copy.segment(begin, end - begin) = theta.segment(begin, end - begin).template cast<T>();
+    });
     theta_t = theta_copy.data();
   }
   pool.prepare();
