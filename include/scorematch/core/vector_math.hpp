@@ -5,6 +5,7 @@
 // per value (exp, log, 1/(1+e)) and was 30–46% of a training or sampler step on an Intel host.
 // These kernels use FMAs only and vectorise as plain loops / Eigen array expressions.
 // Accuracy is checked against libm in tests/test_vector_math.cpp.
+// Also here: squared_norm, the losses' vectorised sum of squares in double (see its comment).
 #pragma once
 #include <Eigen/Core>
 #include <algorithm>
