@@ -90,8 +90,8 @@ TEST(VectorMath, ReciprocalIsWithinOneUlpOfDivision) {
 }
 
 // Σ v² in double against a long-double sum, for lengths around the 8-lane blocks. Float squares
-// are exact in double (24-bit significands), so only the n − 1 additions round: each relative
-// error ≤ 2⁻⁵³, hence |error| ≤ n·2⁻⁵³·Σ v² (all terms positive); 1e-15·n covers it with margin.
+// are exact in double (24-bit significands), double squares round once; with the n − 1 additions
+// (all terms positive) |error| ≤ (n + 1)·2⁻⁵³·Σ v² to first order; 1e-15·(n + 1) is 9× that.
 template <class T>
 void check_squared_norm() {
   std::uint64_t state = 12345;

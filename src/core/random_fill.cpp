@@ -131,18 +131,19 @@ void fill_rows(std::uint64_t seed, const std::uint64_t* streams, std::uint64_t f
         lo[j] = static_cast<std::uint32_t>(s);
         hi[j] = static_cast<std::uint32_t>(s >> 32);
       }
-    }
-    for (Index j = 0, r = row, i = pair; j < m && pairs > 1;) {
-      const Index run = std::min(m - j, pairs - i);
-      const std::uint64_t s = streams ? streams[r] : first_stream + static_cast<std::uint64_t>(r);
-      const auto s_lo = static_cast<std::uint32_t>(s), s_hi = static_cast<std::uint32_t>(s >> 32);
-      for (Index k = 0; k < run; ++k) {
-        block[j + k] = static_cast<std::uint32_t>(i + k);
-        lo[j + k] = s_lo;
-        hi[j + k] = s_hi;
+    } else {
+      for (Index j = 0, r = row, i = pair; j < m;) {
+        const Index run = std::min(m - j, pairs - i);
+        const std::uint64_t s = streams ? streams[r] : first_stream + static_cast<std::uint64_t>(r);
+        const auto s_lo = static_cast<std::uint32_t>(s), s_hi = static_cast<std::uint32_t>(s >> 32);
+        for (Index k = 0; k < run; ++k) {
+          block[j + k] = static_cast<std::uint32_t>(i + k);
+          lo[j + k] = s_lo;
+          hi[j + k] = s_hi;
+        }
+        j += run;
+        if ((i += run) == pairs) i = 0, ++r;
       }
-      j += run;
-      if ((i += run) == pairs) i = 0, ++r;
     }
     philox_uniforms(block, step, lo, hi, key, m, u1, u2);
     // float draws run the single-precision transform on the uniforms rounded to float.
@@ -157,8 +158,9 @@ void fill_rows(std::uint64_t seed, const std::uint64_t* streams, std::uint64_t f
       if (d == 2)
         for (Index j = 0; j < m; ++j) out[(row + j) * ld + 1] = z1[j];
       row += m;
+      continue;
     }
-    for (Index j = 0; j < m && pairs > 1;) {
+    for (Index j = 0; j < m;) {
       const Index run = std::min(m - j, pairs - pair);
       const Index whole = 2 * (pair + run) <= d ? run : run - 1;
       T* dst = out + row * ld + 2 * pair;
