@@ -57,6 +57,40 @@ TEST(RandomFill, EqualsSequentialNormalsBitwise) {
     }
 }
 
+// Bulk signs against RandomStream::rademacher() bitwise, around the 32-bit words and 128-bit
+// blocks, with a wider row stride (padding untouched), in double and float.
+TEST(RandomFill, SignsEqualSequentialRademacherBitwise) {
+  const std::uint64_t seed = 0xfedcba9876543210ull;
+  for (const Index n : {1, 31, 32, 33, 127, 128, 129, 300, 513})
+    for (const Index rows : {1, 5, 300}) {
+      std::vector<std::uint64_t> streams(static_cast<std::size_t>(rows));
+      for (Index r = 0; r < rows; ++r)
+        streams[static_cast<std::size_t>(r)] = 131 * static_cast<std::uint64_t>(r) + (1ull << 35);
+      const Index ld = n + 2;
+      std::vector<double> a(static_cast<std::size_t>(rows * ld), 7.0), b = a;
+      std::vector<float> f(a.size(), 7.0f);
+      fill_rademacher_rows(seed, nullptr, 40, 3, rows, n, a.data(), ld);
+      fill_rademacher_rows(seed, streams.data(), 0, 3, rows, n, b.data(), ld);
+      fill_rademacher_rows(seed, streams.data(), 0, 3, rows, n, f.data(), ld);
+      for (Index r = 0; r < rows; ++r) {
+        RandomStream ra(seed, 40 + static_cast<std::uint64_t>(r), 3);
+        RandomStream rb(seed, streams[static_cast<std::size_t>(r)], 3);
+        for (Index j = 0; j < ld; ++j) {
+          const auto i = static_cast<std::size_t>(r * ld + j);
+          if (j >= n) {
+            ASSERT_EQ(a[i], 7.0);
+            ASSERT_EQ(f[i], 7.0f);
+            continue;
+          }
+          ASSERT_EQ(a[i], ra.rademacher()) << "n " << n << " row " << r << " col " << j;
+          const double want = rb.rademacher();
+          ASSERT_EQ(b[i], want) << "n " << n << " row " << r << " col " << j;
+          ASSERT_EQ(f[i], static_cast<float>(want)) << "n " << n << " row " << r << " col " << j;
+        }
+      }
+    }
+}
+
 TEST(RandomFill, SeekContinuesAfterTheNormals) {
   for (const Index d : {3, 4}) {
     RandomStream a(5, 6, 7), b(5, 6, 7);

@@ -91,22 +91,61 @@ Index philox_words_avx512(const std::uint32_t* block, std::uint32_t step, const 
 }
 #endif
 
-// Philox on the tile's counters, then the two uniforms of RandomStream::uniform() from words
-// (0, 1) and (2, 3).
-void philox_uniforms(const std::uint32_t* block, std::uint32_t step, const std::uint32_t* lo,
-                     const std::uint32_t* hi, PhiloxKey key, Index m, double* u1, double* u2) {
-  alignas(64) std::uint32_t w[4][kTile];
+// Philox on the tile's counters: SIMD where the machine has it, the plain loop for the rest.
+void philox_words(const std::uint32_t* block, std::uint32_t step, const std::uint32_t* lo,
+                  const std::uint32_t* hi, PhiloxKey key, Index m, std::uint32_t (*w)[kTile]) {
   Index done = 0;
 #if defined(__AVX512F__)
   done = philox_words_avx512(block, step, lo, hi, key, m, w);
 #endif
   philox_words_plain(block, step, lo, hi, key, done, m, w);
+}
+
+// Philox on the tile's counters, then the two uniforms of RandomStream::uniform() from words
+// (0, 1) and (2, 3).
+void philox_uniforms(const std::uint32_t* block, std::uint32_t step, const std::uint32_t* lo,
+                     const std::uint32_t* hi, PhiloxKey key, Index m, double* u1, double* u2) {
+  alignas(64) std::uint32_t w[4][kTile];
+  philox_words(block, step, lo, hi, key, m, w);
   for (Index j = 0; j < m; ++j) {
     // As RandomStream::uniform(): (k + 0.5)/2⁵³ with 27 + 26 random bits.
     const std::uint64_t a = (std::uint64_t{w[0][j] >> 5} << 26) | (w[1][j] >> 6);
     const std::uint64_t b = (std::uint64_t{w[2][j] >> 5} << 26) | (w[3][j] >> 6);
     u1[j] = (static_cast<double>(static_cast<std::int64_t>(a)) + 0.5) * 0x1.0p-53;
     u2[j] = (static_cast<double>(static_cast<std::int64_t>(b)) + 0.5) * 0x1.0p-53;
+  }
+}
+
+// The counters of a tile of m items, item = Philox block `pos` of row `row`'s stream, rows of
+// per_row blocks each, starting at (row, pos). A tile is a few runs of consecutive blocks of one
+// row (one stream); looping over runs (not items) keeps this and the callers' scatters vector
+// loops.
+void tile_counters(const std::uint64_t* streams, std::uint64_t first_stream, Index row, Index pos,
+                   Index per_row, Index m, std::uint32_t* block, std::uint32_t* lo,
+                   std::uint32_t* hi) {
+  const auto stream = [&](Index r) {
+    return streams ? streams[r] : first_stream + static_cast<std::uint64_t>(r);
+  };
+  if (per_row == 1) {  // runs of one
+    for (Index j = 0; j < m; ++j) {
+      const std::uint64_t s = stream(row + j);
+      block[j] = 0;
+      lo[j] = static_cast<std::uint32_t>(s);
+      hi[j] = static_cast<std::uint32_t>(s >> 32);
+    }
+    return;
+  }
+  for (Index j = 0, r = row, i = pos; j < m;) {
+    const Index run = std::min(m - j, per_row - i);
+    const std::uint64_t s = stream(r);
+    const auto s_lo = static_cast<std::uint32_t>(s), s_hi = static_cast<std::uint32_t>(s >> 32);
+    for (Index k = 0; k < run; ++k) {
+      block[j + k] = static_cast<std::uint32_t>(i + k);
+      lo[j + k] = s_lo;
+      hi[j + k] = s_hi;
+    }
+    j += run;
+    if ((i += run) == per_row) i = 0, ++r;
   }
 }
 
@@ -121,30 +160,7 @@ void fill_rows(std::uint64_t seed, const std::uint64_t* streams, std::uint64_t f
   Index row = 0, pair = 0;  // of the tile's first item
   for (Index first = 0; first < total; first += kTile) {
     const Index m = std::min(kTile, total - first);
-    // A tile is a few runs of consecutive pairs of one row: one stream, consecutive blocks.
-    // Looping over runs (not items) keeps the counter set-up and the scatter below vector loops.
-    if (pairs == 1) {  // d ≤ 2: one pair per row, runs of one
-      for (Index j = 0; j < m; ++j) {
-        const Index r = row + j;
-        const std::uint64_t s = streams ? streams[r] : first_stream + static_cast<std::uint64_t>(r);
-        block[j] = 0;
-        lo[j] = static_cast<std::uint32_t>(s);
-        hi[j] = static_cast<std::uint32_t>(s >> 32);
-      }
-    } else {
-      for (Index j = 0, r = row, i = pair; j < m;) {
-        const Index run = std::min(m - j, pairs - i);
-        const std::uint64_t s = streams ? streams[r] : first_stream + static_cast<std::uint64_t>(r);
-        const auto s_lo = static_cast<std::uint32_t>(s), s_hi = static_cast<std::uint32_t>(s >> 32);
-        for (Index k = 0; k < run; ++k) {
-          block[j + k] = static_cast<std::uint32_t>(i + k);
-          lo[j + k] = s_lo;
-          hi[j + k] = s_hi;
-        }
-        j += run;
-        if ((i += run) == pairs) i = 0, ++r;
-      }
-    }
+    tile_counters(streams, first_stream, row, pair, pairs, m, block, lo, hi);
     philox_uniforms(block, step, lo, hi, key, m, u1, u2);
     // float draws run the single-precision transform on the uniforms rounded to float.
     for (Index j = 0; j < m; ++j) {
@@ -175,6 +191,41 @@ void fill_rows(std::uint64_t seed, const std::uint64_t* streams, std::uint64_t f
   }
 }
 
+// As RandomStream::rademacher() called n times per row: draw j is bit j mod 32 (lowest first) of
+// word j / 32 of the stream, i.e. of lane (j / 32) mod 4 of Philox block j / 128.
+template <class T>
+void fill_signs(std::uint64_t seed, const std::uint64_t* streams, std::uint64_t first_stream,
+                std::uint32_t step, Index rows, Index n, T* out, Index ld) {
+  constexpr Index kPerBlock = 128;
+  const Index per_row = (n + kPerBlock - 1) / kPerBlock, total = rows * per_row;
+  const PhiloxKey key{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
+  std::uint32_t block[kTile], lo[kTile], hi[kTile];
+  alignas(64) std::uint32_t w[4][kTile];
+  Index row = 0, pos = 0;  // of the tile's first item
+  for (Index first = 0; first < total; first += kTile) {
+    const Index m = std::min(kTile, total - first);
+    tile_counters(streams, first_stream, row, pos, per_row, m, block, lo, hi);
+    philox_words(block, step, lo, hi, key, m, w);
+    for (Index j = 0; j < m; ++j) {
+      T* dst = out + row * ld + pos * kPerBlock;
+      const Index count = std::min(kPerBlock, n - pos * kPerBlock);
+      // 2·bit − 1 in integers, then converted: branch-free, so a whole block vectorises.
+      const auto sign = [](std::uint32_t word, Index bit) {
+        return static_cast<T>(static_cast<int>((word >> bit) & 1u) * 2 - 1);
+      };
+      if (count == kPerBlock) {
+        for (Index lane = 0; lane < 4; ++lane) {
+          const std::uint32_t word = w[lane][j];
+          for (Index bit = 0; bit < 32; ++bit) dst[lane * 32 + bit] = sign(word, bit);
+        }
+      } else {
+        for (Index q = 0; q < count; ++q) dst[q] = sign(w[q / 32][j], q % 32);
+      }
+      if (++pos == per_row) pos = 0, ++row;
+    }
+  }
+}
+
 }  // namespace
 
 void fill_normal_rows(std::uint64_t seed, const std::uint64_t* streams, std::uint64_t first_stream,
@@ -185,6 +236,18 @@ void fill_normal_rows(std::uint64_t seed, const std::uint64_t* streams, std::uin
 void fill_normal_rows(std::uint64_t seed, const std::uint64_t* streams, std::uint64_t first_stream,
                       std::uint32_t step, Index rows, Index d, float* out, Index ld) {
   fill_rows(seed, streams, first_stream, step, rows, d, out, ld);
+}
+
+void fill_rademacher_rows(std::uint64_t seed, const std::uint64_t* streams,
+                          std::uint64_t first_stream, std::uint32_t step, Index rows, Index n,
+                          double* out, Index ld) {
+  fill_signs(seed, streams, first_stream, step, rows, n, out, ld);
+}
+
+void fill_rademacher_rows(std::uint64_t seed, const std::uint64_t* streams,
+                          std::uint64_t first_stream, std::uint32_t step, Index rows, Index n,
+                          float* out, Index ld) {
+  fill_signs(seed, streams, first_stream, step, rows, n, out, ld);
 }
 
 }  // namespace scorematch

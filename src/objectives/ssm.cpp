@@ -8,7 +8,6 @@
 //   through one extra tangent u = ∇φ (held fixed, adjoint 1) that is excluded from L (weight 0).
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/random_fill.hpp"
-#include "scorematch/core/random_stream.hpp"
 #include "scorematch/core/vector_math.hpp"
 #include "scorematch/objectives/objective.hpp"
 
@@ -40,19 +39,14 @@ class Ssm : public ObjectiveImpl<Ssm> {
     const double inv_m = 1.0 / static_cast<double>(m_);
 
     // Row b's m projections are the first m·d draws of RandomStream(seed, stream[b], step).
-    MatrixT<T> v(B * K, d);
-    if (gaussian_) {
-      MatrixT<T> draws(B, m_ * d);
+    MatrixT<T> v(B * K, d), draws(B, m_ * d);
+    if (gaussian_)
       fill_normal_rows(batch.seed, batch.streams, 0, batch.step, B, m_ * d, draws.data(), m_ * d);
-      for (Index b = 0; b < B; ++b)
-        for (Index k = 0; k < m_; ++k) v.row(b * K + k) = draws.row(b).segment(k * d, d);
-    } else {
-      for (Index b = 0; b < B; ++b) {
-        RandomStream rng(batch.seed, batch.streams[b], batch.step);
-        for (Index k = 0; k < m_; ++k)
-          for (Index j = 0; j < d; ++j) v(b * K + k, j) = static_cast<T>(rng.rademacher());
-      }
-    }
+    else
+      fill_rademacher_rows(batch.seed, batch.streams, 0, batch.step, B, m_ * d, draws.data(),
+                           m_ * d);
+    for (Index b = 0; b < B; ++b)
+      for (Index k = 0; k < m_; ++k) v.row(b * K + k) = draws.row(b).segment(k * d, d);
     VectorT<T> weights = VectorT<T>::Ones(K);
     const JetRequest<T> plain = objective_detail::plain_request<T>(*batch.x, nullptr, nullptr);
     MatrixT<T> grad_phi;
