@@ -197,6 +197,10 @@ template <class T>
 void fill_signs(std::uint64_t seed, const std::uint64_t* streams, std::uint64_t first_stream,
                 std::uint32_t step, Index rows, Index n, T* out, Index ld) {
   constexpr Index kPerBlock = 128;
+  // 2·bit − 1 in integers, then converted: branch-free, so a whole block vectorises.
+  const auto sign = [](std::uint32_t word, Index bit) {
+    return static_cast<T>(static_cast<int>((word >> bit) & 1u) * 2 - 1);
+  };
   const Index per_row = (n + kPerBlock - 1) / kPerBlock, total = rows * per_row;
   const PhiloxKey key{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
   std::uint32_t block[kTile], lo[kTile], hi[kTile];
@@ -209,10 +213,6 @@ void fill_signs(std::uint64_t seed, const std::uint64_t* streams, std::uint64_t 
     for (Index j = 0; j < m; ++j) {
       T* dst = out + row * ld + pos * kPerBlock;
       const Index count = std::min(kPerBlock, n - pos * kPerBlock);
-      // 2·bit − 1 in integers, then converted: branch-free, so a whole block vectorises.
-      const auto sign = [](std::uint32_t word, Index bit) {
-        return static_cast<T>(static_cast<int>((word >> bit) & 1u) * 2 - 1);
-      };
       if (count == kPerBlock) {
         for (Index lane = 0; lane < 4; ++lane) {
           const std::uint32_t word = w[lane][j];

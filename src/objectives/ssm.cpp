@@ -38,15 +38,14 @@ class Ssm : public ObjectiveImpl<Ssm> {
     const bool energy = spec.output == MlpOutput::energy;
     const double inv_m = 1.0 / static_cast<double>(m_);
 
-    // Row b's m projections are the first m·d draws of RandomStream(seed, stream[b], step).
-    MatrixT<T> v(B * K, d), draws(B, m_ * d);
+    // Row b's m projections are the first m·d draws of RandomStream(seed, stream[b], step), i.e.
+    // rows b·K … b·K + m − 1 of v: one fill with row stride K·d (the reduced form's extra row per
+    // sample, for ∇φ, is skipped and set below).
+    MatrixT<T> v(B * K, d);
     if (gaussian_)
-      fill_normal_rows(batch.seed, batch.streams, 0, batch.step, B, m_ * d, draws.data(), m_ * d);
+      fill_normal_rows(batch.seed, batch.streams, 0, batch.step, B, m_ * d, v.data(), K * d);
     else
-      fill_rademacher_rows(batch.seed, batch.streams, 0, batch.step, B, m_ * d, draws.data(),
-                           m_ * d);
-    for (Index b = 0; b < B; ++b)
-      for (Index k = 0; k < m_; ++k) v.row(b * K + k) = draws.row(b).segment(k * d, d);
+      fill_rademacher_rows(batch.seed, batch.streams, 0, batch.step, B, m_ * d, v.data(), K * d);
     VectorT<T> weights = VectorT<T>::Ones(K);
     const JetRequest<T> plain = objective_detail::plain_request<T>(*batch.x, nullptr, nullptr);
     MatrixT<T> grad_phi;

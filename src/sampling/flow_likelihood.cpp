@@ -5,6 +5,7 @@
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
+#include "scorematch/core/random_fill.hpp"
 #include "scorematch/core/random_stream.hpp"
 
 namespace scorematch {
@@ -42,13 +43,11 @@ FlowLikelihood flow_log_likelihood(const NoisedScore& score, const Matrix& x, In
     Matrix z = ((x.middleRows(begin, m).rowwise() - shift.transpose()).array().rowwise() /
                 scale.transpose().array())
                    .matrix();
+    // Row r's K probes: the first K·d signs of RandomStream(seed', global row, 0), in bulk.
     Matrix probes(m * K, d);
-    for (Index r = 0; r < m; ++r) {
-      RandomStream rng(derive_seed(s.seed, kProbeTag),
-                       static_cast<std::uint64_t>(first_row + begin + r));
-      for (Index k = 0; k < K; ++k)
-        for (Index j = 0; j < d; ++j) probes(r * K + k, j) = rng.rademacher();
-    }
+    fill_rademacher_rows(derive_seed(s.seed, kProbeTag), nullptr,
+                         static_cast<std::uint64_t>(first_row + begin), 0, m, K * d, probes.data(),
+                         K * d);
     Matrix integral = Matrix::Zero(m, cols);
     auto f = [&](const Matrix& zz, double t) {
       return (-0.5 * score.sde().beta(t) * (zz + score.score(zz, t))).eval();
