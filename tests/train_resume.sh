@@ -60,7 +60,7 @@ out=$("$bin" fit --data "$data" --model mlp-energy --objective ism --steps 50 --
   --optimizer sgd --lr 1e30 --out "$root/nan" 2>&1)
 status=$?
 set -e
-[ "$status" -eq 1 ] && echo "$out" | grep -q "non-finite loss or gradient at step" ||
+[ "$status" -eq 1 ] && echo "$out" | grep -q "training diverged at step" ||
   { echo "divergence not stopped: $out"; exit 1; }
 [ ! -e "$root/nan" ] || { echo "diverged run wrote a model"; exit 1; }
 echo "resume tests passed"

@@ -61,13 +61,22 @@ sm_launch() {
 # background and the shell waits for it; a USR1/TERM reaching the shell is forwarded as USR1 (mpirun
 # would answer TERM by killing the ranks; USR1 it passes on). Exit status 75 means "checkpointed on
 # request": requeue and exit 0; any other status is the job's.
+# A signal that reaches the launcher before it has started the ranks would be lost (mpirun forwards
+# USR1 only to running processes), so once asked to stop, the shell repeats USR1 every second until
+# the launcher exits; scorematch records a repeated signal once.
 sm_run_preemptible() {
-  local child rc
+  local child rc stopping=0
   sm_launch "$@" &
   child=$!
-  trap 'echo "[$(date +%T)] signal received: asking scorematch to checkpoint"; kill -USR1 "$child" 2>/dev/null || true' USR1 TERM
+  trap 'echo "[$(date +%T)] signal received: asking scorematch to checkpoint"; stopping=1; kill -USR1 "$child" 2>/dev/null || true' USR1 TERM
   while true; do
     rc=0
+    if [[ $stopping == 1 ]]; then
+      sleep 1
+      kill -0 "$child" 2>/dev/null || { wait "$child" || rc=$?; break; }
+      kill -USR1 "$child" 2>/dev/null || true
+      continue
+    fi
     wait "$child" || rc=$?
     kill -0 "$child" 2>/dev/null || break # a trap interrupted wait: the child still runs
   done

@@ -73,7 +73,7 @@ Command add_diag(CLI::App& root) {
     });
     say(comm, format_report(report) + "wrote " + o->out + "\n");
   };
-  return {app, run};
+  return {app, run, /*file_output=*/true};
 }
 
 }  // namespace scorematch::cli

@@ -168,7 +168,7 @@ Command add_field(CLI::App& root) {
   auto* model_opt = app->add_option("--model", o->model, "Model directory written by fit");
   auto* target_opt = app->add_option("--target", o->target, "Or an analytic target");
   model_opt->excludes(target_opt);
-  app->add_option("--dim", o->dim, "Dimension of --target")->check(CLI::PositiveNumber);
+  app->add_option("--dim", o->dim, "Dimension of --target")->check(at_least(1));
   app->add_option("--data", o->data, "Data: sets the default range (bounds + 10%) and slice point");
   app->add_option("--axes", o->axes, "The two plotted coordinates (0-based)")->expected(2);
   app->add_option("--range", o->range, "x_min x_max y_min y_max (1-D mode: t_min t_max)")

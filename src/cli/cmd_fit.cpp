@@ -3,6 +3,7 @@
 // MPI_Allreduce per statistic makes them global; every rank then solves the same small system and
 // rank 0 writes the model directory.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "fit_neural.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
+#include "scorematch/dist/column_stats.hpp"
 #include "scorematch/estimators/gaussian_natural.hpp"
 #include "scorematch/estimators/gaussian_sm.hpp"
 #include "scorematch/estimators/polynomial_sm.hpp"
@@ -108,6 +110,20 @@ void write_model(const dist::Comm& comm, const std::string& out, const ScoreMode
 void fit_gaussian(const dist::Comm& comm, const FitOptions& o, const Shard& shard,
                   std::chrono::steady_clock::time_point start) {
   const Index d = shard.info.cols();
+  // The covariance holds squared deviations: a column whose spread squared overflows float64
+  // (sd > ~1.3e154) is reported as an overflow, not mistaken for a constant column.
+  const dist::ColumnStats stats =
+      dist::column_stats(comm, shard.rows, shard.info.rows, shard.info.columns, o.data);
+  dist::run_collectively(comm, [&] {
+    for (Index j = 0; j < d; ++j) {
+      const double sd = stats.sd[j];
+      if (!std::isfinite(sd * sd * static_cast<double>(shard.info.rows)))
+        throw Error("column " + std::to_string(j + 1) + " '" +
+                    shard.info.columns[static_cast<std::size_t>(j)] + "' of '" + o.data +
+                    "': its variance overflows float64 (sd " + fmt("%.3g", sd) +
+                    "); rescale the column, or fit poly:2 (standardised) instead");
+    }
+  });
   const Vector reference = reference_row(comm, shard);
   const GaussianStats global = GaussianStats::unpack(
       global_sum(comm, accumulate_gaussian_stats(shard.rows, reference).pack()), d);
@@ -174,22 +190,19 @@ void fit_polynomial(const dist::Comm& comm, const FitOptions& o, const Shard& sh
   const Index d = shard.info.cols();
   Vector shift = Vector::Zero(d), scale = Vector::Ones(d);
   if (o.standardize) {
-    // Standardise by the column means and standard deviations (one Gaussian-statistics pass).
-    const Vector reference = reference_row(comm, shard);
-    const GaussianStats g = GaussianStats::unpack(
-        global_sum(comm, accumulate_gaussian_stats(shard.rows, reference).pack()), d);
-    const Vector offset = g.sum / g.count;
-    shift = reference + offset;
-    const Vector var = (g.cross / g.count).diagonal() - offset.cwiseAbs2();
+    // Standardise by the column means and standard deviations (the one deterministic routine).
+    const dist::ColumnStats stats =
+        dist::column_stats(comm, shard.rows, shard.info.rows, shard.info.columns, o.data);
+    shift = stats.mean;
+    scale = stats.sd;
     dist::run_collectively(comm, [&] {
       for (Index j = 0; j < d; ++j)
-        if (!(var[j] > 1e-26 * (1.0 + shift[j] * shift[j])))
+        if (!(scale[j] > 1e-13 * std::fabs(shift[j])) || !(scale[j] > 0))
           throw Error("column " + std::to_string(j + 1) + " '" +
                       shard.info.columns[static_cast<std::size_t>(j)] +
                       "' is constant (variance 0): it cannot be standardised; drop it, or use "
                       "--no-standardize with a ridge penalty, e.g. --ridge 1e-6");
     });
-    scale = var.cwiseSqrt();
   }
   const MonomialBasis basis = MonomialBasis::total_degree(d, degree, 1);
   const MomentTable table(d, std::max(2 * degree - 2, 0));

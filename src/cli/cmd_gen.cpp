@@ -27,8 +27,8 @@ Command add_gen(CLI::App& root) {
       "Example: mpirun -np 2 build/scorematch gen --dist gmm --n 100000 --dim 2 --seed 7 --out "
       "gmm.npy");
   app->add_option("--dist", o->dist, "gaussian | gmm | banana | rings")->capture_default_str();
-  app->add_option("--n", o->n, "Number of rows")->check(CLI::PositiveNumber)->capture_default_str();
-  app->add_option("--dim", o->dim, "Dimension")->check(CLI::PositiveNumber)->capture_default_str();
+  app->add_option("--n", o->n, "Number of rows")->check(at_least(1))->capture_default_str();
+  app->add_option("--dim", o->dim, "Dimension")->check(at_least(1))->capture_default_str();
   app->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   app->add_option("--out", o->out, "Output file (.npy or .csv)")->required();
   auto run = [o](const dist::Comm& comm) {
@@ -50,7 +50,7 @@ Command add_gen(CLI::App& root) {
     say(comm, "wrote " + std::to_string(o->n) + " rows x " + std::to_string(o->dim) + " of '" +
                   o->dist + "' (seed " + std::to_string(o->seed) + ") to " + o->out + "\n");
   };
-  return {app, run};
+  return {app, run, /*file_output=*/true};
 }
 
 }  // namespace scorematch::cli

@@ -140,7 +140,12 @@ Command add_latent(CLI::App& root) {
         z0 = io::read_data_rows(info, rows);
       }
       map = inverse::latent_map(model, shard.rows, std::move(z0), o->map);
-      reconstruction = loaded.decoder->decode(map.z);
+      // Decoded block by block: a batched decoder call is bitwise only for identical batches.
+      reconstruction.resize(n, loaded.decoder->data_dim());
+      for_each_block(rows, [&](RowRange block, Index offset) {
+        reconstruction.middleRows(offset, block.size()) =
+            loaded.decoder->decode(map.z.middleRows(offset, block.size()));
+      });
     });
     const double map_seconds = seconds_since(start);
     CollectiveOutput output(comm, o->out);
@@ -165,6 +170,7 @@ Command add_latent(CLI::App& root) {
             io::read_npy_rows(z_map_path, io::read_npy_header(z_map_path), chain_rows);
         posterior = std::make_unique<inverse::LatentPosteriorModel>(
             model, io::read_data_rows(shard.info, chain_rows), chain_rows.begin, o->chains_per_row);
+        o->s = resolve_step_size(o->s);
         sampler = make_sampler(o->s, {posterior.get(), nullptr});
         Matrix init(chains.size(), k);
         for (Index c = 0; c < chains.size(); ++c)

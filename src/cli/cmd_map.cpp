@@ -58,8 +58,9 @@ Command add_map(CLI::App& root) {
                   "the model's own, e.g. its smallest sigma)");
   app->add_option("--out", o->out, "Output directory")->required();
   auto run = [o](const dist::Comm& comm) {
-    const Shard shard = read_shard(comm, o->inv.obs);
+    const Shard shard = read_block_shard(comm, o->inv.obs);
     std::unique_ptr<ScoreModel> prior;
+    std::unique_ptr<NoisedScore> noised;  // σ-conditioned: a network, or the noised target
     std::unique_ptr<inverse::LinearOperator> a;
     nlohmann::json source;
     std::string method = o->method;
@@ -68,9 +69,10 @@ Command add_map(CLI::App& root) {
         throw Error("map needs exactly one of --model DIR or --target NAME (the prior)");
       if (o->adam.steps < 1 || !(o->adam.lr > 0)) throw Error("--steps and --lr must be > 0");
       if (o->init != "adjoint" && o->init != "zero") throw Error("--init must be adjoint | zero");
-      LoadedScore loaded =
-          load_score_source(o->model, o->target, o->dim > 0 ? o->dim : shard.info.cols());
+      LoadedScore loaded = load_score_source(
+          o->model, o->target, o->dim > 0 ? o->dim : shard.info.cols(), NoiseScheme::sigma);
       prior = std::move(loaded.model);
+      noised = std::move(loaded.noised);
       source = loaded.description;
       if (o->prior_level != 0) {
         auto* mlp = dynamic_cast<MlpModel*>(prior.get());
@@ -82,12 +84,13 @@ Command add_map(CLI::App& root) {
       const bool gaussian = prior->kind() == "gaussian";
       if (method == "auto") method = gaussian ? "exact" : "adam";
       if (method == "tweedie") {
-        const auto* mlp = dynamic_cast<const MlpModel*>(prior.get());
-        if (!mlp || mlp->spec().conditioning != Conditioning::sigma)
-          throw Error("--method tweedie needs a sigma-conditioned prior (fit --noise ladder)");
+        if (!noised || noised->scheme() != NoiseScheme::sigma)
+          throw Error(
+              "--method tweedie needs a sigma-conditioned prior (fit --noise ladder, or the "
+              "gaussian/gmm target)");
         if (a->name() != "identity")
           throw Error("--method tweedie is the posterior mean for denoising: --operator identity");
-        const Vector scale = mlp->scale();
+        const Vector scale = noised->scale();
         if ((scale.array() != scale[0]).any())
           throw Error(
               "--method tweedie needs the same scale in every column (fit with "
@@ -104,38 +107,41 @@ Command add_map(CLI::App& root) {
                     " model has only a score: use --method adam");
     });
 
-    const Index first = shard.range.begin;
-    Matrix x;
-    dist::run_collectively(comm, [&] {
+    auto map_rows = [&](const Matrix& y, Index first) -> Matrix {
       if (method == "exact") {
         const NamedArrays arrays = prior->arrays();
         const Array& mean = require_array(arrays, "mean", "gaussian prior");
         const Array& precision = require_array(arrays, "precision", "gaussian prior");
         const Index d = prior->dim();
-        x = inverse::gaussian_posterior_mean(
+        return inverse::gaussian_posterior_mean(
             Eigen::Map<const Vector>(mean.values.data(), d),
-            Eigen::Map<const Matrix>(precision.values.data(), d, d), *a, shard.rows, o->inv.sigma_y,
-            first);
+            Eigen::Map<const Matrix>(precision.values.data(), d, d), *a, y, o->inv.sigma_y, first);
       } else if (method == "tweedie") {
         // Denoising y = x + σ_y ε under a σ-conditioned prior: the posterior mean is exactly
         // E[x | y] = y + σ_y² ∇ log p_σy(y) (Tweedie's formula; Robbins 1956, Efron 2011), one
-        // network evaluation at σ = σ_y (in model units σ_y / scale).
-        const auto& mlp = dynamic_cast<const MlpModel&>(*prior);
-        const double sigma_y = o->inv.sigma_y, s0 = mlp.scale()[0];
-        const Matrix z = mlp.standardise(shard.rows);
-        x = shard.rows + (sigma_y * sigma_y / s0) * mlp.network_score(z, sigma_y / s0);
+        // evaluation of the noised score at σ = σ_y (in model units z = (y − shift)/s, σ_y/s).
+        const double sigma_y = o->inv.sigma_y, s0 = noised->scale()[0];
+        const Matrix z = (y.rowwise() - noised->shift().transpose()) / s0;
+        return y + (sigma_y * sigma_y / s0) * noised->score(z, sigma_y / s0);
       } else if (method == "lbfgs") {
-        Matrix x0 = o->init == "adjoint" ? a->adjoint(shard.rows, first)
-                                         : Matrix::Zero(shard.rows.rows(), prior->dim());
+        Matrix x0 =
+            o->init == "adjoint" ? a->adjoint(y, first) : Matrix::Zero(y.rows(), prior->dim());
         inverse::LbfgsSettings lb;
         lb.max_iterations = o->adam.steps;
-        x = inverse::map_lbfgs(*prior, *a, shard.rows, o->inv.sigma_y, std::move(x0), first, lb).x;
+        return inverse::map_lbfgs(*prior, *a, y, o->inv.sigma_y, std::move(x0), first, lb).x;
       } else {
-        Matrix x0 = o->init == "adjoint" ? a->adjoint(shard.rows, first)
-                                         : Matrix::Zero(shard.rows.rows(), prior->dim());
-        x = inverse::map_adam(*prior, *a, shard.rows, o->inv.sigma_y, std::move(x0), first,
-                              o->adam);
+        Matrix x0 =
+            o->init == "adjoint" ? a->adjoint(y, first) : Matrix::Zero(y.rows(), prior->dim());
+        return inverse::map_adam(*prior, *a, y, o->inv.sigma_y, std::move(x0), first, o->adam);
       }
+    };
+    // Block by block (64 global rows each), so the rows are the same on any number of ranks.
+    Matrix x(shard.rows.rows(), prior->dim());
+    dist::run_collectively(comm, [&] {
+      for_each_block(shard.range, [&](RowRange block, Index offset) {
+        x.middleRows(offset, block.size()) =
+            map_rows(shard.rows.middleRows(offset, block.size()), block.begin);
+      });
     });
 
     CollectiveOutput output(comm, o->out);

@@ -123,7 +123,7 @@ Command add_plot(CLI::App& root) {
     });
     say(comm, "wrote " + o->out + "\n");
   };
-  return {app, run};
+  return {app, run, /*file_output=*/true};
 }
 
 }  // namespace scorematch::cli

@@ -18,6 +18,7 @@
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/dist/collective_write.hpp"
+#include "scorematch/dist/column_stats.hpp"
 #include "scorematch/inverse/posterior_model.hpp"
 #include "scorematch/inverse/posterior_noised.hpp"
 #include "scorematch/io/checkpoint.hpp"
@@ -82,22 +83,9 @@ Vector choose_metric(const dist::Comm& comm, const SampleOptions& o, const Score
     }
   });
   if (!from_data) return metric;
-  // The data's column standard deviations, from every rank's shard.
+  // The data's column standard deviations, from every rank's shard (bitwise for any ranks).
   const Shard shard = read_shard(comm, o.data, model.dim());
-  const Index d = model.dim();
-  std::vector<double> sums(static_cast<std::size_t>(1 + 2 * d), 0.0);
-  sums[0] = static_cast<double>(shard.rows.rows());
-  for (Index j = 0; j < d; ++j) {
-    sums[static_cast<std::size_t>(1 + j)] = shard.rows.col(j).sum();
-    sums[static_cast<std::size_t>(1 + d + j)] = shard.rows.col(j).squaredNorm();
-  }
-  comm.allreduce_sum(sums);
-  metric.resize(d);
-  for (Index j = 0; j < d; ++j) {
-    const double mean = sums[static_cast<std::size_t>(1 + j)] / sums[0];
-    metric[j] =
-        std::sqrt(std::max(0.0, sums[static_cast<std::size_t>(1 + d + j)] / sums[0] - mean * mean));
-  }
+  metric = dist::column_stats(comm, shard.rows, shard.info.rows, shard.info.columns, o.data).sd;
   dist::run_collectively(comm, [&] {
     if (!(metric.array() > 0).all())
       throw Error("'" + o.data + "' has a constant column: cannot use --metric data");
@@ -204,14 +192,16 @@ Command add_sample(CLI::App& root) {
   auto* target_opt = app->add_option("--target", o->target,
                                      "Or an analytic target: gaussian | gmm | banana | rings");
   model_opt->excludes(target_opt);
-  app->add_option("--dim", o->dim, "Dimension of --target")->check(CLI::PositiveNumber);
+  app->add_option("--dim", o->dim, "Dimension of --target")->check(at_least(1));
   app->add_option("--sampler", o->s.name, "ula | mala | annealed | sde | ode | pc");
-  app->add_option("--chains", o->chains, "Number of chains")->check(CLI::PositiveNumber);
+  app->add_option("--chains", o->chains, "Number of chains")->check(at_least(1));
   app->add_option("--steps", o->s.steps,
                   "ula/mala: kept-phase steps; annealed: steps per level; sde/ode/pc: time steps");
   app->add_option("--warmup", o->s.warmup, "ula/mala: warm-up steps (MALA adapts its step size)");
   app->add_option("--thin", o->s.thin, "Keep every k-th draw");
-  app->add_option("--step-size", o->s.step_size, "ula/mala: alpha; annealed: epsilon");
+  app->add_option("--step-size", o->s.step_size,
+                  "ula/mala: alpha (default 0.01); annealed: epsilon, the step at sigma_min "
+                  "(default 0.2 sigma_min^2)");
   app->add_option("--target-accept", o->s.target_accept, "mala: target acceptance rate");
   app->add_flag("--no-adapt", o->no_adapt, "mala: keep --step-size fixed during warm-up");
   app->add_option("--sigma-max", o->s.sigma_max, "annealed: largest sigma (default: the model's)");
@@ -275,6 +265,7 @@ Command add_sample(CLI::App& root) {
             (o->s.name == "annealed" ? "sigma (dsm --noise ladder)" : "time (dsm --noise vpsde)") +
             ", but '" + o->model + "' is conditioned on the other noise scheme");
       if (o->s.name == "annealed") fill_ladder_defaults(o->s, src.meta);
+      o->s = resolve_step_size(o->s);  // recorded in sampler.json and the checkpoint config
     });
     // Collective itself (reads --data), so outside the block above.
     if (!needs_noised(o->s.name)) o->s.metric = choose_metric(comm, *o, *src.model);
@@ -330,7 +321,6 @@ Command add_sample(CLI::App& root) {
     if (!o->resume.empty()) read_sample_checkpoint(comm, o->resume, config, *runner);
 
     // Transitions in segments; between segments the ranks agree on a stop signal.
-    install_stop_handlers();
     say(comm, std::string(o->resume.empty() ? "sampling" : "resuming") + " with " + o->s.name +
                   ": " + std::to_string(o->chains) + " chains x " +
                   std::to_string(sampler->num_transitions()) + " transitions" +

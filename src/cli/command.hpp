@@ -3,7 +3,10 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdio>
 #include <functional>
+#include <memory>
+#include <stdexcept>
 #include <string>
 
 #include <optional>
@@ -12,13 +15,48 @@
 
 #include "scorematch/dist/comm.hpp"
 #include "scorematch/io/output_dir.hpp"
+#include "scorematch/io/output_guard.hpp"
 
 namespace scorematch::cli {
 
 struct Command {
   CLI::App* app;
   std::function<void(const dist::Comm&)> run;
+  bool file_output = false;  // --out names a file (diag, gen, plot), not a directory
 };
+
+// Option checks whose messages a user can read (CLI11's PositiveNumber prints the range up to
+// DBL_MAX, 309 digits): "--steps: must be >= 1, got 0".
+inline CLI::Validator at_least(double lowest) {
+  return CLI::Validator(
+      [lowest](std::string& text) -> std::string {
+        double v = 0;
+        try {
+          std::size_t used = 0;
+          v = std::stod(text, &used);
+          if (used != text.size()) throw std::invalid_argument(text);
+        } catch (const std::exception&) {
+          return "expected a number, got '" + text + "'";
+        }
+        if (!(v >= lowest)) {
+          char bound[32];
+          std::snprintf(bound, sizeof bound, "%g", lowest);
+          return "must be >= " + std::string(bound) + ", got " + text;
+        }
+        return std::string();
+      },
+      "", "at_least");
+}
+
+// Claims the parsed command's outputs before any work (collective): --out (and
+// --checkpoint-dir) may not be, or hold, any path named by the command's other options; an
+// existing output directory must hold only files scorematch wrote; and rank 0 locks
+// "<out>.lock" for the whole run, so a second run with the same --out is refused naming the
+// holder. Errors name the options involved.
+struct OutputClaim {
+  std::vector<std::unique_ptr<io::OutputLock>> locks;  // rank 0 only
+};
+OutputClaim claim_outputs(const dist::Comm& comm, const Command& command);
 
 // Thrown (on every rank) to end the program early with a given status, e.g. after a preemption
 // checkpoint; main returns `code`.

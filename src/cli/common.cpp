@@ -1,11 +1,13 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "command.hpp"
 #include "data_shard.hpp"
 #include "scorematch/core/error.hpp"
+#include "scorematch/sampling/chain_runner.hpp"
 
 namespace scorematch::cli {
 
@@ -59,6 +61,49 @@ void CollectiveOutput::commit(const dist::Comm& comm,
     for (const auto& [name, text] : files) dir->write_text(name, text);
     dir->commit();
   });
+}
+
+OutputClaim claim_outputs(const dist::Comm& comm, const Command& command) {
+  namespace fs = std::filesystem;
+  OutputClaim claim;
+  dist::run_collectively(comm, [&] {
+    std::vector<std::pair<std::string, std::string>> outputs, inputs;  // (option, path)
+    for (const CLI::Option* opt : command.app->get_options()) {
+      if (opt->count() == 0 || opt->get_expected_min() == 0) continue;  // flags
+      const std::string name = opt->get_name(false, true);
+      for (const std::string& value : opt->results()) {
+        if (name == "--out" || name == "--checkpoint-dir")
+          outputs.emplace_back(name, value);
+        else if (std::error_code ec; !value.empty() && fs::exists(value, ec))
+          inputs.emplace_back(name, value);
+      }
+    }
+    for (const auto& [out_name, out] : outputs) {
+      const std::string target = io::normalised_path(out);
+      for (const auto& [in_name, in] : inputs) {
+        const std::string source = io::normalised_path(in);
+        // --resume of <out>.ckpt into --checkpoint-dir <out>.ckpt is continuing, not overwriting.
+        if (out_name == "--checkpoint-dir" && in_name == "--resume") continue;
+        if (io::path_within(source, target))
+          throw Error(out_name + " '" + out + "' would overwrite " + in_name + " '" + in +
+                      "' (an input of this run): choose another " + out_name);
+      }
+      if (!(command.file_output && out_name == "--out") && out_name == "--out")
+        io::check_replaceable(out);
+      if (comm.is_root()) claim.locks.push_back(std::make_unique<io::OutputLock>(out, out_name));
+    }
+  });
+  return claim;
+}
+
+Shard read_block_shard(const dist::Comm& comm, const std::string& path) {
+  Shard shard;
+  dist::run_collectively(comm, [&] {
+    shard.info = io::probe_data(path);
+    shard.range = chain_shard(shard.info.rows, comm.rank(), comm.size());
+    shard.rows = io::read_data_rows(shard.info, shard.range);
+  });
+  return shard;
 }
 
 Shard read_shard(const dist::Comm& comm, const std::string& path, Index expected_dim,

@@ -18,4 +18,19 @@ struct Shard {
 Shard read_shard(const dist::Comm& comm, const std::string& path, Index expected_dim = 0,
                  bool load_rows = true);
 
+// The same, but each rank owns whole global blocks of kChainBlock (64) rows (chain_shard), for
+// commands whose per-row results must not depend on the decomposition: a batched evaluation
+// (GEMM) gives bit-identical rows only for identical batches, so such commands evaluate block by
+// block (for_each_block) and every block is the same on any number of ranks.
+Shard read_block_shard(const dist::Comm& comm, const std::string& path);
+
+// Calls f(global block, local row offset) for each global 64-row block of `range` (whole blocks,
+// as read_block_shard assigns them), in order.
+template <class F>
+void for_each_block(RowRange range, F f) {
+  constexpr Index kBlock = 64;  // == kChainBlock (sampling/chain_runner.hpp)
+  for (Index b = range.begin; b < range.end; b += kBlock)
+    f(RowRange{b, std::min(range.end, b + kBlock)}, b - range.begin);
+}
+
 }  // namespace scorematch::cli

@@ -1,7 +1,9 @@
 #include "diagnose.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "command.hpp"
@@ -70,7 +72,11 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
                            {"columns", info.columns}};
 
   // Per-dimension summaries: this rank's dimensions, read in row chunks (memory: draws × own dims).
-  constexpr int kFields = 9;
+  // Each dimension's fields: the kStatCount statistics, then the code of why each is undefined.
+  using diagnostics::Stat;
+  using diagnostics::Undefined;
+  constexpr int kStats = diagnostics::kStatCount;
+  constexpr int kFields = 2 * kStats;
   const RowRange dims = balanced_range(d, comm.rank(), comm.size());
   std::vector<double> fields(static_cast<std::size_t>(d * kFields), 0.0);
   dist::run_collectively(comm, [&] {
@@ -85,49 +91,76 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
               chunk(r - begin, j);
     }
     for (Index j = dims.begin; j < dims.end; ++j) {
-      const Matrix& c = per_dim[static_cast<std::size_t>(j - dims.begin)];
-      diagnostics::ConvergenceSummary s;
-      if (draws >= 4) {
-        s = diagnostics::summarize(c);
-      } else {  // one (or a few) draws per independent chain: no within-chain statistics
-        const Matrix flat = Eigen::Map<const Matrix>(c.data(), 1, c.size());
-        s = diagnostics::summarize(flat.cols() >= 4 ? flat : c);
-        s.rhat = std::numeric_limits<double>::quiet_NaN();
-        s.ess_bulk = s.ess_tail = static_cast<double>(c.size());
-        s.mcse_mean = s.sd / std::sqrt(static_cast<double>(c.size()));
+      // Statistics that posterior leaves NA (e.g. R-hat with < 4 draws per chain) stay NaN here.
+      const diagnostics::ConvergenceSummary s =
+          diagnostics::summarize(per_dim[static_cast<std::size_t>(j - dims.begin)]);
+      double* v = &fields[static_cast<std::size_t>(j * kFields)];
+      for (int k = 0; k < kStats; ++k) {
+        v[k] = s.value(static_cast<Stat>(k));
+        v[kStats + k] = static_cast<double>(s.why(static_cast<Stat>(k)));
       }
-      const double v[kFields] = {s.mean, s.sd,       s.q05,      s.median,   s.q95,
-                                 s.rhat, s.ess_bulk, s.ess_tail, s.mcse_mean};
-      for (int f = 0; f < kFields; ++f) fields[static_cast<std::size_t>(j * kFields + f)] = v[f];
     }
   });
-  comm.allreduce_sum(fields);
+  comm.allreduce_sum(fields);  // one non-zero contributor per entry: exact (NaN, Inf included)
+  auto why = [&](Index j, Stat stat) {
+    const double code =
+        fields[static_cast<std::size_t>(j * kFields + kStats + static_cast<int>(stat))];
+    return diagnostics::describe(static_cast<Undefined>(static_cast<int>(code)));
+  };
   nlohmann::json per = nlohmann::json::array();
-  double worst_rhat = 0, min_bulk = std::numeric_limits<double>::infinity(), min_tail = min_bulk;
-  bool rhat_defined = false;
+  // Aggregates over the columns; an undefined value in any column leaves the aggregate undefined.
+  struct Extreme {
+    double value;  // over the columns where the statistic is defined (R-hat may be +Inf)
+    Index undefined = 0;
+    std::string first;     // "'column' (reason)" of the first undefined column
+    std::string infinite;  // "'column'" of the first infinite value
+  };
+  Extreme worst_rhat{-std::numeric_limits<double>::infinity(), 0, "", ""};
+  Extreme min_bulk{std::numeric_limits<double>::infinity(), 0, "", ""}, min_tail = min_bulk;
+  auto track = [&](Extreme& e, Index j, Stat stat, bool larger) {
+    const double v = fields[static_cast<std::size_t>(j * kFields + static_cast<int>(stat))];
+    if (std::isnan(v)) {
+      if (e.undefined++ == 0)
+        e.first = "'" + info.columns[static_cast<std::size_t>(j)] + "' (" + why(j, stat) + ")";
+    } else {
+      if (std::isinf(v) && e.infinite.empty())
+        e.infinite = "'" + info.columns[static_cast<std::size_t>(j)] + "'";
+      e.value = larger ? std::max(e.value, v) : std::min(e.value, v);
+    }
+  };
   for (Index j = 0; j < d; ++j) {
     const double* v = &fields[static_cast<std::size_t>(j * kFields)];
-    per.push_back({{"column", info.columns[static_cast<std::size_t>(j)]},
-                   {"mean", number(v[0])},
-                   {"sd", number(v[1])},
-                   {"q05", number(v[2])},
-                   {"median", number(v[3])},
-                   {"q95", number(v[4])},
-                   {"rhat", number(v[5])},
-                   {"ess_bulk", number(v[6])},
-                   {"ess_tail", number(v[7])},
-                   {"mcse_mean", number(v[8])}});
-    if (std::isfinite(v[5])) {
-      worst_rhat = std::max(worst_rhat, v[5]);
-      rhat_defined = true;
+    nlohmann::json entry = {{"column", info.columns[static_cast<std::size_t>(j)]}};
+    nlohmann::json undefined = nlohmann::json::object();  // statistic → why it is null
+    for (int k = 0; k < kStats; ++k) {
+      const auto stat = static_cast<Stat>(k);
+      entry[diagnostics::stat_name(stat)] = number(v[k]);
+      if (!std::isfinite(v[k])) undefined[diagnostics::stat_name(stat)] = why(j, stat);
     }
-    min_bulk = std::min(min_bulk, std::isfinite(v[6]) ? v[6] : 0.0);
-    min_tail = std::min(min_tail, std::isfinite(v[7]) ? v[7] : 0.0);
+    entry["undefined"] = undefined;
+    per.push_back(entry);
+    track(worst_rhat, j, Stat::rhat, true);
+    track(min_bulk, j, Stat::ess_bulk, false);
+    track(min_tail, j, Stat::ess_tail, false);
   }
   report["per_dimension"] = per;
-  report["worst_rhat"] = rhat_defined ? nlohmann::json(worst_rhat) : nlohmann::json(nullptr);
-  report["min_ess_bulk"] = number(min_bulk);
-  report["min_ess_tail"] = number(min_tail);
+  nlohmann::json undefined_totals = nlohmann::json::object();
+  auto total = [&](const char* key, const char* label, const Extreme& e) {
+    if (e.undefined > 0) {
+      undefined_totals[key] = std::string(label) + " undefined in " + std::to_string(e.undefined) +
+                              " of " + std::to_string(d) + " columns, first " + e.first;
+      report[key] = nullptr;
+    } else if (!e.infinite.empty()) {
+      undefined_totals[key] = std::string(label) + " is +Inf in column " + e.infinite;
+      report[key] = nullptr;
+    } else {
+      report[key] = e.value;
+    }
+  };
+  total("worst_rhat", "R-hat", worst_rhat);
+  total("min_ess_bulk", "ESS-bulk", min_bulk);
+  total("min_ess_tail", "ESS-tail", min_tail);
+  report["undefined"] = undefined_totals;
 
   // Pair statistics on an evenly thinned subsample.
   const std::vector<Index> subsample = thinned(info.rows, req.max_pairs_rows);
@@ -183,23 +216,34 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
                            {"mmd2_imq", kxx + kyy - 2 * kxy}};
   }
 
-  const bool rhat_ok = !rhat_defined || worst_rhat < kRhatOk;
+  // Verdict: converged only when every column's R-hat, ESS-bulk and ESS-tail is defined and good.
+  // Defined values that fail say "NOT converged"; undefined ones (NaN, e.g. one draw per chain or
+  // a constant column) can show neither, and say "not assessed".
   const double ess_needed = kEssPerChainOk * std::min<double>(static_cast<double>(chains), 4.0);
-  const bool ess_ok = min_bulk >= ess_needed && min_tail >= ess_needed;
+  const double min_ess = std::min(min_bulk.value, min_tail.value);
+  const bool rhat_ok = worst_rhat.value < kRhatOk;  // vacuous (-inf) when no column has an R-hat
+  const bool ess_ok = min_ess >= ess_needed;        // vacuous (+inf) when no column has an ESS
+  std::string failures, unknown;
+  if (!rhat_ok) failures += "worst R-hat " + fmt("%.3f", worst_rhat.value) + " >= 1.01; ";
+  if (!ess_ok)
+    failures += "min ESS " + fmt("%.0f", min_ess) + " < " + fmt("%.0f", ess_needed) + "; ";
+  for (const auto& [label, e] : {std::pair<const char*, const Extreme*>{"R-hat", &worst_rhat},
+                                 {"ESS-bulk", &min_bulk},
+                                 {"ESS-tail", &min_tail}})
+    if (e->undefined > 0)
+      unknown += std::string(unknown.empty() ? "" : "; ") + label + " undefined in " +
+                 std::to_string(e->undefined) + " of " + std::to_string(d) + " columns, first " +
+                 e->first;
   std::string verdict;
-  if (!rhat_defined)
-    verdict = "independent chains (one draw each): R-hat does not apply; ESS = number of chains";
-  else if (rhat_ok && ess_ok)
-    verdict = "converged: worst R-hat " + fmt("%.3f", worst_rhat) + " < 1.01 and min ESS " +
-              fmt("%.0f", std::min(min_bulk, min_tail)) + " >= " + fmt("%.0f", ess_needed);
-  else
-    verdict = std::string("NOT converged: ") +
-              (rhat_ok ? "" : "worst R-hat " + fmt("%.3f", worst_rhat) + " >= 1.01; ") +
-              (ess_ok ? ""
-                      : "min ESS " + fmt("%.0f", std::min(min_bulk, min_tail)) + " < " +
-                            fmt("%.0f", ess_needed) + "; ") +
+  if (!failures.empty())
+    verdict = "NOT converged: " + failures + (unknown.empty() ? "" : unknown + "; ") +
               "run longer chains or more warm-up, or tune the step size";
-  report["converged"] = rhat_defined && rhat_ok && ess_ok;
+  else if (!unknown.empty())
+    verdict = "not assessed: " + unknown + " (an undefined R-hat or ESS cannot show convergence)";
+  else
+    verdict = "converged: worst R-hat " + fmt("%.3f", worst_rhat.value) + " < 1.01 and min ESS " +
+              fmt("%.0f", min_ess) + " >= " + fmt("%.0f", ess_needed);
+  report["converged"] = failures.empty() && unknown.empty() && d > 0;
   report["verdict"] = verdict;
   return report;
 }
@@ -212,22 +256,51 @@ std::string format_report(const nlohmann::json& r) {
   out << "diagnostics: " << r["chains"].get<Index>() << " chains x "
       << r["draws_per_chain"].get<Index>() << " draws, d = " << r["dim"].get<Index>() << "\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-12s %11s %10s %11s %11s %11s %7s %9s %9s %10s\n", "column",
-                "mean", "sd", "q05", "median", "q95", "R-hat", "ESS-bulk", "ESS-tail", "MCSE");
+  std::snprintf(line, sizeof line, "%-12s %11s %10s %11s %11s %11s %7s %9s %9s %10s %10s\n",
+                "column", "mean", "sd", "q05", "median", "q95", "R-hat", "ESS-bulk", "ESS-tail",
+                "MCSE", "MCSE-sd");
   out << line;
   const auto& per = r["per_dimension"];
   const std::size_t shown = std::min<std::size_t>(per.size(), 12);
   for (std::size_t j = 0; j < shown; ++j) {
     const auto& p = per[j];
-    std::snprintf(line, sizeof line, "%-12.12s %11s %10s %11s %11s %11s %7s %9s %9s %10s\n",
+    std::snprintf(line, sizeof line, "%-12.12s %11s %10s %11s %11s %11s %7s %9s %9s %10s %10s\n",
                   p["column"].get<std::string>().c_str(), cell(p["mean"], "%.4g").c_str(),
                   cell(p["sd"], "%.4g").c_str(), cell(p["q05"], "%.4g").c_str(),
                   cell(p["median"], "%.4g").c_str(), cell(p["q95"], "%.4g").c_str(),
                   cell(p["rhat"], "%.3f").c_str(), cell(p["ess_bulk"], "%.0f").c_str(),
-                  cell(p["ess_tail"], "%.0f").c_str(), cell(p["mcse_mean"], "%.2g").c_str());
+                  cell(p["ess_tail"], "%.0f").c_str(), cell(p["mcse_mean"], "%.2g").c_str(),
+                  cell(p["mcse_sd"], "%.2g").c_str());
     out << line;
   }
   if (per.size() > shown) out << "... (" << per.size() - shown << " more columns in the JSON)\n";
+  // Why the "-" cells are undefined: one line per distinct set of reasons, with its columns.
+  std::vector<std::pair<nlohmann::json, std::vector<std::string>>> undefined;
+  for (const auto& p : per) {
+    if (!p.contains("undefined") || p["undefined"].empty()) continue;
+    auto same = std::find_if(undefined.begin(), undefined.end(),
+                             [&](const auto& u) { return u.first == p["undefined"]; });
+    if (same == undefined.end()) {
+      undefined.emplace_back(p["undefined"], std::vector<std::string>());
+      same = std::prev(undefined.end());
+    }
+    same->second.push_back(p["column"].get<std::string>());
+  }
+  for (const auto& [reasons, columns] : undefined) {
+    std::map<std::string, std::string> by_reason;  // reason → statistics
+    for (const auto& [stat, reason] : reasons.items()) {
+      std::string& stats = by_reason[reason.get<std::string>()];
+      stats += (stats.empty() ? "" : ", ") + stat;
+    }
+    std::string text;
+    for (const auto& [reason, stats] : by_reason)
+      text += (text.empty() ? "" : "; ") + stats + ": " + reason;
+    std::string names;
+    for (std::size_t i = 0; i < std::min<std::size_t>(columns.size(), 3); ++i)
+      names += (i == 0 ? "" : ", ") + columns[i];
+    if (columns.size() > 3) names += ", ...";
+    out << "undefined in " << columns.size() << " column(s) (" << names << "): " << text << "\n";
+  }
   if (r.contains("ksd"))
     out << "kernel Stein discrepancy (IMQ, " << r["ksd"]["rows_used"].get<Index>()
         << " draws): " << fmt("%.4g", r["ksd"]["value"].get<double>()) << "\n";

@@ -2,6 +2,8 @@
 // column statistics, and runs Trainer steps whose fused gradient allreduce also carries the
 // stop-signal flag. Checkpoints (rank 0) go to --checkpoint-dir (default <out>.ckpt) together
 // with metrics.jsonl; the model (EMA weights) is written atomically to --out at the end.
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -20,12 +22,14 @@
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/core/random_stream.hpp"
+#include "scorematch/dist/column_stats.hpp"
 #include "scorematch/io/checkpoint.hpp"
 #include "scorematch/io/metrics_log.hpp"
 #include "scorematch/io/model_dir.hpp"
 #include "scorematch/io/npy_row_reader.hpp"
 #include "scorematch/models/mlp_model.hpp"
 #include "scorematch/models/targets.hpp"
+#include "scorematch/training/divergence.hpp"
 #include "scorematch/training/trainer.hpp"
 #include "stop_signals.hpp"
 
@@ -37,8 +41,8 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
     return app->add_option(name, value, help)->group(g)->capture_default_str();
   };
   opt("--objective", o.objective.name, "esm | ism | ssm | dsm");
-  opt("--steps", o.steps, "Optimiser steps")->check(CLI::PositiveNumber);
-  opt("--batch", o.batch, "Global minibatch size (split over ranks)")->check(CLI::PositiveNumber);
+  opt("--steps", o.steps, "Optimiser steps")->check(at_least(1));
+  opt("--batch", o.batch, "Global minibatch size (split over ranks)")->check(at_least(1));
   opt("--seed", o.seed, "Seed of initialisation, minibatches, noise and validation split");
   opt("--hidden", o.hidden, "Hidden widths, e.g. 128,128,128")->delimiter(',');
   opt("--activation", o.activation, "softplus | tanh | silu | gelu");
@@ -73,7 +77,7 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--val-every", o.val_every, "Validation every N steps (0: 10 times per run)");
   opt("--log-every", o.log_every, "metrics.jsonl / progress every N steps (0: 100 per run)");
   opt("--checkpoint-every", o.checkpoint_every, "Checkpoint every N steps (0: 10 per run)");
-  opt("--keep", o.keep, "Checkpoints kept")->check(CLI::PositiveNumber);
+  opt("--keep", o.keep, "Checkpoints kept")->check(at_least(1));
   opt("--checkpoint-dir", o.checkpoint_dir, "Checkpoints and metrics.jsonl (default <out>.ckpt)");
   opt("--resume", o.resume, "Resume from a checkpoint file or the newest one in a directory");
   opt("--preempt-exit-code", o.preempt_exit_code,
@@ -105,6 +109,23 @@ MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, Index d) {
   spec.conditioning = parse_conditioning(cond);
   spec.sde.beta_min = o.beta_min;
   spec.sde.beta_max = o.beta_max;
+  // The parameters, their EMA and two optimiser moments (4 copies of float64), before anything is
+  // allocated: an absurd --hidden is an error naming the option and the size, not bad_alloc.
+  double params = 0, width = static_cast<double>(d) + 1;
+  for (Index h : o.hidden) {
+    if (h < 1) throw Error("--hidden widths must be >= 1, got " + std::to_string(h));
+    params += width * static_cast<double>(h);
+    width = static_cast<double>(h) + 1;
+  }
+  params += width * static_cast<double>(spec.output == MlpOutput::energy ? 1 : d);
+  const double bytes = 4 * 8 * params;
+  const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) *
+                        static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  if (bytes > memory)
+    throw Error("--hidden asks for " + fmt("%.3g", params) + " parameters (" +
+                fmt("%.3g", bytes / 1073741824.0) +
+                " GiB with the optimiser state), more than this " + "machine's " +
+                fmt("%.3g", memory / 1073741824.0) + " GiB of memory");
   spec.validate();
   return spec;
 }
@@ -150,44 +171,30 @@ nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, cons
           {"val_fraction", o.val_fraction}};
 }
 
-// Global per-column mean and standard deviation (two passes, one allreduce each).
-// Column means and standard deviations over all ranks' rows (two passes, in chunks of this rank's
-// range, so that the in-memory and the streaming paths see the same sums and agree bitwise).
+// Column means and standard deviations over all ranks' rows, by the one deterministic routine
+// (dist/column_stats.hpp): the in-memory and the streaming paths, and any rank count, agree
+// bitwise.
 using RangeReader = std::function<Matrix(RowRange)>;
-constexpr Index kStandardiseChunk = 1 << 16;
 
 std::pair<Vector, Vector> column_standardisation(const dist::Comm& comm, const RangeReader& read,
                                                  RowRange range, Index d, Index total,
-                                                 const std::string& data) {
-  auto pass = [&](const std::function<Vector(const Matrix&)>& per_chunk) {
-    Vector local = Vector::Zero(d);
-    for (Index b = range.begin; b < range.end; b += kStandardiseChunk)
-      local += per_chunk(read({b, std::min(range.end, b + kStandardiseChunk)}));
-    std::vector<double> sums(local.data(), local.data() + d);
-    comm.allreduce_sum(sums);
-    return Vector(Eigen::Map<const Vector>(sums.data(), d));
-  };
-  const Vector mean = pass([](const Matrix& x) { return Vector(x.colwise().sum().transpose()); }) /
-                      static_cast<double>(total);
-  const Vector sd =
-      (pass([&](const Matrix& x) {
-         return Vector((x.rowwise() - mean.transpose()).colwise().squaredNorm().transpose());
-       }) /
-       static_cast<double>(total))
-          .cwiseSqrt();
+                                                 const std::string& data,
+                                                 const std::vector<std::string>& columns) {
+  const dist::ColumnStats stats = dist::column_stats(comm, read, range, d, total, columns, data);
   dist::run_collectively(comm, [&] {
     for (Index j = 0; j < d; ++j)
-      if (!(sd[j] > 0))
+      if (!(stats.sd[j] > 0))
         throw Error("'" + data + "': column " + std::to_string(j + 1) +
                     " is constant; cannot standardise it (use --no-standardize)");
   });
-  return {mean, sd};
+  return {stats.mean, stats.sd};
 }
 
 struct RunState {
   Vector theta;
   OptimizerState opt;
   Index step = 0;
+  double loss = std::nan(""), val_loss = std::nan("");  // of the last step taken (NaN: none)
 };
 
 io::Checkpoint make_checkpoint(const nlohmann::json& config, const RunState& st,
@@ -195,9 +202,12 @@ io::Checkpoint make_checkpoint(const nlohmann::json& config, const RunState& st,
   io::Checkpoint ck;
   ck.config = config;
   ck.step = st.step;
-  ck.info = {{"rng", {{"seed", config.at("seed")}, {"next_step", st.step + 1}}},
-             {"optimizer_step", st.opt.step},
-             {"seconds", seconds}};
+  ck.info = {
+      {"rng", {{"seed", config.at("seed")}, {"next_step", st.step + 1}}},
+      {"optimizer_step", st.opt.step},
+      {"loss", std::isfinite(st.loss) ? nlohmann::json(st.loss) : nlohmann::json()},
+      {"val_loss", std::isfinite(st.val_loss) ? nlohmann::json(st.val_loss) : nlohmann::json()},
+      {"seconds", seconds}};
   ck.arrays = {{"theta", st.theta},
                {"ema", st.opt.ema},
                {"m", st.opt.m},
@@ -230,6 +240,13 @@ RunState restore(const std::string& resume, const nlohmann::json& config, const 
   if (ck.arrays.count("v")) st.opt.v = get("v");
   st.opt.step = ck.info.value("optimizer_step", ck.step);
   st.step = ck.step;
+  // The losses of the checkpointed step (absent in checkpoints of older versions: NaN = unknown).
+  auto number = [&](const char* key) {
+    return ck.info.contains(key) && ck.info[key].is_number() ? ck.info[key].get<double>()
+                                                             : std::nan("");
+  };
+  st.loss = number("loss");
+  st.val_loss = number("val_loss");
   return st;
 }
 
@@ -273,9 +290,10 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
     if (reader) return io::read_data_rows(shard.info, r);
     return shard.rows.middleRows(r.begin - shard.range.begin, r.size());
   };
-  const auto [shift, scale] =
-      in.standardize ? column_standardisation(comm, read_range, shard.range, d, total, in.data)
-                     : std::pair{Vector(Vector::Zero(d)), Vector(Vector::Ones(d))};
+  const auto [shift, scale] = in.standardize
+                                  ? column_standardisation(comm, read_range, shard.range, d, total,
+                                                           in.data, shard.info.columns)
+                                  : std::pair{Vector(Vector::Zero(d)), Vector(Vector::Ones(d))};
   // Rows in model units z = (x − shift)/scale; ESM targets in model units: ∇_z = scale ⊙ ∇_x.
   auto to_model = [&](const Matrix& x) {
     LocalRows g;
@@ -339,14 +357,17 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
                 std::to_string(parallel::num_threads()) + " thread(s)" +
                 (o.resume.empty() ? "" : "; from step " + std::to_string(st.step)) + "\n");
 
-  install_stop_handlers();
   Progress progress(comm.is_root(), std::max(log_every, o.steps / 20));
   // Test hooks: die by SIGKILL, or receive SIGTERM, right after the given step.
   const char* kill_hook = std::getenv("SCOREMATCH_TEST_KILL_AFTER_STEP");
   const char* term_hook = std::getenv("SCOREMATCH_TEST_SIGTERM_AT_STEP");
   const FailureInjection failure = failure_injection(comm.rank());
-  double compute = 0, allreduce = 0, io_seconds = 0, last_val = std::nan("");
-  double loss = std::nan("");
+  double compute = 0, allreduce = 0, io_seconds = 0;
+  double& loss = st.loss;
+  double& last_val = st.val_loss;
+  std::string last_checkpoint;  // written by this process, or resumed from
+  if (!o.resume.empty()) last_checkpoint = io::resolve_checkpoint(o.resume);
+  DivergenceMonitor divergence(st.theta);
   Index samples = 0;
   const auto loop_start = std::chrono::steady_clock::now();
   auto write_ck = [&] {
@@ -358,8 +379,25 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
             ckdir, make_checkpoint(config, st, shift, scale, seconds_since(start)), o.keep);
     });
     io_seconds += seconds_since(t0);
+    comm.broadcast(path);
+    last_checkpoint = path;
     return path;
   };
+  auto last_good = [&] {
+    return last_checkpoint.empty()
+               ? std::string("no checkpoint was written before it (the first is due at step ") +
+                     std::to_string(first - 1 + ck_every - (first - 1) % ck_every) + ")"
+               : "the last good checkpoint is '" + last_checkpoint + "'";
+  };
+
+  // A stop signal that arrived during start-up or while --resume loaded: stop before the first
+  // step (nothing new to save; the checkpoint resumed from, if any, is still the newest).
+  if (comm.allreduce_max(stop_signal() != 0 ? 1.0 : 0.0) > 0) {
+    say(comm, "stop signal received before the first step: nothing to checkpoint" +
+                  (o.resume.empty() ? std::string() : "; continue with --resume " + o.resume) +
+                  "\n");
+    throw ExitRequest{o.preempt_exit_code};
+  }
 
   for (Index step = first; step <= o.steps; ++step) {
     if (term_hook && std::atol(term_hook) == step && comm.is_root()) std::raise(SIGTERM);
@@ -367,14 +405,14 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
                                       st.opt, local, reduce, {stop_signal() != 0 ? 1.0 : 0.0});
     compute += r.compute_seconds;
     allreduce += r.reduce_seconds;
-    if (!r.finite) {
+    const std::string diverged =
+        r.finite ? divergence.check(r.loss, st.theta) : "the loss or gradient is not finite";
+    if (!diverged.empty()) {
       progress.finish();
       dist::run_collectively(comm, [&] {
-        throw Error("non-finite loss or gradient at step " + std::to_string(step) + " (loss " +
-                    fmt("%g", r.loss) +
-                    "); nothing was written for this step; the "
-                    "last good checkpoint is in '" +
-                    ckdir + "' (try a smaller --lr or --clip)");
+        throw Error("training diverged at step " + std::to_string(step) + ": " + diverged +
+                    "; nothing was written for this step; " + last_good() +
+                    " (try a smaller --lr or --clip)");
       });
     }
     st.step = step;

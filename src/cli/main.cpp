@@ -3,6 +3,7 @@
 // it, and maps failures to exit codes: 0 ok, 1 error (message printed once), 2+ usage errors.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -13,6 +14,7 @@
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/dist/comm.hpp"
+#include "stop_signals.hpp"
 
 namespace {
 
@@ -34,10 +36,59 @@ std::vector<std::string> hoist_config(int argc, char** argv) {
   return config;
 }
 
+// Edit distance (insertions, deletions, substitutions) for "did you mean" suggestions.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t next =
+          std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = row[j];
+      row[j] = next;
+    }
+  }
+  return row[b.size()];
+}
+
+// The first word that is neither an option nor an option's value, if it names no subcommand:
+// "unknown subcommand 'smaple'; did you mean 'sample'?" (CLI11 would only say that one is
+// required).
+std::string unknown_subcommand(const CLI::App& app, const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& word = args[i];
+    if (word == "--threads" || word == "--config") {
+      ++i;  // skip the option's value
+      continue;
+    }
+    if (word.empty() || word[0] == '-') continue;
+    std::string best;
+    std::size_t best_distance = std::string::npos;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->get_name() == word) return {};
+      const std::size_t d = edit_distance(word, sub->get_name());
+      if (d < best_distance) best_distance = d, best = sub->get_name();
+    }
+    std::string message = "unknown subcommand '" + word + "'";
+    if (best_distance <= std::max<std::size_t>(2, word.size() / 3))
+      message += "; did you mean '" + best + "'?";
+    return message + " (scorematch --help lists the subcommands)";
+  }
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace scorematch;
+  // First of all: a SIGTERM/SIGUSR1 from a scheduler during start-up, MPI set-up or a --resume load
+  // is recorded, never fatal; fit and sample act on it at their first chance (checkpoint or not,
+  // exit with --preempt-exit-code), every other command restores the default action below.
+  cli::install_stop_handlers();
+  if (std::getenv("SCOREMATCH_TEST_SIGNAL_AT_START") != nullptr)
+    std::raise(SIGUSR1);  // test hook: a scheduler's signal during start-up
   tune_allocator();
   dist::Environment mpi(argc, argv);
   const dist::Comm comm = dist::Comm::world();
@@ -47,7 +98,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "scorematch 0.1.0");
   int threads = 0;
   app.add_option("--threads", threads, "Threads per rank (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(cli::at_least(0));
+  // Main-app options (--threads) are also accepted after the subcommand; subcommands inherit this.
+  app.fallthrough();
   app.set_config(
       "--config", "",
       "TOML job file; [fit], [eval], [gen], [sample], [diag], [loglik], [field], [map], [latent] "
@@ -63,6 +116,10 @@ int main(int argc, char** argv) {
       cli::add_map(app),  cli::add_latent(app)};
 
   std::vector<std::string> args = hoist_config(argc, argv);
+  if (const std::string unknown = unknown_subcommand(app, args); !unknown.empty()) {
+    if (comm.is_root()) std::cerr << "scorematch: error: " << unknown << "\n";
+    return 2;
+  }
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
   try {
     app.parse(args);
@@ -89,9 +146,16 @@ int main(int argc, char** argv) {
     if (const char* env = std::getenv("OMP_NUM_THREADS"); env != nullptr && std::atoi(env) > 0)
       threads = std::atoi(env);
   parallel::set_num_threads(threads);
+  // Only fit and sample checkpoint on a stop signal; the other commands take the default action
+  // (a signal that arrived during start-up is delivered now).
+  if (!app.get_subcommand("fit")->parsed() && !app.get_subcommand("sample")->parsed())
+    cli::restore_default_stop_handlers();
   try {
-    for (const auto& command : commands)
-      if (command.app->parsed()) command.run(comm);
+    for (const auto& command : commands) {
+      if (!command.app->parsed()) continue;
+      const cli::OutputClaim claim = cli::claim_outputs(comm, command);
+      command.run(comm);
+    }
   } catch (const cli::ExitRequest& request) {
     return request.code;
   } catch (const dist::CollectiveFailure&) {

@@ -1,5 +1,7 @@
 #include "sample_checkpoint.hpp"
 
+#include <cstdio>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -25,6 +27,16 @@ double row_checksum(const Matrix& rows) {
     sum += static_cast<double>(io::fnv1a64(bytes) & 0xffffffffull);
   }
   return sum;
+}
+
+// FNV-1a-64 of every field of checkpoint.json but this checksum itself (the rows' checksum
+// included), so an edited step, state name or setting is refused like corrupted rows.
+std::string header_checksum(nlohmann::json meta) {
+  meta.erase("header_checksum");
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(io::fnv1a64(meta.dump())));
+  return hex;
 }
 
 Matrix pack(const ChainRunner& runner) {
@@ -53,12 +65,13 @@ void write_sample_checkpoint(const dist::Comm& comm, const std::string& dir,
   const double checksum = comm.allreduce_sum(row_checksum(rows));
   dist::run_collectively(comm, [&] {
     if (!comm.is_root()) return;
-    const nlohmann::json meta = {{"format", "scorematch-sampler-checkpoint"},
-                                 {"step", runner.step()},
-                                 {"state", name},
-                                 {"row_width", rows.cols()},
-                                 {"checksum", checksum},
-                                 {"config", config}};
+    nlohmann::json meta = {{"format", "scorematch-sampler-checkpoint"},
+                           {"step", runner.step()},
+                           {"state", name},
+                           {"row_width", rows.cols()},
+                           {"checksum", checksum},
+                           {"config", config}};
+    meta["header_checksum"] = header_checksum(meta);
     io::write_file_atomic(dir + "/checkpoint.json", meta.dump(2) + "\n");
     for (const auto& entry : fs::directory_iterator(dir)) {
       const std::string file = entry.path().filename().string();
@@ -82,6 +95,10 @@ Index read_sample_checkpoint(const dist::Comm& comm, const std::string& dir,
     }
     if (meta.value("format", "") != "scorematch-sampler-checkpoint")
       throw Error("cannot resume: '" + json_path + "' is not a sampler checkpoint");
+    if (!meta.contains("header_checksum") ||
+        meta["header_checksum"] != nlohmann::json(header_checksum(meta)))
+      throw Error("cannot resume: '" + json_path +
+                  "' was edited or is corrupted (its fields do not match their checksum)");
     const std::string difference = io::config_difference(meta.at("config"), config);
     if (!difference.empty())
       throw Error("cannot resume from '" + json_path +

@@ -18,6 +18,14 @@ void install_stop_handlers() {
   for (int signal : {SIGTERM, SIGUSR1, SIGINT}) sigaction(signal, &action, nullptr);
 }
 
+void restore_default_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = SIG_DFL;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGTERM, SIGUSR1, SIGINT}) sigaction(signal, &action, nullptr);
+  if (received != 0) std::raise(received);  // deliver what arrived while it was recorded
+}
+
 int stop_signal() {
   return received;
 }

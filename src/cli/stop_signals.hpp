@@ -6,7 +6,10 @@
 
 namespace scorematch::cli {
 
+// Installed on the first line of main, so that a signal during start-up is never fatal.
 void install_stop_handlers();
+// Back to the default actions (commands without checkpoints); re-raises a recorded signal.
+void restore_default_stop_handlers();
 // The signal received so far, or 0.
 int stop_signal();
 

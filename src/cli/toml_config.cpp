@@ -3,7 +3,11 @@
 // set that subcommand's options (same names as the long flags, without the dashes); arrays give
 // multi-valued options.
 #include <toml++/toml.h>
+
+#include <charconv>
 #include <sstream>
+#include <string_view>
+#include <system_error>
 
 #include "command.hpp"
 
@@ -18,8 +22,15 @@ std::string scalar_text(const toml::node& node) {
       out << value.get();
     } else if constexpr (toml::is_boolean<decltype(value)>) {
       out << (value.get() ? "true" : "false");
-    } else if constexpr (toml::is_number<decltype(value)>) {
-      out << value.get();
+    } else if constexpr (toml::is_integer<decltype(value)>) {
+      out << value.get();  // int64: exact
+    } else if constexpr (toml::is_floating_point<decltype(value)>) {
+      // Shortest text that reads back to the same double (std::to_chars round-trip guarantee):
+      // a job file gives exactly what the same flag gives (an ostream would keep 6 digits).
+      char buffer[64];
+      const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value.get());
+      if (ec != std::errc()) throw CLI::ConfigError("cannot format a TOML float");
+      out << std::string_view(buffer, static_cast<std::size_t>(end - buffer));
     } else {
       throw CLI::ConfigError(
           "unsupported TOML value (expected a string, number, boolean or array)");

@@ -47,6 +47,11 @@ double Comm::allreduce_max(double value) const {
   return value;
 }
 
+void Comm::allreduce_max(std::vector<double>& buffer) const {
+  MPI_Allreduce(MPI_IN_PLACE, buffer.data(), to_int(buffer.size()), MPI_DOUBLE, MPI_MAX,
+                MPI_COMM_WORLD);
+}
+
 long long Comm::exclusive_scan_sum(long long value) const {
   long long result = 0;
   MPI_Exscan(&value, &result, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);

@@ -8,6 +8,7 @@
 #include "scorematch/core/error.hpp"
 #include "scorematch/io/npy.hpp"
 #include "scorematch/io/output_dir.hpp"
+#include "scorematch/io/output_guard.hpp"
 
 namespace scorematch::io {
 
@@ -23,12 +24,6 @@ void fsync_path(const std::string& path, int flags) {
   if (fd < 0) return;  // best effort: some filesystems refuse O_RDONLY on directories
   ::fsync(fd);
   ::close(fd);
-}
-
-bool is_previous_output(const fs::path& dir) {
-  std::error_code ec;
-  return fs::is_empty(dir, ec) || fs::exists(dir / "meta.json") ||
-         fs::exists(dir / "metrics.json") || fs::exists(dir / "sampler.json");
 }
 
 std::string temp_suffix() {
@@ -64,9 +59,8 @@ OutputDir::OutputDir(std::string path) : path_(std::move(path)) {
   if (path_.empty()) throw Error("--out must name a directory");
   while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
   std::error_code ec;
-  if (fs::exists(path_, ec) && !(fs::is_directory(path_, ec) && is_previous_output(path_)))
-    throw Error("refusing to replace '" + path_ +
-                "': it exists and is not a scorematch output directory");
+  check_not_input(path_);
+  check_replaceable(path_);
   temp_ = path_ + temp_suffix();
   fs::remove_all(temp_, ec);
   if (!fs::create_directories(temp_, ec))
@@ -89,6 +83,11 @@ void OutputDir::write_array(const std::string& name, const Array& array) const {
 }
 
 void OutputDir::commit() {
+  // Checked again at the last moment: inputs read since the constructor count too, and the
+  // directory may have gained foreign files meanwhile.
+  check_not_input(path_);
+  check_replaceable(path_);
+  write_manifest(temp_);
   fsync_path(temp_, O_RDONLY | O_DIRECTORY);
   std::error_code ec;
   const std::string old = path_ + ".old" + temp_suffix();

@@ -10,6 +10,7 @@
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/io/output_dir.hpp"
+#include "scorematch/io/output_guard.hpp"
 #include "scorematch/io/raw_file.hpp"
 
 namespace scorematch::io {
@@ -77,6 +78,7 @@ std::string write_checkpoint(const std::string& dir, const Checkpoint& ck, int k
 }
 
 Checkpoint read_checkpoint(const std::string& path) {
+  note_input(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open checkpoint '" + path + "'");
   std::stringstream buffer;

@@ -5,8 +5,10 @@
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <string_view>
 
 #include "scorematch/core/error.hpp"
+#include "scorematch/io/output_guard.hpp"
 
 namespace scorematch::io {
 
@@ -18,15 +20,39 @@ std::string trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
 }
 
-std::vector<std::string> split(const std::string& line) {
+// The one tokenizer of header and data lines (RFC 4180 quoting): fields split at commas outside
+// double quotes, a quoted field's quotes removed ("" inside is one quote), blanks around fields
+// trimmed, and a UTF-8 byte-order mark before the first line's first field dropped.
+std::vector<std::string> split(const std::string& raw, std::size_t line_no) {
+  std::string_view line(raw);
+  if (line_no == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
   std::vector<std::string> fields;
-  std::size_t start = 0;
-  for (;;) {
-    const auto comma = line.find(',', start);
-    fields.push_back(trim(line.substr(start, comma - start)));
-    if (comma == std::string::npos) return fields;
-    start = comma + 1;
+  std::string field;
+  bool quoted = false, was_quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"' && trim(field).empty()) {
+      quoted = was_quoted = true;
+      field.clear();
+    } else if (c == ',') {
+      fields.push_back(was_quoted ? field : trim(field));
+      field.clear();
+      was_quoted = false;
+    } else if (!(was_quoted && (c == ' ' || c == '\t' || c == '\r'))) {
+      field += c;
+    }
   }
+  fields.push_back(was_quoted ? field : trim(field));
+  return fields;
 }
 
 bool is_blank(const std::string& line) {
@@ -43,6 +69,7 @@ bool parse_number(const std::string& field, double& value) {
 }
 
 std::ifstream open_csv(const std::string& path) {
+  note_input(path);
   std::ifstream in(path);
   if (!in) throw Error("cannot open '" + path + "': " + std::strerror(errno));
   return in;
@@ -64,7 +91,7 @@ CsvInfo scan_csv(const std::string& path) {
     ++line_no;
     if (is_blank(line)) continue;
     if (!have_header) {
-      info.columns = split(line);
+      info.columns = split(line, line_no);
       std::set<std::string> seen;
       bool all_numeric = true;
       for (std::size_t c = 0; c < info.columns.size(); ++c) {
@@ -107,7 +134,7 @@ Matrix read_csv_rows(const std::string& path, const CsvInfo& info, RowRange rows
     ++data_row;
     if (data_row < 0) continue;  // the header
     if (data_row < rows.begin) continue;
-    const std::vector<std::string> fields = split(line);
+    const std::vector<std::string> fields = split(line, line_no);
     if (static_cast<Index>(fields.size()) != cols)
       throw Error(where(path, line_no) + ": row has " + std::to_string(fields.size()) +
                   " fields, expected " + std::to_string(cols) + " (one per header column)");

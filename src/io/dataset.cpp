@@ -10,6 +10,8 @@ DataInfo probe_data(const std::string& path) {
   const std::string ext = std::filesystem::path(path).extension().string();
   DataInfo info;
   info.path = path;
+  if (std::error_code ec; std::filesystem::is_directory(path, ec))
+    throw Error("'" + path + "' is a directory, expected a data file (.csv or .npy)");
   if (ext == ".csv") {
     info.format = DataInfo::Format::csv;
     info.csv = scan_csv(path);

@@ -8,6 +8,7 @@
 #include "scorematch/core/error.hpp"
 #include "scorematch/inverse/decoder.hpp"
 #include "scorematch/io/npy.hpp"
+#include "scorematch/io/output_guard.hpp"
 #include "scorematch/models/gaussian_model.hpp"
 #include "scorematch/models/mlp_model.hpp"
 #include "scorematch/models/polynomial_model.hpp"
@@ -116,6 +117,7 @@ struct RawModelDir {
 RawModelDir read_model_dir(const std::string& dir) {
   namespace fs = std::filesystem;
   RawModelDir raw;
+  note_input(dir);
   raw.meta_path = (fs::path(dir) / "meta.json").string();
   if (!fs::is_directory(dir)) throw Error("model directory '" + dir + "' does not exist");
   std::ifstream in(raw.meta_path);

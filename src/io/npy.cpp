@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/io/output_dir.hpp"
+#include "scorematch/io/output_guard.hpp"
 
 namespace scorematch::io {
 
@@ -74,9 +76,15 @@ std::string shape_text(const std::vector<Index>& shape) {
   return shape.empty() ? "a scalar" : s;
 }
 
+// Number of elements, or SIZE_MAX if the product overflows (a corrupted shape must be refused by
+// the size check, not wrap around and ask for an impossible allocation).
 std::size_t element_count(const std::vector<Index>& shape) {
   std::size_t n = 1;
-  for (Index s : shape) n *= static_cast<std::size_t>(s);
+  for (Index s : shape) {
+    const auto k = static_cast<std::size_t>(s);
+    if (k != 0 && n > SIZE_MAX / 16 / k) return SIZE_MAX / 16;
+    n *= k;
+  }
   return n;
 }
 
@@ -99,6 +107,7 @@ void read_elements(const std::string& path, const NpyHeader& h, std::size_t firs
 }  // namespace
 
 NpyHeader read_npy_header(const std::string& path) {
+  note_input(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open: " + std::string(std::strerror(errno)));
   char magic[8] = {};
@@ -123,6 +132,9 @@ NpyHeader read_npy_header(const std::string& path) {
     fail(path,
          "NPY format version " + std::to_string(major) + " is not supported (expected 1 or 2)");
   }
+  if (header_len > std::filesystem::file_size(path))
+    fail(path, "corrupted NPY header: its length field says " + std::to_string(header_len) +
+                   " bytes, more than the whole file");
   std::string dict(header_len, '\0');
   in.read(dict.data(), static_cast<std::streamsize>(header_len));
   if (!in) fail(path, "truncated NPY header");

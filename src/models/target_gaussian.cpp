@@ -28,6 +28,9 @@ class GaussianTarget final : public Target, GaussianTargetParameters {
   Vector energy(const Matrix& x) const override { return model_.energy(x); }
   Matrix score(const Matrix& x) const override { return model_.score(x); }
   Vector score_divergence(const Matrix& x) const override { return model_.score_divergence(x); }
+  // The same arrays as a fitted gaussian model (mean, precision), so every consumer of a Gaussian
+  // (map --method exact, the exact log-density) treats the target like a model directory.
+  NamedArrays arrays() const override { return model_.arrays(); }
   void draw(RandomStream& rng, double* row) const override {
     Vector z(dim());
     for (Index j = 0; j < dim(); ++j) z[j] = rng.normal();

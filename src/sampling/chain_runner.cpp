@@ -32,7 +32,8 @@ ChainRunner::ChainRunner(const Sampler& sampler, RowRange chains, const Matrix& 
                 std::to_string(sampler.dim()) + ", got " + std::to_string(initial.rows()) + " x " +
                 std::to_string(initial.cols()));
   if (!initial.allFinite()) throw Error("initial states contain NaN or Inf");
-  if (chains.begin % kChainBlock != 0)
+  // A rank that owns no block holds an empty range, wherever it starts (more ranks than blocks).
+  if (chains.size() > 0 && chains.begin % kChainBlock != 0)
     throw Error("chain ranges must start at a multiple of the block size");
   for (Index begin = 0; begin < chains.size(); begin += kChainBlock) {
     const Index n = std::min(kChainBlock, chains.size() - begin);

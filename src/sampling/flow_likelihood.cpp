@@ -1,6 +1,7 @@
 #include "scorematch/sampling/flow_likelihood.hpp"
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "scorematch/core/error.hpp"
@@ -72,6 +73,8 @@ FlowLikelihood flow_log_likelihood(const NoisedScore& score, const Matrix& x, In
       const Vector var =
           (per_probe.colwise() - mean).rowwise().squaredNorm() / static_cast<double>(K - 1);
       out.standard_error.segment(begin, m) = (var / static_cast<double>(K)).cwiseSqrt();
+    } else if (K == 1) {  // one probe cannot estimate its own spread: undefined, not 0
+      out.standard_error.segment(begin, m).setConstant(std::numeric_limits<double>::quiet_NaN());
     }
   });
   return out;

@@ -28,7 +28,14 @@ std::vector<std::string> sampler_names() {
   return names;
 }
 
-std::unique_ptr<Sampler> make_sampler(const SamplerSettings& s, const ScoreSource& source) {
+SamplerSettings resolve_step_size(SamplerSettings s) {
+  if (s.step_size != 0) return s;
+  s.step_size = s.name == "annealed" && s.sigma_min > 0 ? 0.2 * s.sigma_min * s.sigma_min : 1e-2;
+  return s;
+}
+
+std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const ScoreSource& source) {
+  const SamplerSettings s = resolve_step_size(settings);
   auto it = registry().find(s.name);
   if (it == registry().end()) {
     std::string known;

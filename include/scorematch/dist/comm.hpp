@@ -34,6 +34,7 @@ class Comm {
   void allreduce_sum(std::vector<double>& buffer) const;  // in place
   double allreduce_sum(double value) const;
   double allreduce_max(double value) const;
+  void allreduce_max(std::vector<double>& buffer) const;  // in place, element-wise
   // Exclusive prefix sum over ranks (0 on rank 0).
   long long exclusive_scan_sum(long long value) const;
   void broadcast(std::vector<double>& buffer, int root = 0) const;  // sizes must match

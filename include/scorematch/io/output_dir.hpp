@@ -14,7 +14,8 @@ void write_file_atomic(const std::string& path, const std::string& bytes);
 
 class OutputDir {
  public:
-  // Fails early if `path` exists and is not a previous scorematch output (meta.json/metrics.json).
+  // Fails early if `path` is (or holds) an input of this run, or exists and holds a file that is
+  // not in its scorematch manifest (io/output_guard.hpp).
   explicit OutputDir(std::string path);
   ~OutputDir();
   OutputDir(const OutputDir&) = delete;

@@ -14,7 +14,8 @@ namespace scorematch {
 
 inline constexpr Index kChainBlock = 64;
 
-// The chains owned by `rank` of `ranks`: a contiguous range of whole blocks.
+// The chains owned by `rank` of `ranks`: a contiguous range of whole blocks (the last one may be
+// partial); empty, {chains, chains}, on a rank that owns no block.
 RowRange chain_shard(Index chains, int rank, int ranks);
 
 // Initial states in the sampler's coordinates: N(0, prior_scale² I) from

@@ -22,8 +22,9 @@ struct FlowLikelihoodSettings {
 };
 
 struct FlowLikelihood {
-  Vector log_density;     // per row
-  Vector standard_error;  // per row: spread over probes / √K (0 when exact)
+  Vector log_density;  // per row
+  // Per row: spread over probes / √K; 0 when exact (probes = 0); NaN for one probe (undefined).
+  Vector standard_error;
 };
 
 // `first_row` is the global index of x's row 0 (probe streams are keyed by global row).

@@ -30,8 +30,10 @@ struct SamplerSettings {
   Index steps = 1000;
   Index warmup = 0;  // ula/mala: transitions before the kept phase (MALA adapts during them)
   Index thin = 1;
-  double step_size = 1e-2;  // α for ula/mala (MALA's initial value), ε for annealed
-  bool adapt = true;        // mala: dual-averaging adaptation during warm-up
+  // α for ula/mala (MALA's initial value), ε for annealed; 0 = the sampler's default
+  // (resolve_step_size).
+  double step_size = 0;
+  bool adapt = true;  // mala: dual-averaging adaptation during warm-up
   double target_accept = 0.574;
   double sigma_max = 0.0, sigma_min = 0.0;  // annealed ladder (model coordinates)
   Index levels = 10;
@@ -44,6 +46,16 @@ struct SamplerSettings {
   // run in u = x ⊘ c: x ← x + α c² ⊙ s(x) + √(2α) c ⊙ ξ, which is Langevin with metric diag(c²).
   Vector metric;
 };
+
+// The default step of each sampler, where step_size is 0:
+//   ula/mala: α = 1e-2 (MALA adapts it during warm-up);
+//   annealed: ε = 0.2 σ_min². Level i runs Langevin with α_i = ε σ_i²/σ_min² (Song & Ermon 2019,
+//     Alg. 1), so ε is the step at σ_min; Langevin on a density whose score has Lipschitz
+//     constant L is stable for α < 2/L, and near σ_min the noised score varies on the scale
+//     σ_min (L ≈ 1/σ_min²), so ε must stay below ~2σ_min². 0.2σ_min² is Song & Ermon's own
+//     choice (ε = 2·10⁻⁵ at σ_L = 0.01).
+// Others ignore it. Returns the settings with step_size filled in.
+SamplerSettings resolve_step_size(SamplerSettings s);
 
 // What a sampler may use: a plain score model (ula, mala) or a noised score (annealed, sde,
 // ode, pc). Either may be null; a sampler that lacks what it needs throws a clear Error.

@@ -1,0 +1,131 @@
+#include "scorematch/dist/column_stats.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "scorematch/core/error.hpp"
+#include "scorematch/core/exact_sum.hpp"
+
+namespace scorematch::dist {
+
+namespace {
+constexpr Index kChunk = 1 << 16;
+
+template <class F>
+void for_chunks(const RowReader& read, RowRange local, F f) {
+  for (Index b = local.begin; b < local.end; b += kChunk)
+    f(read({b, std::min(local.end, b + kChunk)}));
+}
+
+std::string column_name(const std::vector<std::string>& columns, Index j) {
+  std::string name = "column " + std::to_string(j + 1);
+  if (j < static_cast<Index>(columns.size()) && !columns[static_cast<std::size_t>(j)].empty())
+    name += " '" + columns[static_cast<std::size_t>(j)] + "'";
+  return name;
+}
+
+// Exact global sums of each column of f(chunk), whose entries are bounded by 2^exponents[j].
+template <class F>
+std::vector<double> exact_column_sums(const Comm& comm, const RowReader& read, RowRange local,
+                                      const std::vector<int>& exponents, F f) {
+  FixedPointSums sums(exponents);
+  for_chunks(read, local, [&](const Matrix& x) { sums.add_rows(f(x)); });
+  std::vector<double> limbs = sums.limbs();
+  comm.allreduce_sum(limbs);  // integer limbs below 2^53: exact in any order
+  return sums.totals_from_limbs(limbs);
+}
+}  // namespace
+
+ColumnStats column_stats(const Comm& comm, const RowReader& read, RowRange local, Index d,
+                         Index total, const std::vector<std::string>& columns,
+                         const std::string& source) {
+  if (total < 1) throw Error("column statistics of '" + source + "': no rows");
+  // 1. Bounds (a non-finite entry becomes +inf, so every rank sees it).
+  std::vector<double> bound(static_cast<std::size_t>(d), 0.0);
+  run_collectively(comm, [&] {
+    for_chunks(read, local, [&](const Matrix& x) {
+      for (Index j = 0; j < d; ++j) {
+        double& m = bound[static_cast<std::size_t>(j)];
+        for (Index i = 0; i < x.rows(); ++i) {
+          const double a = std::fabs(x(i, j));
+          m = std::isfinite(a) ? std::max(m, a) : std::numeric_limits<double>::infinity();
+        }
+      }
+    });
+  });
+  comm.allreduce_max(bound);
+  std::vector<int> e(static_cast<std::size_t>(d));
+  run_collectively(comm, [&] {
+    for (Index j = 0; j < d; ++j) {
+      if (!std::isfinite(bound[static_cast<std::size_t>(j)]))
+        throw Error("'" + source + "': " + column_name(columns, j) +
+                    " holds a non-finite value (NaN or Inf, or a number beyond ±1.8e308)");
+      e[static_cast<std::size_t>(j)] = fixed_point_exponent(bound[static_cast<std::size_t>(j)]);
+    }
+  });
+  const double n = static_cast<double>(total);
+  // 2. Means.
+  const std::vector<double> sum =
+      exact_column_sums(comm, read, local, e, [](const Matrix& x) -> const Matrix& { return x; });
+  ColumnStats out;
+  out.mean.resize(d);
+  for (Index j = 0; j < d; ++j) out.mean[j] = sum[static_cast<std::size_t>(j)] / n;
+  // 3. Centred sums of squares of the scaled data u = 2^−e x: |u − ū| < 2, squares < 4.
+  Vector mean_scaled(d);
+  for (Index j = 0; j < d; ++j)
+    mean_scaled[j] = std::ldexp(out.mean[j], -e[static_cast<std::size_t>(j)]);
+  const std::vector<int> square_bound(static_cast<std::size_t>(d), 3);  // < 8
+  const std::vector<double> squares =
+      exact_column_sums(comm, read, local, square_bound, [&](const Matrix& x) {
+        Matrix s(x.rows(), d);
+        for (Index j = 0; j < d; ++j) {
+          const int ej = e[static_cast<std::size_t>(j)];
+          for (Index i = 0; i < x.rows(); ++i) {
+            const double c = std::ldexp(x(i, j), -ej) - mean_scaled[j];
+            s(i, j) = c * c;
+          }
+        }
+        return s;
+      });
+  out.sd.resize(d);
+  for (Index j = 0; j < d; ++j)
+    out.sd[j] = std::ldexp(std::sqrt(squares[static_cast<std::size_t>(j)] / n),
+                           e[static_cast<std::size_t>(j)]);
+  return out;
+}
+
+std::vector<double> exact_column_sums(const Comm& comm, const Matrix& local_rows) {
+  const Index d = local_rows.cols();
+  std::vector<double> bound(static_cast<std::size_t>(d), 0.0);
+  for (Index j = 0; j < d; ++j)
+    for (Index i = 0; i < local_rows.rows(); ++i) {
+      const double a = std::fabs(local_rows(i, j));
+      bound[static_cast<std::size_t>(j)] = std::isfinite(a)
+                                               ? std::max(bound[static_cast<std::size_t>(j)], a)
+                                               : std::numeric_limits<double>::infinity();
+    }
+  comm.allreduce_max(bound);
+  std::vector<int> e(static_cast<std::size_t>(d));
+  run_collectively(comm, [&] {
+    for (std::size_t j = 0; j < e.size(); ++j) {
+      if (!std::isfinite(bound[j])) throw Error("exact sum of a non-finite value");
+      e[j] = fixed_point_exponent(bound[j]);
+    }
+  });
+  const RowReader read = [&](RowRange r) -> Matrix {
+    return local_rows.middleRows(r.begin, r.size());
+  };
+  return exact_column_sums(comm, read, {0, local_rows.rows()}, e,
+                           [](const Matrix& x) -> const Matrix& { return x; });
+}
+
+ColumnStats column_stats(const Comm& comm, const Matrix& local_rows, Index total,
+                         const std::vector<std::string>& columns, const std::string& source) {
+  const RowReader read = [&](RowRange r) -> Matrix {
+    return local_rows.middleRows(r.begin, r.size());
+  };
+  return column_stats(comm, read, {0, local_rows.rows()}, local_rows.cols(), total, columns,
+                      source);
+}
+
+}  // namespace scorematch::dist

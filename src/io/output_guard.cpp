@@ -1,0 +1,157 @@
+#include "scorematch/io/output_guard.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "scorematch/core/error.hpp"
+
+namespace scorematch::io {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::mutex inputs_mutex;
+std::set<std::string>& inputs() {
+  static std::set<std::string> paths;
+  return paths;
+}
+
+std::set<std::string> read_manifest(const fs::path& dir) {
+  std::set<std::string> names;
+  std::ifstream in(dir / kManifestName);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != '#') names.insert(line);
+  return names;
+}
+}  // namespace
+
+std::string normalised_path(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) p = fs::absolute(path).lexically_normal();
+  std::string s = p.string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+bool path_within(const std::string& inner, const std::string& outer) {
+  if (inner == outer) return true;
+  return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+         (outer == "/" || inner[outer.size()] == '/');
+}
+
+void note_input(const std::string& path) {
+  if (path.empty()) return;
+  const std::string p = normalised_path(path);
+  std::lock_guard<std::mutex> lock(inputs_mutex);
+  inputs().insert(p);
+}
+
+void clear_inputs() {
+  std::lock_guard<std::mutex> lock(inputs_mutex);
+  inputs().clear();
+}
+
+void check_not_input(const std::string& path) {
+  const std::string target = normalised_path(path);
+  std::lock_guard<std::mutex> lock(inputs_mutex);
+  for (const std::string& input : inputs())
+    if (path_within(input, target))
+      throw Error("refusing to write '" + path + "': it " +
+                  (input == target ? "is" : "holds '" + input + "', which is") +
+                  " an input of this run (choose another --out)");
+}
+
+void check_replaceable(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return;
+  if (!fs::is_directory(dir, ec))
+    throw Error("refusing to replace '" + dir + "': it exists and is not a directory");
+  const std::set<std::string> listed = read_manifest(dir);
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == kManifestName || listed.count(name)) continue;
+    throw Error("refusing to replace '" + dir + "': it holds '" + name +
+                "', which scorematch did not write (move it away or choose another --out)");
+  }
+  if (ec) throw Error("cannot read directory '" + dir + "': " + ec.message());
+}
+
+void write_manifest(const std::string& staged_dir) {
+  std::ostringstream text;
+  text << "# files written by scorematch; the directory may be replaced by a later run\n";
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(staged_dir))
+    names.insert(entry.path().filename().string());
+  for (const std::string& name : names)
+    if (name != kManifestName) text << name << "\n";
+  std::ofstream out(fs::path(staged_dir) / kManifestName, std::ios::trunc);
+  out << text.str();
+  if (!out) throw Error("cannot write the manifest of '" + staged_dir + "'");
+}
+
+OutputLock::OutputLock(const std::string& path, const std::string& option) {
+  std::string base = path;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  lock_path_ = base + ".lock";
+  std::error_code ec;
+  const fs::path parent = fs::absolute(lock_path_).parent_path();
+  fs::create_directories(parent, ec);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+      throw Error("cannot use " + option + " '" + path + "': cannot create '" + lock_path_ +
+                  "': " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      char holder[512] = {};
+      const ssize_t n = ::pread(fd_, holder, sizeof holder - 1, 0);
+      ::close(fd_);
+      fd_ = -1;
+      std::string who = n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : "";
+      while (!who.empty() && (who.back() == '\n' || who.back() == '\0')) who.pop_back();
+      throw Error(option + " '" + path + "' is in use by another run (" +
+                  (who.empty() ? std::string("holder unknown") : who) + "; lock '" + lock_path_ +
+                  "'): wait for it to finish or choose another " + option);
+    }
+    // The file may have been unlinked by a finishing holder between open and flock: retry.
+    struct stat by_fd {
+    }, by_name{};
+    if (::fstat(fd_, &by_fd) == 0 && ::stat(lock_path_.c_str(), &by_name) == 0 &&
+        by_fd.st_ino == by_name.st_ino && by_fd.st_dev == by_name.st_dev)
+      break;
+    ::close(fd_);
+    fd_ = -1;
+  }
+  if (fd_ < 0) throw Error("cannot lock '" + lock_path_ + "'");
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const std::time_t now = std::time(nullptr);
+  char when[64] = {};
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+  const std::string info =
+      "held by pid " + std::to_string(::getpid()) + " on " + host + " since " + when + "\n";
+  if (::ftruncate(fd_, 0) == 0) {
+    const ssize_t written = ::pwrite(fd_, info.data(), info.size(), 0);
+    (void)written;  // the holder text is informative only
+  }
+}
+
+OutputLock::~OutputLock() {
+  if (fd_ < 0) return;
+  ::unlink(lock_path_.c_str());  // before unlocking: a waiter that opened it retries (see above)
+  ::close(fd_);
+}
+
+}  // namespace scorematch::io

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Any number of chains or rows on any number of ranks (ranks that own nothing included): every
+# command that shards chains or rows runs for N in {1, 4, 63, 64, 65, 130} on 2, 3 and 4 ranks and
+# writes output byte-identical to 1 rank (64-chain/row blocks: 1 and 4 leave ranks empty, 63/64/65
+# straddle one block, 130 gives a partial third block).
+# The closed-form fit reduces floating-point sufficient statistics over ranks; it is checked to
+# 1e-12 relative (npy_compare), as tests/mpi_fit_case.sh does, and must run on every rank count.
+# Usage: shard_grid.sh <scorematch> <make_decoder> <npy_compare> <mpiexec> <workdir> <command>
+#   command: sample | sample-obs | latent | map | diag | loglik | eval | fit | gen
+set -euo pipefail
+bin=$1 make=$2 compare=$3 mpiexec=$4 root=$5 cmd=$6
+root="$root/$cmd"
+rm -rf "$root" && mkdir -p "$root"
+fail() { echo "FAIL: $*"; exit 1; }
+sizes=(1 4 63 64 65 130)
+
+# run NP OUT -- ARGS: one run on NP ranks (NP = 1 runs without mpirun) writing --out OUT.
+run() {
+  local np=$1 out=$2
+  shift 2
+  if [ "$np" -eq 1 ]; then
+    OMP_NUM_THREADS=1 "$bin" "$@" --out "$out" >"$out.log" 2>&1 || { cat "$out.log"; fail "$*"; }
+  else
+    OMP_NUM_THREADS=1 "$mpiexec" -n "$np" --bind-to none "$bin" "$@" --out "$out" >"$out.log" 2>&1 ||
+      { cat "$out.log"; fail "np=$np: $*"; }
+  fi
+}
+
+# same FILES...: every file in the 1-rank output equals the np-rank output.
+check() {
+  local n=$1 np=$2
+  shift 2
+  for f in "$@"; do
+    # JSON reports name their own output path: compare them without it.
+    if [[ $f == *.json ]]; then
+      diff <(grep -v '"samples":' "$root/n$n-np1/$f") <(grep -v '"samples":' "$root/n$n-np$np/$f") >/dev/null ||
+        fail "$cmd: $f differs for N=$n on $np ranks"
+    else
+      cmp "$root/n$n-np1/$f" "$root/n$n-np$np/$f" || fail "$cmd: $f differs for N=$n on $np ranks"
+    fi
+  done
+}
+
+data() {  # data N: N rows of 2-D GMM data (written once per N)
+  local n=$1 f="$root/data$1.npy"
+  [ -e "$f" ] || OMP_NUM_THREADS=1 "$bin" gen --dist gmm --n "$n" --dim 2 --seed 3 --out "$f" >/dev/null
+  echo "$f"
+}
+
+for n in "${sizes[@]}"; do
+  case $cmd in
+    sample) args=(sample --target gmm --dim 2 --sampler mala --chains "$n" --steps 40 --warmup 20
+                  --seed 5 --quiet); files=(samples.npy report.json) ;;
+    sample-obs) args=(sample --target gaussian --dim 2 --sampler mala --steps 30 --warmup 10
+                      --obs "$(data "$n")" --operator identity --sigma-y 0.5 --chains-per-obs 2
+                      --seed 5 --quiet); files=(samples.npy posterior_mean.npy) ;;
+    latent) [ -e "$root/fix$n" ] || "$make" "$root/fix$n" 2 4 "$n" 7 >/dev/null
+            args=(latent --decoder "$root/fix$n/linear" --data "$root/fix$n/x_linear.npy" --sample
+                  --sampler mala --chains-per-row 4 --warmup 20 --steps 20 --seed 4)
+            files=(z_map.npy reconstruction.npy z_samples.npy z_mean.npy) ;;
+    map) args=(map --target gaussian --obs "$(data "$n")" --operator identity --sigma-y 0.5
+               --method adam --steps 30); files=(x_map.npy) ;;
+    diag) [ -e "$root/s$n" ] || OMP_NUM_THREADS=1 "$bin" sample --target gmm --dim 2 --chains "$n" \
+            --steps 40 --warmup 10 --no-diag --quiet --out "$root/s$n" >/dev/null
+          args=(diag --samples "$root/s$n/samples.npy" --chains "$n" --target gmm --reference
+                "$(data 50)"); files=(.) ;;
+    loglik) args=(loglik --target gmm --data "$(data "$n")" --steps 20)
+            files=(loglik.npy loglik_se.npy) ;;
+    eval) args=(eval --target gmm --data "$(data "$n")"); files=(score.npy laplacian.npy) ;;
+    fit) [ "$n" -ge 4 ] || continue
+         args=(fit --model gaussian --data "$(data "$n")" --se off); files=(mean.npy precision.npy) ;;
+    gen) args=(gen --dist rings --n "$n" --dim 2 --seed 11); files=(.) ;;
+    *) fail "unknown command $cmd" ;;
+  esac
+  for np in 1 2 3 4; do
+    out="$root/n$n-np$np"
+    [ "$cmd" = gen ] && out="$out.npy"
+    [ "$cmd" = diag ] && out="$out.json"
+    run "$np" "$out" "${args[@]}"
+  done
+  for np in 2 3 4; do
+    if [ "$cmd" = fit ]; then
+      "$compare" "$root/n$n-np1" "$root/n$n-np$np" 1e-12 >/dev/null ||
+        fail "fit: N=$n on $np ranks differs from 1 rank by more than 1e-12"
+    elif [ "${files[0]}" = . ]; then
+      ext=npy; [ "$cmd" = diag ] && ext=json
+      cmp "$root/n$n-np1.$ext" "$root/n$n-np$np.$ext" || fail "$cmd: output differs for N=$n on $np ranks"
+    else
+      check "$n" "$np" "${files[@]}"
+    fi
+  done
+done
+echo "$cmd: N in {${sizes[*]}} on 1-4 ranks, output identical to 1 rank"

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The trust issue's kinds, from the command line (each check failed before its fix):
+#  outputs never lose data (no write over an input, no deletion of a user's files, a lock per
+#  --out, a bad --out refused before training, every checkpoint field under the checksum); job
+#  files exact; divergence and overflow caught; signals from the first instant; defaults that run
+#  on every built-in target; messages a user can act on.
+# Usage: trust_cli.sh <scorematch> <workdir>
+set -euo pipefail
+bin=$1 root=$2
+rm -rf "$root" && mkdir -p "$root" && cd "$root"
+fail() { echo "FAIL: $*"; exit 1; }
+export OMP_NUM_THREADS=1
+# expect STATUS PATTERN ARGS...: the command exits with STATUS and prints PATTERN.
+expect() {
+  local want=$1 pattern=$2
+  shift 2
+  set +e
+  msg=$("$bin" "$@" 2>&1)
+  status=$?
+  set -e
+  [ "$status" -eq "$want" ] || fail "expected exit $want, got $status: $* -> $msg"
+  echo "$msg" | grep -q -- "$pattern" || fail "message lacks '$pattern': $* -> $msg"
+}
+
+"$bin" gen --dist gmm --n 300 --dim 2 --seed 1 --out data.npy >/dev/null
+"$bin" fit --data data.npy --model gaussian --out model >/dev/null
+sum_model() { find model -type f -exec md5sum {} + | sort | md5sum; }
+before=$(sum_model)
+
+# 3. No command writes over its own inputs.
+expect 1 "would overwrite --model" eval --model model --data data.npy --out model
+expect 1 "would overwrite --model" sample --model model --chains 4 --steps 10 --out model
+expect 1 "would overwrite --model" map --model model --obs data.npy --sigma-y 0.5 --out model
+expect 1 "would overwrite --data" eval --model model --data data.npy --out data.npy
+expect 1 "would overwrite --samples" diag --samples data.npy --chains 1 --out data.npy
+[ "$(sum_model)" = "$before" ] || fail "the model directory changed"
+echo "outputs onto inputs are refused; the model is untouched"
+
+# A user's own file in an existing output directory is never deleted.
+mkdir -p mine && echo "notes" > mine/notes.txt
+expect 1 "holds 'notes.txt', which scorematch did not write" eval --model model --data data.npy --out mine
+[ -f mine/notes.txt ] || fail "notes.txt was deleted"
+"$bin" eval --model model --data data.npy --out ev >/dev/null
+"$bin" eval --model model --data data.npy --out ev >/dev/null  # a previous output is replaced
+echo "foreign files are kept; previous outputs are replaced"
+
+# Two runs with the same --out: the second is refused, naming the holder.
+"$bin" sample --target gmm --dim 2 --chains 64 --steps 200000 --quiet --no-diag --out busy &
+holder=$!
+for _ in $(seq 50); do [ -e busy.lock ] && break; sleep 0.1; done
+expect 1 "in use by another run (held by pid $holder" sample --target gmm --dim 2 --chains 4 \
+  --steps 10 --out busy
+kill -TERM $holder; wait $holder || true
+echo "a second run on the same --out is refused naming the holder"
+
+# A bad --out of a neural fit is reported before any training.
+touch afile
+expect 1 "cannot use --out" fit --data data.npy --model mlp-energy --hidden 8 --steps 5 \
+  --out afile/sub
+echo "$msg" | grep -q "training" && fail "the bad --out was reported after training"
+echo "a bad --out is refused before training"
+
+# Every field of a sampler checkpoint is under the checksum (an edited step is refused).
+common=(sample --target gmm --dim 2 --sampler mala --chains 8 --steps 60 --warmup 20 --quiet --no-diag)
+SCOREMATCH_TEST_SIGTERM_AT_STEP=30 "$bin" "${common[@]}" --out ck >/dev/null 2>&1 || true
+[ -f ck.ckpt/checkpoint.json ] || fail "no sampler checkpoint"
+sed -i 's/"step": \([0-9]*\)/"step": 5\1/' ck.ckpt/checkpoint.json
+expect 1 "was edited or is corrupted" "${common[@]}" --out ck --resume ck.ckpt
+echo "an edited sampler checkpoint is refused"
+
+# 5. Job files are exact: TOML values equal the same flags, bit for bit.
+printf '[fit]\nmodel = "mlp-energy"\nhidden = [8, 8]\nsteps = 3\nlr = 0.00123456789\nseed = 12345678901\n' >job.toml
+"$bin" fit --config job.toml --data data.npy --out viajob >/dev/null
+"$bin" fit --data data.npy --model mlp-energy --hidden 8,8 --steps 3 --lr 0.00123456789 \
+  --seed 12345678901 --out viaflags >/dev/null
+grep -q '"lr": 0.00123456789' viajob/meta.json || fail "lr from the job file is not exact"
+for f in W0 W1 W2 b0 b1 b2; do cmp viajob/$f.npy viaflags/$f.npy || fail "$f differs between job file and flags"; done
+echo "job-file values are exact (lr 0.00123456789, seed 12345678901; weights bitwise equal to flags)"
+
+# 6. Divergence is caught, naming the step and no checkpoint that does not exist.
+expect 1 "training diverged at step 1: the parameter norm exploded" fit --data data.npy \
+  --model mlp-energy --hidden 8 --steps 50 --lr 1e6 --out diverged
+echo "$msg" | grep -q "no checkpoint was written before it" || fail "divergence names a checkpoint: $msg"
+[ ! -e diverged ] || fail "a diverged fit wrote its output"
+echo "Adam at lr 1e6 stops at step 1 with a clear message"
+
+# Data near 1e300: standardisation is exact (no inf), overflow is reported as such.
+printf 'a,b\n1e300,2e300\n-1e300,1.5e300\n3e299,-1e300\n5e299,7e299\n' >huge.csv
+"$bin" fit --data huge.csv --model mlp-energy --hidden 4 --steps 2 --out hugefit >/dev/null
+/usr/bin/python3 - <<'EOF' || fail "scale.npy of data near 1e300 is not finite"
+import struct, math
+raw = open("hugefit/scale.npy", "rb").read()
+hl = struct.unpack("<H", raw[8:10])[0]
+vals = struct.unpack("<2d", raw[10 + hl:10 + hl + 16])
+assert all(math.isfinite(v) and v > 1e299 for v in vals), vals
+EOF
+"$bin" fit --data huge.csv --model poly:2 --out hugepoly >/dev/null || fail "poly:2 on data near 1e300"
+expect 1 "'a' of 'huge.csv': its variance overflows float64" fit --data huge.csv --model gaussian --out hg
+"$bin" eval --model hugepoly --data huge.csv --out hugeeval >/dev/null
+grep -qi "inf\|nan" hugeeval/metrics.json && fail "eval wrote a non-finite metric"
+echo "data near 1e300: finite standardisation, overflow reported"
+
+# 7. A stop signal during start-up gives the preemption status, in fit and in sample.
+set +e
+SCOREMATCH_TEST_SIGNAL_AT_START=1 "$bin" sample --target gmm --dim 2 --chains 4 --steps 10 \
+  --preempt-exit-code 75 --out sig1 >/dev/null 2>&1
+s1=$?
+SCOREMATCH_TEST_SIGNAL_AT_START=1 "$bin" fit --data data.npy --model mlp-energy --hidden 4 \
+  --steps 10 --preempt-exit-code 75 --out sig2 >/dev/null 2>&1
+s2=$?
+SCOREMATCH_TEST_SIGNAL_AT_START=1 "$bin" eval --model model --data data.npy --out sig3 >/dev/null 2>&1
+s3=$?
+set -e
+[ $s1 -eq 75 ] && [ $s2 -eq 75 ] || fail "start-up signal: sample $s1, fit $s2 (expected 75)"
+[ $s3 -eq 138 ] || fail "start-up signal to eval: exit $s3 (expected the default action, 138)"
+echo "signals during start-up: fit and sample exit 75; other commands take the default action"
+
+# 8. Every sampler's defaults run on every built-in target it applies to.
+for target in gaussian gmm banana rings; do
+  for s in ula mala; do
+    "$bin" sample --target $target --dim 2 --sampler $s --chains 8 --quiet --no-diag \
+      --out "d-$target-$s" >/dev/null || fail "$s defaults on $target"
+  done
+done
+for target in gaussian gmm; do
+  for s in annealed sde ode pc; do
+    "$bin" sample --target $target --dim 2 --sampler $s --chains 8 --quiet --no-diag \
+      --out "d-$target-$s" >/dev/null || fail "$s defaults on $target"
+  done
+done
+echo "default settings of every sampler run on every built-in target"
+
+# map: every method with a built-in target and with a model directory.
+"$bin" gen --dist gaussian --n 20 --dim 2 --seed 3 --out obs.npy >/dev/null
+for m in auto exact adam lbfgs tweedie; do
+  "$bin" map --target gaussian --obs obs.npy --sigma-y 0.3 --method $m --out "m-g-$m" >/dev/null ||
+    fail "map --target gaussian --method $m"
+done
+for m in adam lbfgs tweedie; do
+  "$bin" map --target gmm --obs obs.npy --sigma-y 0.3 --method $m --out "m-m-$m" >/dev/null ||
+    fail "map --target gmm --method $m"
+done
+for m in auto exact adam lbfgs; do
+  "$bin" map --model model --obs obs.npy --sigma-y 0.3 --method $m --out "m-d-$m" >/dev/null ||
+    fail "map --model (gaussian) --method $m"
+done
+cmp m-g-exact/x_map.npy m-g-auto/x_map.npy || fail "map auto != exact for a gaussian target"
+echo "map: every method works with built-in targets and a model directory"
+
+# 9. Messages a user can act on.
+expect 2 "unknown subcommand 'smaple'; did you mean 'sample'" smaple --target gmm
+"$bin" eval --target gmm --data data.npy --out th --threads 1 >/dev/null || fail "--threads after the subcommand"
+expect 105 "must be >= 1, got 0" fit --data data.npy --model mlp-energy --steps 0 --out s0
+[ ${#msg} -lt 200 ] || fail "--steps 0 message is ${#msg} characters long"
+expect 1 "--hidden asks for" fit --data data.npy --model mlp-energy --hidden 100000000000 --out hh
+mkdir -p adir.csv
+expect 1 "is a directory, expected a data file" eval --target gmm --data adir.csv --out dd
+printf '\xef\xbb\xbf"x 1","y,2"\n1,"2"\n3,4\n5,7\n' >bom.csv
+"$bin" fit --data bom.csv --model gaussian --out bomfit >/dev/null
+grep -q '"x 1"' bomfit/meta.json && grep -q '"y,2"' bomfit/meta.json || fail "BOM/quoted header kept"
+echo "messages: subcommand suggestion, --threads anywhere, short bounds, sizes, directories, BOM"
+
+echo "trust_cli: all checks passed"
