@@ -6,7 +6,7 @@
 # The closed-form fit reduces floating-point sufficient statistics over ranks; it is checked to
 # 1e-12 relative (npy_compare), as tests/mpi_fit_case.sh does, and must run on every rank count.
 # Usage: shard_grid.sh <scorematch> <make_decoder> <npy_compare> <mpiexec> <workdir> <command>
-#   command: sample | sample-obs | latent | map | diag | loglik | eval | fit | gen
+#   command: sample | sample-metric | sample-obs | latent | map | diag | loglik | eval | fit | gen
 set -euo pipefail
 bin=$1 make=$2 compare=$3 mpiexec=$4 root=$5 cmd=$6
 root="$root/$cmd"
@@ -51,6 +51,9 @@ for n in "${sizes[@]}"; do
   case $cmd in
     sample) args=(sample --target gmm --dim 2 --sampler mala --chains "$n" --steps 40 --warmup 20
                   --seed 5 --quiet); files=(samples.npy report.json) ;;
+    sample-metric) args=(sample --target gmm --dim 2 --sampler mala --chains "$n" --steps 30 --warmup 10
+                         --metric data --data "$(data 130)" --seed 5 --quiet --no-diag)
+                   files=(samples.npy) ;;
     sample-obs) args=(sample --target gaussian --dim 2 --sampler mala --steps 30 --warmup 10
                       --obs "$(data "$n")" --operator identity --sigma-y 0.5 --chains-per-obs 2
                       --seed 5 --quiet); files=(samples.npy posterior_mean.npy) ;;
