@@ -31,9 +31,10 @@ check() {
   local n=$1 np=$2
   shift 2
   for f in "$@"; do
-    # JSON reports name their own output path: compare them without it.
+    # JSON reports name their own output path, wall times and rank counts: compare the rest.
     if [[ $f == *.json ]]; then
-      diff <(grep -v '"samples":' "$root/n$n-np1/$f") <(grep -v '"samples":' "$root/n$n-np$np/$f") >/dev/null ||
+      local skip='"(samples|[a-z_]*seconds|ranks)":'
+      diff <(grep -Ev "$skip" "$root/n$n-np1/$f") <(grep -Ev "$skip" "$root/n$n-np$np/$f") >/dev/null ||
         fail "$cmd: $f differs for N=$n on $np ranks"
     else
       cmp "$root/n$n-np1/$f" "$root/n$n-np$np/$f" || fail "$cmd: $f differs for N=$n on $np ranks"
@@ -60,7 +61,7 @@ for n in "${sizes[@]}"; do
     latent) [ -e "$root/fix$n" ] || "$make" "$root/fix$n" 2 4 "$n" 7 >/dev/null
             args=(latent --decoder "$root/fix$n/linear" --data "$root/fix$n/x_linear.npy" --sample
                   --sampler mala --chains-per-row 4 --warmup 20 --steps 20 --seed 4)
-            files=(z_map.npy reconstruction.npy z_samples.npy z_mean.npy) ;;
+            files=(z_map.npy reconstruction.npy z_samples.npy z_mean.npy latent.json) ;;
     map) args=(map --target gaussian --obs "$(data "$n")" --operator identity --sigma-y 0.5
                --method adam --steps 30); files=(x_map.npy) ;;
     diag) [ -e "$root/s$n" ] || OMP_NUM_THREADS=1 "$bin" sample --target gmm --dim 2 --chains "$n" \

@@ -98,7 +98,10 @@ EOF
 expect 1 "'a' of 'huge.csv': its variance overflows float64" fit --data huge.csv --model gaussian --out hg
 "$bin" eval --model hugepoly --data huge.csv --out hugeeval >/dev/null
 grep -qi "inf\|nan" hugeeval/metrics.json && fail "eval wrote a non-finite metric"
-echo "data near 1e300: finite standardisation, overflow reported"
+"$bin" diag --samples huge.csv --chains 1 --model hugepoly --reference huge.csv --out hd.json >/dev/null
+grep -q '"ksd"' hd.json && ! grep -q '"value": 0' hd.json && grep -q "overflow: squared distances" hd.json ||
+  fail "diag on draws near 1e300 reports a KSD/energy distance instead of the overflow"
+echo "data near 1e300: finite standardisation, overflow reported (fit, diag)"
 
 # 7. A stop signal during start-up gives the preemption status, in fit and in sample.
 set +e
@@ -110,9 +113,12 @@ SCOREMATCH_TEST_SIGNAL_AT_START=1 "$bin" fit --data data.npy --model mlp-energy 
 s2=$?
 SCOREMATCH_TEST_SIGNAL_AT_START=1 "$bin" eval --model model --data data.npy --out sig3 >/dev/null 2>&1
 s3=$?
+SCOREMATCH_TEST_SIGNAL_AT_START=1 "$bin" fit --model gaussian --data data.npy --out sig4 >/dev/null 2>&1
+s4=$?
 set -e
 [ $s1 -eq 75 ] && [ $s2 -eq 75 ] || fail "start-up signal: sample $s1, fit $s2 (expected 75)"
-[ $s3 -eq 138 ] || fail "start-up signal to eval: exit $s3 (expected the default action, 138)"
+[ $s3 -eq 138 ] && [ $s4 -eq 138 ] ||
+  fail "start-up signal to eval / closed-form fit: exit $s3 / $s4 (expected the default action, 138)"
 echo "signals during start-up: fit and sample exit 75; other commands take the default action"
 
 # 8. Every sampler's defaults run on every built-in target it applies to.

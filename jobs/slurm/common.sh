@@ -18,6 +18,16 @@
 : "${SCOREMATCH_LAUNCHER:=srun}"
 SM_PREEMPT_CODE=75 # EX_TEMPFAIL: "stopped on request, checkpoint written"
 
+# From the moment this file is sourced, a USR1/TERM to the batch shell is recorded (and passed on
+# to the launcher once there is one) instead of killing the shell during start-up.
+sm_stopping=0 sm_child=
+sm_on_stop() {
+  echo "[$(date +%T)] signal received: asking scorematch to checkpoint"
+  sm_stopping=1
+  if [[ -n $sm_child ]]; then kill -USR1 "$sm_child" 2>/dev/null || true; fi
+}
+trap sm_on_stop USR1 TERM
+
 # One thread per allocated CPU of the task. Threads are pinned (OMP_PROC_BIND) only where the launcher
 # has bound each rank to its own cores: with an unbound rank (e.g. TaskPlugin=task/none) every rank
 # would pin its main thread to the node's first core, and the ranks would share one core.
@@ -65,20 +75,19 @@ sm_launch() {
 # USR1 only to running processes), so once asked to stop, the shell repeats USR1 every second until
 # the launcher exits; scorematch records a repeated signal once.
 sm_run_preemptible() {
-  local child rc stopping=0
+  local rc
   sm_launch "$@" &
-  child=$!
-  trap 'echo "[$(date +%T)] signal received: asking scorematch to checkpoint"; stopping=1; kill -USR1 "$child" 2>/dev/null || true' USR1 TERM
+  sm_child=$!
   while true; do
     rc=0
-    if [[ $stopping == 1 ]]; then
+    if [[ $sm_stopping == 1 ]]; then
+      kill -USR1 "$sm_child" 2>/dev/null || true
       sleep 1
-      kill -0 "$child" 2>/dev/null || { wait "$child" || rc=$?; break; }
-      kill -USR1 "$child" 2>/dev/null || true
+      kill -0 "$sm_child" 2>/dev/null || { wait "$sm_child" || rc=$?; break; }
       continue
     fi
-    wait "$child" || rc=$?
-    kill -0 "$child" 2>/dev/null || break # a trap interrupted wait: the child still runs
+    wait "$sm_child" || rc=$?
+    kill -0 "$sm_child" 2>/dev/null || break # a trap interrupted wait: the child still runs
   done
   trap - USR1 TERM
   if [[ $rc == "$SM_PREEMPT_CODE" ]]; then

@@ -22,6 +22,7 @@
 #include "scorematch/io/model_dir.hpp"
 #include "scorematch/models/gaussian_model.hpp"
 #include "scorematch/models/polynomial_model.hpp"
+#include "stop_signals.hpp"
 
 namespace scorematch::cli {
 
@@ -299,6 +300,8 @@ Command add_fit(CLI::App& root) {
   auto run = [o](const dist::Comm& comm) {
     if (o->model.rfind("mlp-", 0) == 0)
       return fit_neural(comm, {o->data, o->model, o->out, o->dim, o->standardize}, o->neural);
+    // A closed-form fit has no checkpoint to write: a stop signal takes its default action.
+    restore_default_stop_handlers();
     const auto start = std::chrono::steady_clock::now();
     int degree = 0;
     dist::run_collectively(comm, [&] { degree = parse_family(o->model); });

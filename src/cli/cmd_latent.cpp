@@ -14,6 +14,7 @@
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/dist/collective_write.hpp"
+#include "scorematch/dist/column_stats.hpp"
 #include "scorematch/inverse/latent.hpp"
 #include "scorematch/io/model_dir.hpp"
 #include "scorematch/io/npy.hpp"
@@ -197,7 +198,7 @@ Command add_latent(CLI::App& root) {
                       {"draws_per_chain", sampler->draws_per_chain()},
                       {"seconds", seconds}};
       for (const auto& [name, local] : sampler->chain_report(runner->aux())) {
-        const double sum = comm.allreduce_sum(local.sum());
+        const double sum = dist::exact_column_sums(comm, Matrix(local))[0];  // any decomposition
         sampler_info[name + "_mean"] = sum / static_cast<double>(total_chains);
       }
     }
@@ -225,7 +226,8 @@ Command add_latent(CLI::App& root) {
         {"max_iterations", comm.allreduce_max(max_iterations)},
         {"max_stationarity", comm.allreduce_max(n ? map.stationarity.maxCoeff() : 0.0)},
         {"max_orthogonality", comm.allreduce_max(n ? map.orthogonality.maxCoeff() : 0.0)},
-        {"mean_energy", comm.allreduce_sum(map.energy.sum()) / std::max(rows_total, 1.0)},
+        {"mean_energy",
+         dist::exact_column_sums(comm, Matrix(map.energy))[0] / std::max(rows_total, 1.0)},
         {"map_seconds", comm.allreduce_max(map_seconds)},
         {"ranks", comm.size()},
         {"threads_per_rank", parallel::num_threads()},

@@ -168,7 +168,21 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
   Matrix x;
   if ((req.model != nullptr || !req.reference.empty()) && n > 0)
     dist::run_collectively(comm, [&] { x = io::read_selected_rows(info, subsample); });
-  if (req.model != nullptr && n > 0) {
+  // The pair statistics need ‖x − y‖² of every pair: beyond float64 (draws near 1e154 and up) the
+  // kernels read 0 and a discrepancy would read as a perfect fit. Undefined, with the reason.
+  auto pairs_overflow = [](const Matrix& a, const Matrix& b) {
+    const double reach = a.cwiseAbs().maxCoeff() + b.cwiseAbs().maxCoeff();
+    return !std::isfinite(reach * reach * static_cast<double>(a.cols()));
+  };
+  const std::string overflow_reason =
+      "overflow: squared distances between draws exceed the float64 range";
+  if (req.model != nullptr && n > 0 && pairs_overflow(x, x)) {
+    report["ksd"] = {{"value", nullptr},
+                     {"squared_v_statistic", nullptr},
+                     {"undefined", overflow_reason},
+                     {"kernel", "IMQ (1 + |x-y|^2)^(-1/2)"},
+                     {"rows_used", n}};
+  } else if (req.model != nullptr && n > 0) {
     // Scores: each rank its share of rows, shared by a zero-padded allreduce (exact).
     const RowRange mine = balanced_range(n, comm.rank(), comm.size());
     std::vector<double> s(static_cast<std::size_t>(n * d), 0.0);
@@ -214,6 +228,11 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
                            {"rows_used", y.rows()},
                            {"energy_distance", 2 * xy - xx - yy},
                            {"mmd2_imq", kxx + kyy - 2 * kxy}};
+    if (pairs_overflow(x, y) || pairs_overflow(y, y) || !std::isfinite(2 * xy - xx - yy)) {
+      report["reference"]["energy_distance"] = nullptr;
+      report["reference"]["mmd2_imq"] = nullptr;
+      report["reference"]["undefined"] = overflow_reason;
+    }
   }
 
   // Verdict: converged only when every column's R-hat, ESS-bulk and ESS-tail is defined and good.
@@ -302,12 +321,19 @@ std::string format_report(const nlohmann::json& r) {
     out << "undefined in " << columns.size() << " column(s) (" << names << "): " << text << "\n";
   }
   if (r.contains("ksd"))
-    out << "kernel Stein discrepancy (IMQ, " << r["ksd"]["rows_used"].get<Index>()
-        << " draws): " << fmt("%.4g", r["ksd"]["value"].get<double>()) << "\n";
-  if (r.contains("reference"))
-    out << "vs reference: energy distance " +
-               fmt("%.4g", r["reference"]["energy_distance"].get<double>()) + ", MMD^2 (IMQ) " +
-               fmt("%.4g", r["reference"]["mmd2_imq"].get<double>()) + "\n";
+    out << "kernel Stein discrepancy (IMQ, " << r["ksd"]["rows_used"].get<Index>() << " draws): "
+        << (r["ksd"]["value"].is_number() ? fmt("%.4g", r["ksd"]["value"].get<double>())
+                                          : "undefined (" + r["ksd"].value("undefined", "") + ")")
+        << "\n";
+  if (r.contains("reference")) {
+    const nlohmann::json& ref = r["reference"];
+    if (ref["energy_distance"].is_number())
+      out << "vs reference: energy distance " + fmt("%.4g", ref["energy_distance"].get<double>()) +
+                 ", MMD^2 (IMQ) " + fmt("%.4g", ref["mmd2_imq"].get<double>()) + "\n";
+    else
+      out << "vs reference: energy distance and MMD undefined (" + ref.value("undefined", "") +
+                 ")\n";
+  }
   out << "verdict: " << r["verdict"].get<std::string>() << "\n";
   return out.str();
 }

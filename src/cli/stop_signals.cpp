@@ -14,6 +14,9 @@ extern "C" void on_stop_signal(int signal) {
 void install_stop_handlers() {
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
+  // Installed for the whole run: interrupted system calls (reads, writes, fsync, MPI's sockets)
+  // restart instead of failing with EINTR when a (repeated) stop signal arrives.
+  action.sa_flags = SA_RESTART;
   sigemptyset(&action.sa_mask);
   for (int signal : {SIGTERM, SIGUSR1, SIGINT}) sigaction(signal, &action, nullptr);
 }

@@ -84,7 +84,11 @@ void check_replaceable(const std::string& dir) {
     const std::string name = entry.path().filename().string();
     if (name == kManifestName || listed.count(name)) continue;
     throw Error("refusing to replace '" + dir + "': it holds '" + name +
-                "', which scorematch did not write (move it away or choose another --out)");
+                "', which scorematch did not write (move it away or choose another --out" +
+                (listed.empty() ? "; an output of scorematch before 0.1.1 has no " +
+                                      std::string(kManifestName) + " manifest: remove it yourself"
+                                : std::string()) +
+                ")");
   }
   if (ec) throw Error("cannot read directory '" + dir + "': " + ec.message());
 }

@@ -8,7 +8,9 @@
 #      requeued and resumed: samples.npy bitwise identical to an uninterrupted sampling job;
 #   4. a job array sweep (3 tasks, distinct seeds / learning rates) writes one model per task;
 #   5. a job with bad input ends FAILED with scorematch's error message in its log;
-#   6. fit -> map (denoising under the fitted Gaussian prior) chained with afterok, equal to mpirun.
+#   6. fit -> map (denoising under the fitted Gaussian prior) chained with afterok, equal to mpirun;
+#   7. a USR1 during start-up (mpirun launcher) gives the requeue status, not a lost signal or a
+#      killed job: the job is requeued once and completes.
 # Usage: bash tests/slurm/slurm_jobs.sh [path/to/scorematch]   (run from anywhere; needs root)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -142,4 +144,16 @@ mpirun -np 2 "$bin" map --config jobs/faithful-denoise.toml --model "$root/gauss
 cmp "$root/out/map-$map/map/x_map.npy" "$root/map-mpirun/x_map.npy" ||
   fail "the map job's x_map.npy differs from plain mpirun's"
 echo "   job $map: x_map.npy bitwise equal to mpirun -np 2"
-echo "PASS: SLURM jobs (fit, neural fit + requeue, sample + requeue, array, failure, map)"
+echo "== 7. a signal during start-up (mpirun launcher) is not lost: requeued, then completed =="
+# USR1 the moment the batch shell starts, before or while mpirun starts the ranks.
+early=$(SCOREMATCH_LAUNCHER=mpirun submit jobs/slurm/fit.sbatch jobs/faithful-mlp-energy.toml \
+  --steps 300)
+wait_for "$(log_of scorematch-fit "$early")" "^\[.*\] job " 120
+scancel --batch --signal=USR1 "$early"
+read -r state code restarts <<<"$(wait_done "$early" 300)"
+[[ $state == COMPLETED && $code == 0:0 && $restarts == 1 ]] ||
+  fail "a job signalled during start-up ended $state $code after $restarts restart(s)"
+grep -q "requeueing job $early" "$(log_of scorematch-fit "$early")" ||
+  fail "the start-up signal did not lead to a requeue"
+echo "   job $early: signalled during start-up, requeued once, completed"
+echo "PASS: SLURM jobs (fit, neural fit + requeue, sample + requeue, array, failure, map, start-up signal)"
