@@ -6,7 +6,7 @@
 # The closed-form fit reduces floating-point sufficient statistics over ranks; it is checked to
 # 1e-12 relative (npy_compare), as tests/mpi_fit_case.sh does, and must run on every rank count.
 # Usage: shard_grid.sh <scorematch> <make_decoder> <npy_compare> <mpiexec> <workdir> <command>
-#   command: sample | sample-metric | sample-obs | latent | map | diag | loglik | eval | fit | gen
+#   command: fit-resume | sample | sample-metric | sample-obs | latent | map | diag | loglik | eval | fit | gen
 set -euo pipefail
 bin=$1 make=$2 compare=$3 mpiexec=$4 root=$5 cmd=$6
 root="$root/$cmd"
@@ -47,6 +47,20 @@ data() {  # data N: N rows of 2-D GMM data (written once per N)
   [ -e "$f" ] || OMP_NUM_THREADS=1 "$bin" gen --dist gmm --n "$n" --dim 2 --seed 3 --out "$f" >/dev/null
   echo "$f"
 }
+
+# A neural fit stopped on 2 ranks resumes on 3 and on 1 (its standardisation is bitwise the same).
+if [ "$cmd" = fit-resume ]; then
+  args=(fit --data "$(data 130)" --model mlp-energy --hidden 8 --steps 60 --checkpoint-every 20
+        --seed 3)
+  SCOREMATCH_TEST_SIGTERM_AT_STEP=30 run 2 "$root/r" "${args[@]}"
+  grep -q "stop signal received" "$root/r.log" || fail "fit was not stopped"
+  cp -r "$root/r.ckpt" "$root/r1.ckpt"
+  run 3 "$root/r" "${args[@]}" --resume "$root/r.ckpt"
+  grep -q "^resuming" "$root/r.log" || fail "no resume on 3 ranks"
+  run 1 "$root/r1" "${args[@]}" --resume "$root/r1.ckpt" --checkpoint-dir "$root/r1.ckpt"
+  echo "fit-resume: stopped on 2 ranks, resumed on 3 and on 1"
+  exit 0
+fi
 
 for n in "${sizes[@]}"; do
   case $cmd in

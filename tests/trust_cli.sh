@@ -134,7 +134,30 @@ for target in gaussian gmm; do
       --out "d-$target-$s" >/dev/null || fail "$s defaults on $target"
   done
 done
-echo "default settings of every sampler run on every built-in target"
+# ... and on every fitted model kind (closed-form gaussian and poly, energy and score networks, a
+# sigma-conditioned and a time-conditioned network).
+"$bin" fit --data data.npy --model poly:4 --out poly >/dev/null
+"$bin" fit --data data.npy --model mlp-energy --hidden 16 --steps 100 --out menergy >/dev/null
+"$bin" fit --data data.npy --model mlp-score --objective dsm --noise single --hidden 16 --steps 100 \
+  --out mscore >/dev/null
+"$bin" fit --data data.npy --model mlp-score --objective dsm --noise ladder --hidden 16 --steps 100 \
+  --out mladder >/dev/null
+"$bin" fit --data data.npy --model mlp-score --objective dsm --noise vpsde --hidden 16 --steps 100 \
+  --out mvpsde >/dev/null
+for m in model poly menergy mscore; do
+  for s in ula mala; do
+    [ $m = mscore ] && [ $s = mala ] && continue  # MALA needs an energy
+    "$bin" sample --model $m --sampler $s --chains 8 --quiet --no-diag --out "f-$m-$s" >/dev/null ||
+      fail "$s defaults on the fitted $m"
+  done
+done
+"$bin" sample --model mladder --sampler annealed --chains 8 --quiet --no-diag --out f-ladder >/dev/null ||
+  fail "annealed defaults on a sigma-conditioned network"
+for s in sde ode pc; do
+  "$bin" sample --model mvpsde --sampler $s --chains 8 --quiet --no-diag --out "f-vpsde-$s" >/dev/null ||
+    fail "$s defaults on a time-conditioned network"
+done
+echo "default settings of every sampler run on every built-in target and fitted model kind"
 
 # map: every method with a built-in target and with a model directory.
 "$bin" gen --dist gaussian --n 20 --dim 2 --seed 3 --out obs.npy >/dev/null
