@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <filesystem>
 
+#include "scorematch/core/error.hpp"
 #include "scorematch/io/npy.hpp"
 #include "scorematch/io/raw_file.hpp"
 
@@ -41,6 +43,16 @@ void write_ordered(const Comm& comm, const std::string& path, const std::string&
 
 void write_npy_collective(const Comm& comm, const std::string& path, const Matrix& local,
                           bool one_d) {
+  // Nothing non-finite is ever written: an overflow or a NaN is an error naming the file and the
+  // global row (agreed by all ranks), never a file that reads as numbers.
+  const long long first = comm.exclusive_scan_sum(static_cast<long long>(local.rows()));
+  run_collectively(comm, [&] {
+    for (Index r = 0; r < local.rows(); ++r)
+      if (!local.row(r).allFinite())
+        throw Error("refusing to write '" + std::filesystem::path(path).filename().string() +
+                    "': row " + std::to_string(first + r + 1) +
+                    " is not finite (NaN or an overflow to Inf)");
+  });
   const auto total_rows = static_cast<Index>(comm.allreduce_sum(static_cast<double>(local.rows())));
   std::vector<Index> shape{total_rows};
   if (!one_d) shape.push_back(local.cols());
