@@ -11,6 +11,7 @@
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/exact_sum.hpp"
+#include "scorematch/core/long_accumulator.hpp"
 #include "scorematch/io/output_guard.hpp"
 
 using namespace scorematch;
@@ -68,4 +69,46 @@ TEST(OutputGuard, PathWithinComparesWholeComponents) {
   EXPECT_TRUE(io::path_within("/a/b/c.npy", "/a/b"));
   EXPECT_FALSE(io::path_within("/a/b.ckpt", "/a/b"));
   EXPECT_FALSE(io::path_within("/a", "/a/b"));
+}
+
+TEST(LongAccumulator, ExactWhereNaiveSummationIsNot) {
+  auto sum = [](std::initializer_list<double> v) {
+    LongAccumulator a;
+    for (double x : v) a.add(x);
+    return a.value();
+  };
+  const double two53 = 9007199254740992.0;
+  EXPECT_EQ(sum({two53, 1.0, 1.0}), two53 + 2.0);  // naive: 2^53
+  EXPECT_EQ(sum({1e308, 1e308, -1e308, -1e308, 3.5}), 3.5);
+  EXPECT_EQ(sum({1e300, 1.0, -1e300}), 1.0);
+  EXPECT_EQ(sum({4.9e-324, 4.9e-324, 4.9e-324, 4.9e-324}), 4 * 4.9e-324);  // subnormals
+  EXPECT_EQ(sum({-2.5, 1.25, -0.75}), -2.0);
+  EXPECT_EQ(sum({}), 0.0);
+  EXPECT_EQ(sum({0.1, 0.2}), 0.1 + 0.2);  // one addition: the correctly rounded sum
+}
+
+TEST(LongAccumulator, SameBitsForAnyOrderAndRankSplit) {
+  const std::vector<double> v = values(20000, 1e3, 4);
+  ExactVectorSum whole(2);
+  for (double x : v) whole.add(std::vector<double>{x, -3 * x});
+  std::vector<double> shuffled = v;
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937_64(5));
+  std::vector<double> limb_sums;
+  for (auto [b, e] : {std::pair{0, 1}, std::pair{1, 12345}, std::pair{12345, 20000}}) {
+    ExactVectorSum part(2);
+    for (int i = b; i < e; ++i) {
+      const double x = shuffled[static_cast<std::size_t>(i)];
+      part.add(std::vector<double>{x, -3 * x});
+    }
+    const std::vector<double> l = part.limbs();
+    if (limb_sums.empty()) limb_sums.assign(l.size(), 0.0);
+    for (std::size_t k = 0; k < l.size(); ++k) limb_sums[k] += l[k];
+  }
+  ExactVectorSum merged(2);
+  merged.set_from_limb_sums(limb_sums);
+  EXPECT_EQ(whole.values(), merged.values());  // bitwise
+  long double reference = 0;
+  for (double x : v) reference += static_cast<long double>(x);
+  EXPECT_NEAR(whole.values()[0], static_cast<double>(reference),
+              1e-12 * std::fabs(static_cast<double>(reference)) + 1e-9);
 }

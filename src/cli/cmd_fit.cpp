@@ -41,12 +41,6 @@ std::string pad(std::string s, std::size_t width) {
   return s;
 }
 
-// Sums a packed statistics buffer over ranks.
-std::vector<double> global_sum(const dist::Comm& comm, std::vector<double> buffer) {
-  comm.allreduce_sum(buffer);
-  return buffer;
-}
-
 // Global row 0 (owned by rank 0), the shared reference point for shifted statistics.
 Vector reference_row(const dist::Comm& comm, const Shard& shard) {
   std::vector<double> row(static_cast<std::size_t>(shard.info.cols()), 0.0);
@@ -72,8 +66,10 @@ bool want_standard_errors(const dist::Comm& comm, const FitOptions& o, Index n, 
 Matrix theta_covariance(const dist::Comm& comm, const Shard& shard, const Vector& shift,
                         const Vector& scale, const MonomialBasis& basis, const Vector& theta,
                         const Vector& penalty) {
-  const SandwichStats local = accumulate_sandwich(shard.rows, shift, scale, basis, theta, penalty);
-  const SandwichStats global = SandwichStats::unpack(global_sum(comm, local.pack()), basis.size());
+  const SandwichStats global = SandwichStats::unpack(
+      dist::exact_global_sum(comm,
+                             sandwich_partials(shard.rows, shift, scale, basis, theta, penalty)),
+      basis.size());
   Matrix cov;
   dist::run_collectively(comm, [&] { cov = sandwich_covariance(global, penalty); });
   return cov;
@@ -127,7 +123,7 @@ void fit_gaussian(const dist::Comm& comm, const FitOptions& o, const Shard& shar
   });
   const Vector reference = reference_row(comm, shard);
   const GaussianStats global = GaussianStats::unpack(
-      global_sum(comm, accumulate_gaussian_stats(shard.rows, reference).pack()), d);
+      dist::exact_global_sum(comm, gaussian_stats_partials(shard.rows, reference)), d);
   GaussianFit fit;
   dist::run_collectively(
       comm, [&] { fit = solve_gaussian_sm(global, reference, o.ridge, shard.info.columns); });
@@ -208,7 +204,7 @@ void fit_polynomial(const dist::Comm& comm, const FitOptions& o, const Shard& sh
   const MonomialBasis basis = MonomialBasis::total_degree(d, degree, 1);
   const MomentTable table(d, std::max(2 * degree - 2, 0));
   const MomentStats moments = MomentStats::unpack(
-      global_sum(comm, accumulate_moments(shard.rows, shift, scale, table).pack()));
+      dist::exact_global_sum(comm, moment_partials(shard.rows, shift, scale, table)));
   Vector theta;
   QuadraticObjective objective;
   dist::run_collectively(comm, [&] {
@@ -305,7 +301,9 @@ Command add_fit(CLI::App& root) {
     const auto start = std::chrono::steady_clock::now();
     int degree = 0;
     dist::run_collectively(comm, [&] { degree = parse_family(o->model); });
-    const Shard shard = read_shard(comm, o->data, o->dim);
+    // Whole blocks of kFitBlock rows per rank: every statistic's chunks are then the same global
+    // rows on any decomposition, and their exact sums make the fit bitwise for any ranks.
+    const Shard shard = read_block_shard(comm, o->data, kFitBlock, o->dim);
     if (degree == 0)
       fit_gaussian(comm, *o, shard, start);
     else

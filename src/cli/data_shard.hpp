@@ -22,7 +22,8 @@ Shard read_shard(const dist::Comm& comm, const std::string& path, Index expected
 // commands whose per-row results must not depend on the decomposition: a batched evaluation
 // (GEMM) gives bit-identical rows only for identical batches, so such commands evaluate block by
 // block (for_each_block) and every block is the same on any number of ranks.
-Shard read_block_shard(const dist::Comm& comm, const std::string& path);
+Shard read_block_shard(const dist::Comm& comm, const std::string& path, Index block = 64,
+                       Index expected_dim = 0);
 
 // Calls f(global block, local row offset) for each global 64-row block of `range` (whole blocks,
 // as read_block_shard assigns them), in order.

@@ -119,6 +119,13 @@ std::vector<double> exact_column_sums(const Comm& comm, const Matrix& local_rows
                            [](const Matrix& x) -> const Matrix& { return x; });
 }
 
+std::vector<double> exact_global_sum(const Comm& comm, ExactVectorSum local) {
+  std::vector<double> limbs = local.limbs();
+  comm.allreduce_sum(limbs);  // digits below 2^32 (top one small): exact for < 2^20 ranks
+  local.set_from_limb_sums(limbs);
+  return local.values();
+}
+
 ColumnStats column_stats(const Comm& comm, const Matrix& local_rows, Index total,
                          const std::vector<std::string>& columns, const std::string& source) {
   const RowReader read = [&](RowRange r) -> Matrix {

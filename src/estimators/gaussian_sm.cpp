@@ -9,7 +9,7 @@
 namespace scorematch {
 
 namespace {
-constexpr Index kRowsPerChunk = 1024;
+constexpr Index kRowsPerChunk = kGaussianStatsChunk;
 
 std::string column_label(const std::vector<std::string>& names, Index j) {
   std::string label = "column " + std::to_string(j + 1);
@@ -47,9 +47,13 @@ GaussianStats GaussianStats::unpack(const std::vector<double>& buffer, Index dim
 }
 
 GaussianStats accumulate_gaussian_stats(const Matrix& x, const Vector& reference) {
+  return GaussianStats::unpack(gaussian_stats_partials(x, reference).values(), x.cols());
+}
+
+ExactVectorSum gaussian_stats_partials(const Matrix& x, const Vector& reference) {
   const Index d = x.cols();
-  return parallel::deterministic_reduce(
-      x.rows(), kRowsPerChunk, GaussianStats::zeros(d),
+  return parallel::exact_reduce(
+      x.rows(), kRowsPerChunk, static_cast<std::size_t>(1 + d + d * d),
       [&](Index begin, Index end) {
         const Matrix centred = x.middleRows(begin, end - begin).rowwise() - reference.transpose();
         GaussianStats s = GaussianStats::zeros(d);
@@ -59,9 +63,8 @@ GaussianStats accumulate_gaussian_stats(const Matrix& x, const Vector& reference
         Eigen::MatrixXd lower = Eigen::MatrixXd::Zero(d, d);
         lower.selfadjointView<Eigen::Lower>().rankUpdate(centred.transpose());
         s.cross = lower.selfadjointView<Eigen::Lower>();
-        return s;
-      },
-      [](GaussianStats& acc, const GaussianStats& part) { acc.add(part); });
+        return s.pack();
+      });
 }
 
 GaussianStats accumulate_gaussian_stats_reference(const Matrix& x, const Vector& reference) {

@@ -47,13 +47,18 @@ MomentStats MomentStats::unpack(const std::vector<double>& buffer) {
 
 MomentStats accumulate_moments(const Matrix& x, const Vector& shift, const Vector& scale,
                                const MomentTable& table) {
+  return MomentStats::unpack(moment_partials(x, shift, scale, table).values());
+}
+
+ExactVectorSum moment_partials(const Matrix& x, const Vector& shift, const Vector& scale,
+                               const MomentTable& table) {
   const Index q = table.size();
-  // Keep a chunk's moment columns near 256 KiB; the chunk size depends on q only, never on
-  // the thread count, so the reduction stays deterministic.
-  const Index rows = std::max<Index>(16, 32768 / q);
-  return parallel::deterministic_reduce(
-      x.rows(), rows, MomentStats{0.0, Vector::Zero(q)},
-      [&](Index begin, Index end) {
+  // Keep a chunk's moment columns near 256 KiB; the chunk size depends on q only (a power of two
+  // dividing kFitBlock, so chunks are the same global rows on any decomposition into blocks).
+  Index rows = 16;
+  while (rows * 2 <= std::max<Index>(16, 32768 / q) && rows * 2 <= kFitBlock) rows *= 2;
+  return parallel::exact_reduce(
+      x.rows(), rows, static_cast<std::size_t>(1 + q), [&](Index begin, Index end) {
         const Index n = end - begin;
         const Eigen::MatrixXd z =
             ((x.middleRows(begin, n).rowwise() - shift.transpose()).array().rowwise() /
@@ -63,11 +68,7 @@ MomentStats accumulate_moments(const Matrix& x, const Vector& shift, const Vecto
         cols.col(0).setOnes();
         for (Index g = 1; g < q; ++g)
           cols.col(g) = cols.col(table.parent(g)).cwiseProduct(z.col(table.var(g)));
-        return MomentStats{static_cast<double>(n), cols.colwise().sum().transpose()};
-      },
-      [](MomentStats& acc, const MomentStats& part) {
-        acc.count += part.count;
-        acc.sums += part.sums;
+        return MomentStats{static_cast<double>(n), cols.colwise().sum().transpose()}.pack();
       });
 }
 

@@ -43,11 +43,18 @@ SandwichStats SandwichStats::unpack(const std::vector<double>& buffer, Index p) 
 SandwichStats accumulate_sandwich(const Matrix& x, const Vector& shift, const Vector& scale,
                                   const MonomialBasis& basis, const Vector& theta,
                                   const Vector& ridge_penalty) {
+  return SandwichStats::unpack(
+      sandwich_partials(x, shift, scale, basis, theta, ridge_penalty).values(), basis.size());
+}
+
+ExactVectorSum sandwich_partials(const Matrix& x, const Vector& shift, const Vector& scale,
+                                 const MonomialBasis& basis, const Vector& theta,
+                                 const Vector& ridge_penalty) {
   const Index p = basis.size(), d = basis.dim();
   const Vector ones = Vector::Ones(d);
   const Vector penalty_gradient = ridge_penalty.cwiseProduct(theta);
-  return parallel::deterministic_reduce(
-      x.rows(), kRowsPerChunk, SandwichStats::zeros(p),
+  return parallel::exact_reduce(
+      x.rows(), kRowsPerChunk, static_cast<std::size_t>(1 + p * p + p + p * p),
       [&](Index begin, Index end) {
         SandwichStats s = SandwichStats::zeros(p);
         Matrix g(end - begin, p), jac;
@@ -61,9 +68,8 @@ SandwichStats accumulate_sandwich(const Matrix& x, const Vector& shift, const Ve
         s.count = static_cast<double>(end - begin);
         s.gradient_sum = g.colwise().sum().transpose();
         s.outer_sum.noalias() = g.transpose() * g;
-        return s;
-      },
-      [](SandwichStats& acc, const SandwichStats& part) { acc.add(part); });
+        return s.pack();
+      });
 }
 
 Matrix sandwich_covariance(const SandwichStats& stats, const Vector& ridge_penalty) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "scorematch/core/long_accumulator.hpp"
 #include "scorematch/core/types.hpp"
 
 namespace scorematch::parallel {
@@ -40,6 +41,30 @@ T deterministic_reduce(Index n, Index grain, T identity, Map map, Combine combin
   });
   T total = std::move(identity);
   for (const T& partial : partials) combine(total, partial);
+  return total;
+}
+
+// map(begin, end) -> std::vector<double> of length m for each chunk; the exact sum of all chunks'
+// vectors (core/long_accumulator.hpp). Order-free: bitwise for any number of threads, and for any
+// number of ranks when the chunks are the same global rows on every decomposition (the caller
+// then reduces the limbs over ranks).
+template <class Map>
+ExactVectorSum exact_reduce(Index n, Index grain, std::size_t m, Map map) {
+  std::vector<ExactVectorSum> slots(static_cast<std::size_t>(max_thread_slots()),
+                                    ExactVectorSum(0));
+  std::vector<char> used(slots.size(), 0);
+  for_each_chunk(n, grain, [&](Index, Index begin, Index end) {
+    const std::vector<double> partial = map(begin, end);
+    const auto t = static_cast<std::size_t>(thread_index());
+    if (!used[t]) {
+      slots[t] = ExactVectorSum(m);
+      used[t] = 1;
+    }
+    slots[t].add(partial);
+  });
+  ExactVectorSum total(m);
+  for (std::size_t t = 0; t < slots.size(); ++t)
+    if (used[t]) total.merge(slots[t]);
   return total;
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "scorematch/core/long_accumulator.hpp"
 #include "scorematch/core/types.hpp"
 #include "scorematch/dist/comm.hpp"
 
@@ -37,6 +38,10 @@ ColumnStats column_stats(const Comm& comm, const RowReader& read, RowRange local
 // fixed-point sum of core/exact_sum.hpp behind one max- and one sum-allreduce. Throws Error if an
 // entry is not finite (callers check finiteness first and name the quantity).
 std::vector<double> exact_column_sums(const Comm& comm, const Matrix& local_rows);
+
+// Exact global sum of each rank's exact partial sums (long accumulators: the limbs meet in one
+// allreduce_sum, exactly), rounded once: bitwise for any decomposition.
+std::vector<double> exact_global_sum(const Comm& comm, ExactVectorSum local);
 
 // Convenience: the rows are already in memory.
 ColumnStats column_stats(const Comm& comm, const Matrix& local_rows, Index total,

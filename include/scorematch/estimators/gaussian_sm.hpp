@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "scorematch/core/long_accumulator.hpp"
 #include "scorematch/core/types.hpp"
 
 namespace scorematch {
@@ -30,6 +31,10 @@ struct GaussianStats {
 
 // Statistics of the rows of x about `reference`, threaded and deterministic.
 GaussianStats accumulate_gaussian_stats(const Matrix& x, const Vector& reference);
+// The same as an exact sum of 1024-row chunk partials (pack() layout), for a reduction over ranks
+// that is bitwise for any decomposition into whole chunks (parallel::exact_reduce).
+ExactVectorSum gaussian_stats_partials(const Matrix& x, const Vector& reference);
+inline constexpr Index kGaussianStatsChunk = 1024;
 // Plain row-by-row twin, for tests of the fast version.
 GaussianStats accumulate_gaussian_stats_reference(const Matrix& x, const Vector& reference);
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "scorematch/core/long_accumulator.hpp"
 #include "scorematch/core/types.hpp"
 #include "scorematch/models/monomial_basis.hpp"
 
@@ -42,6 +43,13 @@ struct MomentStats {
 // z = (x − shift) / scale for each row of x; threaded, deterministic.
 MomentStats accumulate_moments(const Matrix& x, const Vector& shift, const Vector& scale,
                                const MomentTable& table);
+// The same as an exact sum of chunk partials (pack() layout; chunks divide kFitBlock rows).
+ExactVectorSum moment_partials(const Matrix& x, const Vector& shift, const Vector& scale,
+                               const MomentTable& table);
+// Closed-form fits shard rows over ranks in whole blocks of kFitBlock global rows; every
+// statistic's chunk size divides it, so the chunk partials (and their exact sums) are the same
+// for any number of ranks and threads.
+inline constexpr Index kFitBlock = 4096;
 
 struct QuadraticObjective {
   Matrix A;  // E[Σ_i ∂_iT ∂_iTᵀ]

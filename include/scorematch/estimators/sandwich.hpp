@@ -9,6 +9,7 @@
 #pragma once
 #include <vector>
 
+#include "scorematch/core/long_accumulator.hpp"
 #include "scorematch/core/types.hpp"
 #include "scorematch/models/monomial_basis.hpp"
 
@@ -30,6 +31,10 @@ struct SandwichStats {
 SandwichStats accumulate_sandwich(const Matrix& x, const Vector& shift, const Vector& scale,
                                   const MonomialBasis& basis, const Vector& theta,
                                   const Vector& ridge_penalty);
+// The same as an exact sum of 512-row chunk partials (pack() layout), reducible over ranks.
+ExactVectorSum sandwich_partials(const Matrix& x, const Vector& shift, const Vector& scale,
+                                 const MonomialBasis& basis, const Vector& theta,
+                                 const Vector& ridge_penalty);
 
 // H⁻¹ Cov(g) H⁻¹ / n (p × p).
 Matrix sandwich_covariance(const SandwichStats& stats, const Vector& ridge_penalty);
