@@ -121,6 +121,16 @@ set -e
   fail "start-up signal to eval / closed-form fit: exit $s3 / $s4 (expected the default action, 138)"
 echo "signals during start-up: fit and sample exit 75; other commands take the default action"
 
+# 2. Undefined is not zero: one probe cannot estimate its spread.
+"$bin" loglik --target gmm --data data.npy --probes 1 --steps 20 --out ll1 >/dev/null
+grep -q '"mean_loglik_se_from_probes": null' ll1/metrics.json && grep -q "one probe per row" ll1/metrics.json ||
+  fail "loglik --probes 1 invents a standard error"
+[ ! -e ll1/loglik_se.npy ] || fail "loglik --probes 1 wrote per-row standard errors"
+"$bin" sample --target gmm --dim 2 --chains 4 --steps 3 --out short >/dev/null
+grep -q '"ess_bulk": null' short/report.json && ! grep -q '"verdict": "converged' short/report.json ||
+  fail "3 draws per chain: ESS must be null and the verdict not 'converged'"
+echo "undefined statistics are null with a reason (one probe, three draws)"
+
 # 8. Every sampler's defaults run on every built-in target it applies to.
 for target in gaussian gmm banana rings; do
   for s in ula mala; do
@@ -187,6 +197,11 @@ expect 1 "is a directory, expected a data file" eval --target gmm --data adir.cs
 printf '\xef\xbb\xbf"x 1","y,2"\n1,"2"\n3,4\n5,7\n' >bom.csv
 "$bin" fit --data bom.csv --model gaussian --out bomfit >/dev/null
 grep -q '"x 1"' bomfit/meta.json && grep -q '"y,2"' bomfit/meta.json || fail "BOM/quoted header kept"
-echo "messages: subcommand suggestion, --threads anywhere, short bounds, sizes, directories, BOM"
+"$bin" fit --data data.npy --model mlp-energy --hidden 4 --steps 6 --checkpoint-every 3 --out done >/dev/null
+again=$("$bin" fit --data data.npy --model mlp-energy --hidden 4 --steps 6 --checkpoint-every 3 \
+  --out done --resume done.ckpt 2>&1)
+echo "$again" | grep -q "final loss -\?[0-9]" || fail "resuming a finished run: $again"
+grep -q '"final_loss": null' done/meta.json && fail "resuming a finished run nulled the loss"
+echo "messages: subcommand suggestion, --threads anywhere, short bounds, sizes, directories, BOM, finished resume"
 
 echo "trust_cli: all checks passed"
