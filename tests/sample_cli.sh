@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # sample from the command line:
 #  1. bitwise-identical samples.npy for 1, 2, 3 ranks x 1, 2 threads (ula, mala, annealed, pc);
-#  2. a run stopped by SIGTERM mid-run (checkpoint, exit 0) and resumed — on a different number of
+#  2. a run stopped by SIGTERM mid-run (checkpoint, exit 75) and resumed — on a different number of
 #     ranks — ends with samples.npy byte-identical to an uninterrupted run;
 #  3. a corrupted or mismatched checkpoint is refused; bad model path, dimension mismatch and a
 #     diverging (NaN) run stop with one clear message, exit 1 and no output directory;
@@ -41,7 +41,8 @@ echo "samples identical for 1-3 ranks x 1-2 threads"
 common=(sample --target banana --dim 2 --sampler mala --chains 150 --steps 200 --warmup 100
         --step-size 0.1 --seed 4 --quiet --no-diag)
 run 2 1 "${common[@]}" --out "$root/full" >/dev/null
-msg=$(SCOREMATCH_TEST_SIGTERM_AT_STEP=120 run 2 1 "${common[@]}" --out "$root/term" 2>&1)
+msg=$(SCOREMATCH_TEST_SIGTERM_AT_STEP=120 run 2 1 "${common[@]}" --out "$root/term" 2>&1) &&
+  { echo "a stopped run exited 0 (expected the preemption status 75)"; exit 1; }
 echo "$msg" | grep -q "stop signal: checkpoint at step" || { echo "$msg"; exit 1; }
 [ ! -e "$root/term" ] || { echo "stopped run wrote output"; exit 1; }
 run 3 2 "${common[@]}" --out "$root/term" --resume "$root/term.ckpt" >/dev/null

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Training is resumable bitwise: a run killed by SIGKILL after step 35 and resumed from its last
-# checkpoint (step 30), and a run stopped by SIGTERM at step 23 (checkpoint, exit 0) and resumed,
+# checkpoint (step 30), and a run stopped by SIGTERM at step 23 (checkpoint, exit 75) and resumed,
 # both end with model arrays byte-identical to an uninterrupted 60-step run. A corrupted or
 # mismatched checkpoint is refused with exit code 1 and a message naming the problem; a diverging
 # run stops at the first non-finite loss without writing a model.
@@ -23,8 +23,12 @@ set -e
 ls "$root/killed.ckpt"/ckpt-00000030.bin >/dev/null
 "$bin" "${common[@]}" --out "$root/killed" --resume "$root/killed.ckpt" >/dev/null 2>&1
 
-# SIGTERM at step 23: finish the step, checkpoint, exit 0.
+# SIGTERM at step 23: finish the step, checkpoint, exit 75 (the default --preempt-exit-code).
+set +e
 msg=$(SCOREMATCH_TEST_SIGTERM_AT_STEP=23 "$bin" "${common[@]}" --out "$root/term" 2>&1)
+status=$?
+set -e
+[ "$status" -eq 75 ] || { echo "a stopped fit exited $status (expected 75): $msg"; exit 1; }
 echo "$msg" | grep -q "stop signal received: finished step 23" || { echo "$msg"; exit 1; }
 [ ! -e "$root/term" ] || { echo "stopped run wrote a model"; exit 1; }
 "$bin" "${common[@]}" --out "$root/term" --resume "$root/term.ckpt" >/dev/null 2>&1

@@ -68,6 +68,40 @@ sed -i 's/"step": \([0-9]*\)/"step": 5\1/' ck.ckpt/checkpoint.json
 expect 1 "was edited or is corrupted" "${common[@]}" --out ck --resume ck.ckpt
 echo "an edited sampler checkpoint is refused"
 
+# Checkpoint directories hold only checkpoints; a foreign <out>.lock is never taken over; the job
+# file is an input; --checkpoint-dir inside --out is refused before any work.
+mkdir -p own.ckpt && echo mine > own.ckpt/notes.txt
+expect 1 "not a scorematch checkpoint file" fit --data data.npy --model mlp-energy --hidden 4 \
+  --steps 5 --out own
+[ -f own.ckpt/notes.txt ] || fail "a checkpoint directory lost the user's file"
+echo precious > lk.lock
+expect 1 "exists and was not written by scorematch" eval --model model --data data.npy --out lk
+grep -q precious lk.lock || fail "a foreign lock file was taken over"
+printf '[diag]\nsamples = "data.npy"\nchains = 1\n' > d.toml
+expect 1 "would overwrite --config" diag --config d.toml --out d.toml
+expect 1 "overlap" sample --target gmm --dim 2 --chains 3 --steps 10 --checkpoint-every 5 \
+  --checkpoint-dir s3/ck --out s3
+[ ! -e s3 ] || fail "an overlapping checkpoint directory left output behind"
+echo "checkpoint dirs, foreign lock files, job files and overlapping outputs are safe"
+
+# Impossible settings are refused up front, not discovered as NaN or an empty file.
+expect 1 "keeps no draw" sample --target gmm --dim 2 --chains 3 --steps 5 --thin 10 --out thin
+expect 1 "pc needs more than" sample --target gaussian --dim 2 --sampler pc --steps 10 --out pc10
+printf 'a,b\n1,2\n3,5\n' > two.csv
+expect 1 "n <= d rows is singular" fit --data two.csv --model gaussian --out two
+echo "impossible settings are refused up front"
+
+# A stop before the first step still leaves a checkpoint to resume from (exit 75 by default).
+set +e
+SCOREMATCH_TEST_SIGNAL_AT_START=1 "$bin" fit --data data.npy --model mlp-energy --hidden 4 \
+  --steps 10 --out early >/dev/null 2>&1
+s0=$?
+set -e
+[ $s0 -eq 75 ] || fail "a stopped fit exited $s0, expected the default preemption status 75"
+"$bin" fit --data data.npy --model mlp-energy --hidden 4 --steps 10 --out early \
+  --resume early.ckpt >/dev/null || fail "no resume after a stop before the first step"
+echo "a stop before the first step exits 75 and resumes"
+
 # 5. Job files are exact: TOML values equal the same flags, bit for bit.
 printf '[fit]\nmodel = "mlp-energy"\nhidden = [8, 8]\nsteps = 3\nlr = 0.00123456789\nseed = 12345678901\n' >job.toml
 "$bin" fit --config job.toml --data data.npy --out viajob >/dev/null
@@ -106,7 +140,7 @@ echo "data near 1e300: finite standardisation, overflow reported (fit, diag)"
 # 7. A stop signal during start-up gives the preemption status, in fit and in sample.
 set +e
 SCOREMATCH_TEST_SIGNAL_AT_START=1 "$bin" sample --target gmm --dim 2 --chains 4 --steps 10 \
-  --preempt-exit-code 75 --out sig1 >/dev/null 2>&1
+  --out sig1 >/dev/null 2>&1
 s1=$?
 SCOREMATCH_TEST_SIGNAL_AT_START=1 "$bin" fit --data data.npy --model mlp-energy --hidden 4 \
   --steps 10 --preempt-exit-code 75 --out sig2 >/dev/null 2>&1

@@ -41,7 +41,7 @@ struct SampleOptions {
   double beta_min = 0.1, beta_max = 20.0;
   bool no_adapt = false, no_denoise = false, no_diag = false, timings = false, quiet = false;
   std::vector<Index> trace_dims;  // non-empty: render trace.png for these dimensions
-  int preempt_exit_code = 0;
+  int preempt_exit_code = 75;     // EX_TEMPFAIL: "stopped, checkpoint written, no output yet"
   SamplerSettings s;
   InverseOptions inv;  // posterior sampling when inv.obs is set
   Index chains_per_obs = 1;
@@ -234,7 +234,8 @@ Command add_sample(CLI::App& root) {
                   "Checkpoint directory (default <out>.ckpt)");
   app->add_option("--resume", o->resume, "Continue from this checkpoint directory");
   app->add_option("--preempt-exit-code", o->preempt_exit_code,
-                  "Exit status after a SIGTERM/SIGUSR1 checkpoint");
+                  "Exit status after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: "
+                  "the run stopped without writing its output, so 'sample && next' stops too)");
   app->add_option("--progress-every", o->progress_every, "Status line every N steps (non-TTY)");
   app->add_flag("--quiet", o->quiet, "No progress line");
   app->add_flag("--timings", o->timings, "Print the compute / io / diagnostics split");

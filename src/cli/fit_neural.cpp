@@ -81,7 +81,8 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--checkpoint-dir", o.checkpoint_dir, "Checkpoints and metrics.jsonl (default <out>.ckpt)");
   opt("--resume", o.resume, "Resume from a checkpoint file or the newest one in a directory");
   opt("--preempt-exit-code", o.preempt_exit_code,
-      "Exit status after a SIGTERM/SIGUSR1 checkpoint (e.g. for a requeueing batch script)");
+      "Exit status after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: no model was "
+      "written, so 'fit && next' stops too; a requeueing batch script resumes)");
   app->add_flag("--stream", o.stream,
                 "Read each step's minibatch rows from the (.npy) data file instead of holding this "
                 "rank's rows in memory: memory independent of the data size; same result, bitwise")
@@ -391,11 +392,12 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
   };
 
   // A stop signal that arrived during start-up or while --resume loaded: stop before the first
-  // step (nothing new to save; the checkpoint resumed from, if any, is still the newest).
+  // step. A fresh run writes its initial state (step 0), so that --resume always finds a
+  // checkpoint; a resumed one still has the checkpoint it started from.
   if (comm.allreduce_max(stop_signal() != 0 ? 1.0 : 0.0) > 0) {
-    say(comm, "stop signal received before the first step: nothing to checkpoint" +
-                  (o.resume.empty() ? std::string() : "; continue with --resume " + o.resume) +
-                  "\n");
+    const std::string path = o.resume.empty() ? write_ck() : last_checkpoint;
+    say(comm, "stop signal received before the first step: checkpoint " + path +
+                  "; continue with --resume " + (o.resume.empty() ? ckdir : o.resume) + "\n");
     throw ExitRequest{o.preempt_exit_code};
   }
 

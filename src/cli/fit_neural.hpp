@@ -20,7 +20,7 @@ struct NeuralOptions {
   double beta_min = 0.1, beta_max = 20.0;
   double val_fraction = 0.1;
   Index val_every = 0, log_every = 0, checkpoint_every = 0;
-  int keep = 3, preempt_exit_code = 0;
+  int keep = 3, preempt_exit_code = 75;  // EX_TEMPFAIL: stopped with a checkpoint, no model yet
   std::string checkpoint_dir, resume;
   bool timings = false, stream = false;
 };

@@ -82,6 +82,13 @@ GaussianFit solve_gaussian_sm(const GaussianStats& stats, const Vector& referenc
                               const std::vector<std::string>& column_names) {
   const Index d = stats.sum.size();
   if (stats.count < 1.0) throw Error("no data rows: cannot fit a Gaussian");
+  // n ≤ d rows span at most an (n − 1)-dimensional affine subspace: the covariance is singular
+  // whatever rounding says, and the "precision" and its standard errors would be invented.
+  if (stats.count <= static_cast<double>(d) && !(ridge > 0))
+    throw Error("cannot fit a " + std::to_string(d) + "-dimensional Gaussian to " +
+                std::to_string(static_cast<long long>(stats.count)) +
+                " rows: the sample covariance of n <= d rows is singular (more rows, or a ridge "
+                "penalty, e.g. --ridge 1e-6)");
   if (!(ridge >= 0.0) || !std::isfinite(ridge))
     throw Error("--ridge must be a finite number ≥ 0, got " + std::to_string(ridge));
   const Vector offset = stats.sum / stats.count;

@@ -93,6 +93,31 @@ void check_replaceable(const std::string& dir) {
   if (ec) throw Error("cannot read directory '" + dir + "': " + ec.message());
 }
 
+void check_checkpoint_dir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return;
+  if (!fs::is_directory(dir, ec))
+    throw Error("checkpoint directory '" + dir + "' exists and is not a directory");
+  auto ours = [](const std::string& name) {
+    auto starts = [&](const char* p) { return name.rfind(p, 0) == 0; };
+    auto ends = [&](const char* s) {
+      const std::string suffix = s;
+      return name.size() >= suffix.size() &&
+             name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    return (starts("ckpt-") && (ends(".bin") || name.find(".bin.tmp-") != std::string::npos)) ||
+           (starts("state-") && name.find(".npy") != std::string::npos) ||
+           starts("checkpoint.json") || starts("metrics.jsonl");
+  };
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!ours(name))
+      throw Error("refusing to write checkpoints into '" + dir + "': it holds '" + name +
+                  "', which is not a scorematch checkpoint file (move it away or choose another "
+                  "--checkpoint-dir / --out)");
+  }
+}
+
 void write_manifest(const std::string& staged_dir) {
   std::ostringstream text;
   text << "# files written by scorematch; the directory may be replaced by a later run\n";
@@ -118,6 +143,14 @@ OutputLock::OutputLock(const std::string& path, const std::string& option) {
     if (fd_ < 0)
       throw Error("cannot use " + option + " '" + path + "': cannot create '" + lock_path_ +
                   "': " + std::strerror(errno));
+    // A file of that name that scorematch did not write is the user's: never take it over.
+    if (char head[12] = {};
+        ::pread(fd_, head, 11, 0) > 0 && std::string(head).rfind("held by pid", 0) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      throw Error("cannot use " + option + " '" + path + "': '" + lock_path_ +
+                  "' exists and was not written by scorematch (move it away)");
+    }
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       char holder[512] = {};
       const ssize_t n = ::pread(fd_, holder, sizeof holder - 1, 0);

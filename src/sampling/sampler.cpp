@@ -47,7 +47,11 @@ std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const Sco
   if (s.thin < 1) throw Error("--thin must be ≥ 1");
   if (!(s.step_size > 0) || !std::isfinite(s.step_size))
     throw Error("--step-size must be positive and finite");
-  return it->second(s, source);
+  std::unique_ptr<Sampler> sampler = it->second(s, source);
+  if (sampler->draws_per_chain() < 1)
+    throw Error("--thin " + std::to_string(s.thin) + " keeps no draw of --steps " +
+                std::to_string(s.steps) + " (thin must be at most the number of kept steps)");
+  return sampler;
 }
 
 void check_metric(const SamplerSettings& s, Index dim) {

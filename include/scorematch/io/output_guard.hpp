@@ -31,6 +31,10 @@ bool path_within(const std::string& inner, const std::string& outer);
 // Throws Error unless `dir` may be replaced: absent, empty, or holding only files named in its
 // manifest. The message names the first foreign entry.
 void check_replaceable(const std::string& dir);
+// Throws Error unless `dir` may receive checkpoints: absent, or holding only the files fit and
+// sample write there (ckpt-*.bin, checkpoint.json, state-*.npy, metrics.jsonl, temporaries), so
+// checkpoint pruning can never delete a user's file.
+void check_checkpoint_dir(const std::string& dir);
 // Writes the manifest of `staged_dir` (its current entries) into it.
 void write_manifest(const std::string& staged_dir);
 
