@@ -223,7 +223,7 @@ echo "map: every method works with built-in targets and a model directory"
 # 9. Messages a user can act on.
 expect 2 "unknown subcommand 'smaple'; did you mean 'sample'" smaple --target gmm
 "$bin" eval --target gmm --data data.npy --out th --threads 1 >/dev/null || fail "--threads after the subcommand"
-expect 105 "must be >= 1, got 0" fit --data data.npy --model mlp-energy --steps 0 --out s0
+expect 2 "scorematch: error: --steps: must be >= 1, got 0" fit --data data.npy --model mlp-energy --steps 0 --out s0
 [ ${#msg} -lt 200 ] || fail "--steps 0 message is ${#msg} characters long"
 expect 1 "--hidden asks for" fit --data data.npy --model mlp-energy --hidden 100000000000 --out hh
 mkdir -p adir.csv

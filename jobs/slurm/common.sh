@@ -72,7 +72,7 @@ sm_launch() {
 # would answer TERM by killing the ranks; USR1 it passes on). Exit status 75 means "checkpointed on
 # request": requeue and exit 0; any other status is the job's.
 # A signal that reaches the launcher before it has started the ranks would be lost (mpirun forwards
-# USR1 only to running processes), so once asked to stop, the shell repeats USR1 every second until
+# USR1 only to running processes), so once asked to stop, the shell repeats USR1 every 2 s until
 # the launcher exits; scorematch records a repeated signal once.
 sm_run_preemptible() {
   local rc
@@ -82,7 +82,7 @@ sm_run_preemptible() {
     rc=0
     if [[ $sm_stopping == 1 ]]; then
       kill -USR1 "$sm_child" 2>/dev/null || true
-      sleep 1
+      sleep 2
       kill -0 "$sm_child" 2>/dev/null || { wait "$sm_child" || rc=$?; break; }
       continue
     fi
@@ -90,9 +90,13 @@ sm_run_preemptible() {
     kill -0 "$sm_child" 2>/dev/null || break # a trap interrupted wait: the child still runs
   done
   trap - USR1 TERM
+  # Asked to stop, the launcher may also end by the repeated signal itself (mpirun tearing down
+  # after the ranks exited 75, or before it started them): that is a stop too. Checkpoints are
+  # written atomically, so the rerun resumes from the newest complete one, or starts afresh.
+  if [[ $sm_stopping == 1 && ($rc == 138 || $rc == 143) ]]; then rc=$SM_PREEMPT_CODE; fi
   if [[ $rc == "$SM_PREEMPT_CODE" ]]; then
     if [[ -n ${SLURM_JOB_ID:-} ]]; then
-      echo "[$(date +%T)] checkpoint written; requeueing job $SLURM_JOB_ID (restart $((${SLURM_RESTART_COUNT:-0} + 1)))"
+      echo "[$(date +%T)] stopped on request; requeueing job $SLURM_JOB_ID (restart $((${SLURM_RESTART_COUNT:-0} + 1)))"
       scontrol requeue "$SLURM_JOB_ID"
     fi
     exit 0

@@ -137,7 +137,16 @@ int main(int argc, char** argv) {
                 << "': " << what << "\n";
       return e.get_exit_code();
     }
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // A usage error: one line with the program's prefix, naming the command to ask for help.
+    std::string what = e.what();
+    for (char& c : what)
+      if (c == '\n') c = ' ';
+    std::string help = "scorematch --help";
+    for (const auto& command : commands)
+      if (command.app->parsed()) help = "scorematch " + command.app->get_name() + " --help";
+    std::cerr << "scorematch: error: " << what << " (see " << help << ")\n";
+    return 2;
   }
 
   // Both backends honour OMP_NUM_THREADS (batch scripts set it from SLURM_CPUS_PER_TASK); oneTBB

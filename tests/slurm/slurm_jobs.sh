@@ -146,8 +146,9 @@ cmp "$root/out/map-$map/map/x_map.npy" "$root/map-mpirun/x_map.npy" ||
 echo "   job $map: x_map.npy bitwise equal to mpirun -np 2"
 echo "== 7. a signal during start-up (mpirun launcher) is not lost: requeued, then completed =="
 # USR1 the moment the batch shell starts, before or while mpirun starts the ranks.
-early=$(SCOREMATCH_LAUNCHER=mpirun submit jobs/slurm/fit.sbatch jobs/faithful-mlp-energy.toml \
-  --steps 300)
+# (a run of ~10 s, so that the job is still there when the signal arrives half a second after the
+# shell announces the launch, while mpirun is still starting the ranks)
+early=$(SCOREMATCH_LAUNCHER=mpirun submit jobs/slurm/fit.sbatch "${fit_args[@]}")
 wait_for "$(log_of scorematch-fit "$early")" "^\[.*\] job " 120
 scancel --batch --signal=USR1 "$early"
 read -r state code restarts <<<"$(wait_done "$early" 300)"
