@@ -4,8 +4,12 @@
 // two-pass column statistics stay finite and accurate for data near 1e300.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <vector>
 
@@ -111,4 +115,31 @@ TEST(LongAccumulator, SameBitsForAnyOrderAndRankSplit) {
   for (double x : v) reference += static_cast<long double>(x);
   EXPECT_NEAR(whole.values()[0], static_cast<double>(reference),
               1e-12 * std::fabs(static_cast<double>(reference)) + 1e-9);
+}
+
+// Replacing an output directory: a manifest-listed or legacy (pre-manifest) scorematch output may
+// be replaced; any file scorematch did not write (or would not write) makes it refuse.
+TEST(OutputGuard, ReplacesOnlyWhatScorematchWrote) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("sm_guard_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "legacy");
+  std::ofstream(root / "legacy" / "meta.json") << "{}";
+  std::ofstream(root / "legacy" / "mean.npy") << "x";
+  EXPECT_NO_THROW(io::check_replaceable((root / "legacy").string()));
+  std::ofstream(root / "legacy" / "notes.txt") << "mine";
+  EXPECT_THROW(io::check_replaceable((root / "legacy").string()), Error);
+  fs::create_directories(root / "listed");
+  std::ofstream(root / "listed" / "a.npy") << "x";
+  io::write_manifest((root / "listed").string());
+  EXPECT_NO_THROW(io::check_replaceable((root / "listed").string()));
+  std::ofstream(root / "listed" / "b.npy") << "y";  // not in the manifest
+  EXPECT_THROW(io::check_replaceable((root / "listed").string()), Error);
+  fs::create_directories(root / "ck");
+  std::ofstream(root / "ck" / "ckpt-00000003.bin") << "x";
+  std::ofstream(root / "ck" / "metrics.jsonl") << "{}";
+  EXPECT_NO_THROW(io::check_checkpoint_dir((root / "ck").string()));
+  std::ofstream(root / "ck" / "notes.txt") << "mine";
+  EXPECT_THROW(io::check_checkpoint_dir((root / "ck").string()), Error);
+  fs::remove_all(root);
 }

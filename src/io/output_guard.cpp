@@ -80,15 +80,26 @@ void check_replaceable(const std::string& dir) {
   if (!fs::is_directory(dir, ec))
     throw Error("refusing to replace '" + dir + "': it exists and is not a directory");
   const std::set<std::string> listed = read_manifest(dir);
+  // An output of a scorematch version before the manifest (0.1.0): it has one of the summary
+  // files every command writes, and only files of the kinds scorematch writes.
+  const bool legacy = !fs::exists(fs::path(dir) / kManifestName, ec) && [&] {
+    for (const char* marker :
+         {"meta.json", "metrics.json", "sampler.json", "map.json", "latent.json", "field.json"})
+      if (fs::exists(fs::path(dir) / marker, ec)) return true;
+    return false;
+  }();
+  auto legacy_kind = [](const fs::path& p) {
+    const std::string ext = p.extension().string();
+    for (const char* e : {".npy", ".json", ".jsonl", ".png", ".csv", ".dat", ".gp"})
+      if (ext == e) return true;
+    return false;
+  };
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (name == kManifestName || listed.count(name)) continue;
+    if (legacy && entry.is_regular_file(ec) && legacy_kind(entry.path())) continue;
     throw Error("refusing to replace '" + dir + "': it holds '" + name +
-                "', which scorematch did not write (move it away or choose another --out" +
-                (listed.empty() ? "; an output of scorematch before 0.1.1 has no " +
-                                      std::string(kManifestName) + " manifest: remove it yourself"
-                                : std::string()) +
-                ")");
+                "', which scorematch did not write (move it away or choose another --out)");
   }
   if (ec) throw Error("cannot read directory '" + dir + "': " + ec.message());
 }
