@@ -229,6 +229,9 @@ expect 1 "--hidden asks for" fit --data data.npy --model mlp-energy --hidden 100
 mkdir -p adir.csv
 expect 1 "is a directory, expected a data file" eval --target gmm --data adir.csv --out dd
 printf '\xef\xbb\xbf"x 1","y,2"\n1,"2"\n3,4\n5,7\n' >bom.csv
+printf 'a,b\n1,1e999\n2,3\n3,4\n' >range.csv
+expect 1 "line 2, column 2 'b': value '1e999' is outside the float64 range" fit --data range.csv \
+  --model gaussian --out rangefit
 "$bin" fit --data bom.csv --model gaussian --out bomfit >/dev/null
 grep -q '"x 1"' bomfit/meta.json && grep -q '"y,2"' bomfit/meta.json || fail "BOM/quoted header kept"
 "$bin" fit --data data.npy --model mlp-energy --hidden 4 --steps 6 --checkpoint-every 3 --out done >/dev/null

@@ -68,6 +68,16 @@ bool parse_number(const std::string& field, double& value) {
   return ec == std::errc() && ptr == end && begin != end;
 }
 
+// True for a well-formed number beyond the float64 range (overflow or underflow).
+bool out_of_range(const std::string& field) {
+  const char* begin = field.data();
+  const char* end = begin + field.size();
+  if (begin != end && *begin == '+') ++begin;
+  double value = 0;
+  const auto [ptr, ec] = std::from_chars(begin, end, value);
+  return ec == std::errc::result_out_of_range && ptr == end;
+}
+
 std::ifstream open_csv(const std::string& path) {
   note_input(path);
   std::ifstream in(path);
@@ -146,7 +156,11 @@ Matrix read_csv_rows(const std::string& path, const CsvInfo& info, RowRange rows
       if (f.empty())
         throw Error(where(path, line_no) + ", " + col + ": empty field, expected a number");
       if (!parse_number(f, v))
-        throw Error(where(path, line_no) + ", " + col + ": expected a number, got '" + f + "'");
+        throw Error(where(path, line_no) + ", " + col +
+                    (out_of_range(f) ? ": value '" + f +
+                                           "' is outside the float64 range (about 2.2e-308 to "
+                                           "1.8e308 in magnitude)"
+                                     : ": expected a number, got '" + f + "'"));
       if (!std::isfinite(v))
         throw Error(where(path, line_no) + ", " + col + ": value '" + f +
                     "' is not finite (NaN/Inf are not allowed)");
