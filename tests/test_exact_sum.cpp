@@ -1,7 +1,5 @@
-// Reproducible sums (core/exact_sum.hpp): the total does not depend on the order or the split of
-// the addends (the bits are equal), it is within n·2^(e−63) of the exact sum (checked against
-// long double accumulation of the same rounded addends), limbs round-trip negative totals, and the
-// two-pass column statistics stay finite and accurate for data near 1e300.
+// Exact sums (core/long_accumulator.hpp): exact where naive summation is not, the same bits for
+// any order and split over "ranks" (limbs round-trip); and the output guard's rules.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -14,7 +12,6 @@
 #include <vector>
 
 #include "scorematch/core/error.hpp"
-#include "scorematch/core/exact_sum.hpp"
 #include "scorematch/core/long_accumulator.hpp"
 #include "scorematch/io/output_guard.hpp"
 
@@ -28,45 +25,7 @@ std::vector<double> values(std::size_t n, double magnitude, unsigned seed) {
   for (double& x : v) x = magnitude * normal(rng) * std::exp(4.0 * normal(rng));
   return v;
 }
-
-double max_abs(const std::vector<double>& v) {
-  double m = 0;
-  for (double x : v) m = std::max(m, std::fabs(x));
-  return m;
-}
 }  // namespace
-
-TEST(ExactSum, SameBitsForAnyOrderAndSplit) {
-  const std::vector<double> v = values(10000, 1.0, 1);
-  const int e = fixed_point_exponent(max_abs(v));
-  FixedPointSums whole({e});
-  for (double x : v) whole.add(0, x);
-  std::vector<double> shuffled = v;
-  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937_64(2));
-  // Three "ranks" of uneven size, merged through the limbs as an allreduce would.
-  std::vector<double> limb_sums(4, 0.0);
-  for (auto [b, e2] : {std::pair{0, 17}, std::pair{17, 6000}, std::pair{6000, 10000}}) {
-    FixedPointSums part({e});
-    for (int i = b; i < e2; ++i) part.add(0, shuffled[static_cast<std::size_t>(i)]);
-    const std::vector<double> l = part.limbs();
-    for (std::size_t k = 0; k < 4; ++k) limb_sums[k] += l[k];
-  }
-  EXPECT_EQ(whole.totals()[0], whole.totals_from_limbs(limb_sums)[0]);  // bitwise
-  long double exact = 0;
-  for (double x : v) exact += static_cast<long double>(x);
-  const double bound = static_cast<double>(v.size()) * std::ldexp(1.0, e - 63) +
-                       1e-15 * std::fabs(static_cast<double>(exact)) + 1e-300;
-  EXPECT_NEAR(whole.totals()[0], static_cast<double>(exact), bound);
-}
-
-TEST(ExactSum, NegativeTotalsAndHugeMagnitudes) {
-  const std::vector<double> v{-1e300, -3e299, 2e299, -5e298};
-  const int e = fixed_point_exponent(max_abs(v));
-  FixedPointSums s({e});
-  for (double x : v) s.add(0, x);
-  EXPECT_NEAR(s.totals()[0] / -1.15e300, 1.0, 1e-15);
-  EXPECT_THROW(s.add(0, 4e300), Error);  // outside the column's bound
-}
 
 TEST(OutputGuard, PathWithinComparesWholeComponents) {
   EXPECT_TRUE(io::path_within("/a/b", "/a/b"));

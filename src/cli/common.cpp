@@ -125,32 +125,22 @@ OutputClaim claim_outputs(const dist::Comm& comm, const Command& command) {
   return claim;
 }
 
+static_assert(kRowBlock == kChainBlock, "per-row blocks must match the chain blocks");
+
 Shard read_block_shard(const dist::Comm& comm, const std::string& path, Index block,
                        Index expected_dim) {
-  Shard shard;
-  dist::run_collectively(comm, [&] {
-    shard.info = io::probe_data(path);
-    if (expected_dim > 0 && shard.info.cols() != expected_dim)
-      throw Error("dimension mismatch: the job says --dim " + std::to_string(expected_dim) +
-                  " but '" + path + "' has " + std::to_string(shard.info.cols()) + " columns");
-    // Whole global blocks per rank (the last may be partial; empty on a rank without one).
-    const Index n = shard.info.rows, blocks = (n + block - 1) / block;
-    const RowRange b = balanced_range(blocks, comm.rank(), comm.size());
-    shard.range = {std::min(n, b.begin * block), std::min(n, b.end * block)};
-    shard.rows = io::read_data_rows(shard.info, shard.range);
-  });
-  return shard;
+  return read_shard(comm, path, expected_dim, true, block);
 }
 
 Shard read_shard(const dist::Comm& comm, const std::string& path, Index expected_dim,
-                 bool load_rows) {
+                 bool load_rows, Index block) {
   Shard shard;
   dist::run_collectively(comm, [&] {
     shard.info = io::probe_data(path);
     if (expected_dim > 0 && shard.info.cols() != expected_dim)
       throw Error("dimension mismatch: the job says --dim " + std::to_string(expected_dim) +
                   " but '" + path + "' has " + std::to_string(shard.info.cols()) + " columns");
-    shard.range = dist::shard(shard.info.rows, comm.rank(), comm.size());
+    shard.range = block_range(shard.info.rows, block, comm.rank(), comm.size());
     if (load_rows) shard.rows = io::read_data_rows(shard.info, shard.range);
   });
   return shard;

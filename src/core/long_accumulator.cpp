@@ -4,11 +4,12 @@
 #include <string>
 
 #include "scorematch/core/error.hpp"
-#include "scorematch/core/exact_sum.hpp"
 
 namespace scorematch {
 
 namespace {
+// GCC/Clang's 128-bit integers (__extension__: not ISO C++, so -Wpedantic would object).
+__extension__ typedef unsigned __int128 uint128_t;
 constexpr int kBias = 1074;  // bit 0 of word 0 weighs 2^−1074
 constexpr std::int64_t kDigit = std::int64_t{1} << 32;
 }  // namespace

@@ -4,7 +4,6 @@
 #include <limits>
 
 #include "scorematch/core/error.hpp"
-#include "scorematch/core/exact_sum.hpp"
 
 namespace scorematch::dist {
 
@@ -24,15 +23,21 @@ std::string column_name(const std::vector<std::string>& columns, Index j) {
   return name;
 }
 
-// Exact global sums of each column of f(chunk), whose entries are bounded by 2^exponents[j].
+// Exact global sums of each column of f(chunk) (long accumulators: order-free, so bitwise for
+// any ranks × threads).
 template <class F>
-std::vector<double> exact_column_sums(const Comm& comm, const RowReader& read, RowRange local,
-                                      const std::vector<int>& exponents, F f) {
-  FixedPointSums sums(exponents);
-  for_chunks(read, local, [&](const Matrix& x) { sums.add_rows(f(x)); });
-  std::vector<double> limbs = sums.limbs();
-  comm.allreduce_sum(limbs);  // integer limbs below 2^53: exact in any order
-  return sums.totals_from_limbs(limbs);
+std::vector<double> exact_sums_of(const Comm& comm, const RowReader& read, RowRange local, Index d,
+                                  F f) {
+  ExactVectorSum sums(static_cast<std::size_t>(d));
+  std::vector<double> row(static_cast<std::size_t>(d));
+  for_chunks(read, local, [&](const Matrix& chunk) {
+    const Matrix& x = f(chunk);
+    for (Index i = 0; i < x.rows(); ++i) {
+      for (Index j = 0; j < d; ++j) row[static_cast<std::size_t>(j)] = x(i, j);
+      sums.add(row);
+    }
+  });
+  return exact_global_sum(comm, std::move(sums));
 }
 }  // namespace
 
@@ -60,13 +65,13 @@ ColumnStats column_stats(const Comm& comm, const RowReader& read, RowRange local
       if (!std::isfinite(bound[static_cast<std::size_t>(j)]))
         throw Error("'" + source + "': " + column_name(columns, j) +
                     " holds a non-finite value (NaN or Inf, or a number beyond ±1.8e308)");
-      e[static_cast<std::size_t>(j)] = fixed_point_exponent(bound[static_cast<std::size_t>(j)]);
+      std::frexp(bound[static_cast<std::size_t>(j)], &e[static_cast<std::size_t>(j)]);  // < 2^e
     }
   });
   const double n = static_cast<double>(total);
   // 2. Means.
   const std::vector<double> sum =
-      exact_column_sums(comm, read, local, e, [](const Matrix& x) -> const Matrix& { return x; });
+      exact_sums_of(comm, read, local, d, [](const Matrix& x) -> const Matrix& { return x; });
   ColumnStats out;
   out.mean.resize(d);
   for (Index j = 0; j < d; ++j) out.mean[j] = sum[static_cast<std::size_t>(j)] / n;
@@ -74,19 +79,17 @@ ColumnStats column_stats(const Comm& comm, const RowReader& read, RowRange local
   Vector mean_scaled(d);
   for (Index j = 0; j < d; ++j)
     mean_scaled[j] = std::ldexp(out.mean[j], -e[static_cast<std::size_t>(j)]);
-  const std::vector<int> square_bound(static_cast<std::size_t>(d), 3);  // < 8
-  const std::vector<double> squares =
-      exact_column_sums(comm, read, local, square_bound, [&](const Matrix& x) {
-        Matrix s(x.rows(), d);
-        for (Index j = 0; j < d; ++j) {
-          const int ej = e[static_cast<std::size_t>(j)];
-          for (Index i = 0; i < x.rows(); ++i) {
-            const double c = std::ldexp(x(i, j), -ej) - mean_scaled[j];
-            s(i, j) = c * c;
-          }
-        }
-        return s;
-      });
+  const std::vector<double> squares = exact_sums_of(comm, read, local, d, [&](const Matrix& x) {
+    Matrix s(x.rows(), d);
+    for (Index j = 0; j < d; ++j) {
+      const int ej = e[static_cast<std::size_t>(j)];
+      for (Index i = 0; i < x.rows(); ++i) {
+        const double c = std::ldexp(x(i, j), -ej) - mean_scaled[j];
+        s(i, j) = c * c;
+      }
+    }
+    return s;
+  });
   out.sd.resize(d);
   for (Index j = 0; j < d; ++j)
     out.sd[j] = std::ldexp(std::sqrt(squares[static_cast<std::size_t>(j)] / n),
@@ -95,28 +98,14 @@ ColumnStats column_stats(const Comm& comm, const RowReader& read, RowRange local
 }
 
 std::vector<double> exact_column_sums(const Comm& comm, const Matrix& local_rows) {
-  const Index d = local_rows.cols();
-  std::vector<double> bound(static_cast<std::size_t>(d), 0.0);
-  for (Index j = 0; j < d; ++j)
-    for (Index i = 0; i < local_rows.rows(); ++i) {
-      const double a = std::fabs(local_rows(i, j));
-      bound[static_cast<std::size_t>(j)] = std::isfinite(a)
-                                               ? std::max(bound[static_cast<std::size_t>(j)], a)
-                                               : std::numeric_limits<double>::infinity();
-    }
-  comm.allreduce_max(bound);
-  std::vector<int> e(static_cast<std::size_t>(d));
   run_collectively(comm, [&] {
-    for (std::size_t j = 0; j < e.size(); ++j) {
-      if (!std::isfinite(bound[j])) throw Error("exact sum of a non-finite value");
-      e[j] = fixed_point_exponent(bound[j]);
-    }
+    if (!local_rows.allFinite()) throw Error("exact sum of a non-finite value");
   });
   const RowReader read = [&](RowRange r) -> Matrix {
     return local_rows.middleRows(r.begin, r.size());
   };
-  return exact_column_sums(comm, read, {0, local_rows.rows()}, e,
-                           [](const Matrix& x) -> const Matrix& { return x; });
+  return exact_sums_of(comm, read, {0, local_rows.rows()}, local_rows.cols(),
+                       [](const Matrix& x) -> const Matrix& { return x; });
 }
 
 std::vector<double> exact_global_sum(const Comm& comm, ExactVectorSum local) {

@@ -8,9 +8,7 @@
 namespace scorematch {
 
 RowRange chain_shard(Index chains, int rank, int ranks) {
-  const Index blocks = (chains + kChainBlock - 1) / kChainBlock;
-  const RowRange b = balanced_range(blocks, rank, ranks);
-  return {std::min(chains, b.begin * kChainBlock), std::min(chains, b.end * kChainBlock)};
+  return block_range(chains, kChainBlock, rank, ranks);
 }
 
 Matrix prior_states(const Sampler& sampler, RowRange chains) {

@@ -25,4 +25,11 @@ inline RowRange balanced_range(Index n, Index part, Index parts) {
   return {begin, begin + base + (part < extra ? 1 : 0)};
 }
 
+// Part `part` of [0, n) in whole blocks of `block` rows (balanced over the blocks; the last block
+// may be partial): empty, {n, n}, for a part that gets no block. block = 1 is balanced_range.
+inline RowRange block_range(Index n, Index block, Index part, Index parts) {
+  const RowRange b = balanced_range((n + block - 1) / block, part, parts);
+  return {b.begin * block < n ? b.begin * block : n, b.end * block < n ? b.end * block : n};
+}
+
 }  // namespace scorematch

@@ -3,8 +3,8 @@
 // --metric data). Bitwise identical for any ranks × threads, and numerically stable:
 //   1. M_j = max |x_ij| over all rows (an exact max-allreduce); a non-finite entry is an error
 //      naming the column.
-//   2. mean_j = (Σ_i x_ij) / n with the sum in fixed point (core/exact_sum.hpp): order-free,
-//      within 2^−62 M_j of the exact mean.
+//   2. mean_j = (Σ_i x_ij) / n with the sum exact (core/long_accumulator.hpp), rounded once:
+//      order-free.
 //   3. sd_j = 2^e_j · √( Σ_i (2^−e_j x_ij − 2^−e_j mean_j)² / n ), the two-pass (centred) sum of
 //      squares, again in fixed point; the exact power-of-two scaling keeps the squares finite for
 //      data near the overflow threshold (1e300), where E[x²] − E[x]² would overflow or cancel.
@@ -35,7 +35,7 @@ ColumnStats column_stats(const Comm& comm, const RowReader& read, RowRange local
                          const std::string& source);
 
 // Exact column totals of rows spread over ranks (the same bits for any decomposition): the
-// fixed-point sum of core/exact_sum.hpp behind one max- and one sum-allreduce. Throws Error if an
+// long accumulators of core/long_accumulator.hpp behind one sum-allreduce. Throws Error if an
 // entry is not finite (callers check finiteness first and name the quantity).
 std::vector<double> exact_column_sums(const Comm& comm, const Matrix& local_rows);
 
