@@ -58,12 +58,6 @@ struct OutputClaim {
 };
 OutputClaim claim_outputs(const dist::Comm& comm, const Command& command);
 
-// Thrown (on every rank) to end the program early with a given status, e.g. after a preemption
-// checkpoint; main returns `code`.
-struct ExitRequest {
-  int code = 0;
-};
-
 Command add_fit(CLI::App& root);
 Command add_eval(CLI::App& root);
 Command add_gen(CLI::App& root);
@@ -77,25 +71,5 @@ Command add_latent(CLI::App& root);
 
 // The TOML job-file reader used by --config (see toml_config.cpp).
 std::shared_ptr<CLI::Config> make_toml_config();
-
-// Prints only on rank 0 (stdout).
-void say(const dist::Comm& comm, const std::string& text);
-// printf-style formatting of one number.
-std::string fmt(const char* format, double value);
-double seconds_since(std::chrono::steady_clock::time_point t0);
-// "timings (seconds; max / mean over ranks): name max / mean ..." on rank 0 (collective).
-void print_timings(const dist::Comm& comm, const std::vector<std::string>& names,
-                   const std::vector<double>& seconds);
-
-// An output directory written by all ranks: rank 0 creates the staging directory (checked
-// collectively), every rank learns its path; rank 0 writes small files and commits.
-struct CollectiveOutput {
-  CollectiveOutput(const dist::Comm& comm, const std::string& path);
-  std::optional<io::OutputDir> dir;  // rank 0 only
-  std::string staged;                // "<staging dir>/" on every rank
-  // Writes text files (rank 0) and commits, collectively.
-  void commit(const dist::Comm& comm,
-              const std::vector<std::pair<std::string, std::string>>& files);
-};
 
 }  // namespace scorematch::cli

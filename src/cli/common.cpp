@@ -1,67 +1,11 @@
-#include <sys/resource.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 
 #include "command.hpp"
-#include "data_shard.hpp"
 #include "scorematch/core/error.hpp"
-#include "scorematch/sampling/chain_runner.hpp"
 
 namespace scorematch::cli {
-
-void say(const dist::Comm& comm, const std::string& text) {
-  if (comm.is_root()) std::cout << text << std::flush;
-}
-
-std::string fmt(const char* format, double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, format, value);
-  return buffer;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-void print_timings(const dist::Comm& comm, const std::vector<std::string>& names,
-                   const std::vector<double>& seconds) {
-  std::vector<double> sum = seconds;
-  comm.allreduce_sum(sum);
-  std::string line = "timings (seconds; max / mean over ranks):";
-  for (std::size_t i = 0; i < names.size(); ++i)
-    line += "  " + names[i] + " " + fmt("%.3f", comm.allreduce_max(seconds[i])) + " / " +
-            fmt("%.3f", sum[i] / comm.size());
-  // Peak resident set size of this process (Linux: ru_maxrss in KiB).
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const double mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
-  std::vector<double> rss{mib};
-  comm.allreduce_sum(rss);
-  line += "\npeak resident memory (MiB; max / mean over ranks): " +
-          fmt("%.1f", comm.allreduce_max(mib)) + " / " + fmt("%.1f", rss[0] / comm.size());
-  say(comm, line + "\n");
-}
-
-CollectiveOutput::CollectiveOutput(const dist::Comm& comm, const std::string& path) {
-  dist::run_collectively(comm, [&] {
-    if (comm.is_root()) {
-      dir.emplace(path);
-      staged = dir->staged("");
-    }
-  });
-  comm.broadcast(staged);
-}
-
-void CollectiveOutput::commit(const dist::Comm& comm,
-                              const std::vector<std::pair<std::string, std::string>>& files) {
-  dist::run_collectively(comm, [&] {
-    if (!comm.is_root()) return;
-    for (const auto& [name, text] : files) dir->write_text(name, text);
-    dir->commit();
-  });
-}
 
 OutputClaim claim_outputs(const dist::Comm& comm, const Command& command) {
   namespace fs = std::filesystem;
@@ -123,27 +67,6 @@ OutputClaim claim_outputs(const dist::Comm& comm, const Command& command) {
     }
   });
   return claim;
-}
-
-static_assert(kRowBlock == kChainBlock, "per-row blocks must match the chain blocks");
-
-Shard read_block_shard(const dist::Comm& comm, const std::string& path, Index block,
-                       Index expected_dim) {
-  return read_shard(comm, path, expected_dim, true, block);
-}
-
-Shard read_shard(const dist::Comm& comm, const std::string& path, Index expected_dim,
-                 bool load_rows, Index block) {
-  Shard shard;
-  dist::run_collectively(comm, [&] {
-    shard.info = io::probe_data(path);
-    if (expected_dim > 0 && shard.info.cols() != expected_dim)
-      throw Error("dimension mismatch: the job says --dim " + std::to_string(expected_dim) +
-                  " but '" + path + "' has " + std::to_string(shard.info.cols()) + " columns");
-    shard.range = block_range(shard.info.rows, block, comm.rank(), comm.size());
-    if (load_rows) shard.rows = io::read_data_rows(shard.info, shard.range);
-  });
-  return shard;
 }
 
 }  // namespace scorematch::cli

@@ -1,10 +1,5 @@
 #include "inverse_options.hpp"
 
-#include <cstdio>
-
-#include "scorematch/core/error.hpp"
-#include "scorematch/io/dataset.hpp"
-
 namespace scorematch::cli {
 
 void add_inverse_options(CLI::App* app, InverseOptions& o, const std::string& group) {
@@ -17,60 +12,6 @@ void add_inverse_options(CLI::App* app, InverseOptions& o, const std::string& gr
   app->add_option("--boundary", o.boundary, "blur: zero | reflect")->group(group);
   app->add_option("--matrix", o.matrix, "dense: the m x d matrix A")->group(group);
   app->add_option("--sigma-y", o.sigma_y, "Observation noise sd (> 0)")->group(group);
-}
-
-namespace {
-
-Matrix read_small(const std::string& path, const std::string& what) {
-  if (path.empty()) throw Error("--operator needs " + what);
-  const io::DataInfo info = io::probe_data(path);
-  return io::read_data_rows(info, {0, info.rows});
-}
-
-std::unique_ptr<inverse::LinearOperator> build(const InverseOptions& o, Index d,
-                                               Index observations) {
-  if (o.op == "identity") return inverse::make_identity(d);
-  if (o.op == "mask") {
-    Matrix masks =
-        read_small(o.mask, "--mask FILE (0/1, one row per observation or one shared row)");
-    if (masks.cols() != d)
-      throw Error("'" + o.mask + "': mask rows have " + std::to_string(masks.cols()) +
-                  " entries but the model has dimension " + std::to_string(d));
-    if (masks.rows() != 1 && masks.rows() != observations)
-      throw Error("'" + o.mask + "': " + std::to_string(masks.rows()) + " mask rows for " +
-                  std::to_string(observations) +
-                  " observations (expected 1 shared row or one per observation)");
-    return inverse::make_mask(std::move(masks));
-  }
-  if (o.op == "blur") {
-    Index h = 0, w = 0;
-    if (std::sscanf(o.image.c_str(), "%ldx%ld", &h, &w) != 2 || h * w != d)
-      throw Error("--image must be HxW with H*W = " + std::to_string(d) + " (got '" + o.image +
-                  "')");
-    return inverse::make_blur(h, w, read_small(o.kernel, "--kernel FILE (odd height and width)"),
-                              o.boundary);
-  }
-  if (o.op == "dense") {
-    Matrix a = read_small(o.matrix, "--matrix FILE (m x d)");
-    if (a.cols() != d)
-      throw Error("'" + o.matrix + "' has " + std::to_string(a.cols()) +
-                  " columns but the model has dimension " + std::to_string(d));
-    return inverse::make_dense(std::move(a));
-  }
-  throw Error("--operator must be identity | mask | blur | dense, not '" + o.op + "'");
-}
-
-}  // namespace
-
-std::unique_ptr<inverse::LinearOperator> make_operator(const InverseOptions& o, Index d,
-                                                       Index observations, Index obs_width) {
-  if (!(o.sigma_y > 0)) throw Error("--sigma-y must be > 0");
-  auto a = build(o, d, observations);
-  if (a->out_dim() != obs_width)
-    throw Error("'" + o.obs + "': observations have " + std::to_string(obs_width) +
-                " values per row but the " + a->name() + " operator produces " +
-                std::to_string(a->out_dim()));
-  return a;
 }
 
 }  // namespace scorematch::cli

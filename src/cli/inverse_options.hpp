@@ -1,26 +1,16 @@
-// The observation model y = A x + N(0, σ_y² I) shared by `map` and `sample --obs`: options, the
-// operator they describe (checked against the prior and the observations) and this rank's rows of
-// y.
+// Registers the options of the observation model y = A x + noise shared by `map` and
+// `sample --obs` (app/observation.hpp holds the settings and builds the operator).
 #pragma once
 #include <CLI/CLI.hpp>
-#include <memory>
 #include <string>
 
-#include "scorematch/inverse/linear_operator.hpp"
+#include "app/observation.hpp"
 
 namespace scorematch::cli {
 
-struct InverseOptions {
-  std::string obs, op = "identity", mask, kernel, image, boundary = "zero", matrix;
-  double sigma_y = 0;
-};
+using app::InverseOptions;
 
 // Registers --obs --operator --mask --kernel --image --boundary --matrix --sigma-y.
 void add_inverse_options(CLI::App* app, InverseOptions& o, const std::string& group);
-
-// The operator for a prior of dimension d and `observations` rows of y with `obs_width` values
-// each; throws a clear Error for a bad setting or a size mismatch (naming the file).
-std::unique_ptr<inverse::LinearOperator> make_operator(const InverseOptions& o, Index d,
-                                                       Index observations, Index obs_width);
 
 }  // namespace scorematch::cli

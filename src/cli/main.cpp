@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "app/run_control.hpp"
 #include "command.hpp"
 #include "scorematch/core/allocator_tuning.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/dist/comm.hpp"
-#include "stop_signals.hpp"
 
 namespace {
 
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   // First of all: a SIGTERM/SIGUSR1 from a scheduler during start-up, MPI set-up or a --resume load
   // is recorded, never fatal; fit and sample act on it at their first chance (checkpoint or not,
   // exit with --preempt-exit-code), every other command restores the default action below.
-  cli::install_stop_handlers();
+  app::install_stop_handlers();
   if (std::getenv("SCOREMATCH_TEST_SIGNAL_AT_START") != nullptr)
     std::raise(SIGUSR1);  // test hook: a scheduler's signal during start-up
   tune_allocator();
@@ -158,14 +158,14 @@ int main(int argc, char** argv) {
   // Only fit and sample checkpoint on a stop signal; the other commands take the default action
   // (a signal that arrived during start-up is delivered now).
   if (!app.get_subcommand("fit")->parsed() && !app.get_subcommand("sample")->parsed())
-    cli::restore_default_stop_handlers();
+    app::restore_default_stop_handlers();
   try {
     for (const auto& command : commands) {
       if (!command.app->parsed()) continue;
       const cli::OutputClaim claim = cli::claim_outputs(comm, command);
       command.run(comm);
     }
-  } catch (const cli::ExitRequest& request) {
+  } catch (const app::ExitRequest& request) {
     return request.code;
   } catch (const dist::CollectiveFailure&) {
     return 1;

@@ -43,7 +43,7 @@ class Annealed final : public Sampler {
 };
 }  // namespace
 
-std::unique_ptr<Sampler> make_annealed(const SamplerSettings& s, const ScoreSource& source) {
+static std::unique_ptr<Sampler> make_annealed(const SamplerSettings& s, const ScoreSource& source) {
   if (source.noised == nullptr || source.noised->scheme() != NoiseScheme::sigma)
     throw Error(
         "annealed needs the score of the noised law at every σ: a σ-conditioned model (fit "
@@ -53,6 +53,21 @@ std::unique_ptr<Sampler> make_annealed(const SamplerSettings& s, const ScoreSour
     throw Error("annealed needs 0 < --sigma-min < --sigma-max");
   if (s.levels < 1) throw Error("--levels must be ≥ 1");
   return std::make_unique<Annealed>(s, *source.noised);
+}
+
+// ε = 0.2 σ_min², the step at σ_min (see resolve_step_size); 1e-2 while σ_min is unknown.
+static double annealed_step(const SamplerSettings& s) {
+  return s.sigma_min > 0 ? 0.2 * s.sigma_min * s.sigma_min : 1e-2;
+}
+
+SamplerDescriptor annealed() {
+  return {"annealed",
+          "annealed Langevin dynamics over a geometric sigma ladder (Song & Ermon 2019, Alg. 1)",
+          SamplerInput::sigma_noised,
+          {"sigma_max", "sigma_min", "levels", "denoise"},
+          /*posterior=*/true,
+          annealed_step,
+          make_annealed};
 }
 
 }  // namespace scorematch::samplers

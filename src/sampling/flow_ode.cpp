@@ -26,8 +26,18 @@ class FlowOde final : public VpGridSampler {
 };
 }  // namespace
 
-std::unique_ptr<Sampler> make_flow_ode(const SamplerSettings& s, const ScoreSource& source) {
+static std::unique_ptr<Sampler> make_flow_ode(const SamplerSettings& s, const ScoreSource& source) {
   return std::make_unique<FlowOde>(s, require_vpsde(source, "ode"));
+}
+
+SamplerDescriptor flow_ode() {
+  return {"ode",
+          "probability-flow ODE of the VP-SDE (Song et al. 2021)",
+          SamplerInput::time_noised,
+          {"t_eps", "beta_min", "beta_max"},
+          /*posterior=*/false,
+          nullptr,
+          make_flow_ode};
 }
 
 }  // namespace scorematch::samplers

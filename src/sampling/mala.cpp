@@ -105,7 +105,7 @@ class Mala final : public McmcSampler {
 };
 }  // namespace
 
-std::unique_ptr<Sampler> make_mala(const SamplerSettings& s, const ScoreSource& source) {
+static std::unique_ptr<Sampler> make_mala(const SamplerSettings& s, const ScoreSource& source) {
   if (source.model == nullptr)
     throw Error("mala needs a model with an energy (--model DIR or --target NAME)");
   if (!source.model->has_energy())
@@ -117,6 +117,17 @@ std::unique_ptr<Sampler> make_mala(const SamplerSettings& s, const ScoreSource& 
   if (!(s.target_accept > 0 && s.target_accept < 1))
     throw Error("--target-accept must lie in (0, 1)");
   return std::make_unique<Mala>(s, *source.model);
+}
+
+SamplerDescriptor mala() {
+  return {"mala",
+          "Metropolis-adjusted Langevin with dual-averaging step adaptation (Roberts & Tweedie "
+          "1996; Hoffman & Gelman 2014)",
+          SamplerInput::energy,
+          {"warmup", "metric", "adapt", "target_accept"},
+          /*posterior=*/true,
+          nullptr,
+          make_mala};
 }
 
 }  // namespace scorematch::samplers

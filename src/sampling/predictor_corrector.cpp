@@ -40,8 +40,8 @@ class PredictorCorrector final : public VpGridSampler {
 };
 }  // namespace
 
-std::unique_ptr<Sampler> make_predictor_corrector(const SamplerSettings& s,
-                                                  const ScoreSource& source) {
+static std::unique_ptr<Sampler> make_predictor_corrector(const SamplerSettings& s,
+                                                         const ScoreSource& source) {
   const NoisedScore& score = require_vpsde(source, "pc");
   if (s.corrector_steps < 0) throw Error("--corrector-steps must be ≥ 0");
   if (!(s.snr > 0)) throw Error("--snr must be positive");
@@ -54,6 +54,17 @@ std::unique_ptr<Sampler> make_predictor_corrector(const SamplerSettings& s,
                 " steps (its corrector step 1 - beta(t) dt must stay positive), got --steps " +
                 std::to_string(s.steps));
   return std::make_unique<PredictorCorrector>(s, score);
+}
+
+SamplerDescriptor predictor_corrector() {
+  return {"pc",
+          "predictor-corrector: reverse-SDE step + Langevin corrector at a signal-to-noise ratio "
+          "(Song et al. 2021, Alg. 5)",
+          SamplerInput::time_noised,
+          {"t_eps", "beta_min", "beta_max", "snr", "corrector_steps"},
+          /*posterior=*/false,
+          nullptr,
+          make_predictor_corrector};
 }
 
 }  // namespace scorematch::samplers

@@ -17,8 +17,19 @@ class ReverseSde final : public VpGridSampler {
 };
 }  // namespace
 
-std::unique_ptr<Sampler> make_reverse_sde(const SamplerSettings& s, const ScoreSource& source) {
+static std::unique_ptr<Sampler> make_reverse_sde(const SamplerSettings& s,
+                                                 const ScoreSource& source) {
   return std::make_unique<ReverseSde>(s, require_vpsde(source, "sde"));
+}
+
+SamplerDescriptor reverse_sde() {
+  return {"sde",
+          "Euler-Maruyama on the reverse-time VP-SDE (Song et al. 2021)",
+          SamplerInput::time_noised,
+          {"t_eps", "beta_min", "beta_max"},
+          /*posterior=*/false,
+          nullptr,
+          make_reverse_sde};
 }
 
 }  // namespace scorematch::samplers

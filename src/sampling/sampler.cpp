@@ -1,53 +1,57 @@
 // Sampler registry and shared helpers.
 #include "scorematch/sampling/sampler.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <functional>
-#include <map>
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/random_fill.hpp"
 
 namespace scorematch {
 
-namespace {
-using Factory = std::function<std::unique_ptr<Sampler>(const SamplerSettings&, const ScoreSource&)>;
-const std::map<std::string, Factory>& registry() {
-  static const std::map<std::string, Factory> table{
-      {"ula", samplers::make_ula},           {"mala", samplers::make_mala},
-      {"annealed", samplers::make_annealed}, {"sde", samplers::make_reverse_sde},
-      {"ode", samplers::make_flow_ode},      {"pc", samplers::make_predictor_corrector},
+const std::vector<SamplerDescriptor>& sampler_registry() {
+  static const std::vector<SamplerDescriptor> table{
+      samplers::ula(),         samplers::mala(),     samplers::annealed(),
+      samplers::reverse_sde(), samplers::flow_ode(), samplers::predictor_corrector(),
   };
   return table;
 }
-}  // namespace
+
+bool SamplerDescriptor::uses(const std::string& setting) const {
+  return std::find(settings.begin(), settings.end(), setting) != settings.end();
+}
+
+const SamplerDescriptor& find_sampler(const std::string& name) {
+  for (const SamplerDescriptor& d : sampler_registry())
+    if (d.name == name) return d;
+  std::string known;
+  for (const auto& n : sampler_names()) known += (known.empty() ? "" : ", ") + n;
+  throw Error("unknown sampler '" + name + "' (expected one of: " + known + ")");
+}
 
 std::vector<std::string> sampler_names() {
   std::vector<std::string> names;
-  for (const auto& [name, factory] : registry()) names.push_back(name);
+  for (const SamplerDescriptor& d : sampler_registry()) names.push_back(d.name);
+  std::sort(names.begin(), names.end());  // the order of the messages users have seen
   return names;
 }
 
 SamplerSettings resolve_step_size(SamplerSettings s) {
   if (s.step_size != 0) return s;
-  s.step_size = s.name == "annealed" && s.sigma_min > 0 ? 0.2 * s.sigma_min * s.sigma_min : 1e-2;
+  const SamplerDescriptor& d = find_sampler(s.name);
+  s.step_size = d.default_step_size != nullptr ? d.default_step_size(s) : 1e-2;
   return s;
 }
 
 std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const ScoreSource& source) {
+  const SamplerDescriptor& descriptor = find_sampler(settings.name);
   const SamplerSettings s = resolve_step_size(settings);
-  auto it = registry().find(s.name);
-  if (it == registry().end()) {
-    std::string known;
-    for (const auto& n : sampler_names()) known += (known.empty() ? "" : ", ") + n;
-    throw Error("unknown sampler '" + s.name + "' (expected one of: " + known + ")");
-  }
   if (s.steps < 1) throw Error("--steps must be ≥ 1");
   if (s.warmup < 0) throw Error("--warmup must be ≥ 0");
   if (s.thin < 1) throw Error("--thin must be ≥ 1");
   if (!(s.step_size > 0) || !std::isfinite(s.step_size))
     throw Error("--step-size must be positive and finite");
-  std::unique_ptr<Sampler> sampler = it->second(s, source);
+  std::unique_ptr<Sampler> sampler = descriptor.make(s, source);
   if (sampler->draws_per_chain() < 1)
     throw Error("--thin " + std::to_string(s.thin) + " keeps no draw of --steps " +
                 std::to_string(s.steps) + " (thin must be at most the number of kept steps)");

@@ -25,11 +25,22 @@ class Ula final : public McmcSampler {
 };
 }  // namespace
 
-std::unique_ptr<Sampler> make_ula(const SamplerSettings& s, const ScoreSource& source) {
+static std::unique_ptr<Sampler> make_ula(const SamplerSettings& s, const ScoreSource& source) {
   if (source.model == nullptr)
     throw Error("ula needs a score model (--model DIR or --target NAME)");
   check_metric(s, source.model->dim());
   return std::make_unique<Ula>(s, *source.model);
+}
+
+SamplerDescriptor ula() {
+  return {
+      "ula",
+      "unadjusted Langevin algorithm, x <- x + a c^2 s(x) + sqrt(2a) c xi (Roberts & Tweedie 1996)",
+      SamplerInput::score,
+      {"warmup", "metric"},
+      /*posterior=*/true,
+      nullptr,
+      make_ula};
 }
 
 }  // namespace scorematch::samplers

@@ -8,7 +8,7 @@
 //
 // Per-chain sampler state (MALA's step size, adaptation and acceptance counters, cached energy and
 // score) lives in ChainBlock::aux, one row per chain, so it travels with the chain into
-// checkpoints. New samplers: one file with a make_* factory plus one line in sampler.cpp.
+// checkpoints. New samplers: one file with its SamplerDescriptor plus one line in sampler.cpp.
 #pragma once
 #include <memory>
 #include <string>
@@ -54,7 +54,8 @@ struct SamplerSettings {
 //     constant L is stable for α < 2/L, and near σ_min the noised score varies on the scale
 //     σ_min (L ≈ 1/σ_min²), so ε must stay below ~2σ_min². 0.2σ_min² is Song & Ermon's own
 //     choice (ε = 2·10⁻⁵ at σ_L = 0.01).
-// Others ignore it. Returns the settings with step_size filled in.
+// Others ignore it (each descriptor's default_step_size). Returns the settings with step_size
+// filled in.
 SamplerSettings resolve_step_size(SamplerSettings s);
 
 // What a sampler may use: a plain score model (ula, mala) or a noised score (annealed, sde,
@@ -133,18 +134,56 @@ class McmcSampler : public Sampler {
   Vector c_, c2_;  // preconditioner scales and their squares
 };
 
+// What a sampler runs on: a score model s(x) (ula), a model with an energy (mala), or the noised
+// score of a σ-conditioned (annealed) or t-conditioned (sde, ode, pc) model or target.
+enum class SamplerInput { score, energy, sigma_noised, time_noised };
+
+// Everything a driver needs to know about a sampler without naming it: what it runs on, which
+// settings it reads beyond the common ones (steps, thin, step_size, seed), whether it can sample
+// a posterior p(x | y), its default step and its factory. A new sampler is one file defining its
+// descriptor plus one line in the registry (sampler.cpp).
+struct SamplerDescriptor {
+  using Factory = std::unique_ptr<Sampler> (*)(const SamplerSettings&, const ScoreSource&);
+  std::string name;
+  std::string summary;  // one line: what it is and its source
+  SamplerInput input = SamplerInput::score;
+  // Keys of the SamplerSettings fields it reads beyond the common ones, by their field names:
+  // "warmup", "metric", "adapt", "target_accept", "sigma_max", "sigma_min", "levels",
+  // "denoise", "t_eps", "beta_min", "beta_max", "snr", "corrector_steps".
+  std::vector<std::string> settings;
+  bool posterior = false;  // runs on PosteriorModel / PosteriorNoisedScore (p(x | y))
+  // Its step where SamplerSettings::step_size is 0 (see resolve_step_size).
+  double (*default_step_size)(const SamplerSettings&) = nullptr;
+  Factory make = nullptr;
+
+  bool uses(const std::string& setting) const;
+  // True for the samplers of the noised laws (they start from their prior at the largest noise).
+  bool noised() const {
+    return input == SamplerInput::sigma_noised || input == SamplerInput::time_noised;
+  }
+  // The noise scheme of a noised sampler's score (vpsde for the others).
+  NoiseScheme noise_scheme() const {
+    return input == SamplerInput::sigma_noised ? NoiseScheme::sigma : NoiseScheme::vpsde;
+  }
+};
+
+// The registered samplers, in registry order; find_sampler throws Error naming the known ones.
+const std::vector<SamplerDescriptor>& sampler_registry();
+const SamplerDescriptor& find_sampler(const std::string& name);
+std::vector<std::string> sampler_names();
+
 std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const ScoreSource& source);
 // Throws unless settings.metric is empty or d positive finite scales.
 void check_metric(const SamplerSettings& settings, Index dim);
-std::vector<std::string> sampler_names();
 
+// One descriptor per sampler file.
 namespace samplers {
-std::unique_ptr<Sampler> make_ula(const SamplerSettings&, const ScoreSource&);
-std::unique_ptr<Sampler> make_mala(const SamplerSettings&, const ScoreSource&);
-std::unique_ptr<Sampler> make_annealed(const SamplerSettings&, const ScoreSource&);
-std::unique_ptr<Sampler> make_reverse_sde(const SamplerSettings&, const ScoreSource&);
-std::unique_ptr<Sampler> make_flow_ode(const SamplerSettings&, const ScoreSource&);
-std::unique_ptr<Sampler> make_predictor_corrector(const SamplerSettings&, const ScoreSource&);
+SamplerDescriptor ula();
+SamplerDescriptor mala();
+SamplerDescriptor annealed();
+SamplerDescriptor reverse_sde();
+SamplerDescriptor flow_ode();
+SamplerDescriptor predictor_corrector();
 }  // namespace samplers
 
 }  // namespace scorematch

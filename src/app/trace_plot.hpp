@@ -9,7 +9,7 @@
 
 #include "scorematch/core/types.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 struct TracePicture {
   std::string samples;  // .npy written by sample (chain-major)
@@ -24,4 +24,4 @@ struct TracePicture {
 // Draws `png` (a path) through a temporary directory next to it and renames it into place.
 void render_trace(const TracePicture& picture, const std::string& png);
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

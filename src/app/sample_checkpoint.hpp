@@ -12,7 +12,7 @@
 #include "scorematch/dist/comm.hpp"
 #include "scorematch/sampling/chain_runner.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 void write_sample_checkpoint(const dist::Comm& comm, const std::string& dir,
                              const nlohmann::json& config, const ChainRunner& runner);
@@ -21,4 +21,4 @@ void write_sample_checkpoint(const dist::Comm& comm, const std::string& dir,
 Index read_sample_checkpoint(const dist::Comm& comm, const std::string& dir,
                              const nlohmann::json& config, ChainRunner& runner);
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

@@ -12,7 +12,7 @@
 #include "scorematch/io/dataset.hpp"
 #include "scorematch/io/output_dir.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 namespace fs = std::filesystem;
 
@@ -124,4 +124,4 @@ Index read_sample_checkpoint(const dist::Comm& comm, const std::string& dir,
   return runner.step();
 }
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

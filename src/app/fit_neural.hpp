@@ -1,6 +1,5 @@
 // scorematch fit --model mlp-energy|mlp-score: neural score matching, data-parallel over ranks.
 #pragma once
-#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
 
@@ -8,7 +7,7 @@
 #include "scorematch/objectives/objective.hpp"
 #include "scorematch/optim/optimizer.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 struct NeuralOptions {
   ObjectiveSettings objective;
@@ -25,9 +24,6 @@ struct NeuralOptions {
   bool timings = false, stream = false;
 };
 
-// Registers the neural options on `fit` (option group "Neural models").
-void add_neural_options(CLI::App* app, NeuralOptions& o);
-
 struct FitInputs {
   std::string data, model, out;
   Index dim = 0;
@@ -36,4 +32,4 @@ struct FitInputs {
 
 void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions& o);
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

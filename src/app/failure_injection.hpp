@@ -12,7 +12,7 @@
 
 #include "scorematch/core/types.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 struct FailureInjection {
   Index step = -1;  // -1: no failure on this rank
@@ -39,4 +39,4 @@ inline FailureInjection failure_injection(int rank) {
   return f;
 }
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 class Progress {
  public:
@@ -33,4 +33,4 @@ class Progress {
   bool drawn_ = false;
 };
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

@@ -5,7 +5,7 @@
 #include "scorematch/dist/comm.hpp"
 #include "scorematch/io/dataset.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 // Rows per block of the per-row commands: the samplers' chain block (checked in common.cpp), so
 // a row and its chains (sample --obs, latent --sample) fall in the same blocks.
@@ -38,4 +38,4 @@ void for_each_block(RowRange range, F f) {
     f(RowRange{b, std::min(range.end, b + kRowBlock)}, b - range.begin);
 }
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

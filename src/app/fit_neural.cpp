@@ -14,11 +14,10 @@
 #include <optional>
 #include <sstream>
 
-#include "command.hpp"
 #include "data_shard.hpp"
-#include "failure_injection.hpp"
 #include "fit_neural.hpp"
-#include "progress.hpp"
+#include "report.hpp"
+#include "run_control.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/core/random_stream.hpp"
@@ -31,65 +30,8 @@
 #include "scorematch/models/targets.hpp"
 #include "scorematch/training/divergence.hpp"
 #include "scorematch/training/trainer.hpp"
-#include "stop_signals.hpp"
 
-namespace scorematch::cli {
-
-void add_neural_options(CLI::App* app, NeuralOptions& o) {
-  const std::string g = "Neural models (--model mlp-energy | mlp-score)";
-  auto opt = [&](const std::string& name, auto& value, const std::string& help) {
-    return app->add_option(name, value, help)->group(g)->capture_default_str();
-  };
-  opt("--objective", o.objective.name, "esm | ism | ssm | dsm");
-  opt("--steps", o.steps, "Optimiser steps")->check(at_least(1));
-  opt("--batch", o.batch, "Global minibatch size (split over ranks)")->check(at_least(1));
-  opt("--seed", o.seed, "Seed of initialisation, minibatches, noise and validation split");
-  opt("--hidden", o.hidden, "Hidden widths, e.g. 128,128,128")->delimiter(',');
-  opt("--activation", o.activation, "softplus | tanh | silu | gelu");
-  opt("--dtype", o.dtype, "Precision of the forward/backward sweeps: float64 | float32")
-      ->check(CLI::IsMember({"float64", "float32"}));
-  opt("--conditioning", o.conditioning,
-      "Noise conditioning: auto (from --noise) | none | sigma | time");
-  opt("--optimizer", o.optimizer.name, "adam | adamw | sgd");
-  opt("--lr", o.optimizer.lr, "Peak learning rate");
-  opt("--lr-min", o.optimizer.lr_min, "Final learning rate of the cosine schedule");
-  opt("--schedule", o.optimizer.schedule, "cosine | constant (after warm-up)");
-  opt("--warmup", o.optimizer.warmup, "Linear warm-up steps");
-  opt("--weight-decay", o.optimizer.weight_decay, "L2 (adam, sgd) or decoupled (adamw) decay");
-  opt("--momentum", o.optimizer.momentum, "SGD momentum");
-  opt("--clip", o.optimizer.clip_norm, "Clip the gradient norm to this value (0: off)");
-  opt("--ema", o.optimizer.ema_decay, "EMA decay of the saved weights (0: save raw weights)");
-  opt("--projections", o.objective.projections, "ssm: probes per sample");
-  opt("--probe", o.objective.probe, "ssm: rademacher | gaussian");
-  app->add_flag("--variance-reduced", o.objective.variance_reduced,
-                "ssm: variance-reduced form (exact ½|s|² term)")
-      ->group(g);
-  opt("--noise", o.objective.noise, "dsm: single | ladder | vpsde");
-  opt("--sigma", o.objective.sigma, "dsm single: noise level (standardised units)");
-  opt("--sigma-min", o.objective.sigma_min, "dsm ladder: smallest sigma");
-  opt("--sigma-max", o.objective.sigma_max, "dsm ladder: largest sigma");
-  opt("--levels", o.objective.levels, "dsm ladder: number of geometric levels");
-  opt("--beta-min", o.beta_min, "dsm vpsde: beta(0)");
-  opt("--beta-max", o.beta_max, "dsm vpsde: beta(1)");
-  opt("--t-eps", o.objective.t_eps, "dsm vpsde: t ~ U[t_eps, 1]");
-  opt("--target", o.target, "esm: analytic target whose score is matched (gen names)");
-  opt("--val-fraction", o.val_fraction, "Fraction of rows held out for validation");
-  opt("--val-every", o.val_every, "Validation every N steps (0: 10 times per run)");
-  opt("--log-every", o.log_every, "metrics.jsonl / progress every N steps (0: 100 per run)");
-  opt("--checkpoint-every", o.checkpoint_every, "Checkpoint every N steps (0: 10 per run)");
-  opt("--keep", o.keep, "Checkpoints kept")->check(at_least(1));
-  opt("--checkpoint-dir", o.checkpoint_dir, "Checkpoints and metrics.jsonl (default <out>.ckpt)");
-  opt("--resume", o.resume, "Resume from a checkpoint file or the newest one in a directory");
-  opt("--preempt-exit-code", o.preempt_exit_code,
-      "Exit status after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: no model was "
-      "written, so 'fit && next' stops too; a requeueing batch script resumes)");
-  app->add_flag("--stream", o.stream,
-                "Read each step's minibatch rows from the (.npy) data file instead of holding this "
-                "rank's rows in memory: memory independent of the data size; same result, bitwise")
-      ->group(g);
-  app->add_flag("--timings", o.timings, "Print the compute / allreduce / I/O split of the run")
-      ->group(g);
-}
+namespace scorematch::app {
 
 namespace {
 
@@ -358,11 +300,8 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
                 std::to_string(parallel::num_threads()) + " thread(s)" +
                 (o.resume.empty() ? "" : "; from step " + std::to_string(st.step)) + "\n");
 
-  Progress progress(comm.is_root(), std::max(log_every, o.steps / 20));
-  // Test hooks: die by SIGKILL, or receive SIGTERM, right after the given step.
-  const char* kill_hook = std::getenv("SCOREMATCH_TEST_KILL_AFTER_STEP");
-  const char* term_hook = std::getenv("SCOREMATCH_TEST_SIGTERM_AT_STEP");
-  const FailureInjection failure = failure_injection(comm.rank());
+  RunControl control(
+      comm, {o.steps, ck_every, std::max(log_every, o.steps / 20), true, o.preempt_exit_code});
   double compute = 0, allreduce = 0, io_seconds = 0;
   double& loss = st.loss;
   double& last_val = st.val_loss;
@@ -394,23 +333,22 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
   // A stop signal that arrived during start-up or while --resume loaded: stop before the first
   // step. A fresh run writes its initial state (step 0), so that --resume always finds a
   // checkpoint; a resumed one still has the checkpoint it started from.
-  if (comm.allreduce_max(stop_signal() != 0 ? 1.0 : 0.0) > 0) {
+  if (control.stop_requested()) {
     const std::string path = o.resume.empty() ? write_ck() : last_checkpoint;
-    say(comm, "stop signal received before the first step: checkpoint " + path +
-                  "; continue with --resume " + (o.resume.empty() ? ckdir : o.resume) + "\n");
-    throw ExitRequest{o.preempt_exit_code};
+    control.stop("stop signal received before the first step: checkpoint " + path +
+                 "; continue with --resume " + (o.resume.empty() ? ckdir : o.resume) + "\n");
   }
 
   for (Index step = first; step <= o.steps; ++step) {
-    if (term_hook && std::atol(term_hook) == step && comm.is_root()) std::raise(SIGTERM);
+    control.signal_hook(step - 1, step);
     const StepResult r = trainer.step(static_cast<std::uint32_t>(step), st.theta, *optimizer,
-                                      st.opt, local, reduce, {stop_signal() != 0 ? 1.0 : 0.0});
+                                      st.opt, local, reduce, {RunControl::local_stop_flag()});
     compute += r.compute_seconds;
     allreduce += r.reduce_seconds;
     const std::string diverged =
         r.finite ? divergence.check(r.loss, st.theta) : "the loss or gradient is not finite";
     if (!diverged.empty()) {
-      progress.finish();
+      control.finish();
       dist::run_collectively(comm, [&] {
         throw Error("training diverged at step " + std::to_string(step) + ": " + diverged +
                     "; nothing was written for this step; " + last_good() +
@@ -438,26 +376,22 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
       io_seconds += seconds_since(t0);
     }
     const double eta = static_cast<double>(o.steps - step) * static_cast<double>(o.batch) / rate;
-    progress.update(static_cast<long>(step), static_cast<long>(o.steps),
-                    "step " + std::to_string(step) + "/" + std::to_string(o.steps) + "  loss " +
-                        fmt("%.6g", loss) +
-                        (std::isnan(last_val) ? "" : "  val " + fmt("%.6g", last_val)) + "  " +
-                        fmt("%.0f", rate) + " samples/s  ETA " + fmt("%.0f", eta) + " s");
+    control.progress(step, "step " + std::to_string(step) + "/" + std::to_string(o.steps) +
+                               "  loss " + fmt("%.6g", loss) +
+                               (std::isnan(last_val) ? "" : "  val " + fmt("%.6g", last_val)) +
+                               "  " + fmt("%.0f", rate) + " samples/s  ETA " + fmt("%.0f", eta) +
+                               " s");
     const bool stop = !r.extras.empty() && r.extras[0] > 0;
     if (step % ck_every == 0 || stop) {
       const std::string path = write_ck();
-      if (stop) {
-        progress.finish();
-        say(comm, "stop signal received: finished step " + std::to_string(step) +
-                      ", checkpoint written to " + path + "; continue with --resume " + ckdir +
-                      "\n");
-        throw ExitRequest{o.preempt_exit_code};
-      }
+      if (stop)
+        control.stop("stop signal received: finished step " + std::to_string(step) +
+                     ", checkpoint written to " + path + "; continue with --resume " + ckdir +
+                     "\n");
     }
-    if (kill_hook && std::atol(kill_hook) == step) std::raise(SIGKILL);
-    failure.maybe_fail(step);
+    control.after_step(step);
   }
-  progress.finish();
+  control.finish();
   if (st.step % ck_every != 0) write_ck();
 
   // The saved model is the EMA of the weights.
@@ -501,4 +435,4 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
                   {compute - stream_read_seconds, allreduce, io_seconds + stream_read_seconds});
 }
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

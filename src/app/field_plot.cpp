@@ -5,7 +5,7 @@
 
 #include "gnuplot.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 void render_field(const std::string& dir, const GridField& f, const GridSpec& g, const Matrix& data,
                   const FieldPicture& pic) {
@@ -124,4 +124,4 @@ void render_profile(const std::string& dir, const Profile& p, const ProfilePictu
   run_gnuplot(dir, "profile.gp", "profile.png");
 }
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

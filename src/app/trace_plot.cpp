@@ -10,7 +10,7 @@
 #include "scorematch/diagnostics/convergence.hpp"
 #include "scorematch/io/npy.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 void render_trace(const TracePicture& pic, const std::string& png) {
   const io::NpyHeader header = io::read_npy_header(pic.samples);
@@ -80,4 +80,4 @@ void render_trace(const TracePicture& pic, const std::string& png) {
   });
 }
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

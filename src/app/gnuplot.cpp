@@ -9,7 +9,7 @@
 
 #include "scorematch/core/error.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 void write_text_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
@@ -62,4 +62,4 @@ void render_png(const std::string& target, const std::string& script, const std:
   fs::remove_all(dir);
 }
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

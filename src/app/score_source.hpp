@@ -9,7 +9,7 @@
 #include "scorematch/models/score_model.hpp"
 #include "scorematch/sampling/noised_score.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 struct LoadedScore {
   std::unique_ptr<ScoreModel> model;
@@ -22,4 +22,4 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
                               NoiseScheme scheme = NoiseScheme::vpsde, VpSde sde = {},
                               bool float32 = false);
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

@@ -6,13 +6,13 @@
 #include <map>
 #include <sstream>
 
-#include "command.hpp"
+#include "report.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/diagnostics/convergence.hpp"
 #include "scorematch/diagnostics/stein.hpp"
 #include "scorematch/io/dataset.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 namespace {
 constexpr Index kReadChunk = 1 << 15;
@@ -338,4 +338,4 @@ std::string format_report(const nlohmann::json& r) {
   return out.str();
 }
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

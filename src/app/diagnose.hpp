@@ -9,7 +9,7 @@
 #include "scorematch/dist/comm.hpp"
 #include "scorematch/models/score_model.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 struct DiagRequest {
   std::string samples;  // NPY/CSV, (chains × draws) × d, chain-major
@@ -25,4 +25,4 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& reques
 // A readable table and a one-line verdict.
 std::string format_report(const nlohmann::json& report);
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

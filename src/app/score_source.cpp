@@ -5,7 +5,7 @@
 #include "scorematch/models/mlp_model.hpp"
 #include "scorematch/models/targets.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 LoadedScore load_score_source(const std::string& model_dir, const std::string& target, Index dim,
                               NoiseScheme scheme, VpSde sde, bool float32) {
@@ -30,4 +30,4 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
   return src;
 }
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

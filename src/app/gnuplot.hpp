@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 void write_text_file(const std::string& path, const std::string& text);
 // A double-quoted gnuplot string literal.
@@ -21,4 +21,4 @@ void run_gnuplot(const std::string& dir, const std::string& script, const std::s
 void render_png(const std::string& target, const std::string& script, const std::string& png,
                 const std::function<void(const std::filesystem::path& dir)>& write);
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

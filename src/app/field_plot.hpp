@@ -8,7 +8,7 @@
 #include "scorematch/visual/field_grid.hpp"
 #include "scorematch/visual/field_profile.hpp"
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 struct FieldPicture {
   int width = 1400, height = 620;
@@ -29,4 +29,4 @@ struct ProfilePicture {
 };
 void render_profile(const std::string& dir, const Profile& profile, const ProfilePicture& picture);
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

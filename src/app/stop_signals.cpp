@@ -2,7 +2,7 @@
 
 #include <initializer_list>
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 namespace {
 volatile std::sig_atomic_t received = 0;
@@ -33,4 +33,4 @@ int stop_signal() {
   return received;
 }
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

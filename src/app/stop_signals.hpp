@@ -4,7 +4,7 @@
 #pragma once
 #include <csignal>
 
-namespace scorematch::cli {
+namespace scorematch::app {
 
 // Installed on the first line of main, so that a signal during start-up is never fatal.
 void install_stop_handlers();
@@ -13,4 +13,4 @@ void restore_default_stop_handlers();
 // The signal received so far, or 0.
 int stop_signal();
 
-}  // namespace scorematch::cli
+}  // namespace scorematch::app

@@ -1,0 +1,49 @@
+#include "diag.hpp"
+
+#include "report.hpp"
+
+namespace scorematch::app {
+
+namespace {
+// sampler.json next to the samples (chain count and column names), or null.
+nlohmann::json sampler_info(const DiagJob& o) {
+  std::ifstream in(std::filesystem::path(o.samples).parent_path() / "sampler.json");
+  if (!in) return nullptr;
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+}  // namespace
+
+void run_diag(const dist::Comm& comm, DiagJob& job) {
+  DiagJob* const o = &job;
+  std::unique_ptr<ScoreModel> model;
+  DiagRequest request;
+  dist::run_collectively(comm, [&] {
+    request.samples = o->samples;
+    const nlohmann::json info = sampler_info(*o);
+    request.chains = o->chains > 0      ? o->chains
+                     : info.is_object() ? info.value("chains", Index{0})
+                                        : 0;
+    if (request.chains < 1)
+      throw Error("diag needs --chains (no sampler.json next to '" + o->samples +
+                  "' to take it from)");
+    if (info.is_object()) request.columns = info.value("columns", std::vector<std::string>{});
+    if (!o->model.empty() || !o->target.empty())
+      model = load_score_source(o->model, o->target, io::probe_data(o->samples).cols()).model;
+  });
+  request.model = model.get();
+  request.reference = o->reference;
+  request.max_pairs_rows = o->ksd_rows;
+  nlohmann::json report = run_diagnostics(comm, request);
+  if (!o->model.empty()) report["model"] = o->model;
+  if (!o->target.empty()) report["target"] = o->target;
+  dist::run_collectively(comm, [&] {
+    if (comm.is_root()) io::write_file_atomic(o->out, report.dump(2) + "\n");
+  });
+  say(comm, format_report(report) + "wrote " + o->out + "\n");
+}
+
+}  // namespace scorematch::app

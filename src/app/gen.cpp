@@ -1,0 +1,28 @@
+#include "gen.hpp"
+
+#include "report.hpp"
+
+namespace scorematch::app {
+
+void run_gen(const dist::Comm& comm, GenJob& job) {
+  GenJob* const o = &job;
+  std::unique_ptr<Target> target;
+  const std::string ext = std::filesystem::path(o->out).extension().string();
+  dist::run_collectively(comm, [&] {
+    if (ext != ".npy" && ext != ".csv")
+      throw Error("--out '" + o->out + "': expected a .npy or .csv file name");
+    target = make_target(o->dist, o->dim);
+  });
+  const Matrix rows = draw_rows(*target, o->seed, dist::shard(o->n, comm.rank(), comm.size()));
+  if (ext == ".npy") {
+    dist::write_npy_collective(comm, o->out, rows, false);
+  } else {
+    std::vector<std::string> columns;
+    for (Index j = 0; j < o->dim; ++j) columns.push_back("x" + std::to_string(j + 1));
+    dist::write_csv_collective(comm, o->out, columns, rows);
+  }
+  say(comm, "wrote " + std::to_string(o->n) + " rows x " + std::to_string(o->dim) + " of '" +
+                o->dist + "' (seed " + std::to_string(o->seed) + ") to " + o->out + "\n");
+}
+
+}  // namespace scorematch::app

@@ -1,0 +1,186 @@
+#include "latent.hpp"
+
+#include "report.hpp"
+
+namespace scorematch::app {
+
+namespace {
+Vector noise_variance(const LatentJob& o, const io::LoadedDecoder& loaded) {
+  const Index d = loaded.decoder->data_dim();
+  Vector sd;
+  if (!std::isnan(o.sigma)) {
+    if (!(o.sigma > 0) || !std::isfinite(o.sigma))
+      throw Error("--sigma must be positive and finite, got " + std::to_string(o.sigma));
+    sd = Vector::Constant(d, o.sigma);
+  } else if (!o.noise_sd.empty()) {
+    const io::DataInfo info = io::probe_data(o.noise_sd);
+    const Matrix m = io::read_data_rows(info, {0, info.rows});
+    if (m.size() != d)
+      throw Error("'" + o.noise_sd + "' holds " + std::to_string(m.size()) +
+                  " values; the decoder writes " + std::to_string(d) + " columns");
+    sd = Eigen::Map<const Vector>(m.data(), d);
+  } else if (loaded.noise_sd.size() == d) {
+    sd = loaded.noise_sd;
+  } else {
+    throw Error(
+        "latent needs the decoder's noise: --sigma S, --noise-sd FILE, or noise_sd.npy in '" +
+        o.decoder + "'");
+  }
+  if (!(sd.array() > 0).all() || !sd.allFinite())
+    throw Error("decoder noise standard deviations must be positive and finite");
+  return sd.array().square().inverse().matrix();
+}
+}  // namespace
+
+void run_latent(const dist::Comm& comm, LatentJob& job) {
+  LatentJob* const o = &job;
+  const auto start = std::chrono::steady_clock::now();
+  io::LoadedDecoder loaded;
+  inverse::LatentModel model;
+  Shard shard = read_shard(comm, o->data, 0, false);
+  // Ranks own whole blocks of 64 rows (and, when sampling, of 64 chains), so every decoder call
+  // sees the same row blocks whatever the decomposition: bitwise identical output.
+  const RowRange rows = chain_shard(shard.info.rows, comm.rank(), comm.size());
+  dist::run_collectively(comm, [&] {
+    loaded = io::load_decoder(o->decoder);
+    if (shard.info.cols() != loaded.decoder->data_dim())
+      throw Error("dimension mismatch: '" + o->data + "' has " + std::to_string(shard.info.cols()) +
+                  " columns but the decoder '" + o->decoder + "' writes " +
+                  std::to_string(loaded.decoder->data_dim()));
+    if (o->prior != "normal" && o->prior != "flat")
+      throw Error("--prior must be normal | flat, not '" + o->prior + "'");
+    if (o->method != "newton" && o->method != "gauss-newton")
+      throw Error("--method must be newton | gauss-newton, not '" + o->method + "'");
+    model = {loaded.decoder.get(), noise_variance(*o, loaded), o->prior == "normal" ? 1.0 : 0.0};
+    inverse::validate(model);
+    o->map.exact_hessian = o->method == "newton";
+    if (o->sample) {
+      if (o->s.name != "ula" && o->s.name != "mala")
+        throw Error("--sampler must be ula | mala, not '" + o->s.name + "'");
+      if (o->chains_per_row < 1 || kChainBlock % o->chains_per_row != 0)
+        throw Error("--chains-per-row must divide " + std::to_string(kChainBlock));
+    }
+    shard.rows = io::read_data_rows(shard.info, rows);
+  });
+
+  // MAP codes of this rank's rows.
+  const Index k = loaded.decoder->latent_dim(), n = rows.size();
+  inverse::LatentMapResult map;
+  Matrix reconstruction;
+  dist::run_collectively(comm, [&] {
+    Matrix z0 = Matrix::Zero(n, k);
+    if (o->init != "zero") {
+      const io::DataInfo info = io::probe_data(o->init);
+      if (info.rows != shard.info.rows || info.cols() != k)
+        throw Error("'" + o->init + "' must hold " + std::to_string(shard.info.rows) + " x " +
+                    std::to_string(k) + " initial codes");
+      z0 = io::read_data_rows(info, rows);
+    }
+    map = inverse::latent_map(model, shard.rows, std::move(z0), o->map);
+    // Decoded block by block: a batched decoder call is bitwise only for identical batches.
+    reconstruction.resize(n, loaded.decoder->data_dim());
+    for_each_block(rows, [&](RowRange block, Index offset) {
+      reconstruction.middleRows(offset, block.size()) =
+          loaded.decoder->decode(map.z.middleRows(offset, block.size()));
+    });
+  });
+  const double map_seconds = seconds_since(start);
+  CollectiveOutput output(comm, o->out);
+  const std::string z_map_path = output.staged + "z_map.npy";
+  dist::write_npy_collective(comm, z_map_path, map.z, false);
+  dist::write_npy_collective(comm, output.staged + "reconstruction.npy", reconstruction, false);
+
+  // Langevin draws: chain c samples p(z | x_{c/K}), started at its row's MAP code (read back
+  // from the staged z_map.npy, since a row's chains may live on another rank than its MAP).
+  nlohmann::json sampler_info;
+  Index total_chains = 0;
+  if (o->sample) {
+    total_chains = shard.info.rows * o->chains_per_row;
+    const RowRange chains = chain_shard(total_chains, comm.rank(), comm.size());
+    const RowRange chain_rows{chains.begin / o->chains_per_row, chains.end / o->chains_per_row};
+    std::unique_ptr<inverse::LatentPosteriorModel> posterior;
+    std::unique_ptr<Sampler> sampler;
+    std::optional<ChainRunner> runner;
+    const auto t0 = std::chrono::steady_clock::now();
+    dist::run_collectively(comm, [&] {
+      const Matrix z_start =
+          io::read_npy_rows(z_map_path, io::read_npy_header(z_map_path), chain_rows);
+      posterior = std::make_unique<inverse::LatentPosteriorModel>(
+          model, io::read_data_rows(shard.info, chain_rows), chain_rows.begin, o->chains_per_row);
+      o->s = resolve_step_size(o->s);
+      sampler = make_sampler(o->s, {posterior.get(), nullptr});
+      Matrix init(chains.size(), k);
+      for (Index c = 0; c < chains.size(); ++c)
+        init.row(c) = z_start.row((chains.begin + c) / o->chains_per_row - chain_rows.begin);
+      runner.emplace(*sampler, chains, init, Vector::Zero(k), Vector::Ones(k));
+      runner->advance(sampler->num_transitions());
+    });
+    const Matrix& draws = runner->draws();
+    const Index per = o->chains_per_row * sampler->draws_per_chain();
+    Matrix means(chain_rows.size(), k);
+    for (Index i = 0; i < means.rows(); ++i)
+      means.row(i) = draws.middleRows(i * per, per).colwise().mean();
+    dist::write_npy_collective(comm, output.staged + "z_samples.npy", draws, false);
+    dist::write_npy_collective(comm, output.staged + "z_mean.npy", means, false);
+    const double seconds = comm.allreduce_max(seconds_since(t0));
+    sampler_info = {{"sampler", o->s.name},
+                    {"chains_per_row", o->chains_per_row},
+                    {"chains", total_chains},
+                    {"warmup", o->s.warmup},
+                    {"steps", o->s.steps},
+                    {"thin", o->s.thin},
+                    {"step_size", o->s.step_size},
+                    {"seed", o->s.seed},
+                    {"draws_per_chain", sampler->draws_per_chain()},
+                    {"seconds", seconds}};
+    for (const auto& [name, local] : sampler->chain_report(runner->aux())) {
+      const double sum = dist::exact_column_sums(comm, Matrix(local))[0];  // any decomposition
+      sampler_info[name + "_mean"] = sum / static_cast<double>(total_chains);
+    }
+  }
+
+  // Summaries over all rows (sums and maxima over ranks).
+  double iterations = 0, max_iterations = 0;
+  for (Index it : map.iterations) {
+    iterations += static_cast<double>(it);
+    max_iterations = std::max(max_iterations, static_cast<double>(it));
+  }
+  const double rows_total = static_cast<double>(shard.info.rows);
+  const double converged = comm.allreduce_sum(static_cast<double>(map.converged));
+  const nlohmann::json info = {
+      {"decoder", o->decoder},
+      {"decoder_kind", loaded.decoder->kind()},
+      {"latent_dim", k},
+      {"data_dim", loaded.decoder->data_dim()},
+      {"data", o->data},
+      {"rows", shard.info.rows},
+      {"prior", o->prior},
+      {"method", o->method},
+      {"tolerance", o->map.tolerance},
+      {"converged_rows", converged},
+      {"mean_iterations", comm.allreduce_sum(iterations) / std::max(rows_total, 1.0)},
+      {"max_iterations", comm.allreduce_max(max_iterations)},
+      {"max_stationarity", comm.allreduce_max(n ? map.stationarity.maxCoeff() : 0.0)},
+      {"max_orthogonality", comm.allreduce_max(n ? map.orthogonality.maxCoeff() : 0.0)},
+      {"mean_energy",
+       dist::exact_column_sums(comm, Matrix(map.energy))[0] / std::max(rows_total, 1.0)},
+      {"map_seconds", comm.allreduce_max(map_seconds)},
+      {"ranks", comm.size()},
+      {"threads_per_rank", parallel::num_threads()},
+      {"sampling", o->sample ? sampler_info : nlohmann::json(nullptr)}};
+
+  output.commit(comm, {{"latent.json", info.dump(2) + "\n"}});
+  say(comm, "latent codes (" + loaded.decoder->kind() + ", k = " + std::to_string(k) + ", " +
+                o->prior + " prior, " + o->method + ") of " + std::to_string(shard.info.rows) +
+                " rows: " + fmt("%.0f", converged) + " converged, max |J^T S^-1 r| / (|J| |r|) = " +
+                fmt("%.3g", info["max_orthogonality"].get<double>()) + ", mean iterations " +
+                fmt("%.1f", info["mean_iterations"].get<double>()) + "\n");
+  if (o->sample)
+    say(comm, o->s.name + ": " + std::to_string(total_chains) + " chains x " +
+                  std::to_string(sampler_info["draws_per_chain"].get<Index>()) + " draws in " +
+                  fmt("%.2f", sampler_info["seconds"].get<double>()) + " s\n");
+  say(comm, "wrote " + o->out + "/ (z_map.npy, reconstruction.npy" +
+                (o->sample ? ", z_samples.npy, z_mean.npy" : "") + ", latent.json)\n");
+}
+
+}  // namespace scorematch::app

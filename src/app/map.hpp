@@ -1,0 +1,32 @@
+// scorematch map: MAP estimates of x from y = A x + ε, ε ~ N(0, σ_y² I), one observation per row of
+// --obs, under a score prior (a fitted model or an analytic target). Learned priors: Adam ascent on
+// log p(x | y) (posterior score s(x) + Aᵀ(y − A x)/σ_y²); a Gaussian prior: the exact posterior
+// mean
+// (= MAP). Rows are sharded over ranks; x_map.npy is written collectively.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "data_shard.hpp"
+#include "observation.hpp"
+#include "score_source.hpp"
+#include "scorematch/core/error.hpp"
+#include "scorematch/dist/collective_write.hpp"
+#include "scorematch/dist/comm.hpp"
+#include "scorematch/inverse/map_lbfgs.hpp"
+#include "scorematch/inverse/posterior.hpp"
+#include "scorematch/models/mlp_model.hpp"
+
+namespace scorematch::app {
+
+struct MapJob {
+  std::string model, target, out, method = "auto", init = "adjoint";
+  Index dim = 0;
+  InverseOptions inv;
+  inverse::MapSettings adam;
+  double prior_level = 0;  // > 0: evaluate a σ-conditioned prior at this level
+};
+
+void run_map(const dist::Comm& comm, MapJob& job);
+
+}  // namespace scorematch::app

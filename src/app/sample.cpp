@@ -1,0 +1,431 @@
+#include "sample.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include "data_shard.hpp"
+#include "diagnose.hpp"
+#include "report.hpp"
+#include "run_control.hpp"
+#include "sample_checkpoint.hpp"
+#include "score_source.hpp"
+#include "scorematch/core/error.hpp"
+#include "scorematch/core/parallel.hpp"
+#include "scorematch/dist/collective_write.hpp"
+#include "scorematch/dist/column_stats.hpp"
+#include "scorematch/inverse/posterior_model.hpp"
+#include "scorematch/inverse/posterior_noised.hpp"
+#include "scorematch/io/dataset.hpp"
+#include "scorematch/models/mlp_model.hpp"
+#include "scorematch/sampling/chain_runner.hpp"
+#include "trace_plot.hpp"
+
+namespace scorematch::app {
+
+namespace {
+// "a, b or c" of the registered samplers with a property (for messages).
+template <class Predicate>
+std::string sampler_list(Predicate keep) {
+  std::vector<std::string> names;
+  for (const SamplerDescriptor& d : sampler_registry())
+    if (keep(d)) names.push_back(d.name);
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return text;
+}
+
+// Annealed ladder defaults: the ladder the model was trained on, else [0.01, 10].
+void fill_ladder_defaults(SamplerSettings& s, const nlohmann::json& meta) {
+  // meta.fit.config.objective of a network trained by dsm --noise ladder (null elsewhere).
+  const auto pointer = "/fit/config/objective"_json_pointer;
+  const nlohmann::json objective =
+      meta.is_object() && meta.contains(pointer) && meta.at(pointer).is_object()
+          ? meta.at(pointer)
+          : nlohmann::json::object();
+  if (s.sigma_max <= 0) s.sigma_max = objective.value("sigma_max", 10.0);
+  if (s.sigma_min <= 0) s.sigma_min = objective.value("sigma_min", 0.01);
+}
+
+// Per-coordinate preconditioner scales for ula/mala (empty: identity).
+Vector choose_metric(const dist::Comm& comm, const SampleJob& o, const ScoreModel& model) {
+  Vector metric;
+  bool from_data = false;
+  dist::run_collectively(comm, [&] {
+    std::string kind = o.metric;
+    const auto* mlp = dynamic_cast<const MlpModel*>(&model);
+    if (kind == "auto") kind = mlp != nullptr ? "model" : (o.data.empty() ? "identity" : "data");
+    if (kind == "model") {
+      if (mlp == nullptr)
+        throw Error("--metric model needs a network model (it uses its standardisation scale)");
+      metric = mlp->scale();
+    } else if (kind == "data") {
+      if (o.data.empty()) throw Error("--metric data needs --data FILE");
+      from_data = true;
+    } else if (kind != "identity") {
+      throw Error("--metric must be auto, identity, data or model, got '" + kind + "'");
+    }
+  });
+  if (!from_data) return metric;
+  // The data's column standard deviations, from every rank's shard (bitwise for any ranks).
+  const Shard shard = read_shard(comm, o.data, model.dim());
+  metric = dist::column_stats(comm, shard.rows, shard.info.rows, shard.info.columns, o.data).sd;
+  dist::run_collectively(comm, [&] {
+    if (!(metric.array() > 0).all())
+      throw Error("'" + o.data + "' has a constant column: cannot use --metric data");
+  });
+  return metric;
+}
+
+// Starting states of this rank's chains in the sampler's coordinates.
+Matrix initial_states(const SampleJob& o, const SamplerDescriptor& kind, const Sampler& sampler,
+                      RowRange chains) {
+  std::string init = o.init;
+  if (init == "auto") init = kind.noised() || o.data.empty() ? "prior" : "data";
+  if (init == "prior") return prior_states(sampler, chains);
+  if (kind.noised()) {
+    std::string on_p = sampler_list([](const SamplerDescriptor& d) { return !d.noised(); });
+    for (std::size_t at; (at = on_p.find(" or ")) != std::string::npos;)
+      on_p.replace(at, 4, " and ");
+    throw Error(o.s.name + " starts from its prior (noise at the largest level); --init " + init +
+                " applies to " + on_p + " only");
+  }
+  if (init != "data" && init != "file")
+    throw Error("--init must be auto, prior, data or file, got '" + init + "'");
+  const std::string path = init == "data" ? o.data : o.init_file;
+  if (path.empty())
+    throw Error("--init " + init + " needs " +
+                (init == "data" ? "--data FILE" : "--init-file FILE"));
+  const io::DataInfo info = io::probe_data(path);
+  if (info.cols() != sampler.dim())
+    throw Error("dimension mismatch: the model has dimension " + std::to_string(sampler.dim()) +
+                " but '" + path + "' has " + std::to_string(info.cols()) + " columns");
+  if (info.rows < 1) throw Error("'" + path + "' has no rows");
+  if (init == "file" && info.rows < o.chains)
+    throw Error("'" + path + "' has " + std::to_string(info.rows) + " rows but --chains is " +
+                std::to_string(o.chains) + " (one starting row per chain)");
+  // Chain c starts at row c (file) or row c mod n (data).
+  std::vector<Index> rows;
+  for (Index c = chains.begin; c < chains.end; ++c) rows.push_back(c % info.rows);
+  std::vector<Index> sorted = rows;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  const Matrix unique_rows = io::read_selected_rows(info, sorted);
+  Matrix x(chains.size(), info.cols());
+  for (Index r = 0; r < x.rows(); ++r)
+    x.row(r) = unique_rows.row(
+        std::lower_bound(sorted.begin(), sorted.end(), rows[static_cast<std::size_t>(r)]) -
+        sorted.begin());
+  if (!x.allFinite()) throw Error("'" + path + "' has NaN or Inf starting values");
+  return x;
+}
+
+// The sampler's own settings as recorded in sampler.json (and checked on --resume).
+nlohmann::json setting_json(const std::string& key, const SampleJob& o, const LoadedScore& src) {
+  const SamplerSettings& s = o.s;
+  if (key == "metric")
+    return s.metric.size() > 0
+               ? std::vector<double>(s.metric.data(), s.metric.data() + s.metric.size())
+               : std::vector<double>{};
+  if (key == "adapt") return s.adapt;
+  if (key == "target_accept") return s.target_accept;
+  if (key == "sigma_max") return s.sigma_max;
+  if (key == "sigma_min") return s.sigma_min;
+  if (key == "levels") return s.levels;
+  if (key == "denoise") return s.denoise;
+  if (key == "t_eps") return s.t_eps;
+  if (key == "beta_min") return src.noised ? src.noised->sde().beta_min : o.beta_min;
+  if (key == "beta_max") return src.noised ? src.noised->sde().beta_max : o.beta_max;
+  if (key == "snr") return s.snr;
+  if (key == "corrector_steps") return s.corrector_steps;
+  return nullptr;  // "warmup" and the other common settings are recorded for every sampler
+}
+
+nlohmann::json settings_json(const SampleJob& o, const SamplerDescriptor& kind,
+                             const LoadedScore& src) {
+  const SamplerSettings& s = o.s;
+  nlohmann::json j = {{"dtype", o.dtype},   {"sampler", s.name},        {"source", src.description},
+                      {"chains", o.chains}, {"steps", s.steps},         {"warmup", s.warmup},
+                      {"thin", s.thin},     {"step_size", s.step_size}, {"seed", s.seed},
+                      {"init", o.init},     {"data", o.data},           {"init_file", o.init_file}};
+  for (const std::string& key : kind.settings)
+    if (nlohmann::json value = setting_json(key, o, src); !value.is_null()) j[key] = value;
+  if (!o.inv.obs.empty())
+    j["posterior"] = {
+        {"obs", o.inv.obs},       {"operator", o.inv.op},     {"mask", o.inv.mask},
+        {"kernel", o.inv.kernel}, {"image", o.inv.image},     {"boundary", o.inv.boundary},
+        {"matrix", o.inv.matrix}, {"sigma_y", o.inv.sigma_y}, {"chains_per_obs", o.chains_per_obs}};
+  return j;
+}
+
+// Per-chain report vectors (this rank's chains) → full vectors on every rank (zero-padded sum).
+std::vector<std::string> columns_of(const LoadedScore& src) {
+  return src.meta.is_object() ? src.meta.value("columns", std::vector<std::string>{})
+                              : std::vector<std::string>{};
+}
+
+Vector gather_chains(const dist::Comm& comm, const Vector& local, RowRange chains, Index total) {
+  std::vector<double> all(static_cast<std::size_t>(total), 0.0);
+  for (Index c = 0; c < local.size(); ++c)
+    all[static_cast<std::size_t>(chains.begin + c)] = local[c];
+  comm.allreduce_sum(all);
+  return Eigen::Map<Vector>(all.data(), total);
+}
+// What the phases of a sampling run share.
+struct SampleRun {
+  const SamplerDescriptor* kind = nullptr;
+  LoadedScore src;
+  std::unique_ptr<inverse::LinearOperator> op;
+  std::unique_ptr<inverse::PosteriorModel> posterior_model;
+  std::unique_ptr<inverse::PosteriorNoisedScore> posterior_noised;
+  std::unique_ptr<Sampler> sampler;
+  RowRange chains;
+  std::optional<ChainRunner> runner;
+  nlohmann::json config;
+  double compute = 0, io = 0, seconds = 0;
+};
+
+// The model (or target) and the sampler's settings, defaults resolved.
+void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
+  dist::run_collectively(comm, [&] {
+    run.kind = &find_sampler(o.s.name);
+    const SamplerDescriptor& kind = *run.kind;
+    run.src = load_score_source(o.model, o.target, o.dim, kind.noise_scheme(),
+                                VpSde{o.beta_min, o.beta_max}, o.dtype == "float32");
+    if (o.dtype != "float64" && o.dtype != "float32")
+      throw Error("--dtype must be float64 or float32, got '" + o.dtype + "'");
+    if (run.src.noised && kind.noised() && run.src.noised->scheme() != kind.noise_scheme())
+      throw Error(o.s.name + " needs a model conditioned on " +
+                  (kind.noise_scheme() == NoiseScheme::sigma ? "sigma (dsm --noise ladder)"
+                                                             : "time (dsm --noise vpsde)") +
+                  ", but '" + o.model + "' is conditioned on the other noise scheme");
+    if (kind.input == SamplerInput::sigma_noised) fill_ladder_defaults(o.s, run.src.meta);
+    o.s = resolve_step_size(o.s);  // recorded in sampler.json and the checkpoint config
+  });
+  // Collective itself (reads --data), so outside the block above.
+  if (run.kind->uses("metric")) o.s.metric = choose_metric(comm, o, *run.src.model);
+}
+
+// Posterior sampling: chain c samples p(x | y_o), o = c / K; this rank holds only the
+// observations of its chains (K divides the 64-chain block, so no observation is split).
+void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
+  dist::run_collectively(comm, [&] {
+    const SamplerDescriptor& kind = *run.kind;
+    if (!kind.posterior)
+      throw Error("posterior sampling (--obs) runs " +
+                  sampler_list([](const SamplerDescriptor& d) { return d.posterior; }) + ", not " +
+                  o.s.name);
+    if (o.chains_per_obs < 1 || kChainBlock % o.chains_per_obs != 0)
+      throw Error("--chains-per-obs must divide " + std::to_string(kChainBlock));
+    const io::DataInfo info = io::probe_data(o.inv.obs);
+    run.op = make_operator(o.inv, run.src.model->dim(), info.rows, info.cols());
+    o.chains = info.rows * o.chains_per_obs;
+    const RowRange mine = chain_shard(o.chains, comm.rank(), comm.size());
+    const RowRange obs{mine.begin / o.chains_per_obs, mine.end / o.chains_per_obs};
+    const Matrix y = io::read_data_rows(info, obs);
+    const bool noised = kind.input == SamplerInput::sigma_noised;
+    if (noised && !run.src.noised)
+      throw Error(o.s.name +
+                  " posterior sampling needs the prior's score at every noise level: a "
+                  "sigma-conditioned model (fit --objective dsm --noise ladder) or a gaussian/gmm "
+                  "target");
+    if (noised)  // the noised prior + the σ-widened likelihood
+      run.posterior_noised = std::make_unique<inverse::PosteriorNoisedScore>(
+          *run.src.noised, *run.op, y, obs.begin, o.inv.sigma_y, o.chains_per_obs);
+    else
+      run.posterior_model = std::make_unique<inverse::PosteriorModel>(
+          *run.src.model, *run.op, y, obs.begin, o.inv.sigma_y, o.chains_per_obs);
+    o.no_diag = true;  // chains target different posteriors: R-hat/KSD across them are moot
+  });
+}
+
+// The sampler and this rank's chains at their starting states (or the checkpoint's).
+void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
+  dist::run_collectively(comm, [&] {
+    run.sampler = make_sampler(
+        o.s, {run.posterior_model ? run.posterior_model.get() : run.src.model.get(),
+              run.posterior_noised ? run.posterior_noised.get() : run.src.noised.get()});
+    if (run.sampler->num_transitions() >= (Index{1} << 32))
+      throw Error("too many steps for the 32-bit step counter of the noise streams");
+  });
+  const Sampler& sampler = *run.sampler;
+  run.chains = chain_shard(o.chains, comm.rank(), comm.size());
+  Vector shift = Vector::Zero(sampler.dim()), scale = Vector::Ones(sampler.dim());
+  if (sampler.uses_model_coordinates()) {
+    shift = run.src.noised->shift();
+    scale = run.src.noised->scale();
+  }
+  dist::run_collectively(comm, [&] {
+    run.runner.emplace(sampler, run.chains, initial_states(o, *run.kind, sampler, run.chains),
+                       shift, scale);
+  });
+  run.config = settings_json(o, *run.kind, run.src);
+  if (!o.resume.empty()) read_sample_checkpoint(comm, o.resume, run.config, *run.runner);
+}
+
+// Transitions in segments; between segments the ranks agree on a stop signal (RunControl).
+void run_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
+  ChainRunner& runner = *run.runner;
+  const Index total = run.sampler->num_transitions();
+  const Index every = o.progress_every > 0 ? o.progress_every : std::max<Index>(1, total / 4);
+  Index segment = std::max<Index>(1, std::min<Index>(every, 50));
+  if (o.checkpoint_every > 0) segment = std::min(segment, o.checkpoint_every);
+  RunControl control(comm, {total, o.checkpoint_every, every, !o.quiet, o.preempt_exit_code});
+  const std::string ck_dir = o.checkpoint_dir.empty() ? o.out + ".ckpt" : o.checkpoint_dir;
+  const Index resumed_at = runner.step();
+  const auto start = std::chrono::steady_clock::now();
+  while (runner.step() < total) {
+    const Index from = runner.step();
+    const auto t0 = std::chrono::steady_clock::now();
+    dist::run_collectively(comm, [&] { runner.advance(control.segment_end(from, segment)); });
+    run.compute += seconds_since(t0);
+    control.signal_hook(from, runner.step());
+    const bool stop = control.stop_requested();
+    const double rate = static_cast<double>(o.chains) *
+                        static_cast<double>(runner.step() - resumed_at) /
+                        std::max(seconds_since(start), 1e-9);
+    control.progress(runner.step(),
+                     "step " + std::to_string(runner.step()) + "/" + std::to_string(total) + "  " +
+                         fmt("%.3g", rate) + " chain-steps/s  ETA " +
+                         fmt("%.0f", static_cast<double>(total - runner.step()) *
+                                         static_cast<double>(o.chains) / std::max(rate, 1e-9)) +
+                         " s");
+    if (stop || control.checkpoint_due(runner.step())) {
+      const auto t1 = std::chrono::steady_clock::now();
+      write_sample_checkpoint(comm, ck_dir, run.config, runner);
+      run.io += seconds_since(t1);
+    }
+    if (stop)
+      control.stop("stop signal: checkpoint at step " + std::to_string(runner.step()) + " in " +
+                   ck_dir + "/ (continue with --resume " + ck_dir + ")\n");
+  }
+  control.finish();
+  run.seconds = seconds_since(start);
+}
+
+// sampler.json: the settings, the run's figures and the per-chain reports; `summary` gets the
+// printed lines of the per-chain reports.
+nlohmann::json run_info(const dist::Comm& comm, const SampleJob& o, const SampleRun& run,
+                        Index resumed_at, std::string& summary) {
+  const Sampler& sampler = *run.sampler;
+  const Index total = sampler.num_transitions();
+  nlohmann::json info = run.config;
+  info["columns"] = columns_of(run.src);
+  info["dim"] = sampler.dim();
+  info["draws_per_chain"] = sampler.draws_per_chain();
+  info["transitions"] = total;
+  info["ranks"] = comm.size();
+  info["threads_per_rank"] = parallel::num_threads();
+  info["thread_backend"] = parallel::backend_name();
+  info["sampling_seconds"] = run.seconds;
+  info["chain_steps_per_second"] = static_cast<double>(o.chains) *
+                                   static_cast<double>(total - resumed_at) /
+                                   std::max(run.seconds, 1e-9);
+  info["coordinates"] =
+      sampler.uses_model_coordinates()
+          ? "sampled in the model's standardised coordinates, written in data units"
+          : "data units";
+  for (const auto& [name, local] : sampler.chain_report(run.runner->aux())) {
+    const Vector all = gather_chains(comm, local, run.chains, o.chains);
+    info["per_chain"][name] = std::vector<double>(all.data(), all.data() + all.size());
+    info[name + "_mean"] = all.mean();
+    info[name + "_min"] = all.minCoeff();
+    info[name + "_max"] = all.maxCoeff();
+    summary += "  " + name + " mean " + fmt("%.4g", all.mean()) + " (min " +
+               fmt("%.4g", all.minCoeff()) + ", max " + fmt("%.4g", all.maxCoeff()) + ")\n";
+  }
+  return info;
+}
+
+// samples.npy (and posterior_mean.npy) written collectively into the staged output.
+void write_draws(const dist::Comm& comm, const SampleJob& o, SampleRun& run,
+                 const std::string& staged) {
+  const auto t_io = std::chrono::steady_clock::now();
+  const Matrix& draws = run.runner->draws();
+  dist::write_npy_collective(comm, staged + "samples.npy", draws, false);
+  if (!o.inv.obs.empty()) {
+    // Posterior mean per observation: the average over its K chains' draws.
+    const Index per = o.chains_per_obs * run.sampler->draws_per_chain();
+    Matrix means(draws.rows() / std::max<Index>(per, 1), draws.cols());
+    for (Index i = 0; i < means.rows(); ++i)
+      means.row(i) = draws.middleRows(i * per, per).colwise().mean();
+    dist::write_npy_collective(comm, staged + "posterior_mean.npy", means, false);
+  }
+  run.io += seconds_since(t_io);
+}
+
+void render_traces(const dist::Comm& comm, const SampleJob& o, const SampleRun& run,
+                   const std::string& staged) {
+  if (o.trace_dims.empty()) return;
+  const std::vector<std::string> columns = columns_of(run.src);
+  dist::run_collectively(comm, [&] {
+    if (!comm.is_root()) return;
+    TracePicture pic;
+    pic.samples = staged + "samples.npy";
+    pic.chains = o.chains;
+    pic.dims = o.trace_dims;
+    for (Index j : o.trace_dims)
+      pic.labels.push_back(j >= 0 && j < static_cast<Index>(columns.size())
+                               ? columns[static_cast<std::size_t>(j)]
+                               : "");
+    pic.title = o.s.name + ": " + o.out;
+    render_trace(pic, staged + "trace.png");
+  });
+}
+}  // namespace
+
+void run_sample(const dist::Comm& comm, SampleJob& o) {
+  const auto start = std::chrono::steady_clock::now();
+  o.s.adapt = !o.no_adapt;
+  o.s.denoise = !o.no_denoise;
+  SampleRun run;
+  load_source(comm, o, run);
+  if (!o.inv.obs.empty()) setup_posterior(comm, o, run);
+  start_chains(comm, o, run);
+  const Index resumed_at = run.runner->step();
+  say(comm, std::string(o.resume.empty() ? "sampling" : "resuming") + " with " + o.s.name + ": " +
+                std::to_string(o.chains) + " chains x " +
+                std::to_string(run.sampler->num_transitions()) + " transitions" +
+                (o.resume.empty() ? "" : " from step " + std::to_string(resumed_at)) + "; " +
+                std::to_string(comm.size()) + " rank(s) x " +
+                std::to_string(parallel::num_threads()) + " thread(s)\n");
+  run_chains(comm, o, run);
+
+  std::string summary;
+  nlohmann::json info = run_info(comm, o, run, resumed_at, summary);
+  CollectiveOutput output(comm, o.out);
+  write_draws(comm, o, run, output.staged);
+  render_traces(comm, o, run, output.staged);
+  nlohmann::json report;
+  double diag_seconds = 0;
+  if (!o.no_diag) {
+    const auto t_diag = std::chrono::steady_clock::now();
+    DiagRequest request{output.staged + "samples.npy",
+                        o.chains,
+                        run.src.model.get(),
+                        o.reference,
+                        o.ksd_rows,
+                        columns_of(run.src)};
+    report = run_diagnostics(comm, request);
+    report["samples"] = o.out + "/samples.npy";
+    diag_seconds = seconds_since(t_diag);
+  }
+  info["wall_seconds"] = seconds_since(start);
+  std::vector<std::pair<std::string, std::string>> files{{"sampler.json", info.dump(2) + "\n"}};
+  if (!o.no_diag) files.emplace_back("report.json", report.dump(2) + "\n");
+  output.commit(comm, files);
+  say(comm, o.s.name + ": " + std::to_string(o.chains) + " chains x " +
+                std::to_string(run.sampler->draws_per_chain()) + " draws, " +
+                fmt("%.3g", info["chain_steps_per_second"].get<double>()) + " chain-steps/s on " +
+                std::to_string(comm.size()) + " rank(s)\n" + summary);
+  if (!o.no_diag) say(comm, format_report(report));
+  say(comm, "wrote " + o.out + "/ (samples.npy, " +
+                (o.inv.obs.empty() ? "" : "posterior_mean.npy, ") + "sampler.json" +
+                (o.no_diag ? "" : ", report.json") + (o.trace_dims.empty() ? "" : ", trace.png") +
+                ")\n");
+  if (o.timings)
+    print_timings(comm, {"compute", "io", "diagnostics"}, {run.compute, run.io, diag_seconds});
+}
+
+}  // namespace scorematch::app

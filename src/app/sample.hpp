@@ -1,0 +1,31 @@
+// scorematch sample: Langevin-type sampling of a fitted model or an analytic target, with chains
+// sharded over ranks (whole blocks of 64 chains each) and threads (blocks), then diagnostics.
+// Output: samples.npy ((chains × draws) × d, chain-major, written collectively), sampler.json,
+// report.json. Long runs checkpoint on SIGTERM/SIGUSR1 and every --checkpoint-every steps.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "observation.hpp"
+#include "scorematch/dist/comm.hpp"
+#include "scorematch/sampling/sampler.hpp"
+
+namespace scorematch::app {
+
+struct SampleJob {
+  std::string model, target, out, init = "auto", metric = "auto", dtype = "float64", data,
+                                  init_file, reference, checkpoint_dir, resume;
+  Index dim = 2, chains = 64, checkpoint_every = 0, progress_every = 0, ksd_rows = 4000;
+  double beta_min = 0.1, beta_max = 20.0;
+  bool no_adapt = false, no_denoise = false, no_diag = false, timings = false, quiet = false;
+  std::vector<Index> trace_dims;  // non-empty: render trace.png for these dimensions
+  int preempt_exit_code = 75;     // EX_TEMPFAIL: "stopped, checkpoint written, no output yet"
+  SamplerSettings s;
+  InverseOptions inv;  // posterior sampling when inv.obs is set
+  Index chains_per_obs = 1;
+};
+
+// Runs the job: resolves its defaults in place (sampler settings, chains of a posterior run).
+void run_sample(const dist::Comm& comm, SampleJob& job);
+
+}  // namespace scorematch::app

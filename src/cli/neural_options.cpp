@@ -1,0 +1,63 @@
+#include "neural_options.hpp"
+
+#include "command.hpp"
+
+namespace scorematch::cli {
+
+void add_neural_options(CLI::App* app, NeuralOptions& o) {
+  const std::string g = "Neural models (--model mlp-energy | mlp-score)";
+  auto opt = [&](const std::string& name, auto& value, const std::string& help) {
+    return app->add_option(name, value, help)->group(g)->capture_default_str();
+  };
+  opt("--objective", o.objective.name, "esm | ism | ssm | dsm");
+  opt("--steps", o.steps, "Optimiser steps")->check(at_least(1));
+  opt("--batch", o.batch, "Global minibatch size (split over ranks)")->check(at_least(1));
+  opt("--seed", o.seed, "Seed of initialisation, minibatches, noise and validation split");
+  opt("--hidden", o.hidden, "Hidden widths, e.g. 128,128,128")->delimiter(',');
+  opt("--activation", o.activation, "softplus | tanh | silu | gelu");
+  opt("--dtype", o.dtype, "Precision of the forward/backward sweeps: float64 | float32")
+      ->check(CLI::IsMember({"float64", "float32"}));
+  opt("--conditioning", o.conditioning,
+      "Noise conditioning: auto (from --noise) | none | sigma | time");
+  opt("--optimizer", o.optimizer.name, "adam | adamw | sgd");
+  opt("--lr", o.optimizer.lr, "Peak learning rate");
+  opt("--lr-min", o.optimizer.lr_min, "Final learning rate of the cosine schedule");
+  opt("--schedule", o.optimizer.schedule, "cosine | constant (after warm-up)");
+  opt("--warmup", o.optimizer.warmup, "Linear warm-up steps");
+  opt("--weight-decay", o.optimizer.weight_decay, "L2 (adam, sgd) or decoupled (adamw) decay");
+  opt("--momentum", o.optimizer.momentum, "SGD momentum");
+  opt("--clip", o.optimizer.clip_norm, "Clip the gradient norm to this value (0: off)");
+  opt("--ema", o.optimizer.ema_decay, "EMA decay of the saved weights (0: save raw weights)");
+  opt("--projections", o.objective.projections, "ssm: probes per sample");
+  opt("--probe", o.objective.probe, "ssm: rademacher | gaussian");
+  app->add_flag("--variance-reduced", o.objective.variance_reduced,
+                "ssm: variance-reduced form (exact ½|s|² term)")
+      ->group(g);
+  opt("--noise", o.objective.noise, "dsm: single | ladder | vpsde");
+  opt("--sigma", o.objective.sigma, "dsm single: noise level (standardised units)");
+  opt("--sigma-min", o.objective.sigma_min, "dsm ladder: smallest sigma");
+  opt("--sigma-max", o.objective.sigma_max, "dsm ladder: largest sigma");
+  opt("--levels", o.objective.levels, "dsm ladder: number of geometric levels");
+  opt("--beta-min", o.beta_min, "dsm vpsde: beta(0)");
+  opt("--beta-max", o.beta_max, "dsm vpsde: beta(1)");
+  opt("--t-eps", o.objective.t_eps, "dsm vpsde: t ~ U[t_eps, 1]");
+  opt("--target", o.target, "esm: analytic target whose score is matched (gen names)");
+  opt("--val-fraction", o.val_fraction, "Fraction of rows held out for validation");
+  opt("--val-every", o.val_every, "Validation every N steps (0: 10 times per run)");
+  opt("--log-every", o.log_every, "metrics.jsonl / progress every N steps (0: 100 per run)");
+  opt("--checkpoint-every", o.checkpoint_every, "Checkpoint every N steps (0: 10 per run)");
+  opt("--keep", o.keep, "Checkpoints kept")->check(at_least(1));
+  opt("--checkpoint-dir", o.checkpoint_dir, "Checkpoints and metrics.jsonl (default <out>.ckpt)");
+  opt("--resume", o.resume, "Resume from a checkpoint file or the newest one in a directory");
+  opt("--preempt-exit-code", o.preempt_exit_code,
+      "Exit status after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: no model was "
+      "written, so 'fit && next' stops too; a requeueing batch script resumes)");
+  app->add_flag("--stream", o.stream,
+                "Read each step's minibatch rows from the (.npy) data file instead of holding this "
+                "rank's rows in memory: memory independent of the data size; same result, bitwise")
+      ->group(g);
+  app->add_flag("--timings", o.timings, "Print the compute / allreduce / I/O split of the run")
+      ->group(g);
+}
+
+}  // namespace scorematch::cli

@@ -1,0 +1,395 @@
+// FROZEN REFERENCE — DO NOT OPTIMISE. Test-only, header-only.
+//
+// A plain, per-sample "reference twin" of the MLP jets (include/scorematch/jets/mlp_jet.hpp) and of
+// the per-sample losses behind batch_sums (include/scorematch/objectives/). It exists so that the
+// fast kernels (stacked GEMMs, vectorised activations, reverse sweeps, double backpropagation) can
+// be compared with something written the obvious way. Keep it obvious: plain std::vector loops in
+// the order of the formulas, no Eigen products, no blocking, no fused tricks, no shared code with
+// the fast path beyond the MlpSpec description (and RandomStream for the objectives' draws). If a
+// test comparing the two fails, fix the fast path (or prove this file wrong), never "speed this
+// up". Templated on the scalar T (float, double, long double); the tests evaluate it in long
+// double.
+//
+// Layout of θ (models/mlp.hpp): layers l = 0 … L−1 (L = hidden.size() + 1), each stored as W_l
+// (out × in, row-major: W_l[i][j] at θ[w_l + i·in + j]) followed by b_l (out values), in that
+// order. Layer 0's input is x (d values), followed by the conditioning feature c when the spec is
+// conditioned (sigma or time); hidden layers apply the activation, the last layer is linear; its
+// width is 1 (energy φ), d (score s) or out_dim (decoder). The output is multiplied by the
+// per-sample output scale (1/σ for noise-conditioned models; 1 otherwise).
+//
+// Forward propagation of value h, Jacobian J = ∂h/∂x (n × d) and Hessians H_i = ∂²h_i/∂x² (d × d)
+// of every unit i; the input is h = (x, c), J = [I; 0], H = 0 (c does not depend on x):
+//     a = W h + b;      J_a = W J;      H_a,i = Σ_j W_ij H_j
+//     h' = σ(a);        J_h',i = σ'(a_i) J_a,i;
+//     H_h',i = σ'(a_i) H_a,i + σ''(a_i) J_a,i J_a,iᵀ         (J_a,i = row i of J_a)
+// and for the output y = s·a_L (s the output scale): J_y = s J_a, H_y,i = s H_a,i.
+// From these, per sample: value y, input gradient ∇φ = J_y row 0 (energy) or Jacobian (score),
+// Laplacian Δφ = tr H_y,0, Jacobian trace tr J_y (score: the divergence), tangents J_y v, and
+// second-order sums Σ_k w_k v_kᵀ H_y,i v_k.
+//
+// Activations (the definitions of models/activation.hpp, written out again from scratch; only
+// σ, σ', σ'' are needed by a forward reference), s = 1/(1 + e^{−a}):
+//   softplus  σ = log(1 + eᵃ) = max(a, 0) + log1p(e^{−|a|}),  σ' = s,  σ'' = s(1 − s)
+//   tanh      σ = tanh a,  σ' = 1 − σ²,  σ'' = −2σ(1 − σ²)
+//   silu      σ = a s,  σ' = s + a s(1 − s),  σ'' = s(1 − s)(2 + a(1 − 2s))
+//   gelu      tanh form: σ = ½a(1 + T), T = tanh g, g = c(a + k a³), c = √(2/π), k = 0.044715;
+//             with q = 1 − T², g' = c(1 + 3k a²), g'' = 6 c k a:
+//             σ' = ½(1 + T) + ½ a q g',  σ'' = q g' + ½ a (q g'' − 2 T q g'²)
+//
+// Per-sample losses (objectives/objective.hpp and each src/objectives/*.cpp header comment), for
+// energies s = −∇φ:
+//   esm  ½‖s − s*‖²                          energy: ½‖∇φ + s*‖²
+//   ism  tr ∂s/∂x + ½‖s‖²                    energy: ½‖∇φ‖² − Δφ
+//   ssm  plain (1/m) Σ_k [v_kᵀ J_s v_k + ½(v_kᵀ s)²], variance-reduced ½‖s‖² + (1/m) Σ_k v_kᵀ J_s
+//   v_k;
+//        energy: J_s = −∇²φ
+//   dsm  ½‖σ s(x̃) + ε‖², x̃ = α x + σ ε        energy: ½‖σ ∇φ(x̃) − ε‖²
+// Draws, all from RandomStream(seed, stream, step) called in order (scalar generator, not the
+// bulk fills the objectives use): ssm's probe k, coordinate i is draw k·d + i (rademacher() or
+// normal()); dsm's ε is d calls of normal(), then (ladder / vpsde) one uniform(): ladder level
+// i = min(L − 1, ⌊u L⌋), σ_i = σ_max (σ_min/σ_max)^{i/(L−1)}, α = 1, feature log σ_i, scale 1/σ_i;
+// vpsde t = t_eps + (1 − t_eps) u, I(t) = β_min t + ½t²(β_max − β_min), α = e^{−I/2},
+// σ = √(1 − e^{−I}), feature t, scale 1/σ; single σ: α = 1, feature log σ and scale 1/σ when the
+// model is σ-conditioned.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numbers>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "scorematch/core/random_stream.hpp"
+#include "scorematch/models/mlp.hpp"
+#include "scorematch/objectives/objective.hpp"  // ObjectiveSettings only
+
+namespace scorematch::reference {
+
+// σ(a), σ'(a), σ''(a) of one scalar.
+template <class T>
+struct ActivationValues {
+  T s0, s1, s2;
+};
+
+template <class T>
+ActivationValues<T> activation(Activation act, T a) {
+  const T one = T(1), two = T(2), half = T(0.5L);
+  switch (act) {
+    case Activation::softplus: {
+      const T e = std::exp(-std::abs(a));
+      const T s = a >= T(0) ? one / (one + e) : e / (one + e);
+      return {std::max(a, T(0)) + std::log1p(e), s, s * (one - s)};
+    }
+    case Activation::tanh: {
+      const T t = std::tanh(a);
+      return {t, one - t * t, -two * t * (one - t * t)};
+    }
+    case Activation::silu: {
+      const T s = a >= T(0) ? one / (one + std::exp(-a)) : std::exp(a) / (one + std::exp(a));
+      return {a * s, s + a * s * (one - s), s * (one - s) * (two + a * (one - two * s))};
+    }
+    case Activation::gelu: {
+      const T c = std::sqrt(two / std::numbers::pi_v<T>);
+      const T k = T(0.044715L);
+      const T g = c * (a + k * a * a * a);
+      const T g1 = c * (one + T(3) * k * a * a);
+      const T g2 = T(6) * c * k * a;
+      const T t = std::tanh(g);
+      const T q = one - t * t;
+      return {half * a * (one + t), half * (one + t) + half * a * q * g1,
+              q * g1 + half * a * (q * g2 - two * t * q * g1 * g1)};
+    }
+  }
+  throw std::logic_error("reference: unknown activation");
+}
+
+// One layer of the flat θ: out × in weights at θ[w], out biases at θ[b].
+struct LayerShape {
+  std::size_t in = 0, out = 0, w = 0, b = 0;
+  bool hidden = false;
+};
+
+// The layer shapes and offsets from the spec's sizes alone (not MlpSpec::weight_offset).
+inline std::vector<LayerShape> layer_shapes(const MlpSpec& spec) {
+  std::vector<std::size_t> widths;
+  widths.push_back(static_cast<std::size_t>(spec.dim) +
+                   (spec.conditioning == Conditioning::none ? 0u : 1u));
+  for (const Index w : spec.hidden) widths.push_back(static_cast<std::size_t>(w));
+  widths.push_back(spec.output == MlpOutput::energy  ? 1u
+                   : spec.output == MlpOutput::score ? static_cast<std::size_t>(spec.dim)
+                                                     : static_cast<std::size_t>(spec.out_dim));
+  std::vector<LayerShape> layers;
+  std::size_t offset = 0;
+  for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
+    LayerShape s;
+    s.in = widths[l];
+    s.out = widths[l + 1];
+    s.w = offset;
+    s.b = offset + s.out * s.in;
+    s.hidden = l + 2 < widths.size();
+    offset = s.b + s.out;
+    layers.push_back(s);
+  }
+  return layers;
+}
+
+inline std::size_t parameter_count(const MlpSpec& spec) {
+  const LayerShape last = layer_shapes(spec).back();
+  return last.b + last.out;
+}
+
+// Value, Jacobian and Hessians of the network output at one input.
+template <class T>
+struct Point {
+  std::size_t out = 0, d = 0;
+  std::vector<T> y;     // out
+  std::vector<T> jac;   // out × d:      jac[i·d + k] = ∂y_i/∂x_k
+  std::vector<T> hess;  // out × d × d:  hess[(i·d + k)·d + m] = ∂²y_i/∂x_k∂x_m
+  T value(std::size_t i) const { return y[i]; }
+  T J(std::size_t i, std::size_t k) const { return jac[i * d + k]; }
+  T H(std::size_t i, std::size_t k, std::size_t m) const { return hess[(i * d + k) * d + m]; }
+};
+
+// order 0: value; 1: and the Jacobian; 2: and the Hessians. `feature` is used only by a
+// conditioned spec; `scale` multiplies the output (pass 1 for none).
+template <class T>
+Point<T> evaluate(const MlpSpec& spec, const std::vector<T>& theta, const T* x, T feature, T scale,
+                  int order) {
+  const std::vector<LayerShape> layers = layer_shapes(spec);
+  if (theta.size() != layers.back().b + layers.back().out)
+    throw std::invalid_argument("reference: θ has the wrong length");
+  const std::size_t d = static_cast<std::size_t>(spec.dim);
+  const std::size_t d2 = d * d;
+  // Layer input: value h (n), Jacobian J (n × d), Hessians H (n × d × d).
+  std::size_t n = layers[0].in;
+  std::vector<T> h(n, T(0)), J(n * d, T(0)), H(n * d2, T(0));
+  for (std::size_t k = 0; k < d; ++k) {
+    h[k] = x[k];
+    J[k * d + k] = T(1);
+  }
+  if (n > d) h[d] = feature;  // conditioning slot: constant in x
+  for (const LayerShape& layer : layers) {
+    const std::size_t m = layer.out;
+    std::vector<T> a(m, T(0)), Ja(m * d, T(0)), Ha(m * d2, T(0));
+    for (std::size_t i = 0; i < m; ++i) {
+      T sum = theta[layer.b + i];
+      for (std::size_t j = 0; j < n; ++j) sum += theta[layer.w + i * n + j] * h[j];
+      a[i] = sum;
+      if (order >= 1)
+        for (std::size_t k = 0; k < d; ++k) {
+          T t = T(0);
+          for (std::size_t j = 0; j < n; ++j) t += theta[layer.w + i * n + j] * J[j * d + k];
+          Ja[i * d + k] = t;
+        }
+      if (order >= 2)
+        for (std::size_t km = 0; km < d2; ++km) {
+          T t = T(0);
+          for (std::size_t j = 0; j < n; ++j) t += theta[layer.w + i * n + j] * H[j * d2 + km];
+          Ha[i * d2 + km] = t;
+        }
+    }
+    if (!layer.hidden) {
+      Point<T> p;
+      p.out = m;
+      p.d = d;
+      p.y = a;
+      for (T& v : p.y) v *= scale;
+      if (order >= 1) {
+        p.jac = Ja;
+        for (T& v : p.jac) v *= scale;
+      }
+      if (order >= 2) {
+        p.hess = Ha;
+        for (T& v : p.hess) v *= scale;
+      }
+      return p;
+    }
+    h.assign(m, T(0));
+    J.assign(m * d, T(0));
+    H.assign(m * d2, T(0));
+    for (std::size_t i = 0; i < m; ++i) {
+      const ActivationValues<T> s = activation(spec.activation, a[i]);
+      h[i] = s.s0;
+      if (order >= 1)
+        for (std::size_t k = 0; k < d; ++k) J[i * d + k] = s.s1 * Ja[i * d + k];
+      if (order >= 2)
+        for (std::size_t k = 0; k < d; ++k)
+          for (std::size_t l = 0; l < d; ++l)
+            H[i * d2 + k * d + l] =
+                s.s1 * Ha[i * d2 + k * d + l] + s.s2 * Ja[i * d + k] * Ja[i * d + l];
+    }
+    n = m;
+  }
+  throw std::logic_error("reference: network without output layer");
+}
+
+// Σ_k ∂²y_i/∂x_k² (energy: the Laplacian Δφ with i = 0).
+template <class T>
+T laplacian(const Point<T>& p, std::size_t i = 0) {
+  T sum = T(0);
+  for (std::size_t k = 0; k < p.d; ++k) sum += p.H(i, k, k);
+  return sum;
+}
+
+// Σ_k ∂y_k/∂x_k (score: the divergence); needs out == d.
+template <class T>
+T jacobian_trace(const Point<T>& p) {
+  T sum = T(0);
+  for (std::size_t k = 0; k < p.d; ++k) sum += p.J(k, k);
+  return sum;
+}
+
+// (J v)_i.
+template <class T>
+T tangent(const Point<T>& p, std::size_t i, const T* v) {
+  T sum = T(0);
+  for (std::size_t k = 0; k < p.d; ++k) sum += p.J(i, k) * v[k];
+  return sum;
+}
+
+// vᵀ H_i v.
+template <class T>
+T quadratic(const Point<T>& p, std::size_t i, const T* v) {
+  T sum = T(0);
+  for (std::size_t k = 0; k < p.d; ++k)
+    for (std::size_t m = 0; m < p.d; ++m) sum += v[k] * p.H(i, k, m) * v[m];
+  return sum;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-sample losses of the objectives.
+
+template <class T>
+struct SampleLoss {
+  T loss = T(0);
+  T magnitude = T(0);  // Σ of the absolute values of the loss's terms (a scale for tolerances)
+};
+
+template <class T>
+T half_squared_norm(const std::vector<T>& v) {
+  T sum = T(0);
+  for (const T x : v) sum += x * x;
+  return T(0.5L) * sum;
+}
+
+// Loss of one sample x (d values) with stream index `stream`. target: s*(x) (esm only).
+template <class T>
+SampleLoss<T> sample_loss(const MlpSpec& spec, const ObjectiveSettings& settings,
+                          const std::vector<T>& theta, const T* x, const T* target,
+                          std::uint64_t seed, std::uint64_t stream, std::uint32_t step) {
+  const std::size_t d = static_cast<std::size_t>(spec.dim);
+  const bool energy = spec.output == MlpOutput::energy;
+  if (spec.output == MlpOutput::decoder)
+    throw std::invalid_argument("reference: objectives train energy or score models");
+  // s = −∇φ for energies; the model's own output for scores.
+  const auto score_of = [&](const Point<T>& p) {
+    std::vector<T> s(d);
+    for (std::size_t i = 0; i < d; ++i) s[i] = energy ? -p.J(0, i) : p.value(i);
+    return s;
+  };
+  // vᵀ (∂s/∂x) v.
+  const auto score_quadratic = [&](const Point<T>& p, const T* v) {
+    if (energy) return -quadratic(p, 0, v);
+    T sum = T(0);
+    for (std::size_t i = 0; i < d; ++i) sum += v[i] * tangent(p, i, v);
+    return sum;
+  };
+  SampleLoss<T> r;
+  const std::string& name = settings.name;
+  if (name == "esm") {
+    const Point<T> p = evaluate(spec, theta, x, T(0), T(1), 1);
+    const std::vector<T> s = score_of(p);
+    std::vector<T> diff(d);
+    for (std::size_t i = 0; i < d; ++i) diff[i] = s[i] - target[i];
+    r.loss = half_squared_norm(diff);
+    r.magnitude = r.loss;
+    return r;
+  }
+  if (name == "ism") {
+    const Point<T> p = evaluate(spec, theta, x, T(0), T(1), energy ? 2 : 1);
+    const T half_sq = half_squared_norm(score_of(p));
+    const T trace = energy ? -laplacian(p) : jacobian_trace(p);
+    r.loss = trace + half_sq;
+    r.magnitude = std::abs(trace) + half_sq;
+    return r;
+  }
+  if (name == "ssm") {
+    const std::size_t m = static_cast<std::size_t>(settings.projections);
+    RandomStream rng(seed, stream, step);
+    std::vector<T> v(m * d);
+    for (T& vi : v)
+      vi = settings.probe == "gaussian" ? static_cast<T>(rng.normal())
+                                        : static_cast<T>(rng.rademacher());
+    const Point<T> p = evaluate(spec, theta, x, T(0), T(1), energy ? 2 : 1);
+    const std::vector<T> s = score_of(p);
+    const T inv_m = T(1) / static_cast<T>(m);
+    if (settings.variance_reduced) {
+      r.loss = half_squared_norm(s);
+      r.magnitude = r.loss;
+    }
+    for (std::size_t k = 0; k < m; ++k) {
+      const T* vk = v.data() + k * d;
+      const T curvature = inv_m * score_quadratic(p, vk);
+      r.loss += curvature;
+      r.magnitude += std::abs(curvature);
+      if (!settings.variance_reduced) {
+        T proj = T(0);
+        for (std::size_t i = 0; i < d; ++i) proj += vk[i] * s[i];
+        r.loss += T(0.5L) * inv_m * proj * proj;
+        r.magnitude += T(0.5L) * inv_m * proj * proj;
+      }
+    }
+    return r;
+  }
+  if (name == "dsm") {
+    RandomStream rng(seed, stream, step);
+    std::vector<T> eps(d);
+    for (T& e : eps) e = static_cast<T>(rng.normal());
+    T sigma = T(0), alpha = T(1), feature = T(0), scale = T(1);
+    if (settings.noise == "single") {
+      sigma = static_cast<T>(settings.sigma);
+      if (spec.conditioning == Conditioning::sigma) {
+        feature = std::log(sigma);
+        scale = T(1) / sigma;
+      } else if (spec.conditioning == Conditioning::time) {
+        throw std::invalid_argument("reference: single-σ dsm of a time-conditioned model");
+      }
+    } else if (settings.noise == "ladder") {
+      const double u = rng.uniform();
+      const auto levels = static_cast<double>(settings.levels);
+      const double i = std::min(levels - 1.0, std::floor(u * levels));
+      const T ratio = static_cast<T>(settings.sigma_min) / static_cast<T>(settings.sigma_max);
+      sigma = static_cast<T>(settings.sigma_max) *
+              std::pow(ratio, static_cast<T>(i) / static_cast<T>(levels - 1.0));
+      feature = std::log(sigma);
+      scale = T(1) / sigma;
+    } else if (settings.noise == "vpsde") {
+      const T u = static_cast<T>(rng.uniform());
+      const T t_eps = static_cast<T>(settings.t_eps);
+      const T t = t_eps + (T(1) - t_eps) * u;
+      const T beta_min = static_cast<T>(spec.sde.beta_min);
+      const T beta_max = static_cast<T>(spec.sde.beta_max);
+      const T integral = beta_min * t + T(0.5L) * t * t * (beta_max - beta_min);
+      alpha = std::exp(T(-0.5L) * integral);
+      sigma = std::sqrt(T(1) - std::exp(-integral));
+      feature = t;
+      scale = T(1) / sigma;
+    } else {
+      throw std::invalid_argument("reference: unknown dsm noise " + settings.noise);
+    }
+    std::vector<T> noisy(d);
+    for (std::size_t i = 0; i < d; ++i) noisy[i] = alpha * x[i] + sigma * eps[i];
+    const Point<T> p = evaluate(spec, theta, noisy.data(), feature, scale, 1);
+    const std::vector<T> s = score_of(p);
+    std::vector<T> residual(d);
+    for (std::size_t i = 0; i < d; ++i) residual[i] = sigma * s[i] + eps[i];
+    r.loss = half_squared_norm(residual);
+    r.magnitude = r.loss;
+    return r;
+  }
+  throw std::invalid_argument("reference: unknown objective " + name);
+}
+
+}  // namespace scorematch::reference
