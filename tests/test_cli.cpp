@@ -9,8 +9,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "../src/cli/setting_names.hpp"
 #include "scorematch/core/array.hpp"
+#include "scorematch/core/error.hpp"
 #include "scorematch/io/npy.hpp"
+#include "scorematch/optim/optimizer.hpp"
+#include "scorematch/sampling/time_grid.hpp"
 
 using namespace scorematch;
 namespace fs = std::filesystem;
@@ -222,4 +226,70 @@ TEST(Cli, EverySubcommandHasHelp) {
     EXPECT_EQ(r.code, 0);
     EXPECT_NE(r.out.find("Example:"), std::string::npos) << sub;
   }
+}
+
+// Library messages name a setting by its key; the CLI's namer turns the key into the flag. Without
+// a namer (library users, the unit tests) the key itself shows.
+TEST(Cli, LibraryErrorsNameSettingsByKeyOrByTheInstalledNamer) {
+  OptimizerSettings bad;
+  bad.clip_norm = -1;
+  const auto message = [](const auto& thrower) {
+    try {
+      thrower();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const auto validate = [&] { bad.validate(); };
+  const auto grid = [] { ReverseTimeGrid(10, 2.0); };
+
+  set_setting_namer(nullptr);
+  EXPECT_EQ(setting("sigma_min"), "sigma_min");
+  EXPECT_EQ(message(validate), "clip_norm must be >= 0");
+  EXPECT_EQ(message(grid), "t_eps must lie in (0, 1)");
+
+  set_setting_namer(cli::flag_for_setting);
+  EXPECT_EQ(setting("sigma_min"), "--sigma-min");
+  EXPECT_EQ(message(validate), "--clip must be >= 0");
+  EXPECT_EQ(message(grid), "--t-eps must lie in (0, 1)");
+  try {
+    throw InvalidSetting("ridge", "be a finite number ≥ 0", "-1");
+  } catch (const InvalidSetting& e) {
+    EXPECT_STREQ(e.what(), "--ridge must be a finite number ≥ 0, got -1");
+    EXPECT_EQ(e.key, "ridge");
+    EXPECT_EQ(e.requirement, "be a finite number ≥ 0");
+    EXPECT_EQ(e.value, "-1");
+  }
+  set_setting_namer(nullptr);
+  EXPECT_EQ(message(validate), "clip_norm must be >= 0");
+}
+
+// Every key the library names maps to a flag that some subcommand registers.
+TEST(Cli, EverySettingKeyTheLibraryNamesIsARealFlag) {
+  std::string help;
+  for (const std::string sub :
+       {"fit", "eval", "gen", "sample", "diag", "loglik", "field", "plot", "map", "latent"}) {
+    const Result r = run(sub + " --help");
+    EXPECT_EQ(r.code, 0) << sub;
+    help += r.out;
+  }
+  const auto registered = [&](const std::string& flag) {
+    for (std::size_t at = help.find(flag); at != std::string::npos; at = help.find(flag, at + 1)) {
+      const char next = at + flag.size() < help.size() ? help[at + flag.size()] : ' ';
+      if (next != '-' && !(next >= 'a' && next <= 'z')) return true;
+    }
+    return false;
+  };
+  for (const char* key : {"checkpoint_dir", "clip_norm",   "conditioning",  "corrector_steps",
+                          "decoder",        "dim",         "ema_decay",     "hidden",
+                          "levels",         "lr",          "lr_min",        "model",
+                          "momentum",       "noise",       "objective",     "out",
+                          "probes",         "profile",     "projections",   "range",
+                          "resume",         "ridge",       "sigma",         "sigma_max",
+                          "sigma_min",      "snr",         "step_size",     "steps",
+                          "t_eps",          "target",      "target_accept", "thin",
+                          "through",        "total_steps", "warmup",        "weight_decay"})
+    EXPECT_TRUE(registered(cli::flag_for_setting(key)))
+        << key << " -> " << cli::flag_for_setting(key);
 }

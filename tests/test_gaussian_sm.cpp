@@ -90,7 +90,7 @@ TEST(GaussianSM, ConstantColumnIsNamedAndRidgeIsSuggested) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(),
                  "column 2 'waiting' is constant (variance 0): the precision matrix does not "
-                 "exist; drop the column or add a ridge penalty, e.g. --ridge 1e-6");
+                 "exist; drop the column or add a ridge penalty, e.g. ridge 1e-6");
   }
   EXPECT_NO_THROW(fit(x, 1e-6));
 }

@@ -9,7 +9,7 @@
 #include "report.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/diagnostics/convergence.hpp"
-#include "scorematch/diagnostics/stein.hpp"
+#include "scorematch/diagnostics/two_sample.hpp"
 #include "scorematch/io/dataset.hpp"
 
 namespace scorematch::app {
@@ -26,22 +26,6 @@ std::vector<Index> thinned(Index total, Index keep) {
     rows[static_cast<std::size_t>(i)] = static_cast<Index>(
         static_cast<double>(i) * static_cast<double>(total) / static_cast<double>(keep));
   return rows;
-}
-
-// Σ over row blocks of f(block rows), blocks split over ranks; the per-block partials are summed
-// in block order, so the result does not depend on the number of ranks.
-template <class F>
-double distributed_block_sum(const dist::Comm& comm, Index n, F f) {
-  const Index blocks = (n + diagnostics::kPairBlock - 1) / diagnostics::kPairBlock;
-  const RowRange mine = balanced_range(blocks, comm.rank(), comm.size());
-  std::vector<double> partial(static_cast<std::size_t>(blocks), 0.0);
-  for (Index b = mine.begin; b < mine.end; ++b)
-    partial[static_cast<std::size_t>(b)] =
-        f(RowRange{b * diagnostics::kPairBlock, std::min(n, (b + 1) * diagnostics::kPairBlock)});
-  comm.allreduce_sum(partial);  // one non-zero contributor per entry: exact
-  double total = 0.0;
-  for (double p : partial) total += p;
-  return total;
 }
 
 nlohmann::json number(double v) {
@@ -168,34 +152,18 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
   Matrix x;
   if ((req.model != nullptr || !req.reference.empty()) && n > 0)
     dist::run_collectively(comm, [&] { x = io::read_selected_rows(info, subsample); });
-  // The pair statistics need ‖x − y‖² of every pair: beyond float64 (draws near 1e154 and up) the
-  // kernels read 0 and a discrepancy would read as a perfect fit. Undefined, with the reason.
-  auto pairs_overflow = [](const Matrix& a, const Matrix& b) {
-    const double reach = a.cwiseAbs().maxCoeff() + b.cwiseAbs().maxCoeff();
-    return !std::isfinite(reach * reach * static_cast<double>(a.cols()));
-  };
   const std::string overflow_reason =
       "overflow: squared distances between draws exceed the float64 range";
-  if (req.model != nullptr && n > 0 && pairs_overflow(x, x)) {
+  if (req.model != nullptr && n > 0 && diagnostics::pair_distances_overflow(x, x)) {
     report["ksd"] = {{"value", nullptr},
                      {"squared_v_statistic", nullptr},
                      {"undefined", overflow_reason},
                      {"kernel", "IMQ (1 + |x-y|^2)^(-1/2)"},
                      {"rows_used", n}};
   } else if (req.model != nullptr && n > 0) {
-    // Scores: each rank its share of rows, shared by a zero-padded allreduce (exact).
-    const RowRange mine = balanced_range(n, comm.rank(), comm.size());
-    std::vector<double> s(static_cast<std::size_t>(n * d), 0.0);
-    dist::run_collectively(comm, [&] {
-      const Matrix local = req.model->score(x.middleRows(mine.begin, mine.size()));
-      if (!local.allFinite()) throw Error("the model's score is NaN or Inf at some draws");
-      Eigen::Map<Matrix>(s.data() + mine.begin * d, mine.size(), d) = local;
-    });
-    comm.allreduce_sum(s);
-    const Matrix scores = Eigen::Map<const Matrix>(s.data(), n, d);
-    const double sum = distributed_block_sum(
-        comm, n, [&](RowRange rows) { return diagnostics::imq_stein_sum(x, scores, rows); });
-    const double ksd2 = sum / (static_cast<double>(n) * static_cast<double>(n));
+    double ksd2 = 0;
+    dist::run_collectively(
+        comm, [&] { ksd2 = diagnostics::kernel_stein_discrepancy2(comm, x, *req.model); });
     report["ksd"] = {{"value", std::sqrt(std::max(0.0, ksd2))},
                      {"squared_v_statistic", ksd2},
                      {"kernel", "IMQ (1 + |x-y|^2)^(-1/2)"},
@@ -211,24 +179,13 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
       y = io::read_selected_rows(ref, thinned(ref.rows, req.max_pairs_rows));
       if (!y.allFinite()) throw Error("'" + req.reference + "' contains NaN or Inf");
     });
-    using diagnostics::PairFunction;
-    auto mean_pairs = [&](const Matrix& a, const Matrix& b, PairFunction f) {
-      return distributed_block_sum(
-                 comm, a.rows(),
-                 [&](RowRange rows) { return diagnostics::pair_sum(a, b, rows, f); }) /
-             (static_cast<double>(a.rows()) * static_cast<double>(b.rows()));
-    };
-    const double xy = mean_pairs(x, y, PairFunction::distance);
-    const double xx = mean_pairs(x, x, PairFunction::distance);
-    const double yy = mean_pairs(y, y, PairFunction::distance);
-    const double kxy = mean_pairs(x, y, PairFunction::imq_kernel);
-    const double kxx = mean_pairs(x, x, PairFunction::imq_kernel);
-    const double kyy = mean_pairs(y, y, PairFunction::imq_kernel);
+    const diagnostics::TwoSample t = diagnostics::two_sample_statistics(comm, x, y);
     report["reference"] = {{"file", req.reference},
                            {"rows_used", y.rows()},
-                           {"energy_distance", 2 * xy - xx - yy},
-                           {"mmd2_imq", kxx + kyy - 2 * kxy}};
-    if (pairs_overflow(x, y) || pairs_overflow(y, y) || !std::isfinite(2 * xy - xx - yy)) {
+                           {"energy_distance", t.energy_distance},
+                           {"mmd2_imq", t.mmd2_imq}};
+    if (diagnostics::pair_distances_overflow(x, y) || diagnostics::pair_distances_overflow(y, y) ||
+        !std::isfinite(t.energy_distance)) {
       report["reference"]["energy_distance"] = nullptr;
       report["reference"]["mmd2_imq"] = nullptr;
       report["reference"]["undefined"] = overflow_reason;

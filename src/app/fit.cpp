@@ -224,39 +224,74 @@ void fit_polynomial(const dist::Comm& comm, const FitJob& o, const Shard& shard,
   write_model(comm, o.out, model, meta, extra);
 }
 
-// "gaussian" → 0, "poly:K" → K; anything else is an error.
-int parse_family(const std::string& model) {
-  if (model == "gaussian") return 0;
-  if (model.rfind("poly:", 0) == 0) {
+// The closed-form families: degree 0 = gaussian, K = poly:K.
+void fit_closed_form(const dist::Comm& comm, FitJob& o, int degree) {
+  // A closed-form fit has no checkpoint to write: a stop signal takes its default action.
+  restore_default_stop_handlers();
+  const auto start = std::chrono::steady_clock::now();
+  // Whole blocks of kFitBlock rows per rank: every statistic's chunks are then the same global
+  // rows on any decomposition, and their exact sums make the fit bitwise for any ranks.
+  const Shard shard = read_block_shard(comm, o.data, kFitBlock, o.dim);
+  if (degree == 0)
+    fit_gaussian(comm, o, shard, start);
+  else
+    fit_polynomial(comm, o, shard, degree, start);
+}
+
+void fit_network(const dist::Comm& comm, FitJob& o, MlpOutput output) {
+  fit_neural(comm, {o.data, o.model, o.out, o.dim, o.standardize, output}, o.neural);
+}
+
+// The model families of `fit`: a new family is one function plus one line here.
+struct FitFamily {
+  const char* name;            // the --model value, or its prefix before ":K"
+  const char* parameter_help;  // non-null: the family takes ":K" (e.g. "1 <= K <= 12")
+  int parameter_min, parameter_max;
+  void (*run)(const dist::Comm&, FitJob&, int parameter);
+};
+const FitFamily kFitFamilies[] = {
+    {"gaussian", nullptr, 0, 0,
+     [](const dist::Comm& c, FitJob& o, int) { fit_closed_form(c, o, 0); }},
+    {"poly", "1 <= K <= 12", 1, 12, fit_closed_form},
+    {"mlp-energy", nullptr, 0, 0,
+     [](const dist::Comm& c, FitJob& o, int) { fit_network(c, o, MlpOutput::energy); }},
+    {"mlp-score", nullptr, 0, 0,
+     [](const dist::Comm& c, FitJob& o, int) { fit_network(c, o, MlpOutput::score); }},
+};
+
+// The family of --model and its parameter; a clear Error otherwise.
+std::pair<const FitFamily*, int> find_family(const std::string& model) {
+  for (const FitFamily& f : kFitFamilies) {
+    const std::string name = f.name;
+    if (f.parameter_help == nullptr) {
+      if (model == name) return {&f, 0};
+      continue;
+    }
+    if (model.rfind(name + ":", 0) != 0) continue;
     try {
       std::size_t used = 0;
-      const int k = std::stoi(model.substr(5), &used);
-      if (used == model.size() - 5 && k >= 1 && k <= 12) return k;
+      const std::string text = model.substr(name.size() + 1);
+      const int k = std::stoi(text, &used);
+      if (used == text.size() && k >= f.parameter_min && k <= f.parameter_max) return {&f, k};
     } catch (const std::exception&) {
     }
+    throw Error("--model '" + model +
+                "' is not a closed-form family (expected gaussian or poly:K with " +
+                f.parameter_help + ")");
   }
-  throw Error("--model '" + model +
-              "' is not a closed-form family (expected gaussian or poly:K "
-              "with 1 <= K <= 12)");
+  std::string known;
+  for (const FitFamily& f : kFitFamilies)
+    known += std::string(known.empty() ? "" : ", ") + f.name +
+             (f.parameter_help ? std::string(":K with ") + f.parameter_help : "");
+  throw Error("--model '" + model + "' is not a model family of fit (expected one of: " + known +
+              ")");
 }
 }  // namespace
 
 void run_fit(const dist::Comm& comm, FitJob& job) {
-  FitJob* const o = &job;
-  if (o->model.rfind("mlp-", 0) == 0)
-    return fit_neural(comm, {o->data, o->model, o->out, o->dim, o->standardize}, o->neural);
-  // A closed-form fit has no checkpoint to write: a stop signal takes its default action.
-  restore_default_stop_handlers();
-  const auto start = std::chrono::steady_clock::now();
-  int degree = 0;
-  dist::run_collectively(comm, [&] { degree = parse_family(o->model); });
-  // Whole blocks of kFitBlock rows per rank: every statistic's chunks are then the same global
-  // rows on any decomposition, and their exact sums make the fit bitwise for any ranks.
-  const Shard shard = read_block_shard(comm, o->data, kFitBlock, o->dim);
-  if (degree == 0)
-    fit_gaussian(comm, *o, shard, start);
-  else
-    fit_polynomial(comm, *o, shard, degree, start);
+  std::pair<const FitFamily*, int> family{nullptr, 0};
+  dist::run_collectively(comm, [&] { family = find_family(job.model); });
+  family.first->run(comm, job, family.second);
 }
 
 }  // namespace scorematch::app

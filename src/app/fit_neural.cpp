@@ -39,9 +39,7 @@ MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, Index d) {
   MlpSpec spec;
   spec.dim = d;
   spec.hidden = o.hidden;
-  if (in.model != "mlp-energy" && in.model != "mlp-score")
-    throw Error("unknown neural model '" + in.model + "' (expected mlp-energy or mlp-score)");
-  spec.output = in.model == "mlp-energy" ? MlpOutput::energy : MlpOutput::score;
+  spec.output = in.output;
   spec.activation = parse_activation(o.activation);
   std::string cond = o.conditioning;
   if (cond == "auto")

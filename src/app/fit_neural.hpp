@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "scorematch/dist/comm.hpp"
+#include "scorematch/models/mlp.hpp"
 #include "scorematch/objectives/objective.hpp"
 #include "scorematch/optim/optimizer.hpp"
 
@@ -28,6 +29,7 @@ struct FitInputs {
   std::string data, model, out;
   Index dim = 0;
   bool standardize = true;
+  MlpOutput output = MlpOutput::energy;  // mlp-energy or mlp-score
 };
 
 void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions& o);

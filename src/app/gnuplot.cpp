@@ -1,13 +1,18 @@
 #include "gnuplot.hpp"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "scorematch/core/error.hpp"
+
+extern char** environ;  // POSIX: the process environment, passed on to gnuplot
 
 namespace scorematch::app {
 
@@ -26,10 +31,32 @@ std::string gnuplot_quoted(const std::string& s) {
   return out + "\"";
 }
 
+// gnuplot runs as a child process started by posix_spawnp, without a shell: the directory and
+// script names reach it as arguments, never as shell words, so no path can inject a command
+// (std::system would have run "cd '<dir>' && gnuplot '<script>'"). posix_spawn also avoids
+// fork(), which Open MPI warns about in a rank with registered memory. Callers run it on one
+// rank only.
+static int spawn_gnuplot(const std::string& dir, const std::string& script,
+                         const std::string& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::string program = "gnuplot", argument = script;
+  char* argv[] = {program.data(), argument.data(), nullptr};
+  pid_t pid = 0;
+  const int started = posix_spawnp(&pid, "gnuplot", &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (started != 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 void run_gnuplot(const std::string& dir, const std::string& script, const std::string& png) {
   const std::string log = dir + "/gnuplot.log";
-  const std::string command = "cd '" + dir + "' && gnuplot '" + script + "' 2> gnuplot.log";
-  if (std::system(command.c_str()) != 0) {
+  if (spawn_gnuplot(dir, script, "gnuplot.log") != 0) {
     std::ifstream in(log);
     std::stringstream text;
     text << in.rdbuf();

@@ -1,5 +1,7 @@
 #include "latent.hpp"
 
+#include <algorithm>
+
 #include "report.hpp"
 
 namespace scorematch::app {
@@ -55,8 +57,14 @@ void run_latent(const dist::Comm& comm, LatentJob& job) {
     inverse::validate(model);
     o->map.exact_hessian = o->method == "newton";
     if (o->sample) {
-      if (o->s.name != "ula" && o->s.name != "mala")
-        throw Error("--sampler must be ula | mala, not '" + o->s.name + "'");
+      // The chains run on the latent posterior itself: the samplers of p, not of noised laws.
+      const std::vector<std::string> on_p =
+          sampler_names_if([](const SamplerDescriptor& d) { return !d.noised(); });
+      if (std::find(on_p.begin(), on_p.end(), o->s.name) == on_p.end()) {
+        std::string names;
+        for (const std::string& name : on_p) names += (names.empty() ? "" : " | ") + name;
+        throw Error("--sampler must be " + names + ", not '" + o->s.name + "'");
+      }
       if (o->chains_per_row < 1 || kChainBlock % o->chains_per_row != 0)
         throw Error("--chains-per-row must divide " + std::to_string(kChainBlock));
     }

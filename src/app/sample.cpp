@@ -27,9 +27,7 @@ namespace {
 // "a, b or c" of the registered samplers with a property (for messages).
 template <class Predicate>
 std::string sampler_list(Predicate keep) {
-  std::vector<std::string> names;
-  for (const SamplerDescriptor& d : sampler_registry())
-    if (keep(d)) names.push_back(d.name);
+  const std::vector<std::string> names = sampler_names_if(keep);
   std::string text;
   for (std::size_t i = 0; i < names.size(); ++i)
     text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
@@ -159,19 +157,11 @@ nlohmann::json settings_json(const SampleJob& o, const SamplerDescriptor& kind,
   return j;
 }
 
-// Per-chain report vectors (this rank's chains) → full vectors on every rank (zero-padded sum).
 std::vector<std::string> columns_of(const LoadedScore& src) {
   return src.meta.is_object() ? src.meta.value("columns", std::vector<std::string>{})
                               : std::vector<std::string>{};
 }
 
-Vector gather_chains(const dist::Comm& comm, const Vector& local, RowRange chains, Index total) {
-  std::vector<double> all(static_cast<std::size_t>(total), 0.0);
-  for (Index c = 0; c < local.size(); ++c)
-    all[static_cast<std::size_t>(chains.begin + c)] = local[c];
-  comm.allreduce_sum(all);
-  return Eigen::Map<Vector>(all.data(), total);
-}
 // What the phases of a sampling run share.
 struct SampleRun {
   const SamplerDescriptor* kind = nullptr;
@@ -191,6 +181,10 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
   dist::run_collectively(comm, [&] {
     run.kind = &find_sampler(o.s.name);
     const SamplerDescriptor& kind = *run.kind;
+    for (const auto& [key, name] : o.given)
+      if (!kind.uses(key))
+        throw Error(name + " does not apply to " + o.s.name + " (it is read by " +
+                    sampler_list([&](const SamplerDescriptor& d) { return d.uses(key); }) + ")");
     run.src = load_score_source(o.model, o.target, o.dim, kind.noise_scheme(),
                                 VpSde{o.beta_min, o.beta_max}, o.dtype == "float32");
     if (o.dtype != "float64" && o.dtype != "float32")
@@ -327,7 +321,7 @@ nlohmann::json run_info(const dist::Comm& comm, const SampleJob& o, const Sample
           ? "sampled in the model's standardised coordinates, written in data units"
           : "data units";
   for (const auto& [name, local] : sampler.chain_report(run.runner->aux())) {
-    const Vector all = gather_chains(comm, local, run.chains, o.chains);
+    const Vector all = gather_by_index(comm, local, run.chains.begin, o.chains);
     info["per_chain"][name] = std::vector<double>(all.data(), all.data() + all.size());
     info[name + "_mean"] = all.mean();
     info[name + "_min"] = all.minCoeff();

@@ -4,6 +4,7 @@
 // report.json. Long runs checkpoint on SIGTERM/SIGUSR1 and every --checkpoint-every steps.
 #pragma once
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "observation.hpp"
@@ -23,6 +24,9 @@ struct SampleJob {
   SamplerSettings s;
   InverseOptions inv;  // posterior sampling when inv.obs is set
   Index chains_per_obs = 1;
+  // Sampler-specific settings the user gave: (SamplerSettings key, how the user named it). One
+  // that the chosen sampler does not read is refused.
+  std::vector<std::pair<std::string, std::string>> given;
 };
 
 // Runs the job: resolves its defaults in place (sampler settings, chains of a posterior run).

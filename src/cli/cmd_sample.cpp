@@ -2,18 +2,41 @@
 // sharded over ranks (whole blocks of 64 chains each) and threads (blocks), then diagnostics.
 // Output: samples.npy ((chains × draws) × d, chain-major, written collectively), sampler.json,
 // report.json. Long runs checkpoint on SIGTERM/SIGUSR1 and every --checkpoint-every steps.
+#include <algorithm>
+
 #include "app/sample.hpp"
 #include "command.hpp"
 #include "inverse_options.hpp"
 
 namespace scorematch::cli {
 
+namespace {
+// "Sampler options (pc)": the help group of a sampler setting, named by the samplers that read it
+// (the registry's descriptors), so a new sampler's options group themselves.
+std::string sampler_group(const std::string& key) {
+  std::string users;
+  for (const SamplerDescriptor& d : sampler_registry())
+    if (d.uses(key)) users += (users.empty() ? "" : ", ") + d.name;
+  return "Sampler options (" + users + ")";
+}
+
+std::string sampler_footer() {
+  std::string text = "Samplers:\n";
+  for (const SamplerDescriptor& d : sampler_registry()) {
+    text += "  " + d.name + std::string(10 - std::min<std::size_t>(d.name.size(), 9), ' ') +
+            d.summary + "\n";
+  }
+  return text;
+}
+}  // namespace
+
 Command add_sample(CLI::App& root) {
   auto o = std::make_shared<app::SampleJob>();
   CLI::App* app = root.add_subcommand("sample", "Langevin sampling of a model or target");
   app->footer(
-      "Samplers: ula, mala (energy models), annealed (sigma-conditioned model or gaussian/gmm\n"
-      "target), sde, ode, pc (time-conditioned model or gaussian/gmm target).\n"
+      sampler_footer() +
+      "ula runs on a score, mala on an energy, annealed on a sigma-conditioned model or a\n"
+      "gaussian/gmm target, sde/ode/pc on a time-conditioned model or a gaussian/gmm target.\n"
       "Writes samples.npy ((chains x draws) x d, chain-major), sampler.json and report.json.\n"
       "Example: mpirun -np 2 build/scorematch sample --model out/poly4 --sampler mala \\\n"
       "           --data data/faithful.csv --chains 256 --steps 2000 --warmup 1000 --out out/mala");
@@ -22,31 +45,47 @@ Command add_sample(CLI::App& root) {
                                      "Or an analytic target: gaussian | gmm | banana | rings");
   model_opt->excludes(target_opt);
   app->add_option("--dim", o->dim, "Dimension of --target")->check(at_least(1));
-  app->add_option("--sampler", o->s.name, "ula | mala | annealed | sde | ode | pc");
+  std::string names;
+  for (const std::string& name : sampler_names()) names += (names.empty() ? "" : " | ") + name;
+  app->add_option("--sampler", o->s.name, names);
+  // Settings read by some samplers only: grouped by the samplers that read them, and refused for
+  // the others (app::run_sample checks the recorded keys against the sampler's descriptor).
+  auto specific = std::make_shared<std::vector<std::pair<CLI::Option*, std::string>>>();
+  auto setting = [&](CLI::Option* option, const std::string& key) {
+    option->group(sampler_group(key));
+    specific->emplace_back(option, key);
+  };
   app->add_option("--chains", o->chains, "Number of chains")->check(at_least(1));
   app->add_option("--steps", o->s.steps,
                   "ula/mala: kept-phase steps; annealed: steps per level; sde/ode/pc: time steps");
-  app->add_option("--warmup", o->s.warmup, "ula/mala: warm-up steps (MALA adapts its step size)");
+  setting(app->add_option("--warmup", o->s.warmup, "Warm-up steps (MALA adapts its step size)"),
+          "warmup");
   app->add_option("--thin", o->s.thin, "Keep every k-th draw");
   app->add_option("--step-size", o->s.step_size,
                   "ula/mala: alpha (default 0.01); annealed: epsilon, the step at sigma_min "
                   "(default 0.2 sigma_min^2)");
-  app->add_option("--target-accept", o->s.target_accept, "mala: target acceptance rate");
-  app->add_flag("--no-adapt", o->no_adapt, "mala: keep --step-size fixed during warm-up");
-  app->add_option("--sigma-max", o->s.sigma_max, "annealed: largest sigma (default: the model's)");
-  app->add_option("--sigma-min", o->s.sigma_min, "annealed: smallest sigma (default: the model's)");
-  app->add_option("--levels", o->s.levels, "annealed: number of geometric sigma levels");
-  app->add_flag("--no-denoise", o->no_denoise, "annealed: skip the final Tweedie step");
-  app->add_option("--snr", o->s.snr, "pc: corrector signal-to-noise ratio");
-  app->add_option("--corrector-steps", o->s.corrector_steps, "pc: Langevin steps per time");
-  app->add_option("--t-eps", o->s.t_eps, "sde/ode/pc: final time");
-  app->add_option("--beta-min", o->beta_min, "sde/ode/pc with a target: beta(0)");
-  app->add_option("--beta-max", o->beta_max, "sde/ode/pc with a target: beta(1)");
+  setting(app->add_option("--target-accept", o->s.target_accept, "Target acceptance rate"),
+          "target_accept");
+  setting(app->add_flag("--no-adapt", o->no_adapt, "Keep --step-size fixed during warm-up"),
+          "adapt");
+  setting(app->add_option("--sigma-max", o->s.sigma_max, "Largest sigma (default: the model's)"),
+          "sigma_max");
+  setting(app->add_option("--sigma-min", o->s.sigma_min, "Smallest sigma (default: the model's)"),
+          "sigma_min");
+  setting(app->add_option("--levels", o->s.levels, "Number of geometric sigma levels"), "levels");
+  setting(app->add_flag("--no-denoise", o->no_denoise, "Skip the final Tweedie step"), "denoise");
+  setting(app->add_option("--snr", o->s.snr, "Corrector signal-to-noise ratio"), "snr");
+  setting(app->add_option("--corrector-steps", o->s.corrector_steps, "Langevin steps per time"),
+          "corrector_steps");
+  setting(app->add_option("--t-eps", o->s.t_eps, "Final time"), "t_eps");
+  setting(app->add_option("--beta-min", o->beta_min, "With a target: beta(0)"), "beta_min");
+  setting(app->add_option("--beta-max", o->beta_max, "With a target: beta(1)"), "beta_max");
   app->add_option("--dtype", o->dtype,
                   "float64 | float32: precision of a network's energy and score evaluations");
-  app->add_option("--metric", o->metric,
-                  "ula/mala preconditioner: auto (model: a network's standardisation scale, else "
-                  "--data's column sd) | identity | data | model");
+  setting(app->add_option("--metric", o->metric,
+                          "Preconditioner: auto (model: a network's standardisation scale, else "
+                          "--data's column sd) | identity | data | model"),
+          "metric");
   app->add_option("--init", o->init, "auto | prior | data (--data rows) | file (--init-file)");
   app->add_option("--data", o->data, "Data file for --init data (chain c starts at row c mod n)");
   app->add_option("--init-file", o->init_file, "Starting states, one row per chain");
@@ -75,7 +114,11 @@ Command add_sample(CLI::App& root) {
                   "Chains per observation (a divisor of 64); --chains becomes rows(y) x this")
       ->group(posterior_group);
 
-  auto run = [o](const dist::Comm& comm) { app::run_sample(comm, *o); };
+  auto run = [o, specific](const dist::Comm& comm) {
+    for (const auto& [option, key] : *specific)
+      if (option->count() > 0) o->given.emplace_back(key, option->get_name(false, true));
+    app::run_sample(comm, *o);
+  };
   return {app, run};
 }
 

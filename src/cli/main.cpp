@@ -15,6 +15,7 @@
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/dist/comm.hpp"
+#include "setting_names.hpp"
 
 namespace {
 
@@ -83,6 +84,7 @@ std::string unknown_subcommand(const CLI::App& app, const std::vector<std::strin
 
 int main(int argc, char** argv) {
   using namespace scorematch;
+  set_setting_namer(cli::flag_for_setting);  // library messages name our flags
   // First of all: a SIGTERM/SIGUSR1 from a scheduler during start-up, MPI set-up or a --resume load
   // is recorded, never fatal; fit and sample act on it at their first chance (checkpoint or not,
   // exit with --preempt-exit-code), every other command restores the default action below.

@@ -37,16 +37,6 @@ void Comm::allreduce_sum(std::vector<double>& buffer) const {
                 MPI_COMM_WORLD);
 }
 
-double Comm::allreduce_sum(double value) const {
-  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-  return value;
-}
-
-double Comm::allreduce_max(double value) const {
-  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-  return value;
-}
-
 void Comm::allreduce_max(std::vector<double>& buffer) const {
   MPI_Allreduce(MPI_IN_PLACE, buffer.data(), to_int(buffer.size()), MPI_DOUBLE, MPI_MAX,
                 MPI_COMM_WORLD);
@@ -80,30 +70,10 @@ void Comm::abort(const std::string& message, int code) const {
   std::abort();  // MPI_Abort does not return; keeps [[noreturn]] honest
 }
 
-RowRange shard(Index n, int rank, int size) {
-  return balanced_range(n, rank, size);
-}
-
-void run_collectively(const Comm& comm, const std::function<void()>& step) {
-  std::string message;
-  try {
-    step();
-  } catch (const Error& e) {
-    message = e.what();
-  } catch (const CollectiveFailure&) {
-    message = "\x01";  // a nested collective step failed and already reported it
-  }
-  int my_failure = message.empty() ? comm.size() : comm.rank();
-  int first_failure = comm.size();
-  MPI_Allreduce(&my_failure, &first_failure, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  if (first_failure == comm.size()) return;
-  if (first_failure == comm.rank() && message != "\x01")
-    std::cerr << "scorematch: error: " << message
-              << (comm.size() > 1 ? " (rank " + std::to_string(comm.rank()) + " of " +
-                                        std::to_string(comm.size()) + ")"
-                                  : std::string())
-              << std::endl;
-  throw CollectiveFailure();
+int Comm::allreduce_min(int value) const {
+  int result = value;
+  MPI_Allreduce(&value, &result, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  return result;
 }
 
 }  // namespace scorematch::dist

@@ -88,9 +88,10 @@ GaussianFit solve_gaussian_sm(const GaussianStats& stats, const Vector& referenc
     throw Error("cannot fit a " + std::to_string(d) + "-dimensional Gaussian to " +
                 std::to_string(static_cast<long long>(stats.count)) +
                 " rows: the sample covariance of n <= d rows is singular (more rows, or a ridge "
-                "penalty, e.g. --ridge 1e-6)");
+                "penalty, e.g. " +
+                setting("ridge") + " 1e-6)");
   if (!(ridge >= 0.0) || !std::isfinite(ridge))
-    throw Error("--ridge must be a finite number ≥ 0, got " + std::to_string(ridge));
+    throw InvalidSetting("ridge", "be a finite number ≥ 0", std::to_string(ridge));
   const Vector offset = stats.sum / stats.count;
   GaussianFit fit;
   fit.mean = reference + offset;
@@ -103,7 +104,8 @@ GaussianFit solve_gaussian_sm(const GaussianStats& stats, const Vector& referenc
       if (fit.covariance(j, j) <= 1e-26 * magnitude)
         throw Error(column_label(column_names, j) +
                     " is constant (variance 0): the precision matrix does not exist; drop the "
-                    "column or add a ridge penalty, e.g. --ridge 1e-6");
+                    "column or add a ridge penalty, e.g. " +
+                    setting("ridge") + " 1e-6");
     }
   }
   const Matrix regularised = fit.covariance + ridge * Matrix::Identity(d, d);
@@ -113,7 +115,8 @@ GaussianFit solve_gaussian_sm(const GaussianStats& stats, const Vector& referenc
     msg << "the sample covariance is singular (columns are linearly dependent";
     if (stats.count <= static_cast<double>(d))
       msg << "; only " << stats.count << " rows for " << d << " columns";
-    msg << "): the precision matrix does not exist; add a ridge penalty, e.g. --ridge 1e-6";
+    msg << "): the precision matrix does not exist; add a ridge penalty, e.g. " << setting("ridge")
+        << " 1e-6";
     throw Error(msg.str());
   }
   fit.precision = llt.solve(Eigen::MatrixXd::Identity(d, d));

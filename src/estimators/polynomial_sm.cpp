@@ -108,7 +108,7 @@ QuadraticObjective assemble_polynomial_objective(const MonomialBasis& basis,
 Vector solve_quadratic_objective(const QuadraticObjective& objective, double ridge,
                                  const Vector& ridge_weights) {
   if (!(ridge >= 0.0) || !std::isfinite(ridge))
-    throw Error("--ridge must be a finite number ≥ 0, got " + std::to_string(ridge));
+    throw InvalidSetting("ridge", "be a finite number ≥ 0", std::to_string(ridge));
   const Matrix h = objective.A + ridge * Matrix(ridge_weights.asDiagonal());
   Eigen::LDLT<Eigen::MatrixXd> ldlt(h);
   // A is a Gram matrix (PSD); treat pivots tiny against its largest as zero.
@@ -117,7 +117,8 @@ Vector solve_quadratic_objective(const QuadraticObjective& objective, double rid
   if (ldlt.info() != Eigen::Success || !(smallest > 1e-13 * largest))
     throw Error(
         "the score-matching matrix A is singular (too few distinct rows for the number of "
-        "monomials, or a constant column); add a ridge penalty, e.g. --ridge 1e-6");
+        "monomials, or a constant column); add a ridge penalty, e.g. " +
+        setting("ridge") + " 1e-6");
   return -ldlt.solve(objective.b);
 }
 

@@ -28,7 +28,7 @@ Matrix map_adam(const ScoreModel& prior, const LinearOperator& a, const Matrix& 
     x.array() += lr * (m.array() / c1) / ((v.array() / c2).sqrt() + s.eps);
     if (!x.allFinite())
       throw Error("MAP diverged (non-finite iterate at step " + std::to_string(t) +
-                  "); try a smaller --lr");
+                  "); try a smaller " + setting("lr"));
   }
   return x;
 }

@@ -12,7 +12,8 @@ PosteriorNoisedScore::PosteriorNoisedScore(const NoisedScore& prior, const Linea
                                            Index chains_per_obs)
     : prior_(prior), obs_(a, std::move(y), first_obs, sigma_y, chains_per_obs) {
   if (prior.scheme() != NoiseScheme::sigma)
-    throw Error("annealed posterior sampling needs a sigma-conditioned prior (fit --noise ladder)");
+    throw Error("annealed posterior sampling needs a sigma-conditioned prior (fit " +
+                setting("noise") + " ladder)");
   if (a.in_dim() != prior.dim())
     throw Error("posterior: operator, prior and observations disagree in dimension");
   rms_scale_ = std::sqrt(prior.scale().squaredNorm() / static_cast<double>(prior.dim()));

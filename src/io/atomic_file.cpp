@@ -56,7 +56,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
 }
 
 OutputDir::OutputDir(std::string path) : path_(std::move(path)) {
-  if (path_.empty()) throw Error("--out must name a directory");
+  if (path_.empty()) throw InvalidSetting("out", "name a directory");
   while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
   std::error_code ec;
   check_not_input(path_);

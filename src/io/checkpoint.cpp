@@ -128,9 +128,11 @@ Checkpoint read_checkpoint(const std::string& path) {
 std::string resolve_checkpoint(const std::string& file_or_dir) {
   if (fs::is_regular_file(file_or_dir)) return file_or_dir;
   if (!fs::is_directory(file_or_dir))
-    throw Error("--resume: '" + file_or_dir + "' is neither a checkpoint file nor a directory");
+    throw Error(setting("resume") + ": '" + file_or_dir +
+                "' is neither a checkpoint file nor a directory");
   const auto files = checkpoints_in(file_or_dir);
-  if (files.empty()) throw Error("--resume: no ckpt-*.bin checkpoint in '" + file_or_dir + "'");
+  if (files.empty())
+    throw Error(setting("resume") + ": no ckpt-*.bin checkpoint in '" + file_or_dir + "'");
   return files.back().string();
 }
 

@@ -147,7 +147,8 @@ LoadedModel load_model(const std::string& dir) {
   const std::string kind = raw.meta.value("kind", "");
   if (kind == "linear-decoder" || kind == "mlp-decoder")
     throw Error("'" + dir + "' is a decoder (" + kind +
-                "), not a density model: use it with `scorematch latent --decoder`");
+                "), not a density model: use it with `scorematch latent " + setting("decoder") +
+                "`");
   auto it = loaders().find(kind);
   if (it == loaders().end())
     throw Error("'" + raw.meta_path + "': unknown model kind '" + kind + "'");

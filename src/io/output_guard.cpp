@@ -71,7 +71,7 @@ void check_not_input(const std::string& path) {
     if (path_within(input, target))
       throw Error("refusing to write '" + path + "': it " +
                   (input == target ? "is" : "holds '" + input + "', which is") +
-                  " an input of this run (choose another --out)");
+                  " an input of this run (choose another " + setting("out") + ")");
 }
 
 void check_replaceable(const std::string& dir) {
@@ -99,7 +99,8 @@ void check_replaceable(const std::string& dir) {
     if (name == kManifestName || listed.count(name)) continue;
     if (legacy && entry.is_regular_file(ec) && legacy_kind(entry.path())) continue;
     throw Error("refusing to replace '" + dir + "': it holds '" + name +
-                "', which scorematch did not write (move it away or choose another --out)");
+                "', which scorematch did not write (move it away or choose another " +
+                setting("out") + ")");
   }
   if (ec) throw Error("cannot read directory '" + dir + "': " + ec.message());
 }
@@ -124,8 +125,8 @@ void check_checkpoint_dir(const std::string& dir) {
     const std::string name = entry.path().filename().string();
     if (!ours(name))
       throw Error("refusing to write checkpoints into '" + dir + "': it holds '" + name +
-                  "', which is not a scorematch checkpoint file (move it away or choose another "
-                  "--checkpoint-dir / --out)");
+                  "', which is not a scorematch checkpoint file (move it away or choose another " +
+                  setting("checkpoint_dir") + " / " + setting("out") + ")");
   }
 }
 

@@ -15,11 +15,12 @@ Index MlpSpec::weight_offset(Index l) const {
 
 void MlpSpec::validate() const {
   if (dim < 1) throw Error("MLP input dimension must be at least 1");
-  if (hidden.empty()) throw Error("MLP needs at least one hidden layer (--hidden)");
+  if (hidden.empty())
+    throw Error("MLP needs at least one hidden layer (" + setting("hidden") + ")");
   if (output == MlpOutput::decoder && out_dim < 1)
     throw Error("an MLP decoder needs an output dimension of at least 1");
   for (Index w : hidden)
-    if (w < 1) throw Error("MLP hidden widths must be positive (--hidden)");
+    if (w < 1) throw Error("MLP hidden widths must be positive (" + setting("hidden") + ")");
   if (conditioning == Conditioning::time && !(sde.beta_max > sde.beta_min && sde.beta_min > 0))
     throw Error("VP-SDE needs 0 < beta_min < beta_max");
 }

@@ -149,7 +149,8 @@ PolynomialModel::LeadingFormCheck PolynomialModel::check_leading_form(Index dire
   } else if (check.max_value >= 0.0) {
     msg << "the leading degree-" << k << " form is not negative definite (it reaches "
         << check.max_value << " ≥ 0 along a direction in standardised units), so the fitted "
-        << "density may not be normalisable; try more data, a --ridge penalty or a lower degree";
+        << "density may not be normalisable; try more data, a " << setting("ridge")
+        << " penalty or a lower degree";
   } else {
     check.normalisable = true;
     msg << "normalisable: the leading degree-" << k << " form is negative on the unit sphere (max "

@@ -34,7 +34,7 @@ std::unique_ptr<Target> make_target(const std::string& name, Index dim) {
     for (const auto& n : target_names()) known += (known.empty() ? "" : ", ") + n;
     throw Error("unknown distribution '" + name + "' (expected one of: " + known + ")");
   }
-  if (dim < 1) throw Error("--dim must be ≥ 1");
+  if (dim < 1) throw InvalidSetting("dim", "be ≥ 1");
   return it->second(dim);
 }
 

@@ -51,7 +51,7 @@ BatchSums batch_sums(const Objective& objective, const MlpSpec& spec, const Vect
   if constexpr (std::is_same_v<T, double>) {
     theta_t = theta.data();
   } else {
-    // Split over the threads: a serial cast of P ~ 10⁵ values was ~4% of a 2-thread float step.
+    // Split over the threads: a serial cast of P ~ 10⁵ values would idle the other threads.
     theta_copy.resize(P);
     parallel::for_each_chunk(P, 16384, [&](Index, Index begin, Index end) {
       theta_copy.segment(begin, end - begin) = theta.segment(begin, end - begin).template cast<T>();

@@ -23,7 +23,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
  public:
   explicit Dsm(const ObjectiveSettings& s) : s_(s) {
     if (s.noise == "single") {
-      if (!(s.sigma > 0)) throw Error("dsm needs --sigma > 0");
+      if (!(s.sigma > 0)) throw Error("dsm needs " + setting("sigma") + " > 0");
     } else if (s.noise == "ladder") {
       if (!(s.sigma_min > 0 && s.sigma_max > s.sigma_min) || s.levels < 2)
         throw Error("dsm ladder needs 0 < sigma-min < sigma-max and at least 2 levels");
@@ -38,9 +38,9 @@ class Dsm : public ObjectiveImpl<Dsm> {
   void check(const MlpSpec& spec) const override {
     const auto need = [&](Conditioning c) {
       if (spec.conditioning != c)
-        throw Error("dsm with noise '" + s_.noise + "' needs a model with --conditioning " +
-                    conditioning_name(c) + " (it has " + conditioning_name(spec.conditioning) +
-                    ")");
+        throw Error("dsm with noise '" + s_.noise + "' needs a model with " +
+                    setting("conditioning") + " " + conditioning_name(c) + " (it has " +
+                    conditioning_name(spec.conditioning) + ")");
     };
     if (s_.noise == "ladder") need(Conditioning::sigma);
     if (s_.noise == "vpsde") need(Conditioning::time);

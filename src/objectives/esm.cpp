@@ -22,7 +22,7 @@ class Esm : public ObjectiveImpl<Esm> {
 
   template <class T>
   double run(const ObjectiveBatch<T>& batch) const {
-    if (!batch.target_score) throw Error("esm needs the target score (--target)");
+    if (!batch.target_score) throw Error("esm needs the target score (" + setting("target") + ")");
     MlpJet<T>& jet = *batch.jet;
     const MatrixT<T>& target = *batch.target_score;
     const JetRequest<T> plain = objective_detail::plain_request<T>(*batch.x, nullptr, nullptr);

@@ -18,7 +18,7 @@ class Ssm : public ObjectiveImpl<Ssm> {
  public:
   explicit Ssm(const ObjectiveSettings& s)
       : m_(s.projections), gaussian_(s.probe == "gaussian"), reduced_(s.variance_reduced) {
-    if (m_ < 1) throw Error("ssm needs at least one projection (--projections)");
+    if (m_ < 1) throw Error("ssm needs at least one projection (" + setting("projections") + ")");
     if (s.probe != "rademacher" && s.probe != "gaussian")
       throw Error("unknown probe '" + s.probe + "' (expected rademacher or gaussian)");
   }

@@ -46,12 +46,12 @@ class Annealed final : public Sampler {
 static std::unique_ptr<Sampler> make_annealed(const SamplerSettings& s, const ScoreSource& source) {
   if (source.noised == nullptr || source.noised->scheme() != NoiseScheme::sigma)
     throw Error(
-        "annealed needs the score of the noised law at every σ: a σ-conditioned model (fit "
-        "--objective dsm --noise ladder) or a target whose noised score is closed-form "
-        "(gaussian, gmm)");
+        "annealed needs the score of the noised law at every σ: a σ-conditioned model (fit " +
+        setting("objective") + " dsm " + setting("noise") +
+        " ladder) or a target whose noised score is closed-form (gaussian, gmm)");
   if (!(s.sigma_max > s.sigma_min && s.sigma_min > 0))
-    throw Error("annealed needs 0 < --sigma-min < --sigma-max");
-  if (s.levels < 1) throw Error("--levels must be ≥ 1");
+    throw Error("annealed needs 0 < " + setting("sigma_min") + " < " + setting("sigma_max"));
+  if (s.levels < 1) throw InvalidSetting("levels", "be ≥ 1");
   return std::make_unique<Annealed>(s, *source.noised);
 }
 

@@ -28,9 +28,9 @@ FlowLikelihood flow_log_likelihood(const NoisedScore& score, const Matrix& x, In
                                    const FlowLikelihoodSettings& s) {
   if (score.scheme() != NoiseScheme::vpsde)
     throw Error("the ODE log-likelihood needs a time-conditioned (VP-SDE) score");
-  if (s.steps < 1) throw Error("--steps must be ≥ 1");
-  if (!(s.t_eps > 0 && s.t_eps < 1)) throw Error("--t-eps must lie in (0, 1)");
-  if (s.probes < 0) throw Error("--probes must be ≥ 0");
+  if (s.steps < 1) throw InvalidSetting("steps", "be ≥ 1");
+  if (!(s.t_eps > 0 && s.t_eps < 1)) throw InvalidSetting("t_eps", "lie in (0, 1)");
+  if (s.probes < 0) throw InvalidSetting("probes", "be ≥ 0");
   if (x.cols() != score.dim())
     throw Error("dimension mismatch: the model has dimension " + std::to_string(score.dim()) +
                 " but the data have " + std::to_string(x.cols()) + " columns");

@@ -107,7 +107,8 @@ class Mala final : public McmcSampler {
 
 static std::unique_ptr<Sampler> make_mala(const SamplerSettings& s, const ScoreSource& source) {
   if (source.model == nullptr)
-    throw Error("mala needs a model with an energy (--model DIR or --target NAME)");
+    throw Error("mala needs a model with an energy (" + setting("model") + " DIR or " +
+                setting("target") + " NAME)");
   if (!source.model->has_energy())
     throw Error("mala needs the energy for its Metropolis-Hastings test, but this " +
                 source.model->kind() +
@@ -115,7 +116,7 @@ static std::unique_ptr<Sampler> make_mala(const SamplerSettings& s, const ScoreS
                 "gaussian, poly:K)");
   check_metric(s, source.model->dim());
   if (!(s.target_accept > 0 && s.target_accept < 1))
-    throw Error("--target-accept must lie in (0, 1)");
+    throw InvalidSetting("target_accept", "lie in (0, 1)");
   return std::make_unique<Mala>(s, *source.model);
 }
 

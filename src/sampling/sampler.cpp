@@ -46,15 +46,16 @@ SamplerSettings resolve_step_size(SamplerSettings s) {
 std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const ScoreSource& source) {
   const SamplerDescriptor& descriptor = find_sampler(settings.name);
   const SamplerSettings s = resolve_step_size(settings);
-  if (s.steps < 1) throw Error("--steps must be ≥ 1");
-  if (s.warmup < 0) throw Error("--warmup must be ≥ 0");
-  if (s.thin < 1) throw Error("--thin must be ≥ 1");
+  if (s.steps < 1) throw InvalidSetting("steps", "be ≥ 1");
+  if (s.warmup < 0) throw InvalidSetting("warmup", "be ≥ 0");
+  if (s.thin < 1) throw InvalidSetting("thin", "be ≥ 1");
   if (!(s.step_size > 0) || !std::isfinite(s.step_size))
-    throw Error("--step-size must be positive and finite");
+    throw InvalidSetting("step_size", "be positive and finite");
   std::unique_ptr<Sampler> sampler = descriptor.make(s, source);
   if (sampler->draws_per_chain() < 1)
-    throw Error("--thin " + std::to_string(s.thin) + " keeps no draw of --steps " +
-                std::to_string(s.steps) + " (thin must be at most the number of kept steps)");
+    throw Error(setting("thin") + " " + std::to_string(s.thin) + " keeps no draw of " +
+                setting("steps") + " " + std::to_string(s.steps) +
+                " (thin must be at most the number of kept steps)");
   return sampler;
 }
 

@@ -11,9 +11,9 @@ namespace scorematch::samplers {
 inline const NoisedScore& require_vpsde(const ScoreSource& source, const std::string& sampler) {
   if (source.noised == nullptr || source.noised->scheme() != NoiseScheme::vpsde)
     throw Error(sampler +
-                " needs the score of the VP-SDE marginals p_t: a time-conditioned model (fit "
-                "--objective dsm --noise vpsde) or a target whose noised score is closed-form "
-                "(gaussian, gmm)");
+                " needs the score of the VP-SDE marginals p_t: a time-conditioned model (fit " +
+                setting("objective") + " dsm " + setting("noise") +
+                " vpsde) or a target whose noised score is closed-form (gaussian, gmm)");
   return *source.noised;
 }
 

@@ -16,7 +16,7 @@ GridField evaluate_field(const ScoreModel& model, const GridSpec& g) {
       !std::isfinite(g.y_min + g.y_max))
     throw Error("field range must have x_min < x_max and y_min < y_max (finite)");
   if (g.through.size() != 0 && g.through.size() != d)
-    throw Error("--through needs " + std::to_string(d) + " values");
+    throw Error(setting("through") + " needs " + std::to_string(d) + " values");
   GridField f;
   const Index n = g.nx * g.ny;
   f.points = Matrix(n, d);
@@ -44,7 +44,7 @@ GridField evaluate_field(const ScoreModel& model, const GridSpec& g) {
     f.log_density = (-f.energy).array() - log_z;
   }
   if (!f.score.allFinite() || !f.divergence.allFinite())
-    throw Error("the model's score is NaN or Inf on part of the grid; narrow --range");
+    throw Error("the model's score is NaN or Inf on part of the grid; narrow " + setting("range"));
   return f;
 }
 

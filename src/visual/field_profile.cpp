@@ -31,12 +31,12 @@ double silverman_bandwidth(const Vector& x) {
 Profile evaluate_profile(const ScoreModel& model, const ProfileSpec& spec, const Matrix& data) {
   const Index d = model.dim();
   if (spec.axis < 0 || spec.axis >= d)
-    throw Error("--profile axis must lie in [0, " + std::to_string(d) + ")");
+    throw Error(setting("profile") + " axis must lie in [0, " + std::to_string(d) + ")");
   if (spec.n < 2) throw Error("the profile needs at least 2 points");
   if (!(spec.t_max > spec.t_min) || !std::isfinite(spec.t_min + spec.t_max))
     throw Error("profile range must have t_min < t_max (finite)");
   if (spec.through.size() != 0 && spec.through.size() != d)
-    throw Error("--through needs " + std::to_string(d) + " values");
+    throw Error(setting("through") + " needs " + std::to_string(d) + " values");
   Profile p;
   p.t = Vector::LinSpaced(spec.n, spec.t_min, spec.t_max);
   p.points = Matrix(spec.n, d);
@@ -47,7 +47,7 @@ Profile evaluate_profile(const ScoreModel& model, const ProfileSpec& spec, const
   }
   p.model_gradient = -model.score(p.points).col(spec.axis);
   if (!p.model_gradient.allFinite())
-    throw Error("the model's score is NaN or Inf on part of the line; narrow --range");
+    throw Error("the model's score is NaN or Inf on part of the line; narrow " + setting("range"));
   if (model.has_energy()) {
     p.model_potential = model.energy(p.points);
     p.model_potential.array() -= p.model_potential.minCoeff();

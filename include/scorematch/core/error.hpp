@@ -1,14 +1,39 @@
 // Error type for everything a user can fix: bad input files, bad options, singular statistics.
 // The message is one line that names the file / row / column and what was expected.
+//
+// Settings are named by key, never by command-line flag. A message about a setting names it
+// through setting("key"), where the key is the field name in its settings struct (steps,
+// sigma_min, clip_norm, ...). The library does not know the flags, so renaming a flag (or adding
+// another front end with other spellings) does not touch the core: a front end installs a
+// SettingNamer once at start-up (the CLI maps clip_norm to --clip and sigma_min to --sigma-min,
+// see src/cli/setting_names.cpp), and without one a message shows the bare key (sigma_min must be
+// positive), which is what library users and the unit tests see.
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace scorematch {
 
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// How the user named the setting `key`: the installed namer's answer, or the key itself.
+std::string setting(std::string_view key);
+
+using SettingNamer = std::string (*)(std::string_view key);
+// Installed once by a front end before any work; nullptr restores the bare keys.
+void set_setting_namer(SettingNamer namer);
+
+// A setting outside its domain: setting(key) + " must " + requirement [+ ", got " + value], e.g.
+// InvalidSetting{ridge, be a finite number ≥ 0, -1} reads --ridge must be a finite number ≥ 0, got
+// -1 under the CLI. The parts stay available for callers that want the data.
+class InvalidSetting : public Error {
+ public:
+  InvalidSetting(std::string setting_key, std::string what_it_must, std::string got = {});
+  std::string key, requirement, value;
 };
 
 }  // namespace scorematch

@@ -1,6 +1,6 @@
-// The thread backend: parallel loops and reductions over index ranges, implemented with OpenMP
-// (default) or oneTBB (configure with -DSCOREMATCH_THREADS=tbb). Nothing else in the project
-// touches OpenMP or TBB directly.
+// The thread backend: parallel loops and reductions over index ranges, implemented with oneTBB
+// (the default, SCOREMATCH_THREADS=tbb) or OpenMP (configure with -DSCOREMATCH_THREADS=openmp).
+// Nothing else in the project touches OpenMP or TBB directly.
 //
 // Determinism: [0, n) is cut into fixed chunks of `grain` indices, independent of the thread count.
 // deterministic_reduce computes one partial per chunk and combines them in chunk order, so its

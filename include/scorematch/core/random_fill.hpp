@@ -1,8 +1,8 @@
 // Standard normals in bulk, vectorised over Philox blocks, equal bitwise to RandomStream::normal()
 // called in order on each row's stream (a test checks this): one Philox block gives the two
 // uniforms of one Box–Muller pair, so the blocks of all rows of a tile are independent and run
-// as SIMD lanes. The scalar path drew 2 libm calls and a Philox block per pair: 30% of a ULA step
-// at d = 64.
+// as SIMD lanes (the scalar path drew 2 libm calls and a Philox block per pair; bench/ measures
+// both).
 #pragma once
 #include <cstdint>
 
@@ -23,8 +23,7 @@ void fill_normal_rows(std::uint64_t seed, const std::uint64_t* streams, std::uin
 
 // Row r receives the first n Rademacher signs (±1) of RandomStream(seed, stream_r, step), equal to
 // n calls of RandomStream::rademacher() in order (a test checks this): 128 signs per Philox block,
-// so blocks 0 … ⌈n/128⌉ − 1 of each stream. The per-call path spent ~13% of a float32 SSM step
-// at d = 256 on its bit loop.
+// so blocks 0 … ⌈n/128⌉ − 1 of each stream (the per-call path spent its time in a bit loop).
 void fill_rademacher_rows(std::uint64_t seed, const std::uint64_t* streams,
                           std::uint64_t first_stream, std::uint32_t step, Index rows, Index n,
                           double* out, Index ld);

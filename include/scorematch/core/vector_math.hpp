@@ -2,7 +2,8 @@
 //
 // Why: Eigen 3.4's double exp and every packet division end in a vdivpd, which on AVX-512 costs
 // about 16 cycles per 8 values (one divider, shared by the core). The softplus used three of them
-// per value (exp, log, 1/(1+e)) and was 30–46% of a training or sampler step on an Intel host.
+// per value (exp, log, 1/(1+e)), and it dominated training and sampler steps of small networks
+// (docs/PERFORMANCE.md).
 // These kernels use FMAs only and vectorise as plain loops / Eigen array expressions.
 // Accuracy is checked against libm in tests/test_vector_math.cpp.
 // Also here: squared_norm, the losses' vectorised sum of squares in double (see its comment).
@@ -120,7 +121,7 @@ void reciprocal_one_to_two(const ArrayE& u, const ArrayE& e, ArrayR& r) {
 // Σ v[i]² of n contiguous values in double (the losses are summed in double for either precision).
 // Eight partial sums in a fixed order, so the loop vectorises and the result depends only on v:
 // Eigen's cast<double>().squaredNorm() of float data ran a scalar convert-and-FMA chain,
-// latency-bound at ~4 cycles per value (~4% of a float32 DSM step's CPU time at d = 256).
+// latency-bound at ~4 cycles per value.
 template <class T>
 double squared_norm(const T* v, Index n) {
   constexpr int kLanes = 8;

@@ -1,6 +1,8 @@
-// MPI, behind a small interface. This is the only part of scorematch that includes <mpi.h>.
+// MPI, behind a small interface. This is the only part of scorematch that includes <mpi.h>
+// (src/dist/comm.cpp; src/dist/comm_serial.cpp is the one-process build, -DSCOREMATCH_MPI=OFF).
 //  - Environment: MPI_Init_thread / MPI_Finalize (threads call no MPI: MPI_THREAD_FUNNELED).
-//  - Comm: rank, size, allreduce of a flat buffer (statistics and gradients meet here), broadcast.
+//  - Comm: the collective seam of core/collective.hpp (sum, max, broadcast) over MPI_COMM_WORLD,
+//    plus what only the drivers need (prefix sum, barrier, abort).
 //  - shard(): the balanced contiguous row range a rank owns; rank 0 always owns row 0.
 //  - run_collectively(): error agreement. A bad row is seen by one rank only; instead of letting
 //    the others hang in the next collective, every rank runs the step, then all agree on whether
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "scorematch/core/collective.hpp"
 #include "scorematch/core/types.hpp"
 
 namespace scorematch::dist {
@@ -24,22 +27,22 @@ class Environment {
   Environment& operator=(const Environment&) = delete;
 };
 
-class Comm {
+// MPI_COMM_WORLD behind the library's collective seam (core/collective.hpp).
+class Comm final : public Collective {
  public:
   static Comm world();
-  int rank() const { return rank_; }
-  int size() const { return size_; }
-  bool is_root() const { return rank_ == 0; }
-
-  void allreduce_sum(std::vector<double>& buffer) const;  // in place
-  double allreduce_sum(double value) const;
-  double allreduce_max(double value) const;
-  void allreduce_max(std::vector<double>& buffer) const;  // in place, element-wise
+  using Collective::allreduce_max;
+  using Collective::allreduce_sum;
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  void allreduce_sum(std::vector<double>& buffer) const override;  // in place
+  void allreduce_max(std::vector<double>& buffer) const override;  // in place, element-wise
   // Exclusive prefix sum over ranks (0 on rank 0).
   long long exclusive_scan_sum(long long value) const;
-  void broadcast(std::vector<double>& buffer, int root = 0) const;  // sizes must match
-  void broadcast(std::string& text, int root = 0) const;
+  void broadcast(std::vector<double>& buffer, int root = 0) const override;  // sizes must match
+  void broadcast(std::string& text, int root = 0) const override;
   void barrier() const;
+  int allreduce_min(int value) const;
   [[noreturn]] void abort(const std::string& message, int code = 1) const;
 
  private:

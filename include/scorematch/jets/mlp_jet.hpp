@@ -102,7 +102,7 @@ class MlpJet {
   using ConstRowsView = Eigen::Map<const MatrixT<T>>;
   // Row-major storage that only grows: shrinking to the B value rows of the next value sweep and
   // growing back in extend() keep the allocation, so a DSM/ESM step neither frees, reallocates
-  // nor copies its layer matrices (conservativeResize did: 7% of a d = 2 DSM step in memmove).
+  // nor copies its layer matrices (conservativeResize copied them in every small-d DSM step).
   class RowBuffer {
    public:
     // Sets the shape; the first keep_rows rows survive (row-major: they stay in place).

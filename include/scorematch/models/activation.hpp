@@ -58,8 +58,8 @@ T sigmoid(T a) {
 template <class T>
 void activation_derivatives(Activation act, const T* a, Index n, T* s0, T* s1, T* s2, T* s3) {
   if (act == Activation::softplus) {
-    // Vectorised and branch-free (Eigen 3.4 evaluates .select() one scalar at a time, and a
-    // scalar log inside it was 12% of a sampler profile), with FMAs only: no division (see
+    // Vectorised and branch-free (Eigen 3.4 evaluates .select() one scalar at a time, so a
+    // scalar log inside it would not vectorise), with FMAs only: no division (see
     // core/vector_math.hpp for exp, log1p and 1/u on these ranges):
     //   e = exp(−|a|) ∈ (0, 1],  σ(a) = 1/(1+e) for a ≥ 0 and e/(1+e) for a < 0,
     //   softplus(a) = max(a, 0) + log1p(e).

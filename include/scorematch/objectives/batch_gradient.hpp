@@ -27,9 +27,9 @@ struct BatchInput {
 // function of the objective and model only, never of the thread count.
 Index batch_grain(const Objective& objective, const MlpSpec& spec);
 
-// Per-thread jet scratch space and per-chunk gradient buffers, reused across steps (a training
-// step then allocates and page-faults nothing: at d = 2 the fresh 260 KiB gradient vectors of
-// every chunk were 8% of a step).
+// Per-thread jet scratch space and per-chunk gradient buffers, reused across steps: a training
+// step then allocates and page-faults nothing (fresh per-chunk gradient vectors were a visible
+// share of a small-d step; bench/bench_training.cpp measures it).
 template <class T>
 class JetPool {
  public:

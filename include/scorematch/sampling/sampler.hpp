@@ -171,6 +171,14 @@ struct SamplerDescriptor {
 const std::vector<SamplerDescriptor>& sampler_registry();
 const SamplerDescriptor& find_sampler(const std::string& name);
 std::vector<std::string> sampler_names();
+// Names of the registered samplers with a property, in registry order.
+template <class Keep>
+std::vector<std::string> sampler_names_if(Keep keep) {
+  std::vector<std::string> names;
+  for (const SamplerDescriptor& d : sampler_registry())
+    if (keep(d)) names.push_back(d.name);
+  return names;
+}
 
 std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const ScoreSource& source);
 // Throws unless settings.metric is empty or d positive finite scales.

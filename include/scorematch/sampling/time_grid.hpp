@@ -10,7 +10,7 @@ namespace scorematch {
 struct ReverseTimeGrid {
   ReverseTimeGrid(Index steps, double t_eps)
       : n(steps), dt((1.0 - t_eps) / static_cast<double>(steps)) {
-    if (!(t_eps > 0 && t_eps < 1)) throw Error("--t-eps must lie in (0, 1)");
+    if (!(t_eps > 0 && t_eps < 1)) throw InvalidSetting("t_eps", "lie in (0, 1)");
   }
   double t(Index i) const { return 1.0 - static_cast<double>(i) * dt; }
   Index n;

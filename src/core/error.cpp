@@ -1,0 +1,35 @@
+#include "scorematch/core/error.hpp"
+
+#include <atomic>
+#include <utility>
+
+namespace scorematch {
+
+namespace {
+// Errors may be thrown from worker threads; the namer is set once, before any work.
+std::atomic<SettingNamer> installed_namer{nullptr};
+
+std::string invalid_setting_message(std::string_view key, const std::string& requirement,
+                                    const std::string& value) {
+  std::string message = setting(key) + " must " + requirement;
+  if (!value.empty()) message += ", got " + value;
+  return message;
+}
+}  // namespace
+
+std::string setting(std::string_view key) {
+  const SettingNamer namer = installed_namer.load(std::memory_order_acquire);
+  return namer != nullptr ? namer(key) : std::string(key);
+}
+
+void set_setting_namer(SettingNamer namer) {
+  installed_namer.store(namer, std::memory_order_release);
+}
+
+InvalidSetting::InvalidSetting(std::string setting_key, std::string what_it_must, std::string got)
+    : Error(invalid_setting_message(setting_key, what_it_must, got)),
+      key(std::move(setting_key)),
+      requirement(std::move(what_it_must)),
+      value(std::move(got)) {}
+
+}  // namespace scorematch
