@@ -35,19 +35,18 @@ namespace scorematch::app {
 
 namespace {
 
-MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, Index d) {
+MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, const Objective& objective,
+                  Index d) {
   MlpSpec spec;
   spec.dim = d;
   spec.hidden = o.hidden;
   spec.output = in.output;
   spec.activation = parse_activation(o.activation);
   std::string cond = o.conditioning;
-  if (cond == "auto")
-    cond = o.objective.name != "dsm"       ? "none"
-           : o.objective.noise == "ladder" ? "sigma"
-           : o.objective.noise == "vpsde"  ? "time"
-                                           : "none";
-  spec.conditioning = parse_conditioning(cond);
+  // auto: what the objective's noise process needs (none without one).
+  const std::optional<NoiseProcess> noise = objective.noise();
+  spec.conditioning = cond == "auto" ? (noise ? noise->conditioning() : Conditioning::none)
+                                     : parse_conditioning(cond);
   spec.sde.beta_min = o.beta_min;
   spec.sde.beta_max = o.beta_max;
   // The parameters, their EMA and two optimiser moments (4 copies of float64), before anything is
@@ -205,8 +204,8 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
   opt_settings.total_steps = o.steps;
   std::optional<Optimizer> optimizer;
   dist::run_collectively(comm, [&] {
-    spec = make_spec(in, o, d);
     objective = make_objective(o.objective);
+    spec = make_spec(in, o, *objective, d);
     objective->check(spec);
     optimizer.emplace(opt_settings);
     if (!(o.val_fraction >= 0 && o.val_fraction < 1))
@@ -393,12 +392,12 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
   if (st.step % ck_every != 0) write_ck();
 
   // The saved model is the EMA of the weights.
+  // A conditioned network is evaluated, as a plain score model, at its smallest training level.
+  std::optional<NoiseProcess> noise = objective->noise();
+  if (noise) noise->sde = spec.sde;
   const MlpModel model(
       spec, st.opt.ema, shift, scale,
-      spec.conditioning == Conditioning::sigma
-          ? (o.objective.noise == "single" ? o.objective.sigma : o.objective.sigma_min)
-      : spec.conditioning == Conditioning::time ? o.objective.t_eps
-                                                : 0.0);
+      spec.conditioning != Conditioning::none && noise ? noise->smallest_level() : 0.0);
   const double seconds = seconds_since(start);
   nlohmann::json meta = {{"columns", shard.info.columns},
                          {"mlp", io::mlp_meta(spec, model.noise_level())},
@@ -412,6 +411,7 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
                            {"threads_per_rank", parallel::num_threads()},
                            {"thread_backend", parallel::backend_name()},
                            {"seconds", seconds}}}};
+  if (noise) meta["noise"] = io::noise_meta(*noise);
   dist::run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     io::OutputDir dir(in.out);

@@ -34,16 +34,11 @@ std::string sampler_list(Predicate keep) {
   return text;
 }
 
-// Annealed ladder defaults: the ladder the model was trained on, else [0.01, 10].
-void fill_ladder_defaults(SamplerSettings& s, const nlohmann::json& meta) {
-  // meta.fit.config.objective of a network trained by dsm --noise ladder (null elsewhere).
-  const auto pointer = "/fit/config/objective"_json_pointer;
-  const nlohmann::json objective =
-      meta.is_object() && meta.contains(pointer) && meta.at(pointer).is_object()
-          ? meta.at(pointer)
-          : nlohmann::json::object();
-  if (s.sigma_max <= 0) s.sigma_max = objective.value("sigma_max", 10.0);
-  if (s.sigma_min <= 0) s.sigma_min = objective.value("sigma_min", 0.01);
+// Ladder defaults of a σ-noised sampler: the VE ladder the model was trained on, else [0.01, 10].
+void fill_ladder_defaults(SamplerSettings& s, const std::optional<NoiseProcess>& trained) {
+  const bool ladder = trained && trained->kind == NoiseKind::ve_ladder;
+  if (s.sigma_max <= 0) s.sigma_max = ladder ? trained->sigma_max : 10.0;
+  if (s.sigma_min <= 0) s.sigma_min = ladder ? trained->sigma_min : 0.01;
 }
 
 // Per-coordinate preconditioner scales for ula/mala (empty: identity).
@@ -194,7 +189,7 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
                   (kind.noise_scheme() == NoiseScheme::sigma ? "sigma (dsm --noise ladder)"
                                                              : "time (dsm --noise vpsde)") +
                   ", but '" + o.model + "' is conditioned on the other noise scheme");
-    if (kind.input == SamplerInput::sigma_noised) fill_ladder_defaults(o.s, run.src.meta);
+    if (kind.input == SamplerInput::sigma_noised) fill_ladder_defaults(o.s, run.src.noise);
     o.s = resolve_step_size(o.s);  // recorded in sampler.json and the checkpoint config
   });
   // Collective itself (reads --data), so outside the block above.

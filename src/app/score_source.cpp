@@ -16,6 +16,7 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
     io::LoadedModel loaded = io::load_model(model_dir);
     src.model = std::move(loaded.model);
     src.meta = loaded.meta;
+    src.noise = loaded.noise;
     src.description = {{"model", model_dir}, {"kind", src.model->kind()}};
     auto* mlp = dynamic_cast<MlpModel*>(src.model.get());
     if (mlp != nullptr) mlp->use_float32(float32);

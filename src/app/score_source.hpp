@@ -4,8 +4,10 @@
 #pragma once
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "scorematch/models/noise_process.hpp"
 #include "scorematch/models/score_model.hpp"
 #include "scorematch/sampling/noised_score.hpp"
 
@@ -15,6 +17,7 @@ struct LoadedScore {
   std::unique_ptr<ScoreModel> model;
   std::unique_ptr<NoisedScore> noised;
   nlohmann::json description, meta;
+  std::optional<NoiseProcess> noise;  // the training noise of a denoising fit (meta.json "noise")
 };
 
 // float32: evaluate a network's energy and score in single precision (ignored for other models).

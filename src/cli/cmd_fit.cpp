@@ -32,7 +32,7 @@ Command add_fit(CLI::App& root) {
                 "poly:K and mlp-*: fit in standardised coordinates (default on)");
   add_neural_options(app, o->neural);
   auto run = [o](const dist::Comm& comm) { app::run_fit(comm, *o); };
-  return {app, run};
+  return {app, run, /*file_output=*/false, /*checkpoints=*/true};
 }
 
 }  // namespace scorematch::cli

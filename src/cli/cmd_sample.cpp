@@ -3,6 +3,8 @@
 // Output: samples.npy ((chains × draws) × d, chain-major, written collectively), sampler.json,
 // report.json. Long runs checkpoint on SIGTERM/SIGUSR1 and every --checkpoint-every steps.
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "app/sample.hpp"
 #include "command.hpp"
@@ -28,6 +30,59 @@ std::string sampler_footer() {
   }
   return text;
 }
+using SamplerSettingOptions = std::vector<std::pair<CLI::Option*, std::string>>;
+
+// Settings read by some samplers only: grouped by the samplers that read them, and recorded, so
+// that app::run_sample refuses one the chosen sampler does not read.
+void add_sampler_settings(CLI::App* app, app::SampleJob* o, SamplerSettingOptions& specific) {
+  auto setting = [&](CLI::Option* option, const std::string& key) {
+    option->group(sampler_group(key));
+    specific.emplace_back(option, key);
+  };
+  setting(app->add_option("--warmup", o->s.warmup, "Warm-up steps (MALA adapts its step size)"),
+          "warmup");
+  setting(app->add_option("--target-accept", o->s.target_accept, "Target acceptance rate"),
+          "target_accept");
+  setting(app->add_flag("--no-adapt", o->no_adapt, "Keep --step-size fixed during warm-up"),
+          "adapt");
+  setting(app->add_option("--sigma-max", o->s.sigma_max, "Largest sigma (default: the model's)"),
+          "sigma_max");
+  setting(app->add_option("--sigma-min", o->s.sigma_min, "Smallest sigma (default: the model's)"),
+          "sigma_min");
+  setting(app->add_option("--levels", o->s.levels, "Number of geometric sigma levels"), "levels");
+  setting(app->add_flag("--no-denoise", o->no_denoise, "Skip the final Tweedie step"), "denoise");
+  setting(app->add_option("--snr", o->s.snr, "Corrector signal-to-noise ratio"), "snr");
+  setting(app->add_option("--corrector-steps", o->s.corrector_steps, "Langevin steps per time"),
+          "corrector_steps");
+  setting(app->add_option("--t-eps", o->s.t_eps, "Final time"), "t_eps");
+  setting(app->add_option("--beta-min", o->beta_min, "With a target: beta(0)"), "beta_min");
+  setting(app->add_option("--beta-max", o->beta_max, "With a target: beta(1)"), "beta_max");
+  setting(app->add_option("--metric", o->metric,
+                          "Preconditioner: auto (model: a network's standardisation scale, else "
+                          "--data's column sd) | identity | data | model"),
+          "metric");
+}
+
+// Output, diagnostics, checkpoints and progress.
+void add_run_options(CLI::App* app, app::SampleJob* o) {
+  app->add_option("--out", o->out, "Output directory")->required();
+  app->add_flag("--no-diag", o->no_diag, "Skip the diagnostics at the end");
+  app->add_option("--trace-dims", o->trace_dims,
+                  "Render trace.png: traces and autocorrelations of these dimensions (0-based)");
+  app->add_option("--reference", o->reference, "Reference draws for energy distance / MMD");
+  app->add_option("--ksd-rows", o->ksd_rows, "Draws used (evenly thinned) for KSD and MMD");
+  app->add_option("--checkpoint-every", o->checkpoint_every,
+                  "Checkpoint every N steps (0: only on signal)");
+  app->add_option("--checkpoint-dir", o->checkpoint_dir,
+                  "Checkpoint directory (default <out>.ckpt)");
+  app->add_option("--resume", o->resume, "Continue from this checkpoint directory");
+  app->add_option("--preempt-exit-code", o->preempt_exit_code,
+                  "Exit status after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: "
+                  "the run stopped without writing its output, so 'sample && next' stops too)");
+  app->add_option("--progress-every", o->progress_every, "Status line every N steps (non-TTY)");
+  app->add_flag("--quiet", o->quiet, "No progress line");
+  app->add_flag("--timings", o->timings, "Print the compute / io / diagnostics split");
+}
 }  // namespace
 
 Command add_sample(CLI::App& root) {
@@ -48,67 +103,28 @@ Command add_sample(CLI::App& root) {
   std::string names;
   for (const std::string& name : sampler_names()) names += (names.empty() ? "" : " | ") + name;
   app->add_option("--sampler", o->s.name, names);
-  // Settings read by some samplers only: grouped by the samplers that read them, and refused for
-  // the others (app::run_sample checks the recorded keys against the sampler's descriptor).
-  auto specific = std::make_shared<std::vector<std::pair<CLI::Option*, std::string>>>();
-  auto setting = [&](CLI::Option* option, const std::string& key) {
-    option->group(sampler_group(key));
-    specific->emplace_back(option, key);
-  };
+  auto specific = std::make_shared<SamplerSettingOptions>();
+  add_sampler_settings(app, o.get(), *specific);
   app->add_option("--chains", o->chains, "Number of chains")->check(at_least(1));
   app->add_option("--steps", o->s.steps,
                   "ula/mala: kept-phase steps; annealed: steps per level; sde/ode/pc: time steps");
-  setting(app->add_option("--warmup", o->s.warmup, "Warm-up steps (MALA adapts its step size)"),
-          "warmup");
   app->add_option("--thin", o->s.thin, "Keep every k-th draw");
   app->add_option("--step-size", o->s.step_size,
                   "ula/mala: alpha (default 0.01); annealed: epsilon, the step at sigma_min "
                   "(default 0.2 sigma_min^2)");
-  setting(app->add_option("--target-accept", o->s.target_accept, "Target acceptance rate"),
-          "target_accept");
-  setting(app->add_flag("--no-adapt", o->no_adapt, "Keep --step-size fixed during warm-up"),
-          "adapt");
-  setting(app->add_option("--sigma-max", o->s.sigma_max, "Largest sigma (default: the model's)"),
-          "sigma_max");
-  setting(app->add_option("--sigma-min", o->s.sigma_min, "Smallest sigma (default: the model's)"),
-          "sigma_min");
-  setting(app->add_option("--levels", o->s.levels, "Number of geometric sigma levels"), "levels");
-  setting(app->add_flag("--no-denoise", o->no_denoise, "Skip the final Tweedie step"), "denoise");
-  setting(app->add_option("--snr", o->s.snr, "Corrector signal-to-noise ratio"), "snr");
-  setting(app->add_option("--corrector-steps", o->s.corrector_steps, "Langevin steps per time"),
-          "corrector_steps");
-  setting(app->add_option("--t-eps", o->s.t_eps, "Final time"), "t_eps");
-  setting(app->add_option("--beta-min", o->beta_min, "With a target: beta(0)"), "beta_min");
-  setting(app->add_option("--beta-max", o->beta_max, "With a target: beta(1)"), "beta_max");
   app->add_option("--dtype", o->dtype,
                   "float64 | float32: precision of a network's energy and score evaluations");
-  setting(app->add_option("--metric", o->metric,
-                          "Preconditioner: auto (model: a network's standardisation scale, else "
-                          "--data's column sd) | identity | data | model"),
-          "metric");
   app->add_option("--init", o->init, "auto | prior | data (--data rows) | file (--init-file)");
   app->add_option("--data", o->data, "Data file for --init data (chain c starts at row c mod n)");
   app->add_option("--init-file", o->init_file, "Starting states, one row per chain");
   app->add_option("--seed", o->s.seed, "Seed of the initial states and the transition noise");
-  app->add_option("--out", o->out, "Output directory")->required();
-  app->add_flag("--no-diag", o->no_diag, "Skip the diagnostics at the end");
-  app->add_option("--trace-dims", o->trace_dims,
-                  "Render trace.png: traces and autocorrelations of these dimensions (0-based)");
-  app->add_option("--reference", o->reference, "Reference draws for energy distance / MMD");
-  app->add_option("--ksd-rows", o->ksd_rows, "Draws used (evenly thinned) for KSD and MMD");
-  app->add_option("--checkpoint-every", o->checkpoint_every,
-                  "Checkpoint every N steps (0: only on signal)");
-  app->add_option("--checkpoint-dir", o->checkpoint_dir,
-                  "Checkpoint directory (default <out>.ckpt)");
-  app->add_option("--resume", o->resume, "Continue from this checkpoint directory");
-  app->add_option("--preempt-exit-code", o->preempt_exit_code,
-                  "Exit status after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: "
-                  "the run stopped without writing its output, so 'sample && next' stops too)");
-  app->add_option("--progress-every", o->progress_every, "Status line every N steps (non-TTY)");
-  app->add_flag("--quiet", o->quiet, "No progress line");
-  app->add_flag("--timings", o->timings, "Print the compute / io / diagnostics split");
+  add_run_options(app, o.get());
+  std::string posterior_samplers;
+  for (const std::string& name :
+       sampler_names_if([](const SamplerDescriptor& d) { return d.posterior; }))
+    posterior_samplers += (posterior_samplers.empty() ? "" : ", ") + name;
   const std::string posterior_group =
-      "Posterior sampling (ula, mala, annealed): p(x | y), y = A x + noise";
+      "Posterior sampling (" + posterior_samplers + "): p(x | y), y = A x + noise";
   add_inverse_options(app, o->inv, posterior_group);
   app->add_option("--chains-per-obs", o->chains_per_obs,
                   "Chains per observation (a divisor of 64); --chains becomes rows(y) x this")
@@ -119,7 +135,7 @@ Command add_sample(CLI::App& root) {
       if (option->count() > 0) o->given.emplace_back(key, option->get_name(false, true));
     app::run_sample(comm, *o);
   };
-  return {app, run};
+  return {app, run, /*file_output=*/false, /*checkpoints=*/true};
 }
 
 }  // namespace scorematch::cli

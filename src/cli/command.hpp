@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "app/output_claim.hpp"
 #include "scorematch/dist/comm.hpp"
 #include "scorematch/io/output_dir.hpp"
 #include "scorematch/io/output_guard.hpp"
@@ -23,6 +24,7 @@ struct Command {
   CLI::App* app;
   std::function<void(const dist::Comm&)> run;
   bool file_output = false;  // --out names a file (diag, gen, plot), not a directory
+  bool checkpoints = false;  // acts on stop signals with a checkpoint (fit, sample)
 };
 
 // Option checks whose messages a user can read (CLI11's PositiveNumber prints the range up to
@@ -48,15 +50,10 @@ inline CLI::Validator at_least(double lowest) {
       "", "at_least");
 }
 
-// Claims the parsed command's outputs before any work (collective): --out (and
-// --checkpoint-dir) may not be, or hold, any path named by the command's other options; an
-// existing output directory must hold only files scorematch wrote; and rank 0 locks
-// "<out>.lock" for the whole run, so a second run with the same --out is refused naming the
-// holder. Errors name the options involved.
-struct OutputClaim {
-  std::vector<std::unique_ptr<io::OutputLock>> locks;  // rank 0 only
-};
-OutputClaim claim_outputs(const dist::Comm& comm, const Command& command);
+// The paths the parsed command's options name, by role, for app::claim_outputs: --out,
+// --checkpoint-dir (or <out>.ckpt where the command checkpoints), --resume, and every other
+// option's value that names an existing path (and the --config job file) as an input.
+app::OutputPlan output_plan(const Command& command);
 
 Command add_fit(CLI::App& root);
 Command add_eval(CLI::App& root);

@@ -80,6 +80,74 @@ std::string unknown_subcommand(const CLI::App& app, const std::vector<std::strin
   return {};
 }
 
+// A parse failure's message and exit status: a job-file error names the file and the key, a
+// usage error is one line naming the command to ask for help; --help and --version print.
+int report_parse_error(CLI::App& app, const std::vector<scorematch::cli::Command>& commands,
+                       const CLI::ParseError& e) {
+  if (dynamic_cast<const CLI::ConfigError*>(&e) != nullptr) {
+    // CLI11 reports an unknown key as "INI was not able to parse fit.bogus".
+    std::string what = e.what();
+    const std::string unknown = "INI was not able to parse ";
+    if (what.rfind(unknown, 0) == 0)
+      what = "unknown key '" + what.substr(unknown.size()) +
+             "' (keys are the long option names "
+             "of the subcommand, in its [table]; see scorematch <subcommand> --help)";
+    std::cerr << "scorematch: error: config '" << app.get_option("--config")->as<std::string>()
+              << "': " << what << "\n";
+    return e.get_exit_code();
+  }
+  if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+  std::string what = e.what();
+  for (char& c : what)
+    if (c == '\n') c = ' ';
+  std::string help = "scorematch --help";
+  for (const auto& command : commands)
+    if (command.app->parsed()) help = "scorematch " + command.app->get_name() + " --help";
+  std::cerr << "scorematch: error: " << what << " (see " << help << ")\n";
+  return 2;
+}
+
+// The program's own options: --threads, --version and the --config job file.
+void add_root_options(CLI::App& app, int& threads) {
+  app.require_subcommand(1, 1);
+  app.set_version_flag("--version", "scorematch 0.1.0");
+  app.add_option("--threads", threads, "Threads per rank (default: OMP_NUM_THREADS or all cores)")
+      ->check(scorematch::cli::at_least(0));
+  // Main-app options (--threads) are also accepted after the subcommand; subcommands inherit this.
+  app.fallthrough();
+  app.set_config("--config", "",
+                 "TOML job file; [fit], [eval], [gen], [sample], [diag], [loglik], [field], [map], "
+                 "[latent] tables set that subcommand's options; command-line flags override it");
+  app.config_formatter(scorematch::cli::make_toml_config());
+  app.allow_config_extras(CLI::config_extras_mode::error);
+}
+
+// Runs the parsed command on every rank and maps its end to the exit status.
+int run_parsed(const scorematch::dist::Comm& comm,
+               const std::vector<scorematch::cli::Command>& commands) {
+  using namespace scorematch;
+  try {
+    for (const auto& command : commands) {
+      if (!command.app->parsed()) continue;
+      // Only commands that checkpoint act on a stop signal; the others take the default action
+      // (a signal that arrived during start-up is delivered now).
+      if (!command.checkpoints) app::restore_default_stop_handlers();
+      const app::OutputClaim claim = app::claim_outputs(comm, cli::output_plan(command));
+      command.run(comm);
+    }
+  } catch (const app::ExitRequest& request) {
+    return request.code;
+  } catch (const dist::CollectiveFailure&) {
+    return 1;
+  } catch (const std::exception& e) {
+    // Not agreed collectively: other ranks may be waiting in a collective, so end them all.
+    if (comm.size() > 1) comm.abort(e.what());
+    std::cerr << "scorematch: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,22 +164,8 @@ int main(int argc, char** argv) {
   const dist::Comm comm = dist::Comm::world();
 
   CLI::App app{"scorematch: score matching and Langevin sampling (MPI + threads)", "scorematch"};
-  app.require_subcommand(1, 1);
-  app.set_version_flag("--version", "scorematch 0.1.0");
   int threads = 0;
-  app.add_option("--threads", threads, "Threads per rank (default: OMP_NUM_THREADS or all cores)")
-      ->check(cli::at_least(0));
-  // Main-app options (--threads) are also accepted after the subcommand; subcommands inherit this.
-  app.fallthrough();
-  app.set_config(
-      "--config", "",
-      "TOML job file; [fit], [eval], [gen], [sample], [diag], [loglik], [field], [map], [latent] "
-      "tables set that "
-      "subcommand's "
-      "options; command-line flags override it");
-  app.config_formatter(cli::make_toml_config());
-  app.allow_config_extras(CLI::config_extras_mode::error);
-
+  add_root_options(app, threads);
   const std::vector<cli::Command> commands{
       cli::add_fit(app),  cli::add_eval(app),   cli::add_gen(app),   cli::add_sample(app),
       cli::add_diag(app), cli::add_loglik(app), cli::add_field(app), cli::add_plot(app),
@@ -126,29 +180,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
-    if (!comm.is_root()) return e.get_exit_code();
-    if (dynamic_cast<const CLI::ConfigError*>(&e) != nullptr) {
-      // CLI11 reports an unknown key as "INI was not able to parse fit.bogus".
-      std::string what = e.what();
-      const std::string unknown = "INI was not able to parse ";
-      if (what.rfind(unknown, 0) == 0)
-        what = "unknown key '" + what.substr(unknown.size()) +
-               "' (keys are the long option names "
-               "of the subcommand, in its [table]; see scorematch <subcommand> --help)";
-      std::cerr << "scorematch: error: config '" << app.get_option("--config")->as<std::string>()
-                << "': " << what << "\n";
-      return e.get_exit_code();
-    }
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    // A usage error: one line with the program's prefix, naming the command to ask for help.
-    std::string what = e.what();
-    for (char& c : what)
-      if (c == '\n') c = ' ';
-    std::string help = "scorematch --help";
-    for (const auto& command : commands)
-      if (command.app->parsed()) help = "scorematch " + command.app->get_name() + " --help";
-    std::cerr << "scorematch: error: " << what << " (see " << help << ")\n";
-    return 2;
+    return comm.is_root() ? report_parse_error(app, commands, e) : e.get_exit_code();
   }
 
   // Both backends honour OMP_NUM_THREADS (batch scripts set it from SLURM_CPUS_PER_TASK); oneTBB
@@ -157,25 +189,5 @@ int main(int argc, char** argv) {
     if (const char* env = std::getenv("OMP_NUM_THREADS"); env != nullptr && std::atoi(env) > 0)
       threads = std::atoi(env);
   parallel::set_num_threads(threads);
-  // Only fit and sample checkpoint on a stop signal; the other commands take the default action
-  // (a signal that arrived during start-up is delivered now).
-  if (!app.get_subcommand("fit")->parsed() && !app.get_subcommand("sample")->parsed())
-    app::restore_default_stop_handlers();
-  try {
-    for (const auto& command : commands) {
-      if (!command.app->parsed()) continue;
-      const cli::OutputClaim claim = cli::claim_outputs(comm, command);
-      command.run(comm);
-    }
-  } catch (const app::ExitRequest& request) {
-    return request.code;
-  } catch (const dist::CollectiveFailure&) {
-    return 1;
-  } catch (const std::exception& e) {
-    // Not agreed collectively: other ranks may be waiting in a collective, so end them all.
-    if (comm.size() > 1) comm.abort(e.what());
-    std::cerr << "scorematch: error: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+  return run_parsed(comm, commands);
 }

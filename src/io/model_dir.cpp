@@ -142,6 +142,55 @@ RawModelDir read_model_dir(const std::string& dir) {
 }
 }  // namespace
 
+nlohmann::json noise_meta(const NoiseProcess& noise) {
+  nlohmann::json j = {{"process", noise.name()}};
+  if (noise.kind == NoiseKind::fixed) j["sigma"] = noise.sigma;
+  if (noise.kind == NoiseKind::ve_ladder) {
+    j["sigma_min"] = noise.sigma_min;
+    j["sigma_max"] = noise.sigma_max;
+    j["levels"] = noise.levels;
+  }
+  if (noise.kind == NoiseKind::vp_sde) {
+    j["beta_min"] = noise.sde.beta_min;
+    j["beta_max"] = noise.sde.beta_max;
+    j["t_eps"] = noise.t_eps;
+  }
+  return j;
+}
+
+std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
+  if (!meta.is_object()) return std::nullopt;
+  NoiseProcess p;
+  if (meta.contains("noise") && meta["noise"].is_object()) {
+    const nlohmann::json& j = meta["noise"];
+    p.kind = parse_noise_kind(j.value("process", ""));
+    p.sigma = j.value("sigma", p.sigma);
+    p.sigma_min = j.value("sigma_min", p.sigma_min);
+    p.sigma_max = j.value("sigma_max", p.sigma_max);
+    p.levels = j.value("levels", p.levels);
+    p.sde.beta_min = j.value("beta_min", p.sde.beta_min);
+    p.sde.beta_max = j.value("beta_max", p.sde.beta_max);
+    p.t_eps = j.value("t_eps", p.t_eps);
+    return p;
+  }
+  // Directories of scorematch 0.1.0: the dsm settings of the training config.
+  const auto pointer = "/fit/config/objective"_json_pointer;
+  if (!meta.contains(pointer) || !meta.at(pointer).is_object()) return std::nullopt;
+  const nlohmann::json& o = meta.at(pointer);
+  if (o.value("name", "") != "dsm") return std::nullopt;
+  p.kind = parse_noise_kind(o.value("noise", "single"));
+  p.sigma = o.value("sigma", p.sigma);
+  p.sigma_min = o.value("sigma_min", p.sigma_min);
+  p.sigma_max = o.value("sigma_max", p.sigma_max);
+  p.levels = o.value("levels", p.levels);
+  p.t_eps = o.value("t_eps", p.t_eps);
+  if (meta.contains("mlp") && meta["mlp"].contains("vpsde")) {
+    p.sde.beta_min = meta["mlp"]["vpsde"].value("beta_min", p.sde.beta_min);
+    p.sde.beta_max = meta["mlp"]["vpsde"].value("beta_max", p.sde.beta_max);
+  }
+  return p;
+}
+
 LoadedModel load_model(const std::string& dir) {
   RawModelDir raw = read_model_dir(dir);
   const std::string kind = raw.meta.value("kind", "");
@@ -156,6 +205,7 @@ LoadedModel load_model(const std::string& dir) {
   loaded.meta = raw.meta;
   try {
     loaded.model = it->second(raw.meta, raw.arrays);
+    loaded.noise = parse_noise_meta(raw.meta);
   } catch (const nlohmann::json::exception& e) {
     throw Error("'" + raw.meta_path + "': " + e.what());
   } catch (const Error& e) {

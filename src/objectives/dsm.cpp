@@ -21,30 +21,26 @@ namespace scorematch {
 namespace {
 class Dsm : public ObjectiveImpl<Dsm> {
  public:
-  explicit Dsm(const ObjectiveSettings& s) : s_(s) {
-    if (s.noise == "single") {
-      if (!(s.sigma > 0)) throw Error("dsm needs " + setting("sigma") + " > 0");
-    } else if (s.noise == "ladder") {
-      if (!(s.sigma_min > 0 && s.sigma_max > s.sigma_min) || s.levels < 2)
+  explicit Dsm(const ObjectiveSettings& s) : p_(s.noise_process()) {
+    if (p_.kind == NoiseKind::fixed) {
+      if (!(p_.sigma > 0)) throw Error("dsm needs " + setting("sigma") + " > 0");
+    } else if (p_.kind == NoiseKind::ve_ladder) {
+      if (!(p_.sigma_min > 0 && p_.sigma_max > p_.sigma_min) || p_.levels < 2)
         throw Error("dsm ladder needs 0 < sigma-min < sigma-max and at least 2 levels");
-    } else if (s.noise == "vpsde") {
-      if (!(s.t_eps > 0 && s.t_eps < 1)) throw Error("dsm vpsde needs 0 < t-eps < 1");
-    } else {
-      throw Error("unknown dsm noise '" + s.noise + "' (expected single, ladder or vpsde)");
+    } else if (!(p_.t_eps > 0 && p_.t_eps < 1)) {
+      throw Error("dsm vpsde needs 0 < t-eps < 1");
     }
   }
   std::string name() const override { return "dsm"; }
+  std::optional<NoiseProcess> noise() const override { return p_; }
   Index tangents(const MlpSpec&) const override { return 0; }
   void check(const MlpSpec& spec) const override {
-    const auto need = [&](Conditioning c) {
-      if (spec.conditioning != c)
-        throw Error("dsm with noise '" + s_.noise + "' needs a model with " +
-                    setting("conditioning") + " " + conditioning_name(c) + " (it has " +
-                    conditioning_name(spec.conditioning) + ")");
-    };
-    if (s_.noise == "ladder") need(Conditioning::sigma);
-    if (s_.noise == "vpsde") need(Conditioning::time);
-    if (s_.noise == "single" && spec.conditioning == Conditioning::time)
+    const Conditioning needed = p_.conditioning();
+    if (needed != Conditioning::none && spec.conditioning != needed)
+      throw Error("dsm with noise '" + p_.name() + "' needs a model with " +
+                  setting("conditioning") + " " + conditioning_name(needed) + " (it has " +
+                  conditioning_name(spec.conditioning) + ")");
+    if (p_.kind == NoiseKind::fixed && spec.conditioning == Conditioning::time)
       throw Error("dsm with a single sigma cannot train a time-conditioned model");
   }
 
@@ -57,12 +53,12 @@ class Dsm : public ObjectiveImpl<Dsm> {
     VectorT<T> sigma(B), feature(B), scale(B);
     // ε first (blocks 0 … ⌈d/2⌉ − 1 of the row's stream, in bulk), then the level's uniform.
     fill_normal_rows(batch.seed, batch.streams, 0, batch.step, B, d, eps.data(), d);
-    if (s_.noise == "single") {  // one level for every row: no per-row draw
-      const ConditioningValues c = conditioning_values(spec, s_.sigma);
+    if (p_.kind == NoiseKind::fixed) {  // one level for every row: no per-row draw
+      const ConditioningValues c = conditioning_values(spec, p_.sigma);
       feature.setConstant(static_cast<T>(c.feature));
       scale.setConstant(static_cast<T>(c.output_scale));
-      sigma.setConstant(static_cast<T>(s_.sigma));
-      noisy = *batch.x + static_cast<T>(s_.sigma) * eps;
+      sigma.setConstant(static_cast<T>(p_.sigma));
+      noisy = *batch.x + static_cast<T>(p_.sigma) * eps;
     } else {
       for (Index b = 0; b < B; ++b) {
         const Level level = draw_level(spec, batch.seed, batch.streams[b], batch.step);
@@ -103,19 +99,17 @@ class Dsm : public ObjectiveImpl<Dsm> {
                    std::uint32_t step) const {
     RandomStream rng(seed, stream, step);
     rng.seek(static_cast<std::uint32_t>((spec.dim + 1) / 2));
-    if (s_.noise == "ladder") {
+    if (p_.kind == NoiseKind::ve_ladder) {
       const auto i = std::min<Index>(
-          s_.levels - 1, static_cast<Index>(rng.uniform() * static_cast<double>(s_.levels)));
-      const double sd =
-          s_.sigma_max * std::pow(s_.sigma_min / s_.sigma_max,
-                                  static_cast<double>(i) / static_cast<double>(s_.levels - 1));
+          p_.levels - 1, static_cast<Index>(rng.uniform() * static_cast<double>(p_.levels)));
+      const double sd = p_.ladder_sigma(i);
       return {sd, 1.0, sd};
     }
-    const double t = s_.t_eps + (1.0 - s_.t_eps) * rng.uniform();
+    const double t = p_.t_eps + (1.0 - p_.t_eps) * rng.uniform();
     return {t, spec.sde.alpha(t), spec.sde.sigma(t)};
   }
 
-  ObjectiveSettings s_;
+  NoiseProcess p_;
 };
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "scorematch/core/error.hpp"
+#include "scorematch/models/noise_process.hpp"
 #include "scorematch/sampling/sampler.hpp"
 
 namespace scorematch::samplers {
@@ -24,9 +25,8 @@ class Annealed final : public Sampler {
   double prior_scale() const override { return settings_.sigma_max; }
 
   double sigma(Index level) const {
-    if (settings_.levels == 1) return settings_.sigma_min;
-    const double f = static_cast<double>(level) / static_cast<double>(settings_.levels - 1);
-    return settings_.sigma_max * std::pow(settings_.sigma_min / settings_.sigma_max, f);
+    return NoiseProcess::ladder_sigma(settings_.sigma_max, settings_.sigma_min, settings_.levels,
+                                      level);
   }
 
   void transition(ChainBlock& b, Index step) const override {

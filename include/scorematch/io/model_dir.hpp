@@ -3,12 +3,14 @@
 // src/io/model_dir.cpp (one line).
 #pragma once
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "scorematch/inverse/decoder.hpp"
 #include "scorematch/io/output_dir.hpp"
 #include "scorematch/models/mlp.hpp"
+#include "scorematch/models/noise_process.hpp"
 #include "scorematch/models/score_model.hpp"
 
 namespace scorematch::io {
@@ -24,9 +26,17 @@ void stage_model(OutputDir& out, const ScoreModel& model, nlohmann::json meta,
 nlohmann::json mlp_meta(const MlpSpec& spec, double noise_level);
 std::pair<MlpSpec, double> parse_mlp_meta(const nlohmann::json& mlp, Index dim);
 
+// The "noise" section of meta.json: the noise process a denoising objective trained the model on
+// (models/noise_process.hpp), e.g. {"process": "ladder", "sigma_min": 0.01, "sigma_max": 1,
+// "levels": 10}. Model directories written before it existed carry the same settings in
+// fit.config.objective, which parse_noise_meta reads instead.
+nlohmann::json noise_meta(const NoiseProcess& noise);
+std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta);
+
 struct LoadedModel {
   nlohmann::json meta;
   std::unique_ptr<ScoreModel> model;
+  std::optional<NoiseProcess> noise;  // the training noise of a denoising fit
 };
 
 LoadedModel load_model(const std::string& dir);

@@ -18,11 +18,13 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/jets/mlp_jet.hpp"
+#include "scorematch/models/noise_process.hpp"
 
 namespace scorematch {
 
@@ -51,6 +53,19 @@ struct ObjectiveSettings {
   double sigma_min = 0.01, sigma_max = 1.0;
   Index levels = 10;    // ladder
   double t_eps = 1e-3;  // vpsde: t ~ U[t_eps, 1]
+
+  // The dsm noise process these settings describe (models/noise_process.hpp); throws Error for
+  // an unknown noise name. β(t) of the VP SDE belongs to the network (MlpSpec::sde).
+  NoiseProcess noise_process() const {
+    NoiseProcess p;
+    p.kind = parse_noise_kind(noise);
+    p.sigma = sigma;
+    p.sigma_min = sigma_min;
+    p.sigma_max = sigma_max;
+    p.levels = levels;
+    p.t_eps = t_eps;
+    return p;
+  }
 };
 
 class Objective {
@@ -63,6 +78,8 @@ class Objective {
   // Throws Error when the model cannot be trained with this objective.
   virtual void check(const MlpSpec& spec) const { (void)spec; }
   virtual bool needs_target_score() const { return false; }
+  // The noise process of a denoising objective (the model trained by it is conditioned on it).
+  virtual std::optional<NoiseProcess> noise() const { return std::nullopt; }
   // Tangents per sample in the jets (chooses the batch chunk size).
   virtual Index tangents(const MlpSpec& spec) const = 0;
 };

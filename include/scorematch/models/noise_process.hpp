@@ -1,0 +1,44 @@
+// The one noise process of denoising score matching, noise-conditioned models and the samplers of
+// noised laws (Vincent 2011; Song & Ermon 2019; Song et al. 2021):
+//   fixed      x̃ = x + σ ε, one σ                                    (job name "single")
+//   VE ladder  x̃ = x + σ_i ε, σ_i = σ_max (σ_min/σ_max)^{i/(L−1)}, i = 0 … L−1   ("ladder";
+//              the geometric ladder of NCSN, the discretised variance-exploding SDE)
+//   VP SDE     x̃ = α(t) x + σ(t) ε, β(t) = β_min + t(β_max − β_min), t ∈ [t_eps, 1]  ("vpsde")
+// ε ~ N(0, I). A σ-conditioned network is trained on the ladder and sampled by annealed Langevin
+// over a ladder (by default the same one); a t-conditioned network on the VP SDE, sampled by its
+// reverse SDE / probability-flow ODE. The model directory keeps the process that trained it
+// (meta.json "noise", io/model_dir.hpp).
+#pragma once
+#include <string>
+
+#include "scorematch/core/types.hpp"
+#include "scorematch/models/mlp.hpp"
+
+namespace scorematch {
+
+enum class NoiseKind { fixed, ve_ladder, vp_sde };
+
+struct NoiseProcess {
+  NoiseKind kind = NoiseKind::fixed;
+  double sigma = 0.1;                        // fixed
+  double sigma_min = 0.01, sigma_max = 1.0;  // VE ladder
+  Index levels = 10;
+  VpSde sde;            // VP SDE
+  double t_eps = 1e-3;  // VP SDE: t ∈ [t_eps, 1]
+
+  // σ_i of a geometric ladder from σ_max (i = 0) down to σ_min (i = L − 1); σ_min when L = 1.
+  static double ladder_sigma(double sigma_max, double sigma_min, Index levels, Index i);
+  double ladder_sigma(Index i) const { return ladder_sigma(sigma_max, sigma_min, levels, i); }
+  // The conditioning input a network needs for it: none (fixed), σ (ladder), t (VP SDE).
+  Conditioning conditioning() const;
+  // The level at which a network trained on it is evaluated as a plain score model: σ (fixed),
+  // σ_min (ladder), t_eps (VP SDE).
+  double smallest_level() const;
+  // "single" | "ladder" | "vpsde" (the names of job files and meta.json).
+  std::string name() const;
+};
+
+// NoiseKind of a name; throws Error "unknown dsm noise 'x' (expected single, ladder or vpsde)".
+NoiseKind parse_noise_kind(const std::string& name);
+
+}  // namespace scorematch

@@ -1,0 +1,36 @@
+#include "scorematch/models/noise_process.hpp"
+
+#include <cmath>
+
+#include "scorematch/core/error.hpp"
+
+namespace scorematch {
+
+double NoiseProcess::ladder_sigma(double sigma_max, double sigma_min, Index levels, Index i) {
+  if (levels <= 1) return sigma_min;
+  return sigma_max *
+         std::pow(sigma_min / sigma_max, static_cast<double>(i) / static_cast<double>(levels - 1));
+}
+
+Conditioning NoiseProcess::conditioning() const {
+  return kind == NoiseKind::ve_ladder ? Conditioning::sigma
+         : kind == NoiseKind::vp_sde  ? Conditioning::time
+                                      : Conditioning::none;
+}
+
+double NoiseProcess::smallest_level() const {
+  return kind == NoiseKind::ve_ladder ? sigma_min : kind == NoiseKind::vp_sde ? t_eps : sigma;
+}
+
+std::string NoiseProcess::name() const {
+  return kind == NoiseKind::ve_ladder ? "ladder" : kind == NoiseKind::vp_sde ? "vpsde" : "single";
+}
+
+NoiseKind parse_noise_kind(const std::string& name) {
+  if (name == "single") return NoiseKind::fixed;
+  if (name == "ladder") return NoiseKind::ve_ladder;
+  if (name == "vpsde") return NoiseKind::vp_sde;
+  throw Error("unknown dsm noise '" + name + "' (expected single, ladder or vpsde)");
+}
+
+}  // namespace scorematch
