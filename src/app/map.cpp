@@ -17,17 +17,18 @@ void run_map(const dist::Comm& comm, MapJob& job) {
       throw Error("map needs exactly one of --model DIR or --target NAME (the prior)");
     if (o->adam.steps < 1 || !(o->adam.lr > 0)) throw Error("--steps and --lr must be > 0");
     if (o->init != "adjoint" && o->init != "zero") throw Error("--init must be adjoint | zero");
-    LoadedScore loaded = load_score_source(
-        o->model, o->target, o->dim > 0 ? o->dim : shard.info.cols(), NoiseScheme::sigma);
+    // --prior-level: a σ-conditioned network prior evaluated at another level (io::LoadOptions).
+    if (o->prior_level != 0 && !o->target.empty())
+      throw Error("--prior-level needs a noise-conditioned network prior");
+    io::LoadOptions options;
+    options.noise_level = o->prior_level;
+    LoadedScore loaded =
+        load_score_source(o->model, o->target, o->dim > 0 ? o->dim : shard.info.cols(),
+                          NoiseScheme::sigma, VpSde{}, options);
     prior = std::move(loaded.model);
     noised = std::move(loaded.noised);
     source = loaded.description;
-    if (o->prior_level != 0) {
-      auto* mlp = dynamic_cast<MlpModel*>(prior.get());
-      if (!mlp) throw Error("--prior-level needs a noise-conditioned network prior");
-      mlp->set_noise_level(o->prior_level);
-      source["prior_level"] = o->prior_level;
-    }
+    if (o->prior_level != 0) source["prior_level"] = o->prior_level;
     a = make_operator(o->inv, prior->dim(), shard.info.rows, shard.info.cols());
     const bool gaussian = prior->kind() == "gaussian";
     if (method == "auto") method = gaussian ? "exact" : "adam";

@@ -47,12 +47,13 @@ Vector choose_metric(const dist::Comm& comm, const SampleJob& o, const ScoreMode
   bool from_data = false;
   dist::run_collectively(comm, [&] {
     std::string kind = o.metric;
-    const auto* mlp = dynamic_cast<const MlpModel*>(&model);
-    if (kind == "auto") kind = mlp != nullptr ? "model" : (o.data.empty() ? "identity" : "data");
+    const Vector scale = model.standardisation_scale();
+    const bool network = scale.size() > 0;
+    if (kind == "auto") kind = network ? "model" : (o.data.empty() ? "identity" : "data");
     if (kind == "model") {
-      if (mlp == nullptr)
+      if (!network)
         throw Error("--metric model needs a network model (it uses its standardisation scale)");
-      metric = mlp->scale();
+      metric = scale;
     } else if (kind == "data") {
       if (o.data.empty()) throw Error("--metric data needs --data FILE");
       from_data = true;
@@ -181,7 +182,7 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
         throw Error(name + " does not apply to " + o.s.name + " (it is read by " +
                     sampler_list([&](const SamplerDescriptor& d) { return d.uses(key); }) + ")");
     run.src = load_score_source(o.model, o.target, o.dim, kind.noise_scheme(),
-                                VpSde{o.beta_min, o.beta_max}, o.dtype == "float32");
+                                VpSde{o.beta_min, o.beta_max}, {o.dtype == "float32", 0.0});
     if (o.dtype != "float64" && o.dtype != "float32")
       throw Error("--dtype must be float64 or float32, got '" + o.dtype + "'");
     if (run.src.noised && kind.noised() && run.src.noised->scheme() != kind.noise_scheme())

@@ -8,20 +8,17 @@
 namespace scorematch::app {
 
 LoadedScore load_score_source(const std::string& model_dir, const std::string& target, Index dim,
-                              NoiseScheme scheme, VpSde sde, bool float32) {
+                              NoiseScheme scheme, VpSde sde, const io::LoadOptions& options) {
   if (model_dir.empty() == target.empty())
     throw Error("needs exactly one of --model DIR or --target NAME");
   LoadedScore src;
   if (!model_dir.empty()) {
-    io::LoadedModel loaded = io::load_model(model_dir);
+    io::LoadedModel loaded = io::load_model(model_dir, options);
     src.model = std::move(loaded.model);
+    src.noised = std::move(loaded.noised);
     src.meta = loaded.meta;
     src.noise = loaded.noise;
     src.description = {{"model", model_dir}, {"kind", src.model->kind()}};
-    auto* mlp = dynamic_cast<MlpModel*>(src.model.get());
-    if (mlp != nullptr) mlp->use_float32(float32);
-    if (mlp != nullptr && mlp->spec().conditioning != Conditioning::none)
-      src.noised = make_noised_mlp(*mlp);
   } else {
     src.model = make_target(target, dim);
     src.description = {{"target", target}, {"dim", dim}};

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "scorematch/io/model_dir.hpp"
 #include "scorematch/models/noise_process.hpp"
 #include "scorematch/models/score_model.hpp"
 #include "scorematch/sampling/noised_score.hpp"
@@ -20,9 +21,9 @@ struct LoadedScore {
   std::optional<NoiseProcess> noise;  // the training noise of a denoising fit (meta.json "noise")
 };
 
-// float32: evaluate a network's energy and score in single precision (ignored for other models).
+// options: how to evaluate a network (io::LoadOptions: float32, a noise level).
 LoadedScore load_score_source(const std::string& model_dir, const std::string& target, Index dim,
                               NoiseScheme scheme = NoiseScheme::vpsde, VpSde sde = {},
-                              bool float32 = false);
+                              const io::LoadOptions& options = {});
 
 }  // namespace scorematch::app

@@ -12,26 +12,34 @@
 #include "scorematch/models/gaussian_model.hpp"
 #include "scorematch/models/mlp_model.hpp"
 #include "scorematch/models/polynomial_model.hpp"
+#include "scorematch/sampling/noised_score.hpp"
 
 namespace scorematch::io {
 
 namespace {
-using Loader =
-    std::function<std::unique_ptr<ScoreModel>(const nlohmann::json&, const NamedArrays&)>;
+// A loader builds the model (and, for noise-conditioned networks, its noised score) from meta.json
+// and the arrays, applying the load options.
+struct Parts {
+  std::unique_ptr<ScoreModel> model;
+  MlpModel* network = nullptr;  // model, when it is a network (the load options apply to it)
+};
+using Loader = std::function<Parts(const nlohmann::json&, const NamedArrays&)>;
 
 template <class Model>
 Loader loader() {
   return [](const nlohmann::json&, const NamedArrays& a) {
-    return std::make_unique<Model>(Model::from_arrays(a));
+    return Parts{std::make_unique<Model>(Model::from_arrays(a)), nullptr};
   };
 }
 
-std::unique_ptr<ScoreModel> load_mlp(const nlohmann::json& meta, const NamedArrays& a) {
+Parts load_mlp(const nlohmann::json& meta, const NamedArrays& a) {
   if (!meta.contains("mlp")) throw Error("meta.json has no 'mlp' section");
   const auto [spec, noise_level] = parse_mlp_meta(meta.at("mlp"), meta.value("dim", Index{0}));
   if (spec.kind() != meta.value("kind", ""))
     throw Error("meta.json kind does not match its mlp section");
-  return std::make_unique<MlpModel>(MlpModel::from_arrays(spec, a, noise_level));
+  auto model = std::make_unique<MlpModel>(MlpModel::from_arrays(spec, a, noise_level));
+  MlpModel* network = model.get();
+  return Parts{std::move(model), network};
 }
 
 const std::map<std::string, Loader>& loaders() {
@@ -191,7 +199,7 @@ std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
   return p;
 }
 
-LoadedModel load_model(const std::string& dir) {
+LoadedModel load_model(const std::string& dir, const LoadOptions& options) {
   RawModelDir raw = read_model_dir(dir);
   const std::string kind = raw.meta.value("kind", "");
   if (kind == "linear-decoder" || kind == "mlp-decoder")
@@ -203,14 +211,24 @@ LoadedModel load_model(const std::string& dir) {
     throw Error("'" + raw.meta_path + "': unknown model kind '" + kind + "'");
   LoadedModel loaded;
   loaded.meta = raw.meta;
+  Parts parts;
   try {
-    loaded.model = it->second(raw.meta, raw.arrays);
+    parts = it->second(raw.meta, raw.arrays);
     loaded.noise = parse_noise_meta(raw.meta);
   } catch (const nlohmann::json::exception& e) {
     throw Error("'" + raw.meta_path + "': " + e.what());
   } catch (const Error& e) {
     throw Error("'" + dir + "': " + e.what());
   }
+  if (parts.network != nullptr) parts.network->use_float32(options.float32);
+  if (options.noise_level != 0) {
+    if (parts.network == nullptr)
+      throw Error(setting("prior_level") + " needs a noise-conditioned network prior");
+    parts.network->set_noise_level(options.noise_level);  // refuses an unconditioned network
+  }
+  if (parts.network != nullptr && parts.network->spec().conditioning != Conditioning::none)
+    loaded.noised = make_noised_mlp(*parts.network);
+  loaded.model = std::move(parts.model);
   return loaded;
 }
 

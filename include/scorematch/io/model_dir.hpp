@@ -3,8 +3,8 @@
 // src/io/model_dir.cpp (one line).
 #pragma once
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "scorematch/inverse/decoder.hpp"
@@ -12,6 +12,7 @@
 #include "scorematch/models/mlp.hpp"
 #include "scorematch/models/noise_process.hpp"
 #include "scorematch/models/score_model.hpp"
+#include "scorematch/sampling/noised_score.hpp"
 
 namespace scorematch::io {
 
@@ -33,13 +34,24 @@ std::pair<MlpSpec, double> parse_mlp_meta(const nlohmann::json& mlp, Index dim);
 nlohmann::json noise_meta(const NoiseProcess& noise);
 std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta);
 
+// How to evaluate a loaded network: single-precision sweeps (samplers; other kinds ignore it)
+// and, for a noise-conditioned network, the level at which it is a plain score model (0: its
+// smallest training level; any other kind refuses a level).
+struct LoadOptions {
+  bool float32 = false;
+  double noise_level = 0;
+};
+
 struct LoadedModel {
   nlohmann::json meta;
   std::unique_ptr<ScoreModel> model;
+  // The score of the noised laws of a σ- or t-conditioned network (null otherwise); it refers
+  // to *model, so keep both together.
+  std::unique_ptr<NoisedScore> noised;
   std::optional<NoiseProcess> noise;  // the training noise of a denoising fit
 };
 
-LoadedModel load_model(const std::string& dir);
+LoadedModel load_model(const std::string& dir, const LoadOptions& options = {});
 
 // Decoder directories (kind linear-decoder: W.npy [d, k], b.npy [d]; kind mlp-decoder: W0.npy,
 // b0.npy, … with an mlp section whose output is "decoder"): meta.json also holds latent_dim (k)

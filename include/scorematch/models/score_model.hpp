@@ -34,6 +34,9 @@ class ScoreModel {
                                    Matrix& s) const {
     energy_and_score(x, e, s);
   }
+  // Models fitted in standardised coordinates z = (x − shift)/scale (networks): the per-column
+  // scale, in data units; empty for the others. Samplers use it as a preconditioner.
+  virtual Vector standardisation_scale() const { return Vector(); }
   // The arrays that, with kind(), reconstruct the model (see io/model_dir.hpp).
   virtual NamedArrays arrays() const = 0;
 };
