@@ -156,6 +156,28 @@ TEST(Cli, ConfigDataMismatchesAndSingularStatisticsFailCleanly) {
   EXPECT_TRUE(fs::exists(out / "precision.npy"));
 }
 
+// Options that the chosen component (model family, objective, noise process, optimizer,
+// sampler) would ignore are refused, naming what they apply to.
+TEST(Cli, OptionsOfAnotherComponentAreRefused) {
+  expect_clean_failure("fit --model gaussian --steps 10 --data " + faithful(),
+                       "--steps applies to neural models (--model mlp-energy | mlp-score), not "
+                       "gaussian");
+  expect_clean_failure("fit --model mlp-energy --objective ism --sigma 0.3 --data " + faithful(),
+                       "--sigma does not apply to ism");
+  expect_clean_failure(
+      "fit --model mlp-energy --objective dsm --noise ladder --sigma 0.3 --data " + faithful(),
+      "--sigma does not apply to dsm with noise 'ladder'");
+  expect_clean_failure("fit --model mlp-energy --momentum 0.5 --data " + faithful(),
+                       "--momentum does not apply to the adam optimizer");
+  expect_clean_failure("sample --target gmm --sampler mala --snr 0.2",
+                       "--snr does not apply to mala (it is read by pc)");
+  expect_clean_failure("sample --target gmm --sampler ode --warmup 10",
+                       "--warmup does not apply to ode (it is read by ula or mala)");
+  expect_clean_failure("fit --model foo --data " + faithful(),
+                       "--model 'foo' is not a model family of fit (expected one of: gaussian, "
+                       "poly:K with 1 <= K <= 12, mlp-energy, mlp-score)");
+}
+
 TEST(Cli, ErrorOnAnotherRanksRowsIsReportedOnceWithoutHanging) {
   std::string text = "a,b\n";
   for (int i = 0; i < 40; ++i) text += std::to_string(i) + "," + std::to_string(i % 7) + "\n";

@@ -64,12 +64,14 @@ TEST(NoiseProcess, MetaSectionRoundTripsAndLegacyDirectoriesStillLoad) {
   EXPECT_EQ(back->sigma_max, 3.0);
   EXPECT_EQ(back->levels, 7);
   // scorematch 0.1.0 kept the settings only in the training config.
-  const nlohmann::json legacy = {
-      {"fit",
-       {{"config",
-         {{"objective",
-           {{"name", "dsm"}, {"noise", "ladder"}, {"sigma_min", 0.02}, {"sigma_max", 3.0},
-            {"levels", 7}}}}}}}};
+  const nlohmann::json legacy = {{"fit",
+                                  {{"config",
+                                    {{"objective",
+                                      {{"name", "dsm"},
+                                       {"noise", "ladder"},
+                                       {"sigma_min", 0.02},
+                                       {"sigma_max", 3.0},
+                                       {"levels", 7}}}}}}}};
   const auto old = io::parse_noise_meta(legacy);
   ASSERT_TRUE(old.has_value());
   EXPECT_EQ(old->kind, NoiseKind::ve_ladder);

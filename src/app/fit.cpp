@@ -247,15 +247,16 @@ struct FitFamily {
   const char* name;            // the --model value, or its prefix before ":K"
   const char* parameter_help;  // non-null: the family takes ":K" (e.g. "1 <= K <= 12")
   int parameter_min, parameter_max;
+  bool neural;  // trained by the neural options (objective, optimiser, checkpoints)
   void (*run)(const dist::Comm&, FitJob&, int parameter);
 };
 const FitFamily kFitFamilies[] = {
-    {"gaussian", nullptr, 0, 0,
+    {"gaussian", nullptr, 0, 0, false,
      [](const dist::Comm& c, FitJob& o, int) { fit_closed_form(c, o, 0); }},
-    {"poly", "1 <= K <= 12", 1, 12, fit_closed_form},
-    {"mlp-energy", nullptr, 0, 0,
+    {"poly", "1 <= K <= 12", 1, 12, false, fit_closed_form},
+    {"mlp-energy", nullptr, 0, 0, true,
      [](const dist::Comm& c, FitJob& o, int) { fit_network(c, o, MlpOutput::energy); }},
-    {"mlp-score", nullptr, 0, 0,
+    {"mlp-score", nullptr, 0, 0, true,
      [](const dist::Comm& c, FitJob& o, int) { fit_network(c, o, MlpOutput::score); }},
 };
 
@@ -290,7 +291,12 @@ std::pair<const FitFamily*, int> find_family(const std::string& model) {
 
 void run_fit(const dist::Comm& comm, FitJob& job) {
   std::pair<const FitFamily*, int> family{nullptr, 0};
-  dist::run_collectively(comm, [&] { family = find_family(job.model); });
+  dist::run_collectively(comm, [&] {
+    family = find_family(job.model);
+    if (!family.first->neural && !job.neural.given.empty())
+      throw Error(job.neural.given.front().name +
+                  " applies to neural models (--model mlp-energy | mlp-score), not " + job.model);
+  });
   family.first->run(comm, job, family.second);
 }
 

@@ -33,6 +33,17 @@
 
 namespace scorematch::app {
 
+namespace {}  // namespace
+
+void check_given_settings(const NeuralOptions& o, const Objective& objective) {
+  for (const NeuralOptions::Given& g : o.given) {
+    if (g.component == "objective" && !objective.uses(g.key))
+      throw Error(g.name + " does not apply to " + objective.description());
+    if (g.component == "optimizer" && !o.optimizer.uses(g.key))
+      throw Error(g.name + " does not apply to the " + o.optimizer.name + " optimizer");
+  }
+}
+
 namespace {
 
 MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, const Objective& objective,
@@ -205,6 +216,7 @@ void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions
   std::optional<Optimizer> optimizer;
   dist::run_collectively(comm, [&] {
     objective = make_objective(o.objective);
+    check_given_settings(o, *objective);
     spec = make_spec(in, o, *objective, d);
     objective->check(spec);
     optimizer.emplace(opt_settings);

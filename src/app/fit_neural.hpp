@@ -23,7 +23,17 @@ struct NeuralOptions {
   int keep = 3, preempt_exit_code = 75;  // EX_TEMPFAIL: stopped with a checkpoint, no model yet
   std::string checkpoint_dir, resume;
   bool timings = false, stream = false;
+  // The neural settings the user gave, as (component, setting key, how the user named it);
+  // component "objective" and "optimizer" settings the chosen one does not read are refused, and
+  // any of them with a closed-form model.
+  struct Given {
+    std::string component, key, name;
+  };
+  std::vector<Given> given;
 };
+
+// Refuses a given objective or optimizer setting that `objective` / `optimizer` does not read.
+void check_given_settings(const NeuralOptions& o, const Objective& objective);
 
 struct FitInputs {
   std::string data, model, out;

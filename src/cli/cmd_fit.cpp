@@ -31,7 +31,10 @@ Command add_fit(CLI::App& root) {
   app->add_flag("--standardize,!--no-standardize", o->standardize,
                 "poly:K and mlp-*: fit in standardised coordinates (default on)");
   add_neural_options(app, o->neural);
-  auto run = [o](const dist::Comm& comm) { app::run_fit(comm, *o); };
+  auto run = [o, app](const dist::Comm& comm) {
+    o->neural.given = given_neural_settings(app);
+    app::run_fit(comm, *o);
+  };
   return {app, run, /*file_output=*/false, /*checkpoints=*/true};
 }
 

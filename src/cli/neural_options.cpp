@@ -4,8 +4,35 @@
 
 namespace scorematch::cli {
 
+namespace {
+const std::string kNeuralGroup = "Neural models (--model mlp-energy | mlp-score)";
+
+// The component an option configures: "objective" and "optimizer" settings are read only by
+// some objectives (optimizers), which decide (Objective::uses, OptimizerSettings::uses).
+std::string component_of(const std::string& key) {
+  for (const char* k : {"projections", "probe", "variance_reduced", "noise", "sigma", "sigma_min",
+                        "sigma_max", "levels", "beta_min", "beta_max", "t_eps", "target"})
+    if (key == k) return "objective";
+  if (key == "momentum") return "optimizer";
+  return "network";
+}
+}  // namespace
+
+std::vector<NeuralOptions::Given> given_neural_settings(const CLI::App* app) {
+  std::vector<NeuralOptions::Given> given;
+  for (const CLI::Option* opt : app->get_options()) {
+    if (opt->get_group() != kNeuralGroup || opt->count() == 0) continue;
+    const std::string name = opt->get_name(false, true);
+    std::string key = name.substr(2);
+    for (char& c : key)
+      if (c == '-') c = '_';
+    given.push_back({component_of(key), key, name});
+  }
+  return given;
+}
+
 void add_neural_options(CLI::App* app, NeuralOptions& o) {
-  const std::string g = "Neural models (--model mlp-energy | mlp-score)";
+  const std::string& g = kNeuralGroup;
   auto opt = [&](const std::string& name, auto& value, const std::string& help) {
     return app->add_option(name, value, help)->group(g)->capture_default_str();
   };
@@ -28,7 +55,7 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--momentum", o.optimizer.momentum, "SGD momentum");
   opt("--clip", o.optimizer.clip_norm, "Clip the gradient norm to this value (0: off)");
   opt("--ema", o.optimizer.ema_decay, "EMA decay of the saved weights (0: save raw weights)");
-  opt("--projections", o.objective.projections, "ssm: probes per sample");
+  opt("--projections,--probes", o.objective.projections, "ssm: probes per sample");
   opt("--probe", o.objective.probe, "ssm: rademacher | gaussian");
   app->add_flag("--variance-reduced", o.objective.variance_reduced,
                 "ssm: variance-reduced form (exact ½|s|² term)")

@@ -22,6 +22,18 @@ double NoiseProcess::smallest_level() const {
   return kind == NoiseKind::ve_ladder ? sigma_min : kind == NoiseKind::vp_sde ? t_eps : sigma;
 }
 
+bool NoiseProcess::uses(const std::string& setting) const {
+  switch (kind) {
+    case NoiseKind::fixed:
+      return setting == "sigma";
+    case NoiseKind::ve_ladder:
+      return setting == "sigma_min" || setting == "sigma_max" || setting == "levels";
+    case NoiseKind::vp_sde:
+      return setting == "beta_min" || setting == "beta_max" || setting == "t_eps";
+  }
+  return false;
+}
+
 std::string NoiseProcess::name() const {
   return kind == NoiseKind::ve_ladder ? "ladder" : kind == NoiseKind::vp_sde ? "vpsde" : "single";
 }

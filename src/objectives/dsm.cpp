@@ -32,6 +32,10 @@ class Dsm : public ObjectiveImpl<Dsm> {
     }
   }
   std::string name() const override { return "dsm"; }
+  bool uses(const std::string& setting) const override {
+    return setting == "noise" || p_.uses(setting);
+  }
+  std::string description() const override { return "dsm with noise '" + p_.name() + "'"; }
   std::optional<NoiseProcess> noise() const override { return p_; }
   Index tangents(const MlpSpec&) const override { return 0; }
   void check(const MlpSpec& spec) const override {

@@ -14,6 +14,7 @@ namespace {
 class Esm : public ObjectiveImpl<Esm> {
  public:
   std::string name() const override { return "esm"; }
+  bool uses(const std::string& setting) const override { return setting == "target"; }
   bool needs_target_score() const override { return true; }
   Index tangents(const MlpSpec&) const override { return 0; }
   void check(const MlpSpec& spec) const override {

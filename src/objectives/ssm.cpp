@@ -23,6 +23,9 @@ class Ssm : public ObjectiveImpl<Ssm> {
       throw Error("unknown probe '" + s.probe + "' (expected rademacher or gaussian)");
   }
   std::string name() const override { return "ssm"; }
+  bool uses(const std::string& setting) const override {
+    return setting == "projections" || setting == "probe" || setting == "variance_reduced";
+  }
   Index tangents(const MlpSpec& spec) const override {
     return m_ + (reduced_ && spec.output == MlpOutput::energy ? 1 : 0);
   }

@@ -34,6 +34,9 @@ struct NoiseProcess {
   // The level at which a network trained on it is evaluated as a plain score model: σ (fixed),
   // σ_min (ladder), t_eps (VP SDE).
   double smallest_level() const;
+  // Whether this kind reads a setting (by field name: sigma; sigma_min, sigma_max, levels;
+  // beta_min, beta_max, t_eps).
+  bool uses(const std::string& setting) const;
   // "single" | "ladder" | "vpsde" (the names of job files and meta.json).
   std::string name() const;
 };

@@ -78,6 +78,15 @@ class Objective {
   // Throws Error when the model cannot be trained with this objective.
   virtual void check(const MlpSpec& spec) const { (void)spec; }
   virtual bool needs_target_score() const { return false; }
+  // Whether it reads a setting of ObjectiveSettings beyond its name (by field name: "projections",
+  // "probe", "variance_reduced", "noise", "sigma", …, "target" for ESM's analytic target), so that
+  // a front end can refuse a setting the chosen objective would ignore.
+  virtual bool uses(const std::string& setting) const {
+    (void)setting;
+    return false;
+  }
+  // "dsm with noise 'ladder'": what the objective is, for such messages.
+  virtual std::string description() const { return name(); }
   // The noise process of a denoising objective (the model trained by it is conditioned on it).
   virtual std::optional<NoiseProcess> noise() const { return std::nullopt; }
   // Tangents per sample in the jets (chooses the batch chunk size).

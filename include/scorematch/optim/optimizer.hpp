@@ -26,6 +26,8 @@ struct OptimizerSettings {
   std::string schedule = "cosine";  // cosine | constant
   double ema_decay = 0.999;         // 0: no EMA (the raw weights are saved)
   void validate() const;            // throws Error on bad settings
+  // Whether this optimizer reads a setting beyond the common ones (momentum: sgd only).
+  bool uses(const std::string& setting) const { return setting != "momentum" || name == "sgd"; }
 };
 
 struct OptimizerState {
