@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <sstream>
+#include <tuple>
 
 #include "data_shard.hpp"
 #include "fit_neural.hpp"
@@ -203,246 +204,290 @@ RunState restore(const std::string& resume, const nlohmann::json& config, const 
 
 }  // namespace
 
-void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions& o) {
-  const auto start = std::chrono::steady_clock::now();
-  const Shard shard = read_shard(comm, in.data, in.dim, !o.stream);
-  const Index d = shard.info.cols(), total = shard.info.rows;
+namespace {
 
-  MlpSpec spec;
-  std::unique_ptr<Objective> objective;
-  std::unique_ptr<Target> target;
-  OptimizerSettings opt_settings = o.optimizer;
-  opt_settings.total_steps = o.steps;
-  std::optional<Optimizer> optimizer;
-  dist::run_collectively(comm, [&] {
-    objective = make_objective(o.objective);
-    check_given_settings(o, *objective);
-    spec = make_spec(in, o, *objective, d);
-    objective->check(spec);
-    optimizer.emplace(opt_settings);
-    if (!(o.val_fraction >= 0 && o.val_fraction < 1))
-      throw Error("--val-fraction must lie in [0, 1)");
-    if (objective->needs_target_score()) {
-      if (o.target.empty()) throw Error("--objective esm needs --target NAME (its true score)");
-      target = make_target(o.target, d);
-    }
-    if (o.steps > 0xfffffffeLL) throw Error("--steps is too large");
-  });
+// One neural fit, in phases that share its state: set-up (objective, network, optimiser), the data
+// (this rank's rows in model units, resident or streamed), the start (fresh or resumed), the
+// training loop under the run control, and the model directory. Non-copyable: the data readers
+// refer to its members.
+class NeuralFit {
+ public:
+  NeuralFit(const dist::Comm& comm, const FitInputs& in, const NeuralOptions& o)
+      : comm_(comm), in_(in), o_(o), start_(std::chrono::steady_clock::now()) {}
+  NeuralFit(const NeuralFit&) = delete;
+  NeuralFit& operator=(const NeuralFit&) = delete;
 
-  // Streaming: rows come from the file per minibatch (NPY: random access by row).
-  std::optional<io::NpyRowReader> reader;
-  dist::run_collectively(comm, [&] {
-    if (!o.stream) return;
-    if (shard.info.format != io::DataInfo::Format::npy)
-      throw Error("--stream needs an .npy data file (random access by row); '" + in.data +
-                  "' is CSV (convert it, e.g. with numpy, or drop --stream)");
-    reader.emplace(in.data);
-  });
-  const RangeReader read_range = [&](RowRange r) -> Matrix {
-    if (reader) return io::read_data_rows(shard.info, r);
-    return shard.rows.middleRows(r.begin - shard.range.begin, r.size());
-  };
-  const auto [shift, scale] = in.standardize
-                                  ? column_standardisation(comm, read_range, shard.range, d, total,
-                                                           in.data, shard.info.columns)
-                                  : std::pair{Vector(Vector::Zero(d)), Vector(Vector::Ones(d))};
-  // Rows in model units z = (x − shift)/scale; ESM targets in model units: ∇_z = scale ⊙ ∇_x.
-  auto to_model = [&](const Matrix& x) {
-    LocalRows g;
-    g.x =
-        ((x.rowwise() - shift.transpose()).array().rowwise() / scale.transpose().array()).matrix();
-    if (target)
-      g.target = (target->score(x).array().rowwise() * scale.transpose().array()).matrix();
-    return g;
-  };
-  LocalRows resident;
-  LocalData local;
-  double stream_read_seconds = 0;  // inside the trainer's compute time; reported as I/O
-  if (reader) {
-    local = {shard.range, [&](const std::vector<Index>& rows) {
-               std::vector<Index> global(rows);
-               for (Index& r : global) r += shard.range.begin;
-               // A read error here is this rank's alone: it propagates as a local failure
-               // (main ends the job with MPI_Abort naming the rank), never a collective hang.
-               const auto t0 = std::chrono::steady_clock::now();
-               Matrix x = reader->read(global);
-               stream_read_seconds += seconds_since(t0);
-               return to_model(x);
-             }};
-  } else {
-    resident = to_model(shard.rows);
-    local = in_memory_rows(&resident.x, shard.range, target ? &resident.target : nullptr);
+  void run() {
+    shard_ = read_shard(comm_, in_.data, in_.dim, !o_.stream);
+    set_up();
+    open_data();
+    start_state();
+    train();
+    write_model();
   }
 
-  const DataSplit split{total, o.val_fraction, o.seed};
-  TrainSettings ts{o.batch, o.seed, o.dtype == "float32"};
-  Trainer trainer(spec, *objective, ts, split);
-  const Reduce reduce = [&](std::vector<double>& buffer) { comm.allreduce_sum(buffer); };
-  const nlohmann::json config = training_config(in, o, spec, total);
-  const std::string ckdir = o.checkpoint_dir.empty() ? in.out + ".ckpt" : o.checkpoint_dir;
+ private:
+  Index dim() const { return shard_.info.cols(); }
+  Index rows() const { return shard_.info.rows; }
 
-  RunState st;
-  dist::run_collectively(comm, [&] {
-    if (!o.resume.empty()) {
-      st = restore(o.resume, config, shift, scale, spec.num_parameters());
+  void set_up() {
+    OptimizerSettings opt_settings = o_.optimizer;
+    opt_settings.total_steps = o_.steps;
+    dist::run_collectively(comm_, [&] {
+      objective_ = make_objective(o_.objective);
+      check_given_settings(o_, *objective_);
+      spec_ = make_spec(in_, o_, *objective_, dim());
+      objective_->check(spec_);
+      optimizer_.emplace(opt_settings);
+      if (!(o_.val_fraction >= 0 && o_.val_fraction < 1))
+        throw Error("--val-fraction must lie in [0, 1)");
+      if (objective_->needs_target_score()) {
+        if (o_.target.empty()) throw Error("--objective esm needs --target NAME (its true score)");
+        target_ = make_target(o_.target, dim());
+      }
+      if (o_.steps > 0xfffffffeLL) throw Error("--steps is too large");
+    });
+  }
+
+  // Rows in model units z = (x − shift)/scale; ESM targets in model units: ∇_z = scale ⊙ ∇_x.
+  LocalRows to_model(const Matrix& x) const {
+    LocalRows g;
+    g.x = ((x.rowwise() - shift_.transpose()).array().rowwise() / scale_.transpose().array())
+              .matrix();
+    if (target_)
+      g.target = (target_->score(x).array().rowwise() * scale_.transpose().array()).matrix();
+    return g;
+  }
+
+  void open_data() {
+    // Streaming: rows come from the file per minibatch (NPY: random access by row).
+    dist::run_collectively(comm_, [&] {
+      if (!o_.stream) return;
+      if (shard_.info.format != io::DataInfo::Format::npy)
+        throw Error("--stream needs an .npy data file (random access by row); '" + in_.data +
+                    "' is CSV (convert it, e.g. with numpy, or drop --stream)");
+      reader_.emplace(in_.data);
+    });
+    const RangeReader read_range = [&](RowRange r) -> Matrix {
+      if (reader_) return io::read_data_rows(shard_.info, r);
+      return shard_.rows.middleRows(r.begin - shard_.range.begin, r.size());
+    };
+    std::tie(shift_, scale_) =
+        in_.standardize ? column_standardisation(comm_, read_range, shard_.range, dim(), rows(),
+                                                 in_.data, shard_.info.columns)
+                        : std::pair{Vector(Vector::Zero(dim())), Vector(Vector::Ones(dim()))};
+    if (reader_) {
+      local_ = {shard_.range, [this](const std::vector<Index>& rows) {
+                  std::vector<Index> global(rows);
+                  for (Index& r : global) r += shard_.range.begin;
+                  // A read error here is this rank's alone: it propagates as a local failure
+                  // (main ends the job with MPI_Abort naming the rank), never a collective hang.
+                  const auto t0 = std::chrono::steady_clock::now();
+                  Matrix x = reader_->read(global);
+                  stream_read_seconds_ += seconds_since(t0);
+                  return to_model(x);
+                }};
     } else {
-      st.theta = init_mlp_parameters(spec, derive_seed(o.seed, kInitTag));
-      st.opt = optimizer->init(st.theta);
+      resident_ = to_model(shard_.rows);
+      local_ = in_memory_rows(&resident_.x, shard_.range, target_ ? &resident_.target : nullptr);
     }
-  });
-  const Index first = st.step + 1;
-  const Index log_every = o.log_every > 0 ? o.log_every : std::max<Index>(1, o.steps / 100);
-  const Index val_every = o.val_every > 0 ? o.val_every : std::max<Index>(1, o.steps / 10);
-  const Index ck_every =
-      o.checkpoint_every > 0 ? o.checkpoint_every : std::max<Index>(1, o.steps / 10);
+  }
 
-  std::optional<io::MetricsLog> log;
-  dist::run_collectively(comm, [&] {
-    if (!comm.is_root()) return;
-    std::filesystem::create_directories(ckdir);
-    log.emplace(ckdir + "/metrics.jsonl", o.resume.empty() ? -1 : st.step);
-  });
-  say(comm, std::string(o.resume.empty() ? "training " : "resuming ") + spec.kind() + " (" +
-                std::to_string(spec.num_parameters()) + " parameters, " + o.dtype + ") by " +
-                objective->name() + " on " + std::to_string(total) + " rows x " +
-                std::to_string(d) + " columns; " + std::to_string(comm.size()) + " rank(s) x " +
-                std::to_string(parallel::num_threads()) + " thread(s)" +
-                (o.resume.empty() ? "" : "; from step " + std::to_string(st.step)) + "\n");
+  void start_state() {
+    config_ = training_config(in_, o_, spec_, rows());
+    ckdir_ = o_.checkpoint_dir.empty() ? in_.out + ".ckpt" : o_.checkpoint_dir;
+    dist::run_collectively(comm_, [&] {
+      if (!o_.resume.empty()) {
+        st_ = restore(o_.resume, config_, shift_, scale_, spec_.num_parameters());
+      } else {
+        st_.theta = init_mlp_parameters(spec_, derive_seed(o_.seed, kInitTag));
+        st_.opt = optimizer_->init(st_.theta);
+      }
+    });
+    first_ = st_.step + 1;
+    ck_every_ = o_.checkpoint_every > 0 ? o_.checkpoint_every : std::max<Index>(1, o_.steps / 10);
+    if (!o_.resume.empty()) last_checkpoint_ = io::resolve_checkpoint(o_.resume);
+    dist::run_collectively(comm_, [&] {
+      if (!comm_.is_root()) return;
+      std::filesystem::create_directories(ckdir_);
+      log_.emplace(ckdir_ + "/metrics.jsonl", o_.resume.empty() ? -1 : st_.step);
+    });
+    say(comm_, std::string(o_.resume.empty() ? "training " : "resuming ") + spec_.kind() + " (" +
+                   std::to_string(spec_.num_parameters()) + " parameters, " + o_.dtype + ") by " +
+                   objective_->name() + " on " + std::to_string(rows()) + " rows x " +
+                   std::to_string(dim()) + " columns; " + std::to_string(comm_.size()) +
+                   " rank(s) x " + std::to_string(parallel::num_threads()) + " thread(s)" +
+                   (o_.resume.empty() ? "" : "; from step " + std::to_string(st_.step)) + "\n");
+  }
 
-  RunControl control(
-      comm, {o.steps, ck_every, std::max(log_every, o.steps / 20), true, o.preempt_exit_code});
-  double compute = 0, allreduce = 0, io_seconds = 0;
-  double& loss = st.loss;
-  double& last_val = st.val_loss;
-  std::string last_checkpoint;  // written by this process, or resumed from
-  if (!o.resume.empty()) last_checkpoint = io::resolve_checkpoint(o.resume);
-  DivergenceMonitor divergence(st.theta);
-  Index samples = 0;
-  const auto loop_start = std::chrono::steady_clock::now();
-  auto write_ck = [&] {
+  std::string write_checkpoint() {
     const auto t0 = std::chrono::steady_clock::now();
     std::string path;
-    dist::run_collectively(comm, [&] {
-      if (comm.is_root())
+    dist::run_collectively(comm_, [&] {
+      if (comm_.is_root())
         path = io::write_checkpoint(
-            ckdir, make_checkpoint(config, st, shift, scale, seconds_since(start)), o.keep);
+            ckdir_, make_checkpoint(config_, st_, shift_, scale_, seconds_since(start_)), o_.keep);
     });
-    io_seconds += seconds_since(t0);
-    comm.broadcast(path);
-    last_checkpoint = path;
+    io_seconds_ += seconds_since(t0);
+    comm_.broadcast(path);
+    last_checkpoint_ = path;
     return path;
-  };
-  auto last_good = [&] {
-    return last_checkpoint.empty()
+  }
+
+  std::string last_good() const {
+    return last_checkpoint_.empty()
                ? std::string("no checkpoint was written before it (the first is due at step ") +
-                     std::to_string(first - 1 + ck_every - (first - 1) % ck_every) + ")"
-               : "the last good checkpoint is '" + last_checkpoint + "'";
-  };
-
-  // A stop signal that arrived during start-up or while --resume loaded: stop before the first
-  // step. A fresh run writes its initial state (step 0), so that --resume always finds a
-  // checkpoint; a resumed one still has the checkpoint it started from.
-  if (control.stop_requested()) {
-    const std::string path = o.resume.empty() ? write_ck() : last_checkpoint;
-    control.stop("stop signal received before the first step: checkpoint " + path +
-                 "; continue with --resume " + (o.resume.empty() ? ckdir : o.resume) + "\n");
+                     std::to_string(first_ - 1 + ck_every_ - (first_ - 1) % ck_every_) + ")"
+               : "the last good checkpoint is '" + last_checkpoint_ + "'";
   }
 
-  for (Index step = first; step <= o.steps; ++step) {
-    control.signal_hook(step - 1, step);
-    const StepResult r = trainer.step(static_cast<std::uint32_t>(step), st.theta, *optimizer,
-                                      st.opt, local, reduce, {RunControl::local_stop_flag()});
-    compute += r.compute_seconds;
-    allreduce += r.reduce_seconds;
-    const std::string diverged =
-        r.finite ? divergence.check(r.loss, st.theta) : "the loss or gradient is not finite";
-    if (!diverged.empty()) {
-      control.finish();
-      dist::run_collectively(comm, [&] {
-        throw Error("training diverged at step " + std::to_string(step) + ": " + diverged +
-                    "; nothing was written for this step; " + last_good() +
-                    " (try a smaller --lr or --clip)");
-      });
+  void train() {
+    const Index log_every = o_.log_every > 0 ? o_.log_every : std::max<Index>(1, o_.steps / 100);
+    const Index val_every = o_.val_every > 0 ? o_.val_every : std::max<Index>(1, o_.steps / 10);
+    const DataSplit split{rows(), o_.val_fraction, o_.seed};
+    Trainer trainer(spec_, *objective_, {o_.batch, o_.seed, o_.dtype == "float32"}, split);
+    const Reduce reduce = [&](std::vector<double>& buffer) { comm_.allreduce_sum(buffer); };
+    RunControl control(comm_, {o_.steps, ck_every_, std::max(log_every, o_.steps / 20), true,
+                               o_.preempt_exit_code});
+    // A stop signal that arrived during start-up or while --resume loaded: stop before the first
+    // step. A fresh run writes its initial state (step 0), so that --resume always finds a
+    // checkpoint; a resumed one still has the checkpoint it started from.
+    if (control.stop_requested()) {
+      const std::string path = o_.resume.empty() ? write_checkpoint() : last_checkpoint_;
+      control.stop("stop signal received before the first step: checkpoint " + path +
+                   "; continue with --resume " + (o_.resume.empty() ? ckdir_ : o_.resume) + "\n");
     }
-    st.step = step;
-    loss = r.loss;
-    samples += o.batch;
-    const double elapsed = seconds_since(loop_start);
-    const double rate = static_cast<double>(samples) / std::max(elapsed, 1e-9);
-    const bool validate = split.val_fraction > 0 && (step % val_every == 0 || step == o.steps);
-    if (validate) {
-      const auto t0 = std::chrono::steady_clock::now();
-      last_val = trainer.validation_loss(st.opt.ema, local, reduce);
-      compute += seconds_since(t0);  // validation is compute (its reads are moved to io below)
+    DivergenceMonitor divergence(st_.theta);
+    Index samples = 0;
+    const auto loop_start = std::chrono::steady_clock::now();
+    for (Index step = first_; step <= o_.steps; ++step) {
+      control.signal_hook(step - 1, step);
+      const StepResult r = trainer.step(static_cast<std::uint32_t>(step), st_.theta, *optimizer_,
+                                        st_.opt, local_, reduce, {RunControl::local_stop_flag()});
+      compute_ += r.compute_seconds;
+      allreduce_ += r.reduce_seconds;
+      const std::string diverged =
+          r.finite ? divergence.check(r.loss, st_.theta) : "the loss or gradient is not finite";
+      if (!diverged.empty()) {
+        control.finish();
+        dist::run_collectively(comm_, [&] {
+          throw Error("training diverged at step " + std::to_string(step) + ": " + diverged +
+                      "; nothing was written for this step; " + last_good() +
+                      " (try a smaller --lr or --clip)");
+        });
+      }
+      st_.step = step;
+      st_.loss = r.loss;
+      samples += o_.batch;
+      const double rate = static_cast<double>(samples) / std::max(seconds_since(loop_start), 1e-9);
+      const bool validate = split.val_fraction > 0 && (step % val_every == 0 || step == o_.steps);
+      if (validate) {
+        const auto t0 = std::chrono::steady_clock::now();
+        st_.val_loss = trainer.validation_loss(st_.opt.ema, local_, reduce);
+        compute_ += seconds_since(t0);  // validation is compute (its reads are moved to io)
+      }
+      if (step % log_every == 0 || step == o_.steps || validate) log_step(step, r, rate, validate);
+      const double eta =
+          static_cast<double>(o_.steps - step) * static_cast<double>(o_.batch) / rate;
+      control.progress(
+          step, "step " + std::to_string(step) + "/" + std::to_string(o_.steps) + "  loss " +
+                    fmt("%.6g", st_.loss) +
+                    (std::isnan(st_.val_loss) ? "" : "  val " + fmt("%.6g", st_.val_loss)) + "  " +
+                    fmt("%.0f", rate) + " samples/s  ETA " + fmt("%.0f", eta) + " s");
+      const bool stop = !r.extras.empty() && r.extras[0] > 0;
+      if (step % ck_every_ == 0 || stop) {
+        const std::string path = write_checkpoint();
+        if (stop)
+          control.stop("stop signal received: finished step " + std::to_string(step) +
+                       ", checkpoint written to " + path + "; continue with --resume " + ckdir_ +
+                       "\n");
+      }
+      control.after_step(step);
     }
-    if (step % log_every == 0 || step == o.steps || validate) {
-      const auto t0 = std::chrono::steady_clock::now();
-      nlohmann::json record = {
-          {"step", step},      {"loss", loss},          {"grad_norm", r.update.grad_norm},
-          {"lr", r.update.lr}, {"samples_per_s", rate}, {"seconds", seconds_since(start)}};
-      if (validate) record["val_loss"] = last_val;
-      if (log) log->append(record);
-      io_seconds += seconds_since(t0);
-    }
-    const double eta = static_cast<double>(o.steps - step) * static_cast<double>(o.batch) / rate;
-    control.progress(step, "step " + std::to_string(step) + "/" + std::to_string(o.steps) +
-                               "  loss " + fmt("%.6g", loss) +
-                               (std::isnan(last_val) ? "" : "  val " + fmt("%.6g", last_val)) +
-                               "  " + fmt("%.0f", rate) + " samples/s  ETA " + fmt("%.0f", eta) +
-                               " s");
-    const bool stop = !r.extras.empty() && r.extras[0] > 0;
-    if (step % ck_every == 0 || stop) {
-      const std::string path = write_ck();
-      if (stop)
-        control.stop("stop signal received: finished step " + std::to_string(step) +
-                     ", checkpoint written to " + path + "; continue with --resume " + ckdir +
-                     "\n");
-    }
-    control.after_step(step);
+    control.finish();
+    if (st_.step % ck_every_ != 0) write_checkpoint();
   }
-  control.finish();
-  if (st.step % ck_every != 0) write_ck();
 
-  // The saved model is the EMA of the weights.
-  // A conditioned network is evaluated, as a plain score model, at its smallest training level.
-  std::optional<NoiseProcess> noise = objective->noise();
-  if (noise) noise->sde = spec.sde;
-  const MlpModel model(
-      spec, st.opt.ema, shift, scale,
-      spec.conditioning != Conditioning::none && noise ? noise->smallest_level() : 0.0);
-  const double seconds = seconds_since(start);
-  nlohmann::json meta = {{"columns", shard.info.columns},
-                         {"mlp", io::mlp_meta(spec, model.noise_level())},
-                         {"fit",
-                          {{"method", "neural score matching"},
-                           {"config", config},
-                           {"final_loss", loss},
-                           {"val_loss", last_val},
-                           {"weights", o.optimizer.ema_decay > 0 ? "ema" : "raw"},
-                           {"ranks", comm.size()},
-                           {"threads_per_rank", parallel::num_threads()},
-                           {"thread_backend", parallel::backend_name()},
-                           {"seconds", seconds}}}};
-  if (noise) meta["noise"] = io::noise_meta(*noise);
-  dist::run_collectively(comm, [&] {
-    if (!comm.is_root()) return;
-    io::OutputDir dir(in.out);
-    io::stage_model(dir, model, meta);
-    std::ifstream metrics(ckdir + "/metrics.jsonl");
-    std::stringstream text;
-    text << metrics.rdbuf();
-    dir.write_text("metrics.jsonl", text.str());
-    dir.commit();
-  });
-  say(comm, "final loss " + fmt("%.6g", loss) +
-                (std::isnan(last_val) ? "" : ", validation loss " + fmt("%.6g", last_val)) +
-                " after " + std::to_string(o.steps) + " steps (" + fmt("%.1f", seconds) +
-                " s)\nwrote " + in.out +
-                "/ (meta.json, W*.npy, b*.npy, shift.npy, scale.npy, "
-                "metrics.jsonl)\n");
-  if (o.timings)
-    print_timings(comm, {"compute", "allreduce", "io"},
-                  {compute - stream_read_seconds, allreduce, io_seconds + stream_read_seconds});
+  void log_step(Index step, const StepResult& r, double rate, bool validate) {
+    const auto t0 = std::chrono::steady_clock::now();
+    nlohmann::json record = {
+        {"step", step},      {"loss", st_.loss},      {"grad_norm", r.update.grad_norm},
+        {"lr", r.update.lr}, {"samples_per_s", rate}, {"seconds", seconds_since(start_)}};
+    if (validate) record["val_loss"] = st_.val_loss;
+    if (log_) log_->append(record);
+    io_seconds_ += seconds_since(t0);
+  }
+
+  // The saved model is the EMA of the weights; a conditioned network is evaluated, as a plain
+  // score model, at its smallest training level.
+  void write_model() {
+    std::optional<NoiseProcess> noise = objective_->noise();
+    if (noise) noise->sde = spec_.sde;
+    const MlpModel model(
+        spec_, st_.opt.ema, shift_, scale_,
+        spec_.conditioning != Conditioning::none && noise ? noise->smallest_level() : 0.0);
+    const double seconds = seconds_since(start_);
+    nlohmann::json meta = {{"columns", shard_.info.columns},
+                           {"mlp", io::mlp_meta(spec_, model.noise_level())},
+                           {"fit",
+                            {{"method", "neural score matching"},
+                             {"config", config_},
+                             {"final_loss", st_.loss},
+                             {"val_loss", st_.val_loss},
+                             {"weights", o_.optimizer.ema_decay > 0 ? "ema" : "raw"},
+                             {"ranks", comm_.size()},
+                             {"threads_per_rank", parallel::num_threads()},
+                             {"thread_backend", parallel::backend_name()},
+                             {"seconds", seconds}}}};
+    if (noise) meta["noise"] = io::noise_meta(*noise);
+    dist::run_collectively(comm_, [&] {
+      if (!comm_.is_root()) return;
+      io::OutputDir dir(in_.out);
+      io::stage_model(dir, model, meta);
+      std::ifstream metrics(ckdir_ + "/metrics.jsonl");
+      std::stringstream text;
+      text << metrics.rdbuf();
+      dir.write_text("metrics.jsonl", text.str());
+      dir.commit();
+    });
+    say(comm_,
+        "final loss " + fmt("%.6g", st_.loss) +
+            (std::isnan(st_.val_loss) ? "" : ", validation loss " + fmt("%.6g", st_.val_loss)) +
+            " after " + std::to_string(o_.steps) + " steps (" + fmt("%.1f", seconds) +
+            " s)\nwrote " + in_.out +
+            "/ (meta.json, W*.npy, b*.npy, shift.npy, scale.npy, metrics.jsonl)\n");
+    if (o_.timings)
+      print_timings(
+          comm_, {"compute", "allreduce", "io"},
+          {compute_ - stream_read_seconds_, allreduce_, io_seconds_ + stream_read_seconds_});
+  }
+
+  const dist::Comm& comm_;
+  const FitInputs& in_;
+  const NeuralOptions& o_;
+  const std::chrono::steady_clock::time_point start_;
+  Shard shard_;
+  MlpSpec spec_;
+  std::unique_ptr<Objective> objective_;
+  std::unique_ptr<Target> target_;
+  std::optional<Optimizer> optimizer_;
+  std::optional<io::NpyRowReader> reader_;
+  Vector shift_, scale_;
+  LocalRows resident_;
+  LocalData local_;
+  nlohmann::json config_;
+  std::string ckdir_, last_checkpoint_;  // last: written by this process, or resumed from
+  RunState st_;
+  Index first_ = 1, ck_every_ = 1;
+  std::optional<io::MetricsLog> log_;
+  double compute_ = 0, allreduce_ = 0, io_seconds_ = 0;
+  double stream_read_seconds_ = 0;  // inside the trainer's compute time; reported as I/O
+};
+
+}  // namespace
+
+void fit_neural(const dist::Comm& comm, const FitInputs& in, const NeuralOptions& o) {
+  NeuralFit(comm, in, o).run();
 }
 
 }  // namespace scorematch::app
