@@ -30,14 +30,14 @@ void run_map(const dist::Comm& comm, MapJob& job) {
     source = loaded.description;
     if (o->prior_level != 0) source["prior_level"] = o->prior_level;
     a = make_operator(o->inv, prior->dim(), shard.info.rows, shard.info.cols());
-    const bool gaussian = prior->kind() == "gaussian";
+    const bool gaussian = prior->gaussian().has_value();
     if (method == "auto") method = gaussian ? "exact" : "adam";
     if (method == "tweedie") {
       if (!noised || noised->scheme() != NoiseScheme::sigma)
         throw Error(
             "--method tweedie needs a sigma-conditioned prior (fit --noise ladder, or the "
             "gaussian/gmm target)");
-      if (a->name() != "identity")
+      if (!a->is_identity())
         throw Error("--method tweedie is the posterior mean for denoising: --operator identity");
       const Vector scale = noised->scale();
       if ((scale.array() != scale[0]).any())
@@ -57,13 +57,8 @@ void run_map(const dist::Comm& comm, MapJob& job) {
 
   auto map_rows = [&](const Matrix& y, Index first) -> Matrix {
     if (method == "exact") {
-      const NamedArrays arrays = prior->arrays();
-      const Array& mean = require_array(arrays, "mean", "gaussian prior");
-      const Array& precision = require_array(arrays, "precision", "gaussian prior");
-      const Index d = prior->dim();
-      return inverse::gaussian_posterior_mean(
-          Eigen::Map<const Vector>(mean.values.data(), d),
-          Eigen::Map<const Matrix>(precision.values.data(), d, d), *a, y, o->inv.sigma_y, first);
+      const GaussianParameters g = *prior->gaussian();
+      return inverse::gaussian_posterior_mean(g.mean, g.precision, *a, y, o->inv.sigma_y, first);
     } else if (method == "tweedie") {
       // Denoising y = x + σ_y ε under a σ-conditioned prior: the posterior mean is exactly
       // E[x | y] = y + σ_y² ∇ log p_σy(y) (Tweedie's formula; Robbins 1956, Efron 2011), one

@@ -22,6 +22,7 @@ class Identity final : public LinearOperator {
  public:
   explicit Identity(Index d) : d_(d) {}
   std::string name() const override { return "identity"; }
+  bool is_identity() const override { return true; }
   Index in_dim() const override { return d_; }
   Index out_dim() const override { return d_; }
   Matrix apply(const Matrix& x, Index) const override { return x; }

@@ -31,6 +31,7 @@ class GaussianTarget final : public Target, GaussianTargetParameters {
   // The same arrays as a fitted gaussian model (mean, precision), so every consumer of a Gaussian
   // (map --method exact, the exact log-density) treats the target like a model directory.
   NamedArrays arrays() const override { return model_.arrays(); }
+  std::optional<GaussianParameters> gaussian() const override { return model_.gaussian(); }
   void draw(RandomStream& rng, double* row) const override {
     Vector z(dim());
     for (Index j = 0; j < dim(); ++j) z[j] = rng.normal();

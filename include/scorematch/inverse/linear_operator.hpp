@@ -16,6 +16,8 @@ class LinearOperator {
  public:
   virtual ~LinearOperator() = default;
   virtual std::string name() const = 0;
+  // A = I (denoising): posterior means by Tweedie's formula apply only then.
+  virtual bool is_identity() const { return false; }
   virtual Index in_dim() const = 0;   // d: the signal
   virtual Index out_dim() const = 0;  // m: the observation
   // x: n × d → n × m, and y: n × m → n × d; `first_row` is the global index of row 0.

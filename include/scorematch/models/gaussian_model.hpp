@@ -21,6 +21,9 @@ class GaussianModel final : public ScoreModel {
   NamedArrays arrays() const override;
 
   const Vector& mean() const { return mean_; }
+  std::optional<GaussianParameters> gaussian() const override {
+    return GaussianParameters{mean_, precision_};
+  }
   const Matrix& precision() const { return precision_; }
 
  private:

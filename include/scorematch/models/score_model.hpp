@@ -3,12 +3,19 @@
 // divergence of the score ∇·s(x) = Δ log p(x) = −Δφ(x). All methods work on a batch (n × d rows)
 // so implementations can use GEMMs; there is no per-sample virtual call.
 #pragma once
+#include <optional>
 #include <string>
 
 #include "scorematch/core/array.hpp"
 #include "scorematch/core/types.hpp"
 
 namespace scorematch {
+
+// A Gaussian density N(mean, precision⁻¹) in closed form.
+struct GaussianParameters {
+  Vector mean;
+  Matrix precision;
+};
 
 class ScoreModel {
  public:
@@ -34,6 +41,9 @@ class ScoreModel {
                                    Matrix& s) const {
     energy_and_score(x, e, s);
   }
+  // The density's closed form when it is a Gaussian (fitted gaussian models, the gaussian target),
+  // for exact posteriors; empty otherwise.
+  virtual std::optional<GaussianParameters> gaussian() const { return std::nullopt; }
   // Models fitted in standardised coordinates z = (x − shift)/scale (networks): the per-column
   // scale, in data units; empty for the others. Samplers use it as a preconditioner.
   virtual Vector standardisation_scale() const { return Vector(); }
