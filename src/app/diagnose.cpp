@@ -31,9 +31,9 @@ std::vector<Index> thinned(Index total, Index keep) {
 nlohmann::json number(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
-}  // namespace
 
-nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
+// The samples file, checked against the request (collective).
+io::DataInfo probe_samples(const dist::Comm& comm, const DiagRequest& req) {
   io::DataInfo info;
   dist::run_collectively(comm, [&] {
     info = io::probe_data(req.samples);
@@ -47,20 +47,20 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
                   std::to_string(req.model->dim()) + " but '" + req.samples + "' has " +
                   std::to_string(info.cols()) + " columns");
   });
-  const Index d = info.cols(), chains = req.chains, draws = info.rows / chains;
-  if (static_cast<Index>(req.columns.size()) == d) info.columns = req.columns;
-  nlohmann::json report = {{"samples", req.samples},
-                           {"chains", chains},
-                           {"draws_per_chain", draws},
-                           {"dim", d},
-                           {"columns", info.columns}};
+  return info;
+}
 
-  // Per-dimension summaries: this rank's dimensions, read in row chunks (memory: draws × own dims).
-  // Each dimension's fields: the kStatCount statistics, then the code of why each is undefined.
-  using diagnostics::Stat;
-  using diagnostics::Undefined;
-  constexpr int kStats = diagnostics::kStatCount;
-  constexpr int kFields = 2 * kStats;
+using diagnostics::Stat;
+using diagnostics::Undefined;
+constexpr int kStats = diagnostics::kStatCount;
+constexpr int kFields = 2 * kStats;
+
+// Per-dimension summaries: this rank's dimensions, read in row chunks (memory: draws × own dims).
+// Each dimension's fields: the kStatCount statistics, then the code of why each is undefined;
+// every rank returns all dimensions' fields.
+std::vector<double> dimension_fields(const dist::Comm& comm, const DiagRequest& req,
+                                     const io::DataInfo& info, Index chains, Index draws) {
+  const Index d = info.cols();
   const RowRange dims = balanced_range(d, comm.rank(), comm.size());
   std::vector<double> fields(static_cast<std::size_t>(d * kFields), 0.0);
   dist::run_collectively(comm, [&] {
@@ -86,21 +86,36 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
     }
   });
   comm.allreduce_sum(fields);  // one non-zero contributor per entry: exact (NaN, Inf included)
+  return fields;
+}
+
+// Aggregates over the columns; an undefined value in any column leaves the aggregate undefined.
+struct Extreme {
+  double value;  // over the columns where the statistic is defined (R-hat may be +Inf)
+  Index undefined = 0;
+  std::string first;     // "'column' (reason)" of the first undefined column
+  std::string infinite;  // "'column'" of the first infinite value
+};
+struct Extremes {
+  Extreme worst_rhat{-std::numeric_limits<double>::infinity(), 0, "", ""};
+  Extreme min_bulk{std::numeric_limits<double>::infinity(), 0, "", ""};
+  Extreme min_tail{std::numeric_limits<double>::infinity(), 0, "", ""};
+};
+
+// report.per_dimension, the worst R-hat and smallest ESS and why any is undefined.
+Extremes summarise_dimensions(const std::vector<double>& fields, const io::DataInfo& info,
+                              nlohmann::json& report) {
+  const Index d = info.cols();
+  Extremes x;
+  Extreme& worst_rhat = x.worst_rhat;
+  Extreme& min_bulk = x.min_bulk;
+  Extreme& min_tail = x.min_tail;
   auto why = [&](Index j, Stat stat) {
     const double code =
         fields[static_cast<std::size_t>(j * kFields + kStats + static_cast<int>(stat))];
     return diagnostics::describe(static_cast<Undefined>(static_cast<int>(code)));
   };
   nlohmann::json per = nlohmann::json::array();
-  // Aggregates over the columns; an undefined value in any column leaves the aggregate undefined.
-  struct Extreme {
-    double value;  // over the columns where the statistic is defined (R-hat may be +Inf)
-    Index undefined = 0;
-    std::string first;     // "'column' (reason)" of the first undefined column
-    std::string infinite;  // "'column'" of the first infinite value
-  };
-  Extreme worst_rhat{-std::numeric_limits<double>::infinity(), 0, "", ""};
-  Extreme min_bulk{std::numeric_limits<double>::infinity(), 0, "", ""}, min_tail = min_bulk;
   auto track = [&](Extreme& e, Index j, Stat stat, bool larger) {
     const double v = fields[static_cast<std::size_t>(j * kFields + static_cast<int>(stat))];
     if (std::isnan(v)) {
@@ -146,7 +161,14 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
   total("min_ess_tail", "ESS-tail", min_tail);
   report["undefined"] = undefined_totals;
 
-  // Pair statistics on an evenly thinned subsample.
+  return x;
+}
+
+// KSD against the model's score and energy distance / MMD against reference draws, on an evenly
+// thinned subsample of the draws.
+void pair_statistics(const dist::Comm& comm, const DiagRequest& req, const io::DataInfo& info,
+                     nlohmann::json& report) {
+  const Index d = info.cols();
   const std::vector<Index> subsample = thinned(info.rows, req.max_pairs_rows);
   const Index n = static_cast<Index>(subsample.size());
   Matrix x;
@@ -191,7 +213,12 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
       report["reference"]["undefined"] = overflow_reason;
     }
   }
+}
 
+void add_verdict(const Extremes& x, Index chains, Index d, nlohmann::json& report) {
+  const Extreme& worst_rhat = x.worst_rhat;
+  const Extreme& min_bulk = x.min_bulk;
+  const Extreme& min_tail = x.min_tail;
   // Verdict: converged only when every column's R-hat, ESS-bulk and ESS-tail is defined and good.
   // Defined values that fail say "NOT converged"; undefined ones (NaN, e.g. one draw per chain or
   // a constant column) can show neither, and say "not assessed".
@@ -221,6 +248,22 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
               fmt("%.0f", min_ess) + " >= " + fmt("%.0f", ess_needed);
   report["converged"] = failures.empty() && unknown.empty() && d > 0;
   report["verdict"] = verdict;
+}
+}  // namespace
+
+nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
+  io::DataInfo info = probe_samples(comm, req);
+  const Index d = info.cols(), chains = req.chains, draws = info.rows / chains;
+  if (static_cast<Index>(req.columns.size()) == d) info.columns = req.columns;
+  nlohmann::json report = {{"samples", req.samples},
+                           {"chains", chains},
+                           {"draws_per_chain", draws},
+                           {"dim", d},
+                           {"columns", info.columns}};
+  const std::vector<double> fields = dimension_fields(comm, req, info, chains, draws);
+  const Extremes extremes = summarise_dimensions(fields, info, report);
+  pair_statistics(comm, req, info, report);
+  add_verdict(extremes, chains, d, report);
   return report;
 }
 
