@@ -32,17 +32,23 @@ Vector noise_variance(const LatentJob& o, const io::LoadedDecoder& loaded) {
     throw Error("decoder noise standard deviations must be positive and finite");
   return sd.array().square().inverse().matrix();
 }
-}  // namespace
 
-void run_latent(const dist::Comm& comm, LatentJob& job) {
-  LatentJob* const o = &job;
-  const auto start = std::chrono::steady_clock::now();
+// What the phases of a latent run share.
+struct LatentRun {
   io::LoadedDecoder loaded;
   inverse::LatentModel model;
-  Shard shard = read_shard(comm, o->data, 0, false);
-  // Ranks own whole blocks of 64 rows (and, when sampling, of 64 chains), so every decoder call
-  // sees the same row blocks whatever the decomposition: bitwise identical output.
-  const RowRange rows = chain_shard(shard.info.rows, comm.rank(), comm.size());
+  Shard shard;
+  RowRange rows;  // this rank's rows: whole 64-row blocks
+  inverse::LatentMapResult map;
+  Matrix reconstruction;
+};
+
+// The decoder, the latent model and this rank's rows, checked (collective).
+void load_latent(const dist::Comm& comm, LatentJob* o, LatentRun& run) {
+  io::LoadedDecoder& loaded = run.loaded;
+  inverse::LatentModel& model = run.model;
+  Shard& shard = run.shard;
+  const RowRange& rows = run.rows;
   dist::run_collectively(comm, [&] {
     loaded = io::load_decoder(o->decoder);
     if (shard.info.cols() != loaded.decoder->data_dim())
@@ -70,11 +76,17 @@ void run_latent(const dist::Comm& comm, LatentJob& job) {
     }
     shard.rows = io::read_data_rows(shard.info, rows);
   });
+}
 
-  // MAP codes of this rank's rows.
-  const Index k = loaded.decoder->latent_dim(), n = rows.size();
-  inverse::LatentMapResult map;
-  Matrix reconstruction;
+// MAP codes of this rank's rows and their reconstructions (collective).
+void map_codes(const dist::Comm& comm, const LatentJob* o, LatentRun& run) {
+  const Index k = run.loaded.decoder->latent_dim(), n = run.rows.size();
+  const Shard& shard = run.shard;
+  const RowRange& rows = run.rows;
+  inverse::LatentMapResult& map = run.map;
+  Matrix& reconstruction = run.reconstruction;
+  const io::LoadedDecoder& loaded = run.loaded;
+  const inverse::LatentModel& model = run.model;
   dist::run_collectively(comm, [&] {
     Matrix z0 = Matrix::Zero(n, k);
     if (o->init != "zero") {
@@ -92,17 +104,20 @@ void run_latent(const dist::Comm& comm, LatentJob& job) {
           loaded.decoder->decode(map.z.middleRows(offset, block.size()));
     });
   });
-  const double map_seconds = seconds_since(start);
-  CollectiveOutput output(comm, o->out);
-  const std::string z_map_path = output.staged + "z_map.npy";
-  dist::write_npy_collective(comm, z_map_path, map.z, false);
-  dist::write_npy_collective(comm, output.staged + "reconstruction.npy", reconstruction, false);
+}
 
-  // Langevin draws: chain c samples p(z | x_{c/K}), started at its row's MAP code (read back
-  // from the staged z_map.npy, since a row's chains may live on another rank than its MAP).
+// Langevin draws: chain c samples p(z | x_{c/K}), started at its row's MAP code (read back
+// from the staged z_map.npy, since a row's chains may live on another rank than its MAP).
+// Writes z_samples.npy and z_mean.npy; returns latent.json's "sampling".
+nlohmann::json sample_codes(const dist::Comm& comm, LatentJob* o, const LatentRun& run,
+                            const std::string& staged) {
+  const Index k = run.loaded.decoder->latent_dim();
+  const Shard& shard = run.shard;
+  const inverse::LatentModel& model = run.model;
+  const std::string z_map_path = staged + "z_map.npy";
   nlohmann::json sampler_info;
   Index total_chains = 0;
-  if (o->sample) {
+  {
     total_chains = shard.info.rows * o->chains_per_row;
     const RowRange chains = chain_shard(total_chains, comm.rank(), comm.size());
     const RowRange chain_rows{chains.begin / o->chains_per_row, chains.end / o->chains_per_row};
@@ -128,8 +143,8 @@ void run_latent(const dist::Comm& comm, LatentJob& job) {
     Matrix means(chain_rows.size(), k);
     for (Index i = 0; i < means.rows(); ++i)
       means.row(i) = draws.middleRows(i * per, per).colwise().mean();
-    dist::write_npy_collective(comm, output.staged + "z_samples.npy", draws, false);
-    dist::write_npy_collective(comm, output.staged + "z_mean.npy", means, false);
+    dist::write_npy_collective(comm, staged + "z_samples.npy", draws, false);
+    dist::write_npy_collective(comm, staged + "z_mean.npy", means, false);
     const double seconds = comm.allreduce_max(seconds_since(t0));
     sampler_info = {{"sampler", o->s.name},
                     {"chains_per_row", o->chains_per_row},
@@ -147,7 +162,16 @@ void run_latent(const dist::Comm& comm, LatentJob& job) {
     }
   }
 
-  // Summaries over all rows (sums and maxima over ranks).
+  return sampler_info;
+}
+
+// latent.json: the run's settings and its summaries over all rows (sums and maxima over ranks).
+nlohmann::json latent_summary(const dist::Comm& comm, const LatentJob* o, const LatentRun& run,
+                              double map_seconds, const nlohmann::json& sampler_info) {
+  const Index k = run.loaded.decoder->latent_dim(), n = run.rows.size();
+  const Shard& shard = run.shard;
+  const inverse::LatentMapResult& map = run.map;
+  const io::LoadedDecoder& loaded = run.loaded;
   double iterations = 0, max_iterations = 0;
   for (Index it : map.iterations) {
     iterations += static_cast<double>(it);
@@ -155,38 +179,59 @@ void run_latent(const dist::Comm& comm, LatentJob& job) {
   }
   const double rows_total = static_cast<double>(shard.info.rows);
   const double converged = comm.allreduce_sum(static_cast<double>(map.converged));
-  const nlohmann::json info = {
-      {"decoder", o->decoder},
-      {"decoder_kind", loaded.decoder->kind()},
-      {"latent_dim", k},
-      {"data_dim", loaded.decoder->data_dim()},
-      {"data", o->data},
-      {"rows", shard.info.rows},
-      {"prior", o->prior},
-      {"method", o->method},
-      {"tolerance", o->map.tolerance},
-      {"converged_rows", converged},
-      {"mean_iterations", comm.allreduce_sum(iterations) / std::max(rows_total, 1.0)},
-      {"max_iterations", comm.allreduce_max(max_iterations)},
-      {"max_stationarity", comm.allreduce_max(n ? map.stationarity.maxCoeff() : 0.0)},
-      {"max_orthogonality", comm.allreduce_max(n ? map.orthogonality.maxCoeff() : 0.0)},
-      {"mean_energy",
-       dist::exact_column_sums(comm, Matrix(map.energy))[0] / std::max(rows_total, 1.0)},
-      {"map_seconds", comm.allreduce_max(map_seconds)},
-      {"ranks", comm.size()},
-      {"threads_per_rank", parallel::num_threads()},
-      {"sampling", o->sample ? sampler_info : nlohmann::json(nullptr)}};
+  return {{"decoder", o->decoder},
+          {"decoder_kind", loaded.decoder->kind()},
+          {"latent_dim", k},
+          {"data_dim", loaded.decoder->data_dim()},
+          {"data", o->data},
+          {"rows", shard.info.rows},
+          {"prior", o->prior},
+          {"method", o->method},
+          {"tolerance", o->map.tolerance},
+          {"converged_rows", converged},
+          {"mean_iterations", comm.allreduce_sum(iterations) / std::max(rows_total, 1.0)},
+          {"max_iterations", comm.allreduce_max(max_iterations)},
+          {"max_stationarity", comm.allreduce_max(n ? map.stationarity.maxCoeff() : 0.0)},
+          {"max_orthogonality", comm.allreduce_max(n ? map.orthogonality.maxCoeff() : 0.0)},
+          {"mean_energy",
+           dist::exact_column_sums(comm, Matrix(map.energy))[0] / std::max(rows_total, 1.0)},
+          {"map_seconds", comm.allreduce_max(map_seconds)},
+          {"ranks", comm.size()},
+          {"threads_per_rank", parallel::num_threads()},
+          {"sampling", o->sample ? sampler_info : nlohmann::json(nullptr)}};
+}
+}  // namespace
 
+void run_latent(const dist::Comm& comm, LatentJob& job) {
+  LatentJob* const o = &job;
+  const auto start = std::chrono::steady_clock::now();
+  LatentRun run;
+  run.shard = read_shard(comm, o->data, 0, false);
+  // Ranks own whole blocks of 64 rows (and, when sampling, of 64 chains), so every decoder call
+  // sees the same row blocks whatever the decomposition: bitwise identical output.
+  run.rows = chain_shard(run.shard.info.rows, comm.rank(), comm.size());
+  load_latent(comm, o, run);
+  map_codes(comm, o, run);
+  const double map_seconds = seconds_since(start);
+  CollectiveOutput output(comm, o->out);
+  dist::write_npy_collective(comm, output.staged + "z_map.npy", run.map.z, false);
+  dist::write_npy_collective(comm, output.staged + "reconstruction.npy", run.reconstruction, false);
+  const nlohmann::json sampler_info =
+      o->sample ? sample_codes(comm, o, run, output.staged) : nlohmann::json();
+  const nlohmann::json info = latent_summary(comm, o, run, map_seconds, sampler_info);
   output.commit(comm, {{"latent.json", info.dump(2) + "\n"}});
-  say(comm, "latent codes (" + loaded.decoder->kind() + ", k = " + std::to_string(k) + ", " +
-                o->prior + " prior, " + o->method + ") of " + std::to_string(shard.info.rows) +
+  const Index rows = run.shard.info.rows;
+  const double converged = info["converged_rows"].get<double>();
+  say(comm, "latent codes (" + run.loaded.decoder->kind() +
+                ", k = " + std::to_string(run.loaded.decoder->latent_dim()) + ", " + o->prior +
+                " prior, " + o->method + ") of " + std::to_string(rows) +
                 " rows: " + fmt("%.0f", converged) + " converged, max |J^T S^-1 r| / (|J| |r|) = " +
                 fmt("%.3g", info["max_orthogonality"].get<double>()) + ", mean iterations " +
                 fmt("%.1f", info["mean_iterations"].get<double>()) + "\n");
   if (o->sample)
-    say(comm, o->s.name + ": " + std::to_string(total_chains) + " chains x " +
-                  std::to_string(sampler_info["draws_per_chain"].get<Index>()) + " draws in " +
-                  fmt("%.2f", sampler_info["seconds"].get<double>()) + " s\n");
+    say(comm, o->s.name + ": " + std::to_string(sampler_info["chains"].get<Index>()) +
+                  " chains x " + std::to_string(sampler_info["draws_per_chain"].get<Index>()) +
+                  " draws in " + fmt("%.2f", sampler_info["seconds"].get<double>()) + " s\n");
   say(comm, "wrote " + o->out + "/ (z_map.npy, reconstruction.npy" +
                 (o->sample ? ", z_samples.npy, z_mean.npy" : "") + ", latent.json)\n");
 }
