@@ -4,14 +4,103 @@
 
 namespace scorematch::app {
 
+namespace {
+// What a MAP method works with.
+struct MapContext {
+  const MapJob& job;
+  const ScoreModel& prior;
+  const NoisedScore* noised;  // σ-conditioned: a network, or the noised target
+  const inverse::LinearOperator& a;
+};
+
+Matrix start_point(const MapContext& c, const Matrix& y, Index first) {
+  return c.job.init == "adjoint" ? c.a.adjoint(y, first) : Matrix::Zero(y.rows(), c.prior.dim());
+}
+
+void check_tweedie(const MapContext& c) {
+  if (!c.noised || c.noised->scheme() != NoiseScheme::sigma)
+    throw Error(
+        "--method tweedie needs a sigma-conditioned prior (fit --noise ladder, or the "
+        "gaussian/gmm target)");
+  if (!c.a.is_identity())
+    throw Error("--method tweedie is the posterior mean for denoising: --operator identity");
+  const Vector scale = c.noised->scale();
+  if ((scale.array() != scale[0]).any())
+    throw Error(
+        "--method tweedie needs the same scale in every column (fit with "
+        "--no-standardize, or data whose columns share one scale)");
+}
+
+// Denoising y = x + σ_y ε under a σ-conditioned prior: the posterior mean is exactly
+// E[x | y] = y + σ_y² ∇ log p_σy(y) (Tweedie's formula; Robbins 1956, Efron 2011), one
+// evaluation of the noised score at σ = σ_y (in model units z = (y − shift)/s, σ_y/s).
+Matrix solve_tweedie(const MapContext& c, const Matrix& y, Index) {
+  const double sigma_y = c.job.inv.sigma_y, s0 = c.noised->scale()[0];
+  const Matrix z = (y.rowwise() - c.noised->shift().transpose()) / s0;
+  return y + (sigma_y * sigma_y / s0) * c.noised->score(z, sigma_y / s0);
+}
+
+void check_exact(const MapContext& c) {
+  if (!c.prior.gaussian())
+    throw Error("--method exact needs a Gaussian prior (fit --model gaussian); this prior is '" +
+                c.prior.kind() + "': use --method adam");
+}
+
+Matrix solve_exact(const MapContext& c, const Matrix& y, Index first) {
+  const GaussianParameters g = *c.prior.gaussian();
+  return inverse::gaussian_posterior_mean(g.mean, g.precision, c.a, y, c.job.inv.sigma_y, first);
+}
+
+void check_lbfgs(const MapContext& c) {
+  if (!c.prior.has_energy())
+    throw Error("--method lbfgs needs a prior with an energy; this " + c.prior.kind() +
+                " model has only a score: use --method adam");
+}
+
+Matrix solve_lbfgs(const MapContext& c, const Matrix& y, Index first) {
+  inverse::LbfgsSettings lb;
+  lb.max_iterations = c.job.adam.steps;
+  return inverse::map_lbfgs(c.prior, c.a, y, c.job.inv.sigma_y, start_point(c, y, first), first, lb)
+      .x;
+}
+
+Matrix solve_adam(const MapContext& c, const Matrix& y, Index first) {
+  return inverse::map_adam(c.prior, c.a, y, c.job.inv.sigma_y, start_point(c, y, first), first,
+                           c.job.adam);
+}
+
+// The MAP methods: a new one is a check, a solver and one line here.
+struct MapMethod {
+  const char* name;
+  void (*check)(const MapContext&);  // throws when the prior or operator does not allow it
+  Matrix (*solve)(const MapContext&, const Matrix& y, Index first);
+};
+const MapMethod kMapMethods[] = {
+    {"adam", nullptr, solve_adam},
+    {"lbfgs", check_lbfgs, solve_lbfgs},
+    {"exact", check_exact, solve_exact},
+    {"tweedie", check_tweedie, solve_tweedie},
+};
+
+// auto: the exact posterior mean for a Gaussian prior, else Adam.
+const MapMethod& find_method(const std::string& name, const ScoreModel& prior) {
+  const std::string wanted = name == "auto" ? (prior.gaussian() ? "exact" : "adam") : name;
+  for (const MapMethod& m : kMapMethods)
+    if (wanted == m.name) return m;
+  std::string known = "auto";
+  for (const MapMethod& m : kMapMethods) known += std::string(" | ") + m.name;
+  throw Error("--method must be " + known + ", not '" + name + "'");
+}
+}  // namespace
+
 void run_map(const dist::Comm& comm, MapJob& job) {
   MapJob* const o = &job;
   const Shard shard = read_block_shard(comm, o->inv.obs);
   std::unique_ptr<ScoreModel> prior;
-  std::unique_ptr<NoisedScore> noised;  // σ-conditioned: a network, or the noised target
+  std::unique_ptr<NoisedScore> noised;
   std::unique_ptr<inverse::LinearOperator> a;
   nlohmann::json source;
-  std::string method = o->method;
+  const MapMethod* method = nullptr;
   dist::run_collectively(comm, [&] {
     if (o->model.empty() == o->target.empty())
       throw Error("map needs exactly one of --model DIR or --target NAME (the prior)");
@@ -30,63 +119,19 @@ void run_map(const dist::Comm& comm, MapJob& job) {
     source = loaded.description;
     if (o->prior_level != 0) source["prior_level"] = o->prior_level;
     a = make_operator(o->inv, prior->dim(), shard.info.rows, shard.info.cols());
-    const bool gaussian = prior->gaussian().has_value();
-    if (method == "auto") method = gaussian ? "exact" : "adam";
-    if (method == "tweedie") {
-      if (!noised || noised->scheme() != NoiseScheme::sigma)
-        throw Error(
-            "--method tweedie needs a sigma-conditioned prior (fit --noise ladder, or the "
-            "gaussian/gmm target)");
-      if (!a->is_identity())
-        throw Error("--method tweedie is the posterior mean for denoising: --operator identity");
-      const Vector scale = noised->scale();
-      if ((scale.array() != scale[0]).any())
-        throw Error(
-            "--method tweedie needs the same scale in every column (fit with "
-            "--no-standardize, or data whose columns share one scale)");
-    }
-    if (method == "exact" && !gaussian)
-      throw Error("--method exact needs a Gaussian prior (fit --model gaussian); this prior is '" +
-                  prior->kind() + "': use --method adam");
-    if (method != "exact" && method != "adam" && method != "tweedie" && method != "lbfgs")
-      throw Error("--method must be auto | adam | lbfgs | exact | tweedie, not '" + method + "'");
-    if (method == "lbfgs" && !prior->has_energy())
-      throw Error("--method lbfgs needs a prior with an energy; this " + prior->kind() +
-                  " model has only a score: use --method adam");
+    method = &find_method(o->method, *prior);
+    if (method->check != nullptr) method->check({*o, *prior, noised.get(), *a});
   });
-
-  auto map_rows = [&](const Matrix& y, Index first) -> Matrix {
-    if (method == "exact") {
-      const GaussianParameters g = *prior->gaussian();
-      return inverse::gaussian_posterior_mean(g.mean, g.precision, *a, y, o->inv.sigma_y, first);
-    } else if (method == "tweedie") {
-      // Denoising y = x + σ_y ε under a σ-conditioned prior: the posterior mean is exactly
-      // E[x | y] = y + σ_y² ∇ log p_σy(y) (Tweedie's formula; Robbins 1956, Efron 2011), one
-      // evaluation of the noised score at σ = σ_y (in model units z = (y − shift)/s, σ_y/s).
-      const double sigma_y = o->inv.sigma_y, s0 = noised->scale()[0];
-      const Matrix z = (y.rowwise() - noised->shift().transpose()) / s0;
-      return y + (sigma_y * sigma_y / s0) * noised->score(z, sigma_y / s0);
-    } else if (method == "lbfgs") {
-      Matrix x0 =
-          o->init == "adjoint" ? a->adjoint(y, first) : Matrix::Zero(y.rows(), prior->dim());
-      inverse::LbfgsSettings lb;
-      lb.max_iterations = o->adam.steps;
-      return inverse::map_lbfgs(*prior, *a, y, o->inv.sigma_y, std::move(x0), first, lb).x;
-    } else {
-      Matrix x0 =
-          o->init == "adjoint" ? a->adjoint(y, first) : Matrix::Zero(y.rows(), prior->dim());
-      return inverse::map_adam(*prior, *a, y, o->inv.sigma_y, std::move(x0), first, o->adam);
-    }
-  };
   // Block by block (64 global rows each), so the rows are the same on any number of ranks.
+  const MapContext context{*o, *prior, noised.get(), *a};
   Matrix x(shard.rows.rows(), prior->dim());
   dist::run_collectively(comm, [&] {
     for_each_block(shard.range, [&](RowRange block, Index offset) {
       x.middleRows(offset, block.size()) =
-          map_rows(shard.rows.middleRows(offset, block.size()), block.begin);
+          method->solve(context, shard.rows.middleRows(offset, block.size()), block.begin);
     });
   });
-
+  const std::string name = method->name;
   CollectiveOutput output(comm, o->out);
   dist::write_npy_collective(comm, output.staged + "x_map.npy", x, false);
   const nlohmann::json info = {{"observations", o->inv.obs},
@@ -94,15 +139,15 @@ void run_map(const dist::Comm& comm, MapJob& job) {
                                {"prior", source},
                                {"operator", a->name()},
                                {"sigma_y", o->inv.sigma_y},
-                               {"method", method},
-                               {"steps", method == "adam" ? o->adam.steps : 0},
+                               {"method", name},
+                               {"steps", name == "adam" ? o->adam.steps : 0},
                                {"lr", o->adam.lr},
                                {"init", o->init},
                                {"ranks", comm.size()}};
   output.commit(comm, {{"map.json", info.dump(2) + "\n"}});
-  say(comm, "MAP (" + method + ", " + a->name() + " operator, sigma_y " +
-                fmt("%g", o->inv.sigma_y) + ") of " + std::to_string(shard.info.rows) +
-                " observations\nwrote " + o->out + "/ (x_map.npy map.json)\n");
+  say(comm, "MAP (" + name + ", " + a->name() + " operator, sigma_y " + fmt("%g", o->inv.sigma_y) +
+                ") of " + std::to_string(shard.info.rows) + " observations\nwrote " + o->out +
+                "/ (x_map.npy map.json)\n");
 }
 
 }  // namespace scorematch::app
