@@ -233,9 +233,11 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
 // The sampler and this rank's chains at their starting states (or the checkpoint's).
 void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
   dist::run_collectively(comm, [&] {
-    run.sampler = make_sampler(
-        o.s, {run.posterior_model ? run.posterior_model.get() : run.src.model.get(),
-              run.posterior_noised ? run.posterior_noised.get() : run.src.noised.get()});
+    const ChainTarget* target = run.src.model.get();
+    if (run.posterior_model) target = run.posterior_model.get();
+    const NoisedScore* noised = run.src.noised.get();
+    if (run.posterior_noised) noised = run.posterior_noised.get();
+    run.sampler = make_sampler(o.s, {target, noised});
     if (run.sampler->num_transitions() >= (Index{1} << 32))
       throw Error("too many steps for the 32-bit step counter of the noise streams");
   });

@@ -226,14 +226,4 @@ void LatentPosteriorModel::energy_and_score_at(const Matrix& z, Index first_chai
   latent_energy_and_score(m_, z, rows_for(first_chain, z.rows()), e, s);
 }
 
-Vector LatentPosteriorModel::energy(const Matrix&) const {
-  throw Error("a latent posterior needs the chain index (energy_and_score_at)");
-}
-Matrix LatentPosteriorModel::score(const Matrix&) const {
-  throw Error("a latent posterior needs the chain index (score_at)");
-}
-Vector LatentPosteriorModel::score_divergence(const Matrix&) const {
-  throw Error("the divergence of a latent posterior score is not implemented");
-}
-
 }  // namespace scorematch::inverse

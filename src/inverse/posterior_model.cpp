@@ -59,14 +59,4 @@ void PosteriorModel::energy_and_score_at(const Matrix& x, Index first_row, Vecto
   s += w * obs_.adjoint(r, first_row);
 }
 
-Vector PosteriorModel::energy(const Matrix&) const {
-  throw Error("a posterior model needs the chain index (energy_and_score_at)");
-}
-Matrix PosteriorModel::score(const Matrix&) const {
-  throw Error("a posterior model needs the chain index (score_at)");
-}
-Vector PosteriorModel::score_divergence(const Matrix&) const {
-  throw Error("the divergence of a posterior score is not implemented");
-}
-
 }  // namespace scorematch::inverse

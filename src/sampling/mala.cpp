@@ -66,7 +66,7 @@ struct MalaInfo {
 // One MALA transition of every chain of the block with steps alpha (the kernel alone: no
 // adaptation, no counters). xi: the proposal normals, log_u: log of the acceptance uniforms;
 // c, c2: preconditioner scales and their squares.
-MalaInfo mala_step(const ScoreModel& model, Index first_chain, Matrix& x, MalaState& state,
+MalaInfo mala_step(const ChainTarget& model, Index first_chain, Matrix& x, MalaState& state,
                    const Vector& alpha, const Matrix& xi, const Vector& log_u, const Vector& c,
                    const Vector& c2) {
   const Index n = x.rows();

@@ -54,17 +54,13 @@ LatentMapResult latent_map(const LatentModel& m, const Matrix& x, Matrix z0,
 
 // p(z | x_o) for many rows at once as a ScoreModel over z, for ULA/MALA: chain c samples row
 // o = c / K (K chains per row); the model holds rows [first_row, first_row + x.rows()).
-class LatentPosteriorModel final : public ScoreModel {
+class LatentPosteriorModel final : public ChainTarget {
  public:
   LatentPosteriorModel(LatentModel m, Matrix x, Index first_row, Index chains_per_row);
   std::string kind() const override { return "latent-posterior"; }
   Index dim() const override { return m_.decoder->latent_dim(); }
   Matrix score_at(const Matrix& z, Index first_chain) const override;
   void energy_and_score_at(const Matrix& z, Index first_chain, Vector& e, Matrix& s) const override;
-  Vector energy(const Matrix& z) const override;  // these three need the chain index: they throw
-  Matrix score(const Matrix& z) const override;
-  Vector score_divergence(const Matrix& z) const override;
-  NamedArrays arrays() const override { return m_.decoder->arrays(); }
 
  private:
   Matrix rows_for(Index first_chain, Index n) const;

@@ -31,7 +31,7 @@ class ChainObservations {
   Index per_obs_;
 };
 
-class PosteriorModel final : public ScoreModel {
+class PosteriorModel final : public ChainTarget {
  public:
   PosteriorModel(const ScoreModel& prior, const LinearOperator& a, Matrix y, Index first_obs,
                  double sigma_y, Index chains_per_obs);
@@ -40,11 +40,6 @@ class PosteriorModel final : public ScoreModel {
   bool has_energy() const override { return prior_.has_energy(); }
   Matrix score_at(const Matrix& x, Index first_row) const override;
   void energy_and_score_at(const Matrix& x, Index first_row, Vector& e, Matrix& s) const override;
-  // Without a chain index the observation is unknown: these throw.
-  Vector energy(const Matrix& x) const override;
-  Matrix score(const Matrix& x) const override;
-  Vector score_divergence(const Matrix& x) const override;
-  NamedArrays arrays() const override { return prior_.arrays(); }
 
  private:
   const ScoreModel& prior_;

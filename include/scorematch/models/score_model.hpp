@@ -17,28 +17,40 @@ struct GaussianParameters {
   Matrix precision;
 };
 
-class ScoreModel {
+// What the Markov chains on p itself (ula, mala) run on: one density per chain, evaluated for a
+// block of consecutive chains whose first global index is first_row. Every ScoreModel is one (a
+// single density: the index is ignored); a posterior p(x | y_c), which has no density without its
+// chain's observation, is one without being a ScoreModel.
+class ChainTarget {
  public:
-  virtual ~ScoreModel() = default;
+  virtual ~ChainTarget() = default;
   virtual std::string kind() const = 0;
   virtual Index dim() const = 0;
+  // False for targets of the score alone: energy_and_score_at() then throws.
+  virtual bool has_energy() const { return true; }
+  virtual Matrix score_at(const Matrix& x, Index first_row) const = 0;
+  virtual void energy_and_score_at(const Matrix& x, Index first_row, Vector& e,
+                                   Matrix& s) const = 0;
+};
+
+class ScoreModel : public ChainTarget {
+ public:
   // −log p(x) up to an additive constant (exact when energy_is_normalised()).
   virtual Vector energy(const Matrix& x) const = 0;
   virtual Matrix score(const Matrix& x) const = 0;
   virtual Vector score_divergence(const Matrix& x) const = 0;
   virtual bool energy_is_normalised() const { return false; }
-  // False for models of the score alone (e.g. an MLP score network): energy() then throws.
-  virtual bool has_energy() const { return true; }
+  // has_energy() is false for models of the score alone (e.g. an MLP score network): energy()
+  // then throws.
   // Both at once (models that share work between them override this, e.g. one network sweep).
   virtual void energy_and_score(const Matrix& x, Vector& e, Matrix& s) const {
     e = energy(x);
     s = score(x);
   }
-  // Per-row densities: a posterior p(x | y_c) has one observation per chain. Samplers call these
-  // with the global index of x's first row (chain); models of a single density ignore it.
-  virtual Matrix score_at(const Matrix& x, Index /*first_row*/) const { return score(x); }
-  virtual void energy_and_score_at(const Matrix& x, Index /*first_row*/, Vector& e,
-                                   Matrix& s) const {
+  // A single density: the chain index is ignored.
+  Matrix score_at(const Matrix& x, Index /*first_row*/) const override { return score(x); }
+  void energy_and_score_at(const Matrix& x, Index /*first_row*/, Vector& e,
+                           Matrix& s) const override {
     energy_and_score(x, e, s);
   }
   // The density's closed form when it is a Gaussian (fitted gaussian models, the gaussian target),

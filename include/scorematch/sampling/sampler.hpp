@@ -61,7 +61,7 @@ SamplerSettings resolve_step_size(SamplerSettings s);
 // What a sampler may use: a plain score model (ula, mala) or a noised score (annealed, sde,
 // ode, pc). Either may be null; a sampler that lacks what it needs throws a clear Error.
 struct ScoreSource {
-  const ScoreModel* model = nullptr;
+  const ChainTarget* model = nullptr;  // a ScoreModel, or a posterior p(x | y_c) per chain
   const NoisedScore* noised = nullptr;
 };
 
@@ -114,7 +114,7 @@ class Sampler {
 // transitions of which every thin-th is a draw.
 class McmcSampler : public Sampler {
  public:
-  McmcSampler(const SamplerSettings& s, const ScoreModel& model)
+  McmcSampler(const SamplerSettings& s, const ChainTarget& model)
       : Sampler(s),
         model_(model),
         c_(s.metric.size() > 0 ? s.metric : Vector::Ones(model.dim())),
@@ -130,7 +130,7 @@ class McmcSampler : public Sampler {
   }
 
  protected:
-  const ScoreModel& model_;
+  const ChainTarget& model_;
   Vector c_, c2_;  // preconditioner scales and their squares
 };
 
