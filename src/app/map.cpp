@@ -74,12 +74,13 @@ struct MapMethod {
   const char* name;
   void (*check)(const MapContext&);  // throws when the prior or operator does not allow it
   Matrix (*solve)(const MapContext&, const Matrix& y, Index first);
+  bool records_steps;  // map.json "steps": the Adam iterations (0 for the others)
 };
 const MapMethod kMapMethods[] = {
-    {"adam", nullptr, solve_adam},
-    {"lbfgs", check_lbfgs, solve_lbfgs},
-    {"exact", check_exact, solve_exact},
-    {"tweedie", check_tweedie, solve_tweedie},
+    {"adam", nullptr, solve_adam, true},
+    {"lbfgs", check_lbfgs, solve_lbfgs, false},
+    {"exact", check_exact, solve_exact, false},
+    {"tweedie", check_tweedie, solve_tweedie, false},
 };
 
 // auto: the exact posterior mean for a Gaussian prior, else Adam.
@@ -140,7 +141,7 @@ void run_map(const dist::Comm& comm, MapJob& job) {
                                {"operator", a->name()},
                                {"sigma_y", o->inv.sigma_y},
                                {"method", name},
-                               {"steps", name == "adam" ? o->adam.steps : 0},
+                               {"steps", method->records_steps ? o->adam.steps : 0},
                                {"lr", o->adam.lr},
                                {"init", o->init},
                                {"ranks", comm.size()}};
