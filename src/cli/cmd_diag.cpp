@@ -15,9 +15,8 @@ Command add_diag(CLI::App& root) {
       "--out report.json");
   app->add_option("--samples", o->samples, "Samples file (.npy or .csv)")->required();
   app->add_option("--chains", o->chains, "Number of chains (default: from sampler.json)");
-  auto* model_opt = app->add_option("--model", o->model, "Model directory (for the KSD)");
-  auto* target_opt = app->add_option("--target", o->target, "Or an analytic target (for the KSD)");
-  model_opt->excludes(target_opt);
+  add_model_or_target(app, o->model, o->target, "Model directory (for the KSD)",
+                      "Or an analytic target (for the KSD)");
   app->add_option("--reference", o->reference, "Reference draws: energy distance and MMD");
   app->add_option("--ksd-rows", o->ksd_rows, "Draws used (evenly thinned) for KSD and MMD");
   app->add_option("--out", o->out, "Report file (JSON)")->required();

@@ -15,10 +15,8 @@ Command add_eval(CLI::App& root) {
       "Writes score.npy (n x d), energy.npy (n; -log p up to a constant), laplacian.npy (n; the\n"
       "divergence of the score, = Laplacian of log p) and metrics.json (ISM objective).\n"
       "Example: build/scorematch eval --model out/poly4 --data data/faithful.csv --out out/eval");
-  auto* model_opt = app->add_option("--model", o->model, "Model directory written by fit");
-  auto* target_opt = app->add_option("--target", o->target,
-                                     "Or an analytic target: gaussian | gmm | banana | rings");
-  model_opt->excludes(target_opt);
+  add_model_or_target(app, o->model, o->target, "Model directory written by fit",
+                      "Or an analytic target: gaussian | gmm | banana | rings");
   app->add_option("--data", o->data, "Data file (.csv or .npy)")->required();
   app->add_option("--out", o->out, "Output directory")->required();
   auto run = [o](const dist::Comm& comm) { app::run_eval(comm, *o); };

@@ -16,9 +16,8 @@ Command add_field(CLI::App& root) {
       "field.json. log_density is normalised numerically on the grid (for d > 2: the slice).\n"
       "Example: build/scorematch field --model out/faithful-poly4 --data data/faithful.csv "
       "--out out/field");
-  auto* model_opt = app->add_option("--model", o->model, "Model directory written by fit");
-  auto* target_opt = app->add_option("--target", o->target, "Or an analytic target");
-  model_opt->excludes(target_opt);
+  add_model_or_target(app, o->model, o->target, "Model directory written by fit",
+                      "Or an analytic target");
   app->add_option("--dim", o->dim, "Dimension of --target")->check(at_least(1));
   app->add_option("--data", o->data, "Data: sets the default range (bounds + 10%) and slice point");
   app->add_option("--axes", o->axes, "The two plotted coordinates (0-based)")->expected(2);

@@ -13,10 +13,8 @@ Command add_loglik(CLI::App& root) {
   app->footer(
       "Needs a time-conditioned model (fit --objective dsm --noise vpsde) or a gaussian/gmm\n"
       "target. Writes loglik.npy, loglik_se.npy (Hutchinson probes) and metrics.json.");
-  auto* model_opt = app->add_option("--model", o->model, "Time-conditioned model directory");
-  auto* target_opt =
-      app->add_option("--target", o->target, "Or an analytic target: gaussian | gmm");
-  model_opt->excludes(target_opt);
+  add_model_or_target(app, o->model, o->target, "Time-conditioned model directory",
+                      "Or an analytic target: gaussian | gmm");
   app->add_option("--data", o->data, "Data file (.csv or .npy)")->required();
   app->add_option("--out", o->out, "Output directory")->required();
   app->add_option("--steps", o->s.steps, "Heun steps from t_eps to 1");

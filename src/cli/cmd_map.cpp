@@ -17,9 +17,8 @@ Command add_map(CLI::App& root) {
       "Writes x_map.npy (one row per observation) and map.json.\n"
       "Example: build/scorematch map --model out/prior --obs y.npy --operator mask --mask m.npy\n"
       "  --sigma-y 0.2 --out out/map");
-  auto* model_opt = app->add_option("--model", o->model, "Prior: model directory written by fit");
-  auto* target_opt = app->add_option("--target", o->target, "Or an analytic target (gen names)");
-  model_opt->excludes(target_opt);
+  add_model_or_target(app, o->model, o->target, "Prior: model directory written by fit",
+                      "Or an analytic target (gen names)");
   app->add_option("--dim", o->dim, "Dimension of --target (default: the observations' width)");
   add_inverse_options(app, o->inv, "Observation model");
   app->get_option("--obs")->required();

@@ -95,10 +95,8 @@ Command add_sample(CLI::App& root) {
       "Writes samples.npy ((chains x draws) x d, chain-major), sampler.json and report.json.\n"
       "Example: mpirun -np 2 build/scorematch sample --model out/poly4 --sampler mala \\\n"
       "           --data data/faithful.csv --chains 256 --steps 2000 --warmup 1000 --out out/mala");
-  auto* model_opt = app->add_option("--model", o->model, "Model directory written by fit");
-  auto* target_opt = app->add_option("--target", o->target,
-                                     "Or an analytic target: gaussian | gmm | banana | rings");
-  model_opt->excludes(target_opt);
+  add_model_or_target(app, o->model, o->target, "Model directory written by fit",
+                      "Or an analytic target: gaussian | gmm | banana | rings");
   app->add_option("--dim", o->dim, "Dimension of --target")->check(at_least(1));
   std::string names;
   for (const std::string& name : sampler_names()) names += (names.empty() ? "" : " | ") + name;

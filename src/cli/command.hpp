@@ -50,6 +50,13 @@ inline CLI::Validator at_least(double lowest) {
       "", "at_least");
 }
 
+// --model DIR or --target NAME (mutually exclusive): the density a command works on.
+inline void add_model_or_target(CLI::App* app, std::string& model, std::string& target,
+                                const std::string& model_help, const std::string& target_help) {
+  CLI::Option* model_opt = app->add_option("--model", model, model_help);
+  model_opt->excludes(app->add_option("--target", target, target_help));
+}
+
 // The paths the parsed command's options name, by role, for app::claim_outputs: --out,
 // --checkpoint-dir (or <out>.ckpt where the command checkpoints), --resume, and every other
 // option's value that names an existing path (and the --config job file) as an input.
