@@ -201,6 +201,31 @@ TEST(Cli, MoreRanksThanRowsStillFits) {
     EXPECT_NEAR(a.values[i], b.values[i], 1e-12 * std::abs(a.values[i]));
 }
 
+// [fit.objective] / [fit.optimizer] component tables are the flat keys grouped: the same weights.
+TEST(Cli, ComponentTablesEqualFlatKeys) {
+  const std::string common =
+      "[fit]\ndata = \"" + faithful() + "\"\nmodel = \"mlp-energy\"\nhidden = [4]\nsteps = 5\n";
+  const std::string grouped =
+      file("grouped.toml", common +
+                               "[fit.objective]\nname = \"dsm\"\nnoise = \"ladder\"\n"
+                               "sigma-min = 0.05\nsigma-max = 2.0\nlevels = 4\n"
+                               "[fit.optimizer]\nname = \"adamw\"\nlr = 0.002\n");
+  const std::string flat =
+      file("flat.toml", common +
+                            "objective = \"dsm\"\nnoise = \"ladder\"\nsigma-min = 0.05\n"
+                            "sigma-max = 2.0\nlevels = 4\noptimizer = \"adamw\"\nlr = 0.002\n");
+  const fs::path a = kDir / "grouped_out", b = kDir / "flat_out";
+  for (const fs::path& p : {a, b}) {
+    fs::remove_all(p);
+    fs::remove_all(p.string() + ".ckpt");
+  }
+  ASSERT_EQ(run("fit --config " + grouped + " --out " + a.string()).code, 0);
+  ASSERT_EQ(run("fit --config " + flat + " --out " + b.string()).code, 0);
+  const auto wa = io::read_npy_array((a / "W0.npy").string());
+  const auto wb = io::read_npy_array((b / "W0.npy").string());
+  EXPECT_EQ(wa.values, wb.values);
+}
+
 TEST(Cli, FlagsOverrideTheJobFileAndUnknownKeysAreRejected) {
   const fs::path out_file = kDir / "from_config", out_flag = kDir / "from_flag";
   fs::remove_all(out_file);

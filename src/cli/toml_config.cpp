@@ -1,7 +1,10 @@
 // TOML job files for --config, parsed by toml++ and handed to CLI11 as config items, so flags on
 // the command line override the file and unknown keys are errors. Keys under [fit], [eval], [gen]
 // set that subcommand's options (same names as the long flags, without the dashes); arrays give
-// multi-valued options.
+// multi-valued options. A component's settings may also be grouped in its own table:
+//   [fit.objective]  name = "dsm"  noise = "ladder"  sigma-min = 0.01
+//   [fit.optimizer]  name = "adamw"  lr = 1e-3
+//   [sample.sampler] name = "mala"  target-accept = 0.6
 #include <toml++/toml.h>
 
 #include <charconv>
@@ -39,9 +42,20 @@ std::string scalar_text(const toml::node& node) {
   return out.str();
 }
 
+// Component tables: [fit.objective], [fit.optimizer] and [sample.sampler] group a component's
+// settings; their `name` is the component's own option (objective = "dsm") and every other key
+// is the subcommand's option of that name, so the flat keys ([fit] sigma = 0.1) stay valid.
+bool is_component(const std::vector<std::string>& parents, std::string_view key) {
+  return parents.size() == 1 && (key == "objective" || key == "optimizer" || key == "sampler");
+}
+
 void flatten(const toml::table& table, std::vector<std::string> parents,
-             std::vector<CLI::ConfigItem>& items) {
+             std::vector<CLI::ConfigItem>& items, std::string_view component = {}) {
   for (const auto& [key, node] : table) {
+    if (const auto* sub = node.as_table(); sub != nullptr && is_component(parents, key.str())) {
+      flatten(*sub, parents, items, key.str());
+      continue;
+    }
     if (const auto* sub = node.as_table()) {
       auto deeper = parents;
       deeper.emplace_back(key.str());
@@ -50,7 +64,8 @@ void flatten(const toml::table& table, std::vector<std::string> parents,
     }
     CLI::ConfigItem item;
     item.parents = parents;
-    item.name = std::string(key.str());
+    item.name =
+        !component.empty() && key.str() == "name" ? std::string(component) : std::string(key.str());
     if (const auto* array = node.as_array()) {
       for (const auto& element : *array) item.inputs.push_back(scalar_text(element));
     } else {
