@@ -162,6 +162,14 @@ TEST(Cli, OptionsOfAnotherComponentAreRefused) {
   expect_clean_failure("fit --model gaussian --steps 10 --data " + faithful(),
                        "--steps applies to neural models (--model mlp-energy | mlp-score), not "
                        "gaussian");
+  // How the run is driven applies to every fit (generic batch scripts pass it).
+  const fs::path ck = kDir / "closed_form_ck", ck_out = kDir / "closed_form_out";
+  fs::remove_all(ck);
+  fs::remove_all(ck_out);
+  EXPECT_EQ(run("fit --model poly:4 --checkpoint-dir " + ck.string() +
+                " --preempt-exit-code 75 --data " + faithful() + " --out " + ck_out.string())
+                .code,
+            0);
   expect_clean_failure("fit --model mlp-energy --objective ism --sigma 0.3 --data " + faithful(),
                        "--sigma does not apply to ism");
   expect_clean_failure(

@@ -5,6 +5,7 @@
 # timings or the machine (seconds, rates, threads, backend). Both binaries must be built for the
 # same instruction set (GEMM kernels round differently on AVX2 and AVX-512).
 # Usage: tools/compare-outputs.sh OLD_BIN NEW_BIN [DATA_CSV]
+# COMPARE_NEW_KEYS=REGEX: JSON keys that only the new binary writes (an intended format addition).
 set -euo pipefail
 old=$(realpath "$1") new=$(realpath "$2") data=${3:-$(cd "$(dirname "$0")/.." && pwd)/data/faithful.csv}
 root=$(mktemp -d)
@@ -58,16 +59,33 @@ while IFS= read -r f; do
   case $f in
   *.json)
     /usr/bin/python3 - "$a" "$b" <<'PY' || { echo "differs: $f"; differ=1; }
-import json, re, sys
+import json, os, re, sys
 volatile = re.compile(r"seconds|per_s|per_second|threads|backend|wall|ranks")
+allowed = os.environ.get("COMPARE_NEW_KEYS")  # regex: keys only the new binary may write
 def clean(v):
     if isinstance(v, dict):
         return {k: clean(x) for k, x in v.items() if not volatile.search(k)}
     if isinstance(v, list):
         return [clean(x) for x in v]
     return v
+def diff(a, b, path=""):
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            if k not in a:
+                if not (allowed and re.search(allowed, k)):
+                    out.append(f"{path}/{k}: only in new")
+            elif k not in b:
+                out.append(f"{path}/{k}: only in old")
+            else:
+                out += diff(a[k], b[k], f"{path}/{k}")
+        return out
+    return [] if a == b else [f"{path}: {a!r} -> {b!r}"]
 a, b = (clean(json.load(open(p))) for p in sys.argv[1:3])
-sys.exit(0 if a == b else 1)
+lines = diff(a, b)
+for line in lines[:10]:
+    print("   ", line)
+sys.exit(1 if lines else 0)
 PY
     ;;
   *.npy | *.csv) cmp -s "$a" "$b" || { echo "differs: $f"; differ=1; } ;;

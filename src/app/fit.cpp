@@ -293,9 +293,11 @@ void run_fit(const dist::Comm& comm, FitJob& job) {
   std::pair<const FitFamily*, int> family{nullptr, 0};
   dist::run_collectively(comm, [&] {
     family = find_family(job.model);
-    if (!family.first->neural && !job.neural.given.empty())
-      throw Error(job.neural.given.front().name +
-                  " applies to neural models (--model mlp-energy | mlp-score), not " + job.model);
+    if (!family.first->neural)
+      for (const NeuralOptions::Given& g : job.neural.given)
+        if (g.component != "run")
+          throw Error(g.name + " applies to neural models (--model mlp-energy | mlp-score), not " +
+                      job.model);
   });
   family.first->run(comm, job, family.second);
 }

@@ -25,7 +25,7 @@ struct NeuralOptions {
   bool timings = false, stream = false;
   // The neural settings the user gave, as (component, setting key, how the user named it);
   // component "objective" and "optimizer" settings the chosen one does not read are refused, and
-  // any of them with a closed-form model.
+  // all but the "run" ones (checkpoints, resume, preemption, logging) with a closed-form model.
   struct Given {
     std::string component, key, name;
   };

@@ -14,6 +14,11 @@ std::string component_of(const std::string& key) {
                         "sigma_max", "levels", "beta_min", "beta_max", "t_eps", "target"})
     if (key == k) return "objective";
   if (key == "momentum") return "optimizer";
+  // How the run is driven, not what is fitted: generic batch scripts (jobs/slurm/) pass these to
+  // every fit, and a closed-form fit simply has no checkpoint to write.
+  for (const char* k : {"checkpoint_dir", "resume", "preempt_exit_code", "keep", "checkpoint_every",
+                        "log_every", "timings"})
+    if (key == k) return "run";
   return "network";
 }
 }  // namespace
