@@ -171,12 +171,29 @@ TEST(Cli, OptionsOfAnotherComponentAreRefused) {
                 .code,
             0);
   expect_clean_failure("fit --model mlp-energy --objective ism --sigma 0.3 --data " + faithful(),
-                       "--sigma does not apply to ism");
+                       "--sigma does not apply to ism (it is read by dsm with noise 'single')");
   expect_clean_failure(
       "fit --model mlp-energy --objective dsm --noise ladder --sigma 0.3 --data " + faithful(),
-      "--sigma does not apply to dsm with noise 'ladder'");
+      "--sigma does not apply to dsm with noise 'ladder' (it is read by dsm with noise "
+      "'single')");
   expect_clean_failure("fit --model mlp-energy --momentum 0.5 --data " + faithful(),
-                       "--momentum does not apply to the adam optimizer");
+                       "--momentum does not apply to the adam optimizer (it is read by sgd)");
+  expect_clean_failure("fit --model mlp-energy --objective ism --probes 2 --data " + faithful(),
+                       "--projections does not apply to ism (it is read by ssm)");
+  expect_clean_failure("fit --model mlp-energy --ridge 1 --data " + faithful(),
+                       "--ridge applies to closed-form fits (--model gaussian | poly:K), not "
+                       "mlp-energy");
+  expect_clean_failure("sample --target gmm --sampler mala --no-adapt --target-accept 0.9",
+                       "--target-accept sets the goal of the step-size adaptation, which "
+                       "--no-adapt turns off");
+  expect_clean_failure("sample --target gmm --sampler ula --init-file " + faithful(),
+                       "--init-file needs --init file (it holds one starting row per chain)");
+  // A job file's option is named with its file; a false flag in it is no option at all.
+  const std::string job =
+      file("mala_job.toml", "[sample]\ntarget = \"gmm\"\nwarmup = 3\nno-denoise = false\n");
+  expect_clean_failure(
+      "sample --config " + job + " --sampler ode",
+      "--warmup (set in job file '" + job + "') does not apply to ode (it is read by ula or mala)");
   expect_clean_failure("sample --target gmm --sampler mala --snr 0.2",
                        "--snr does not apply to mala (it is read by pc)");
   expect_clean_failure("sample --target gmm --sampler ode --warmup 10",

@@ -293,6 +293,9 @@ void run_fit(const dist::Comm& comm, FitJob& job) {
   std::pair<const FitFamily*, int> family{nullptr, 0};
   dist::run_collectively(comm, [&] {
     family = find_family(job.model);
+    if (family.first->neural && !job.closed_form_given.empty())
+      throw Error(job.closed_form_given.front() +
+                  " applies to closed-form fits (--model gaussian | poly:K), not " + job.model);
     if (!family.first->neural)
       for (const NeuralOptions::Given& g : job.neural.given)
         if (g.component != "run")

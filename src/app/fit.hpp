@@ -32,6 +32,7 @@ struct FitJob {
   double ridge = 0.0;
   Index dim = 0;
   bool standardize = true;
+  std::vector<std::string> closed_form_given;  // --ridge / --se as the user gave them
 };
 
 void run_fit(const dist::Comm& comm, FitJob& job);

@@ -36,12 +36,50 @@ namespace scorematch::app {
 
 namespace {}  // namespace
 
+namespace {
+// "ssm" or "dsm with noise 'ladder', dsm with noise 'vpsde'": the objectives (each with each noise
+// process where it has one) that read a setting.
+std::string objective_readers(const std::string& key) {
+  std::string readers;
+  auto add = [&](const ObjectiveSettings& s) {
+    try {
+      const std::unique_ptr<Objective> objective = make_objective(s);
+      if (objective->uses(key)) readers += (readers.empty() ? "" : ", ") + objective->description();
+    } catch (const Error&) {
+    }
+  };
+  for (const std::string& name : objective_names()) {
+    ObjectiveSettings s;
+    s.name = name;
+    const bool noised = make_objective(s)->noise().has_value();
+    if (!noised) add(s);
+    for (NoiseKind kind : {NoiseKind::fixed, NoiseKind::ve_ladder, NoiseKind::vp_sde}) {
+      if (!noised) break;
+      NoiseProcess p;
+      p.kind = kind;
+      s.noise = p.name();
+      add(s);
+    }
+  }
+  return readers;
+}
+}  // namespace
+
 void check_given_settings(const NeuralOptions& o, const Objective& objective) {
   for (const NeuralOptions::Given& g : o.given) {
     if (g.component == "objective" && !objective.uses(g.key))
-      throw Error(g.name + " does not apply to " + objective.description());
-    if (g.component == "optimizer" && !o.optimizer.uses(g.key))
-      throw Error(g.name + " does not apply to the " + o.optimizer.name + " optimizer");
+      throw Error(g.name + " does not apply to " + objective.description() + " (it is read by " +
+                  objective_readers(g.key) + ")");
+    if (g.component == "optimizer" && !o.optimizer.uses(g.key)) {
+      std::string readers;
+      for (const std::string& name : optimizer_names()) {
+        OptimizerSettings s;
+        s.name = name;
+        if (s.uses(g.key)) readers += (readers.empty() ? "" : ", ") + name;
+      }
+      throw Error(g.name + " does not apply to the " + o.optimizer.name +
+                  " optimizer (it is read by " + readers + ")");
+    }
   }
 }
 

@@ -34,11 +34,14 @@ std::string sampler_list(Predicate keep) {
   return text;
 }
 
-// Ladder defaults of a σ-noised sampler: the VE ladder the model was trained on, else [0.01, 10].
-void fill_ladder_defaults(SamplerSettings& s, const std::optional<NoiseProcess>& trained) {
+// Ladder defaults of a σ-noised sampler: the VE ladder the model was trained on (its σ_max,
+// σ_min and number of levels), else [0.01, 10] over 10 levels.
+void fill_ladder_defaults(SamplerSettings& s, const std::optional<NoiseProcess>& trained,
+                          bool levels_given) {
   const bool ladder = trained && trained->kind == NoiseKind::ve_ladder;
   if (s.sigma_max <= 0) s.sigma_max = ladder ? trained->sigma_max : 10.0;
   if (s.sigma_min <= 0) s.sigma_min = ladder ? trained->sigma_min : 0.01;
+  if (ladder && !levels_given) s.levels = trained->levels;
 }
 
 // Per-coordinate preconditioner scales for ula/mala (empty: identity).
@@ -177,10 +180,23 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
   dist::run_collectively(comm, [&] {
     run.kind = &find_sampler(o.s.name);
     const SamplerDescriptor& kind = *run.kind;
-    for (const auto& [key, name] : o.given)
+    std::string levels_given;
+    for (const auto& [key, name] : o.given) {
       if (!kind.uses(key))
         throw Error(name + " does not apply to " + o.s.name + " (it is read by " +
                     sampler_list([&](const SamplerDescriptor& d) { return d.uses(key); }) + ")");
+      if ((key == "beta_min" || key == "beta_max") && !o.model.empty())
+        throw Error(name +
+                    " applies to a --target (a time-conditioned model keeps its own beta(t))");
+      if (key == "target_accept" && o.no_adapt)
+        throw Error(name +
+                    " sets the goal of the step-size adaptation, which --no-adapt turns off");
+      if (key == "levels") levels_given = name;
+    }
+    if (!o.dim_given.empty() && !o.model.empty())
+      throw Error(o.dim_given + " applies to a --target (a model has its own dimension)");
+    if (!o.init_file.empty() && o.init != "file")
+      throw Error("--init-file needs --init file (it holds one starting row per chain)");
     run.src = load_score_source(o.model, o.target, o.dim, kind.noise_scheme(),
                                 VpSde{o.beta_min, o.beta_max}, {o.dtype == "float32", 0.0});
     if (o.dtype != "float64" && o.dtype != "float32")
@@ -190,7 +206,8 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
                   (kind.noise_scheme() == NoiseScheme::sigma ? "sigma (dsm --noise ladder)"
                                                              : "time (dsm --noise vpsde)") +
                   ", but '" + o.model + "' is conditioned on the other noise scheme");
-    if (kind.input == SamplerInput::sigma_noised) fill_ladder_defaults(o.s, run.src.noise);
+    if (kind.input == SamplerInput::sigma_noised)
+      fill_ladder_defaults(o.s, run.src.noise, !levels_given.empty());
     o.s = resolve_step_size(o.s);  // recorded in sampler.json and the checkpoint config
   });
   // Collective itself (reads --data), so outside the block above.

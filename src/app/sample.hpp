@@ -27,6 +27,7 @@ struct SampleJob {
   // Sampler-specific settings the user gave: (SamplerSettings key, how the user named it). One
   // that the chosen sampler does not read is refused.
   std::vector<std::pair<std::string, std::string>> given;
+  std::string dim_given;  // how the user gave --dim (empty: not given); it applies to a --target
 };
 
 // Runs the job: resolves its defaults in place (sampler settings, chains of a posterior run).

@@ -21,18 +21,21 @@ Command add_fit(CLI::App& root) {
   app->add_option("--model", o->model, "Model: gaussian | poly:K | mlp-energy | mlp-score")
       ->capture_default_str();
   app->add_option("--out", o->out, "Output model directory")->required();
-  app->add_option("--ridge", o->ridge,
-                  "Ridge penalty lambda >= 0 (gaussian: P = (S + lambda I)^-1)")
-      ->capture_default_str();
-  app->add_option("--se", o->se, "Sandwich standard errors: auto | on | off")
-      ->check(CLI::IsMember({"auto", "on", "off"}))
-      ->capture_default_str();
+  CLI::Option* ridge =
+      app->add_option("--ridge", o->ridge,
+                      "Ridge penalty lambda >= 0 (gaussian: P = (S + lambda I)^-1)")
+          ->capture_default_str();
+  CLI::Option* se = app->add_option("--se", o->se, "Sandwich standard errors: auto | on | off")
+                        ->check(CLI::IsMember({"auto", "on", "off"}))
+                        ->capture_default_str();
   app->add_option("--dim", o->dim, "Expected number of data columns (checked against the data)");
   app->add_flag("--standardize,!--no-standardize", o->standardize,
                 "poly:K and mlp-*: fit in standardised coordinates (default on)");
   add_neural_options(app, o->neural);
-  auto run = [o, app](const dist::Comm& comm) {
+  auto run = [o, app, ridge, se](const dist::Comm& comm) {
     o->neural.given = given_neural_settings(app);
+    for (const CLI::Option* option : {ridge, se})
+      if (is_given(option)) o->closed_form_given.push_back(given_name(option));
     app::run_fit(comm, *o);
   };
   return {app, run, /*file_output=*/false, /*checkpoints=*/true};

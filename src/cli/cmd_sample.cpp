@@ -49,7 +49,9 @@ void add_sampler_settings(CLI::App* app, app::SampleJob* o, SamplerSettingOption
           "sigma_max");
   setting(app->add_option("--sigma-min", o->s.sigma_min, "Smallest sigma (default: the model's)"),
           "sigma_min");
-  setting(app->add_option("--levels", o->s.levels, "Number of geometric sigma levels"), "levels");
+  setting(app->add_option("--levels", o->s.levels,
+                          "Number of geometric sigma levels (default: the model's, else 10)"),
+          "levels");
   setting(app->add_flag("--no-denoise", o->no_denoise, "Skip the final Tweedie step"), "denoise");
   setting(app->add_option("--snr", o->s.snr, "Corrector signal-to-noise ratio"), "snr");
   setting(app->add_option("--corrector-steps", o->s.corrector_steps, "Langevin steps per time"),
@@ -97,7 +99,7 @@ Command add_sample(CLI::App& root) {
       "           --data data/faithful.csv --chains 256 --steps 2000 --warmup 1000 --out out/mala");
   add_model_or_target(app, o->model, o->target, "Model directory written by fit",
                       "Or an analytic target: gaussian | gmm | banana | rings");
-  app->add_option("--dim", o->dim, "Dimension of --target")->check(at_least(1));
+  CLI::Option* dim = app->add_option("--dim", o->dim, "Dimension of --target")->check(at_least(1));
   std::string names;
   for (const std::string& name : sampler_names()) names += (names.empty() ? "" : " | ") + name;
   app->add_option("--sampler", o->s.name, names);
@@ -128,9 +130,10 @@ Command add_sample(CLI::App& root) {
                   "Chains per observation (a divisor of 64); --chains becomes rows(y) x this")
       ->group(posterior_group);
 
-  auto run = [o, specific](const dist::Comm& comm) {
+  auto run = [o, specific, dim](const dist::Comm& comm) {
+    if (is_given(dim)) o->dim_given = given_name(dim);
     for (const auto& [option, key] : *specific)
-      if (option->count() > 0) o->given.emplace_back(key, option->get_name(false, true));
+      if (is_given(option)) o->given.emplace_back(key, given_name(option));
     app::run_sample(comm, *o);
   };
   return {app, run, /*file_output=*/false, /*checkpoints=*/true};

@@ -50,6 +50,14 @@ inline CLI::Validator at_least(double lowest) {
       "", "at_least");
 }
 
+// The command line as main received it (for given_name: flag or job file).
+void set_command_line(const std::vector<std::string>& args, const CLI::App* root);
+// Whether an option was given: on the command line or in the job file, and for a flag with a
+// true value (a job file's `no-denoise = false` leaves the option off).
+bool is_given(const CLI::Option* option);
+// How the user gave it, for messages: "--warmup", or "--warmup (set in job file 'run.toml')".
+std::string given_name(const CLI::Option* option);
+
 // --model DIR or --target NAME (mutually exclusive): the density a command works on.
 inline void add_model_or_target(CLI::App* app, std::string& model, std::string& target,
                                 const std::string& model_help, const std::string& target_help) {

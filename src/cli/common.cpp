@@ -4,6 +4,39 @@
 
 namespace scorematch::cli {
 
+namespace {
+std::vector<std::string>& command_line() {
+  static std::vector<std::string> args;
+  return args;
+}
+const CLI::App*& root_app() {
+  static const CLI::App* root = nullptr;
+  return root;
+}
+}  // namespace
+
+void set_command_line(const std::vector<std::string>& args, const CLI::App* root) {
+  command_line() = args;
+  root_app() = root;
+}
+
+bool is_given(const CLI::Option* option) {
+  if (option->count() == 0) return false;
+  if (option->get_expected_min() == 0) return option->as<bool>();  // a flag: its value
+  return true;
+}
+
+std::string given_name(const CLI::Option* option) {
+  const std::string name = "--" + option->get_lnames().front();
+  for (const std::string& long_name : option->get_lnames())
+    for (const std::string& arg : command_line())
+      if (arg == "--" + long_name || arg.rfind("--" + long_name + "=", 0) == 0) return name;
+  const CLI::App* root = root_app();
+  const CLI::Option* config = root != nullptr ? root->get_option_no_throw("--config") : nullptr;
+  if (config == nullptr || config->count() == 0) return name;
+  return name + " (set in job file '" + config->as<std::string>() + "')";
+}
+
 app::OutputPlan output_plan(const Command& command) {
   namespace fs = std::filesystem;
   app::OutputPlan plan;

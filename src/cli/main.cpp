@@ -117,7 +117,9 @@ void add_root_options(CLI::App& app, int& threads) {
   app.fallthrough();
   app.set_config("--config", "",
                  "TOML job file; [fit], [eval], [gen], [sample], [diag], [loglik], [field], [map], "
-                 "[latent] tables set that subcommand's options; command-line flags override it");
+                 "[latent] tables set that subcommand's options ([fit.objective], "
+                 "[fit.optimizer], [sample.sampler] group a component's, name = its choice); "
+                 "command-line flags override it");
   app.config_formatter(scorematch::cli::make_toml_config());
   app.allow_config_extras(CLI::config_extras_mode::error);
 }
@@ -172,6 +174,7 @@ int main(int argc, char** argv) {
       cli::add_map(app),  cli::add_latent(app)};
 
   std::vector<std::string> args = hoist_config(argc, argv);
+  cli::set_command_line(args, &app);
   if (const std::string unknown = unknown_subcommand(app, args); !unknown.empty()) {
     if (comm.is_root()) std::cerr << "scorematch: error: " << unknown << "\n";
     return 2;

@@ -26,12 +26,11 @@ std::string component_of(const std::string& key) {
 std::vector<NeuralOptions::Given> given_neural_settings(const CLI::App* app) {
   std::vector<NeuralOptions::Given> given;
   for (const CLI::Option* opt : app->get_options()) {
-    if (opt->get_group() != kNeuralGroup || opt->count() == 0) continue;
-    const std::string name = opt->get_name(false, true);
-    std::string key = name.substr(2);
+    if (opt->get_group() != kNeuralGroup || !is_given(opt)) continue;
+    std::string key = opt->get_lnames().front();
     for (char& c : key)
       if (c == '-') c = '_';
-    given.push_back({component_of(key), key, name});
+    given.push_back({component_of(key), key, given_name(opt)});
   }
   return given;
 }

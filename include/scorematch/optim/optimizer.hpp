@@ -11,10 +11,16 @@
 // All state is plain doubles, so a checkpoint restores an optimiser bitwise.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "scorematch/core/types.hpp"
 
 namespace scorematch {
+
+// The optimizers OptimizerSettings::name may choose.
+inline std::vector<std::string> optimizer_names() {
+  return {"adam", "adamw", "sgd"};
+}
 
 struct OptimizerSettings {
   std::string name = "adam";  // sgd | adam | adamw
