@@ -30,7 +30,7 @@ jobs() {  # the job list; $1 = binary, run in the current directory
   local s=(--chains 70 --quiet)
   b sample --model poly4 --sampler mala --data "$data" --steps 100 --warmup 100 "${s[@]}" --out mala
   b sample --model ism --sampler ula --steps 50 "${s[@]}" --out ula
-  b sample --model ladder --sampler annealed --steps 5 "${s[@]}" --out annealed
+  b sample --model ladder --sampler annealed --steps 5 --levels 5 "${s[@]}" --out annealed
   b sample --model vp --sampler sde --steps 30 "${s[@]}" --out sde
   b sample --model vp --sampler ode --steps 30 "${s[@]}" --out ode
   b sample --target gmm --dim 2 --sampler pc --steps 30 "${s[@]}" --out pc
