@@ -193,6 +193,8 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
                     " sets the goal of the step-size adaptation, which --no-adapt turns off");
       if (key == "levels") levels_given = name;
     }
+    if (!o.posterior_given.empty() && o.inv.obs.empty())
+      throw Error(o.posterior_given + " applies to posterior sampling (--obs Y)");
     if (!o.dim_given.empty() && !o.model.empty())
       throw Error(o.dim_given + " applies to a --target (a model has its own dimension)");
     if (!o.init_file.empty() && o.init != "file")

@@ -28,6 +28,7 @@ struct SampleJob {
   // that the chosen sampler does not read is refused.
   std::vector<std::pair<std::string, std::string>> given;
   std::string dim_given;  // how the user gave --dim (empty: not given); it applies to a --target
+  std::string posterior_given;  // an observation-model option given (it needs --obs)
 };
 
 // Runs the job: resolves its defaults in place (sampler settings, chains of a posterior run).

@@ -39,6 +39,11 @@ void add_sampler_settings(CLI::App* app, app::SampleJob* o, SamplerSettingOption
     option->group(sampler_group(key));
     specific.emplace_back(option, key);
   };
+  setting(app->add_option("--thin", o->s.thin, "Keep every k-th draw"), "thin");
+  setting(app->add_option("--step-size", o->s.step_size,
+                          "ula/mala: alpha (default 0.01); annealed: epsilon, the step at "
+                          "sigma_min (default 0.2 sigma_min^2)"),
+          "step_size");
   setting(app->add_option("--warmup", o->s.warmup, "Warm-up steps (MALA adapts its step size)"),
           "warmup");
   setting(app->add_option("--target-accept", o->s.target_accept, "Target acceptance rate"),
@@ -108,10 +113,6 @@ Command add_sample(CLI::App& root) {
   app->add_option("--chains", o->chains, "Number of chains")->check(at_least(1));
   app->add_option("--steps", o->s.steps,
                   "ula/mala: kept-phase steps; annealed: steps per level; sde/ode/pc: time steps");
-  app->add_option("--thin", o->s.thin, "Keep every k-th draw");
-  app->add_option("--step-size", o->s.step_size,
-                  "ula/mala: alpha (default 0.01); annealed: epsilon, the step at sigma_min "
-                  "(default 0.2 sigma_min^2)");
   app->add_option("--dtype", o->dtype,
                   "float64 | float32: precision of a network's energy and score evaluations");
   app->add_option("--init", o->init, "auto | prior | data (--data rows) | file (--init-file)");
@@ -130,8 +131,12 @@ Command add_sample(CLI::App& root) {
                   "Chains per observation (a divisor of 64); --chains becomes rows(y) x this")
       ->group(posterior_group);
 
-  auto run = [o, specific, dim](const dist::Comm& comm) {
+  auto run = [o, specific, dim, app, posterior_group](const dist::Comm& comm) {
     if (is_given(dim)) o->dim_given = given_name(dim);
+    for (const CLI::Option* option : app->get_options())
+      if (option->get_group() == posterior_group && option->get_lnames().front() != "obs" &&
+          is_given(option) && o->posterior_given.empty())
+        o->posterior_given = given_name(option);
     for (const auto& [option, key] : *specific)
       if (is_given(option)) o->given.emplace_back(key, given_name(option));
     app::run_sample(comm, *o);

@@ -64,7 +64,7 @@ SamplerDescriptor annealed() {
   return {"annealed",
           "annealed Langevin dynamics over a geometric sigma ladder (Song & Ermon 2019, Alg. 1)",
           SamplerInput::sigma_noised,
-          {"sigma_max", "sigma_min", "levels", "denoise"},
+          {"step_size", "sigma_max", "sigma_min", "levels", "denoise"},
           /*posterior=*/true,
           annealed_step,
           make_annealed};

@@ -178,7 +178,7 @@ SamplerDescriptor mala() {
           "Metropolis-adjusted Langevin with dual-averaging step adaptation (Roberts & Tweedie "
           "1996; Hoffman & Gelman 2014)",
           SamplerInput::energy,
-          {"warmup", "metric", "adapt", "target_accept"},
+          {"warmup", "thin", "step_size", "metric", "adapt", "target_accept"},
           /*posterior=*/true,
           nullptr,
           make_mala};

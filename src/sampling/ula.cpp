@@ -38,7 +38,7 @@ SamplerDescriptor ula() {
       "ula",
       "unadjusted Langevin algorithm, x <- x + a c^2 s(x) + sqrt(2a) c xi (Roberts & Tweedie 1996)",
       SamplerInput::score,
-      {"warmup", "metric"},
+      {"warmup", "thin", "step_size", "metric"},
       /*posterior=*/true,
       nullptr,
       make_ula};
