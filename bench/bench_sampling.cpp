@@ -6,6 +6,10 @@
 //                               items/s = chain-steps/s; GFLOP/s from the layer shapes
 //                               (forward 2·Σ in·out + reverse 2·Σ in·out per chain, float64).
 //   BM_Mala/1/d/threads         the same for MALA with an MLP energy (one energy+score per step).
+//   BM_Ais/<model>/d/threads    annealed importance sampling (estimators/ais.hpp) on the same
+//                               models: 1024 chains × 32 temperatures (one MALA move each, no
+//                               tuning run) per iteration; items/s = chain-steps/s, to compare
+//                               with BM_Mala of the same arguments (issue: within 10%).
 //   BM_SamplingGemm/threads     the reference rate: (64 × 128)·(128 × 128) GEMMs, one per chain
 //                               block of 1024 chains, blocks split over the same threads.
 //   BM_KsdKernel/n/d            Σ_ij u(x_i, x_j) over 2048 rows × all n columns (IMQ Stein kernel);
@@ -16,6 +20,7 @@
 
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/diagnostics/stein.hpp"
+#include "scorematch/estimators/ais.hpp"
 #include "scorematch/models/gaussian_model.hpp"
 #include "scorematch/models/mlp_model.hpp"
 #include "scorematch/models/targets.hpp"
@@ -89,6 +94,22 @@ void BM_Mala(benchmark::State& state) {
   run_sampler(state, "mala");
 }
 
+void BM_Ais(benchmark::State& state) {
+  const int kind = static_cast<int>(state.range(0));
+  const Index d = state.range(1);
+  parallel::set_num_threads(static_cast<int>(state.range(2)));
+  const auto model = bench_model(kind, d);
+  AisSettings s;
+  s.chains = kChains;
+  s.temps = 33;  // 32 temperatures with a MALA move (the last has none)
+  s.tune_chains = 0;
+  s.initial_step = 1e-3;
+  const DiagonalGaussian base{Vector::Zero(d), Vector::Ones(d)};
+  for (auto _ : state) benchmark::DoNotOptimize(ais_log_z(SerialCollective(), *model, base, s));
+  state.SetItemsProcessed(state.iterations() * kChains * (s.temps - 1));
+  parallel::set_num_threads(0);
+}
+
 void BM_SamplingGemm(benchmark::State& state) {
   parallel::set_num_threads(static_cast<int>(state.range(0)));
   const Matrix w = normal_rows(kWidth, kWidth, 1);
@@ -146,6 +167,10 @@ BENCHMARK(BM_Ula)
     ->ArgNames({"model", "d", "threads"})
     ->UseRealTime();
 BENCHMARK(BM_Mala)
+    ->ArgsProduct({{1, 2}, {2, 64}, {1, 2}})
+    ->ArgNames({"model", "d", "threads"})
+    ->UseRealTime();
+BENCHMARK(BM_Ais)
     ->ArgsProduct({{1, 2}, {2, 64}, {1, 2}})
     ->ArgNames({"model", "d", "threads"})
     ->UseRealTime();

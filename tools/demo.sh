@@ -33,3 +33,21 @@ echo "== Score-field pictures of both fits (gnuplot): out/<model>-field/field.pn
 for model in faithful-poly4 faithful-mlp-energy; do
   build/scorematch field --model out/$model --data data/faithful.csv --png --out out/$model-field
 done
+echo "== Which model is better? Fit on 204 rows, compare on the 68 held out =="
+mkdir -p out
+head -n 205 data/faithful.csv >out/faithful-train.csv
+{ head -n 1 data/faithful.csv; tail -n 68 data/faithful.csv; } >out/faithful-test.csv
+mpirun -np 2 build/scorematch fit --data out/faithful-train.csv --model gaussian --out out/cmp-gaussian >/dev/null
+mpirun -np 2 build/scorematch fit --data out/faithful-train.csv --model poly:4 --out out/cmp-poly4-sm >/dev/null
+mpirun -np 2 build/scorematch fit --data out/faithful-train.csv --model poly:4 --objective nce \
+  --out out/cmp-poly4-nce >/dev/null
+mpirun -np 2 build/scorematch fit --config jobs/faithful-mlp-energy.toml --data out/faithful-train.csv \
+  --out out/cmp-mlp-energy >/dev/null
+# log Z of the unnormalised fits by annealed importance sampling (chains sharded over the ranks).
+for model in poly4-sm poly4-nce mlp-energy; do
+  mpirun -np 2 build/scorematch logz --model out/cmp-$model --temps 5000 --out out/cmp-$model-logz
+done
+mpirun -np 2 build/scorematch compare \
+  --models out/cmp-gaussian,out/cmp-poly4-sm,out/cmp-poly4-nce,out/cmp-mlp-energy \
+  --logz auto,out/cmp-poly4-sm-logz,out/cmp-poly4-nce-logz,out/cmp-mlp-energy-logz \
+  --data out/faithful-test.csv --out out/compare.json

@@ -31,12 +31,19 @@ void run_diag(const dist::Comm& comm, DiagJob& job) {
       throw Error("diag needs --chains (no sampler.json next to '" + o->samples +
                   "' to take it from)");
     if (info.is_object()) request.columns = info.value("columns", std::vector<std::string>{});
+    if (!o->ksd_test && !o->test_options_given.empty())
+      throw Error(o->test_options_given.front() + " applies to " + setting("ksd_test") + " only");
+    if (o->ksd_test && o->model.empty() && o->target.empty())
+      throw Error(setting("ksd_test") + " needs the model's score: give " + setting("model") +
+                  " DIR or " + setting("target") + " NAME");
     if (!o->model.empty() || !o->target.empty())
       model = load_score_source(o->model, o->target, io::probe_data(o->samples).cols()).model;
   });
   request.model = model.get();
   request.reference = o->reference;
   request.max_pairs_rows = o->ksd_rows;
+  request.ksd_bootstrap = o->ksd_test ? o->bootstrap : 0;
+  request.ksd_seed = o->seed;
   nlohmann::json report = run_diagnostics(comm, request);
   if (!o->model.empty()) report["model"] = o->model;
   if (!o->target.empty()) report["target"] = o->target;

@@ -182,6 +182,11 @@ void pair_statistics(const dist::Comm& comm, const DiagRequest& req, const io::D
                      {"undefined", overflow_reason},
                      {"kernel", "IMQ (1 + |x-y|^2)^(-1/2)"},
                      {"rows_used", n}};
+    if (req.ksd_bootstrap > 0)
+      report["ksd_test"] = {{"statistic", nullptr},
+                            {"p_value", nullptr},
+                            {"bootstrap", req.ksd_bootstrap},
+                            {"undefined", overflow_reason}};
   } else if (req.model != nullptr && n > 0) {
     double ksd2 = 0;
     dist::run_collectively(
@@ -190,6 +195,26 @@ void pair_statistics(const dist::Comm& comm, const DiagRequest& req, const io::D
                      {"squared_v_statistic", ksd2},
                      {"kernel", "IMQ (1 + |x-y|^2)^(-1/2)"},
                      {"rows_used", n}};
+    if (req.ksd_bootstrap > 0) {
+      diagnostics::KsdTest t;
+      dist::run_collectively(comm, [&] {
+        t = diagnostics::ksd_test(comm, x, *req.model, req.ksd_bootstrap, req.ksd_seed);
+      });
+      auto number = [](double v) {
+        return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+      };
+      report["ksd_test"] = {
+          {"statistic", number(t.statistic)},
+          {"p_value", number(t.p_value)},
+          {"bootstrap", t.bootstrap},
+          {"rows_used", t.rows},
+          {"null_hypothesis", "the draws come from the model"},
+          {"method",
+           "KSD^2 U-statistic, IMQ kernel; wild bootstrap with Rademacher multipliers "
+           "(Liu, Lee & Jordan 2016; Chwialkowski, Strathmann & Gretton 2016)"},
+          {"assumes", "independent draws: thin MCMC output to about its ESS first"}};
+      if (!t.undefined.empty()) report["ksd_test"]["undefined"] = t.undefined;
+    }
   }
   if (!req.reference.empty() && n > 0) {
     Matrix y;
@@ -319,6 +344,15 @@ std::string format_report(const nlohmann::json& r) {
       names += (i == 0 ? "" : ", ") + columns[i];
     if (columns.size() > 3) names += ", ...";
     out << "undefined in " << columns.size() << " column(s) (" << names << "): " << text << "\n";
+  }
+  if (r.contains("ksd_test")) {
+    const nlohmann::json& t = r["ksd_test"];
+    out << "KSD test (H0: draws from the model; " << t["bootstrap"].get<Index>()
+        << " wild-bootstrap replicates): "
+        << (t["p_value"].is_number() ? "U = " + fmt("%.4g", t["statistic"].get<double>()) +
+                                           ", p = " + fmt("%.4g", t["p_value"].get<double>())
+                                     : "undefined (" + t.value("undefined", "") + ")")
+        << "\n";
   }
   if (r.contains("ksd"))
     out << "kernel Stein discrepancy (IMQ, " << r["ksd"]["rows_used"].get<Index>() << " draws): "

@@ -2,16 +2,11 @@
 
 #include <iostream>
 
+#include "fit_support.hpp"
 #include "report.hpp"
 #include "run_control.hpp"
 
 namespace scorematch::app {
-
-namespace {
-std::string pad(std::string s, std::size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
-  return s;
-}
 
 // Global row 0 (owned by rank 0), the shared reference point for shifted statistics.
 Vector reference_row(const dist::Comm& comm, const Shard& shard) {
@@ -63,16 +58,19 @@ nlohmann::json fit_meta(const dist::Comm& comm, const FitJob& o, const Shard& sh
 }
 
 void write_model(const dist::Comm& comm, const std::string& out, const ScoreModel& model,
-                 const nlohmann::json& meta, const NamedArrays& extra) {
+                 const nlohmann::json& meta, const NamedArrays& extra,
+                 const std::vector<std::pair<std::string, std::string>>& texts) {
   dist::run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     io::OutputDir dir(out);
     io::stage_model(dir, model, meta, extra);
+    for (const auto& [name, text] : texts) dir.write_text(name, text);
     dir.commit();
   });
   std::string files;
   for (const auto& [name, array] : model.arrays()) files += " " + name + ".npy";
   for (const auto& [name, array] : extra) files += " " + name + ".npy";
+  for (const auto& [name, text] : texts) files += " " + name;
   say(comm, "wrote " + out + "/ (meta.json" + files + ")\n");
 }
 
@@ -154,8 +152,10 @@ std::string monomial_name(const Exponent& a) {
   return name;
 }
 
-void fit_polynomial(const dist::Comm& comm, const FitJob& o, const Shard& shard, int degree,
-                    std::chrono::steady_clock::time_point start) {
+// The polynomial family's coordinates z = (x − shift) / scale: the column means and standard
+// deviations (--standardize, the default) or the identity.
+std::pair<Vector, Vector> polynomial_standardisation(const dist::Comm& comm, const FitJob& o,
+                                                     const Shard& shard) {
   const Index d = shard.info.cols();
   Vector shift = Vector::Zero(d), scale = Vector::Ones(d);
   if (o.standardize) {
@@ -173,6 +173,13 @@ void fit_polynomial(const dist::Comm& comm, const FitJob& o, const Shard& shard,
                       "--no-standardize with a ridge penalty, e.g. --ridge 1e-6");
     });
   }
+  return {shift, scale};
+}
+
+void fit_polynomial(const dist::Comm& comm, const FitJob& o, const Shard& shard, int degree,
+                    std::chrono::steady_clock::time_point start) {
+  const Index d = shard.info.cols();
+  const auto [shift, scale] = polynomial_standardisation(comm, o, shard);
   const MonomialBasis basis = MonomialBasis::total_degree(d, degree, 1);
   const MomentTable table(d, std::max(2 * degree - 2, 0));
   const MomentStats moments = MomentStats::unpack(
@@ -234,6 +241,8 @@ void fit_closed_form(const dist::Comm& comm, FitJob& o, int degree) {
   const Shard shard = read_block_shard(comm, o.data, kFitBlock, o.dim);
   if (degree == 0)
     fit_gaussian(comm, o, shard, start);
+  else if (o.neural.objective.name == "nce")
+    fit_polynomial_by_nce(comm, o, shard, degree, start);
   else
     fit_polynomial(comm, o, shard, degree, start);
 }
@@ -287,8 +296,6 @@ std::pair<const FitFamily*, int> find_family(const std::string& model) {
   throw Error("--model '" + model + "' is not a model family of fit (expected one of: " + known +
               ")");
 }
-}  // namespace
-
 void run_fit(const dist::Comm& comm, FitJob& job) {
   std::pair<const FitFamily*, int> family{nullptr, 0};
   dist::run_collectively(comm, [&] {
@@ -296,11 +303,28 @@ void run_fit(const dist::Comm& comm, FitJob& job) {
     if (family.first->neural && !job.closed_form_given.empty())
       throw Error(job.closed_form_given.front() +
                   " applies to closed-form fits (--model gaussian | poly:K), not " + job.model);
+    const bool nce = job.neural.objective.name == "nce";
+    if (nce && family.first->neural)
+      throw Error(
+          "--objective nce is implemented for poly:K (a convex problem solved to "
+          "optimality); for " +
+          job.model +
+          " it is not available yet: fit poly:K with "
+          "nce, or fit " +
+          job.model + " by ism/dsm and normalise it with `scorematch logz`");
+    if (nce && family.first->parameter_help == nullptr)
+      throw Error(
+          "--objective nce applies to poly:K; a gaussian fit is the maximum-likelihood "
+          "estimate already (normalised, log Z = 0)");
+    // Settings NCE of the polynomial family reads besides the run-driving ones.
+    auto nce_reads = [&](const std::string& key) {
+      return nce && (key == "objective" || key == "noise" || key == "noise_ratio" || key == "seed");
+    };
     if (!family.first->neural)
       for (const NeuralOptions::Given& g : job.neural.given)
-        if (g.component != "run")
-          throw Error(g.name + " applies to neural models (--model mlp-energy | mlp-score), not " +
-                      job.model);
+        if (g.component != "run" && !nce_reads(g.key))
+          throw Error(g.name + " applies to neural models (--model mlp-energy | mlp-score)" +
+                      std::string(nce ? " or is not read by nce" : "") + ", not " + job.model);
   });
   family.first->run(comm, job, family.second);
 }

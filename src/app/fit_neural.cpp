@@ -61,6 +61,9 @@ std::string objective_readers(const std::string& key) {
       add(s);
     }
   }
+  // Read outside the neural objectives: the polynomial family's closed-form NCE.
+  if (key == "noise_ratio" || key == "noise")
+    readers += (readers.empty() ? "" : ", ") + std::string("nce (--model poly:K)");
   return readers;
 }
 }  // namespace

@@ -16,6 +16,8 @@ namespace scorematch::app {
 void say(const dist::Comm& comm, const std::string& text);
 // printf-style formatting of one number.
 std::string fmt(const char* format, double value);
+// s padded with spaces to at least `width` characters (table columns).
+std::string pad(std::string s, std::size_t width);
 double seconds_since(std::chrono::steady_clock::time_point t0);
 // "timings (seconds; max / mean over ranks): name max / mean ..." on rank 0 (collective).
 void print_timings(const dist::Comm& comm, const std::vector<std::string>& names,

@@ -19,8 +19,20 @@ Command add_diag(CLI::App& root) {
                       "Or an analytic target (for the KSD)");
   app->add_option("--reference", o->reference, "Reference draws: energy distance and MMD");
   app->add_option("--ksd-rows", o->ksd_rows, "Draws used (evenly thinned) for KSD and MMD");
+  app->add_flag("--ksd-test", o->ksd_test,
+                "KSD goodness-of-fit test: U-statistic and wild-bootstrap p-value (needs the "
+                "model; assumes near-independent draws)");
+  CLI::Option* bootstrap =
+      app->add_option("--bootstrap", o->bootstrap, "--ksd-test: bootstrap replicates")
+          ->check(at_least(1));
+  CLI::Option* seed =
+      app->add_option("--seed", o->seed, "--ksd-test: seed of the bootstrap multipliers");
   app->add_option("--out", o->out, "Report file (JSON)")->required();
-  auto run = [o](const dist::Comm& comm) { app::run_diag(comm, *o); };
+  auto run = [o, bootstrap, seed](const dist::Comm& comm) {
+    for (const CLI::Option* option : {bootstrap, seed})
+      if (is_given(option)) o->test_options_given.push_back(given_name(option));
+    app::run_diag(comm, *o);
+  };
   return {app, run, /*file_output=*/true};
 }
 

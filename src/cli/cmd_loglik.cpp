@@ -1,6 +1,4 @@
-// scorematch loglik: log-likelihood of data under the probability-flow ODE of a time-conditioned
-// score (see sampling/flow_likelihood.hpp), rows sharded over ranks. With an analytic target the
-// exact log-density is reported next to it.
+// scorematch loglik: per-row log-likelihood of data under any model kind (app/loglik.hpp).
 #include "app/loglik.hpp"
 #include "command.hpp"
 
@@ -8,13 +6,15 @@ namespace scorematch::cli {
 
 Command add_loglik(CLI::App& root) {
   auto o = std::make_shared<app::LoglikJob>();
-  CLI::App* app =
-      root.add_subcommand("loglik", "Log-likelihood of data under the probability-flow ODE");
+  CLI::App* app = root.add_subcommand("loglik", "Per-row log-likelihood of data under a model");
   app->footer(
-      "Needs a time-conditioned model (fit --objective dsm --noise vpsde) or a gaussian/gmm\n"
-      "target. Writes loglik.npy, loglik_se.npy (Hutchinson probes) and metrics.json.");
-  add_model_or_target(app, o->model, o->target, "Time-conditioned model directory",
-                      "Or an analytic target: gaussian | gmm");
+      "Energy models: log p = -energy - log Z, with log Z from `scorematch logz` (--logz, or\n"
+      "logz.json in the model directory; gaussian fits are exact). Time-conditioned models\n"
+      "(fit --objective dsm --noise vpsde) and gaussian/gmm targets: the probability-flow ODE.\n"
+      "Writes loglik.npy, loglik_se.npy (Hutchinson probes) and metrics.json.");
+  add_model_or_target(app, o->model, o->target, "Model directory",
+                      "Or an analytic target: gaussian | gmm (flow ODE) | banana | rings");
+  app->add_option("--logz", o->logz, "logz.json (or its directory) of an energy model");
   app->add_option("--data", o->data, "Data file (.csv or .npy)")->required();
   app->add_option("--out", o->out, "Output directory")->required();
   app->add_option("--steps", o->s.steps, "Heun steps from t_eps to 1");

@@ -80,6 +80,8 @@ Command add_field(CLI::App& root);
 Command add_plot(CLI::App& root);
 Command add_map(CLI::App& root);
 Command add_latent(CLI::App& root);
+Command add_logz(CLI::App& root);
+Command add_compare(CLI::App& root);
 
 // The TOML job-file reader used by --config (see toml_config.cpp).
 std::shared_ptr<CLI::Config> make_toml_config();

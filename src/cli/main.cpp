@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
   const std::vector<cli::Command> commands{
       cli::add_fit(app),  cli::add_eval(app),   cli::add_gen(app),   cli::add_sample(app),
       cli::add_diag(app), cli::add_loglik(app), cli::add_field(app), cli::add_plot(app),
-      cli::add_map(app),  cli::add_latent(app)};
+      cli::add_map(app),  cli::add_latent(app), cli::add_logz(app),  cli::add_compare(app)};
 
   std::vector<std::string> args = hoist_config(argc, argv);
   cli::set_command_line(args, &app);

@@ -10,8 +10,9 @@ const std::string kNeuralGroup = "Neural models (--model mlp-energy | mlp-score)
 // The component an option configures: "objective" and "optimizer" settings are read only by
 // some objectives (optimizers), which decide (Objective::uses, OptimizerSettings::uses).
 std::string component_of(const std::string& key) {
-  for (const char* k : {"projections", "probe", "variance_reduced", "noise", "sigma", "sigma_min",
-                        "sigma_max", "levels", "beta_min", "beta_max", "t_eps", "target"})
+  for (const char* k :
+       {"projections", "probe", "variance_reduced", "noise", "sigma", "sigma_min", "sigma_max",
+        "levels", "beta_min", "beta_max", "t_eps", "target", "noise_ratio"})
     if (key == k) return "objective";
   if (key == "momentum") return "optimizer";
   // How the run is driven, not what is fitted: generic batch scripts (jobs/slurm/) pass these to
@@ -40,7 +41,7 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   auto opt = [&](const std::string& name, auto& value, const std::string& help) {
     return app->add_option(name, value, help)->group(g)->capture_default_str();
   };
-  opt("--objective", o.objective.name, "esm | ism | ssm | dsm");
+  opt("--objective", o.objective.name, "esm | ism | ssm | dsm; nce (poly:K)");
   opt("--steps", o.steps, "Optimiser steps")->check(at_least(1));
   opt("--batch", o.batch, "Global minibatch size (split over ranks)")->check(at_least(1));
   opt("--seed", o.seed, "Seed of initialisation, minibatches, noise and validation split");
@@ -64,7 +65,9 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   app->add_flag("--variance-reduced", o.objective.variance_reduced,
                 "ssm: variance-reduced form (exact ½|s|² term)")
       ->group(g);
-  opt("--noise", o.objective.noise, "dsm: single | ladder | vpsde");
+  opt("--noise", o.objective.noise, "dsm: single | ladder | vpsde; nce: gaussian | uniform");
+  opt("--noise-ratio", o.objective.noise_ratio, "nce: noise rows per data row (nu)")
+      ->check(at_least(1));
   opt("--sigma", o.objective.sigma, "dsm single: noise level (standardised units)");
   opt("--sigma-min", o.objective.sigma_min, "dsm ladder: smallest sigma");
   opt("--sigma-max", o.objective.sigma_max, "dsm ladder: largest sigma");

@@ -6,7 +6,14 @@
 
 namespace scorematch::diagnostics {
 
-double imq_stein_sum(const Matrix& x, const Matrix& s, RowRange rows, double c, double beta) {
+namespace {
+using RowArr = Eigen::Array<double, 1, Eigen::Dynamic, Eigen::RowMajor, 1, kPairBlock>;
+
+// Calls sink(i, j0, u) with u = (u(x_i, x_j))_{j0 ≤ j < j0 + |u|} (an Eigen row expression) for
+// every row i of `rows` and every column block j0 of all n rows (the header's Stein kernel).
+template <class Sink>
+void for_each_stein_block(const Matrix& x, const Matrix& s, RowRange rows, double c, double beta,
+                          Sink sink) {
   if (x.rows() != s.rows() || x.cols() != s.cols())
     throw Error("KSD: samples and scores must have the same shape");
   const Index n = x.rows(), d = x.cols();
@@ -21,10 +28,8 @@ double imq_stein_sum(const Matrix& x, const Matrix& s, RowRange rows, double c, 
   // Per block: three GEMMs into reused buffers, then one fused pass per row i over the block's
   // columns j, with the row temporaries on the stack (L1): the whole-block array temporaries of
   // the first version (6 × 32 KiB per block, allocated and zeroed) made the pass memory-bound.
-  using RowArr = Eigen::Array<double, 1, Eigen::Dynamic, Eigen::RowMajor, 1, kPairBlock>;
   Matrix g_xx(kPairBlock, kPairBlock), g_ss(kPairBlock, kPairBlock),
       g_cross(kPairBlock, kPairBlock);
-  double total = 0.0;
   for (Index i0 = rows.begin; i0 < rows.end; i0 += kPairBlock) {
     const Index ni = std::min(kPairBlock, rows.end - i0);
     for (Index j0 = 0; j0 < n; j0 += kPairBlock) {
@@ -43,13 +48,45 @@ double imq_stein_sum(const Matrix& x, const Matrix& s, RowRange rows, double c, 
         const RowArr k = beta == -0.5 ? RowArr((c2 + r2).rsqrt()) : RowArr((c2 + r2).pow(beta));
         const RowArr inv_q = beta == -0.5 ? RowArr(k.square()) : RowArr((c2 + r2).inverse());
         const auto cross = cross_ij.row(i).array() - sx[i0 + i] - sx_j;
-        total += (k * (ss_ij.row(i).array() +
-                       inv_q * (two_beta * cross - two_beta * dd - curvature * inv_q * r2)))
-                     .sum();
+        // The kernel row as an expression: the sum evaluates it lazily (as it always has, so
+        // KSD values keep their bits), the bootstrap materialises it.
+        sink(i0 + i, j0,
+             k * (ss_ij.row(i).array() +
+                  inv_q * (two_beta * cross - two_beta * dd - curvature * inv_q * r2)));
       }
     }
   }
+}
+}  // namespace
+
+double imq_stein_sum(const Matrix& x, const Matrix& s, RowRange rows, double c, double beta) {
+  double total = 0.0;
+  for_each_stein_block(x, s, rows, c, beta, [&](Index, Index, const auto& u) { total += u.sum(); });
   return total;
+}
+
+SteinBootstrapSums imq_stein_bootstrap_sums(const Matrix& x, const Matrix& s, RowRange rows,
+                                            const Matrix& w) {
+  const Index B = w.cols();
+  SteinBootstrapSums out{0.0, Vector::Zero(B)};
+  // Per row of the current row block: Σ_j u_ij w_jb, Σ_j u_ij and u_ii, over the column blocks.
+  Matrix acc = Matrix::Zero(kPairBlock, B);
+  Vector row_sum = Vector::Zero(kPairBlock), diagonal = Vector::Zero(kPairBlock);
+  for_each_stein_block(x, s, rows, 1.0, -0.5, [&](Index i, Index j0, const auto& expr) {
+    const RowArr u = expr;
+    const Index r = (i - rows.begin) % kPairBlock, nj = u.size();
+    acc.row(r).noalias() += u.matrix() * w.middleRows(j0, nj);
+    for (Index j = 0; j < nj; ++j) row_sum[r] += u[j];
+    if (i >= j0 && i < j0 + nj) diagonal[r] = u[i - j0];
+    if (j0 + nj != x.rows()) return;  // row i is complete after its last column block
+    // Σ_{j≠i} u_ij, and Σ_{j≠i} w_ib u_ij w_jb (w_ib² = 1 removes the diagonal term).
+    out.u_sum += row_sum[r] - diagonal[r];
+    out.boot += (w.row(i).array() * acc.row(r).array()).matrix().transpose() -
+                Vector::Constant(B, diagonal[r]);
+    acc.row(r).setZero();
+    row_sum[r] = 0.0;
+  });
+  return out;
 }
 
 double pair_sum(const Matrix& a, const Matrix& b, RowRange rows, PairFunction f) {

@@ -22,6 +22,17 @@ inline constexpr Index kPairBlock = 64;
 double imq_stein_sum(const Matrix& x, const Matrix& s, RowRange rows, double c = 1.0,
                      double beta = -0.5);
 
+// The KSD test's sums over the rows of `rows` (IMQ, c = 1, β = −½): u_sum = Σ_i Σ_{j≠i} u_ij (the
+// U-statistic's numerator) and, for each column b of the n × B Rademacher matrix w,
+// boot_b = Σ_i Σ_{j≠i} w_ib u_ij w_jb (the wild-bootstrap replicates; Chwialkowski, Strathmann &
+// Gretton 2016). rows.begin must be a multiple of kPairBlock.
+struct SteinBootstrapSums {
+  double u_sum = 0;
+  Vector boot;
+};
+SteinBootstrapSums imq_stein_bootstrap_sums(const Matrix& x, const Matrix& s, RowRange rows,
+                                            const Matrix& w);
+
 // Σ_{i ∈ rows} Σ_j f(‖a_i − b_j‖) for f = ‖·‖ (distance) or the IMQ kernel (c = 1, β = −½).
 enum class PairFunction { distance, imq_kernel };
 double pair_sum(const Matrix& a, const Matrix& b, RowRange rows, PairFunction f);

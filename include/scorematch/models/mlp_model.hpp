@@ -48,6 +48,9 @@ class MlpModel : public ScoreModel {
   const Vector& shift() const { return shift_; }
   const Vector& scale() const { return scale_; }
   Vector standardisation_scale() const override { return scale_; }
+  std::optional<Standardisation> standardisation() const override {
+    return Standardisation{shift_, scale_};
+  }
   double noise_level() const { return noise_level_; }
   // Evaluate a noise-conditioned network at another level σ (or t) > 0 from now on, e.g. a
   // smoother prior for MAP estimation (map --prior-level).

@@ -25,6 +25,9 @@ class PolynomialModel final : public ScoreModel {
   const Vector& theta() const { return theta_; }
   const Vector& shift() const { return shift_; }
   const Vector& scale() const { return scale_; }
+  std::optional<Standardisation> standardisation() const override {
+    return Standardisation{shift_, scale_};
+  }
 
   // Leading form q(u) = Σ_{|α|=K} θ_α u^α on the unit sphere (standardised coordinates). The
   // density is normalisable if K is even and max q < 0; we scan `directions` points of the sphere

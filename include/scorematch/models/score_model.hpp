@@ -17,6 +17,13 @@ struct GaussianParameters {
   Matrix precision;
 };
 
+// The affine map z = (x − shift) ⊘ scale a model was fitted in (its data's column means and
+// standard deviations, or shift 0 and scale 1): in data units, the location and spread of the
+// training data.
+struct Standardisation {
+  Vector shift, scale;
+};
+
 // What the Markov chains on p itself (ula, mala) run on: one density per chain, evaluated for a
 // block of consecutive chains whose first global index is first_row. Every ScoreModel is one (a
 // single density: the index is ignored); a posterior p(x | y_c), which has no density without its
@@ -59,6 +66,9 @@ class ScoreModel : public ChainTarget {
   // Models fitted in standardised coordinates z = (x − shift)/scale (networks): the per-column
   // scale, in data units; empty for the others. Samplers use it as a preconditioner.
   virtual Vector standardisation_scale() const { return Vector(); }
+  // The standardisation of a model fitted in standardised coordinates (networks, polynomial
+  // families), e.g. for the Gaussian base of annealed importance sampling; empty otherwise.
+  virtual std::optional<Standardisation> standardisation() const { return std::nullopt; }
   // The arrays that, with kind(), reconstruct the model (see io/model_dir.hpp).
   virtual NamedArrays arrays() const = 0;
 };

@@ -53,6 +53,9 @@ struct ObjectiveSettings {
   double sigma_min = 0.01, sigma_max = 1.0;
   Index levels = 10;    // ladder
   double t_eps = 1e-3;  // vpsde: t ~ U[t_eps, 1]
+  // nce (the polynomial family, estimators/polynomial_nce.hpp): noise rows per data row; its
+  // noise distribution is `noise` (gaussian | uniform; "single", the default, means gaussian)
+  Index noise_ratio = 10;
 
   // The dsm noise process these settings describe (models/noise_process.hpp); throws Error for
   // an unknown noise name. β(t) of the VP SDE belongs to the network (MlpSpec::sde).

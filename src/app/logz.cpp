@@ -1,0 +1,169 @@
+#include "logz.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "data_shard.hpp"
+#include "report.hpp"
+#include "score_source.hpp"
+#include "scorematch/core/error.hpp"
+#include "scorematch/core/parallel.hpp"
+#include "scorematch/dist/collective_write.hpp"
+#include "scorematch/dist/column_stats.hpp"
+#include "scorematch/models/targets.hpp"
+
+namespace scorematch::app {
+
+namespace {
+nlohmann::json number(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
+
+nlohmann::json vector_json(const Vector& v) {
+  return std::vector<double>(v.begin(), v.end());
+}
+
+// The Gaussian base q₀: the data's column means and standard deviations (--data), else the
+// model's standardisation, a Gaussian model's own moments, or the moments of 4096 exact draws of
+// a target.
+DiagonalGaussian choose_base(const dist::Comm& comm, const LogzJob& o, const ScoreModel& model,
+                             std::string& from) {
+  DiagonalGaussian base;
+  if (!o.data.empty()) {
+    const Shard shard = read_shard(comm, o.data, model.dim());
+    const dist::ColumnStats stats =
+        dist::column_stats(comm, shard.rows, shard.info.rows, shard.info.columns, o.data);
+    base = {stats.mean, stats.sd};
+    from = "column means and standard deviations of " + o.data;
+  } else {
+    dist::run_collectively(comm, [&] {
+      if (const auto st = model.standardisation()) {
+        base = {st->shift, st->scale};
+        from = "the model's standardisation";
+      } else if (const auto g = model.gaussian()) {
+        base = {g->mean, g->precision.inverse().diagonal().cwiseSqrt()};
+        from = "the model's own mean and marginal standard deviations";
+      } else if (const auto* target = dynamic_cast<const Target*>(&model)) {
+        const Matrix draws = draw_rows(*target, 0, {0, 4096});
+        base.mean = draws.colwise().mean();
+        base.sd =
+            ((draws.rowwise() - base.mean.transpose()).array().square().colwise().sum() / 4095.0)
+                .sqrt()
+                .matrix()
+                .transpose();
+        from = "moments of 4096 exact draws of the target";
+      } else {
+        throw Error("this " + model.kind() +
+                    " model stores no standardisation to place the Gaussian base of AIS; give " +
+                    setting("data") + " FILE (its column means and standard deviations)");
+      }
+    });
+  }
+  dist::run_collectively(comm, [&] {
+    if (!(base.sd.array() > 0).all())
+      throw Error("the Gaussian base has a zero standard deviation (" + from +
+                  "): a constant column cannot place it");
+  });
+  base.sd *= o.base_scale;
+  return base;
+}
+}  // namespace
+
+void run_logz(const dist::Comm& comm, LogzJob& job) {
+  const LogzJob& o = job;
+  const auto start = std::chrono::steady_clock::now();
+  LoadedScore src;
+  bool exact = false;
+  dist::run_collectively(comm, [&] {
+    if (o.method != "auto" && o.method != "ais" && o.method != "exact")
+      throw InvalidSetting("method", "be auto, ais or exact", o.method);
+    src = load_score_source(o.model, o.target, o.dim);
+    const bool normalised = src.model->energy_is_normalised();
+    if (o.method == "exact" && !normalised)
+      throw Error("log Z of this " + src.model->kind() + " model has no closed form; use " +
+                  setting("method") + " ais");
+    exact = normalised && o.method != "ais";
+    if (!exact && !src.model->has_energy())
+      throw Error("this " + src.model->kind() +
+                  " model has only a score: it defines no energy to normalise (fit an energy "
+                  "model: gaussian, poly:K or mlp-energy)");
+  });
+  nlohmann::json out = {{"source", src.description}};
+  std::vector<std::pair<std::string, std::string>> files;
+  CollectiveOutput output(comm, o.out);
+  if (exact) {
+    out["method"] = "exact";
+    out["log_z"] = 0.0;
+    out["se"] = 0.0;
+    out["note"] = "the model's energy is normalised (-log p): log Z = 0";
+    say(comm, "log Z = 0 (exact: the " + src.model->kind() + " model's energy is normalised)\n");
+  } else {
+    std::string from;
+    const DiagonalGaussian base = choose_base(comm, o, *src.model, from);
+    AisResult r;
+    dist::run_collectively(comm, [&] { r = ais_log_z(comm, *src.model, base, o.ais); });
+    const double seconds = seconds_since(start);
+    out["method"] = "ais";
+    out["log_z"] = number(r.log_z.log_mean);
+    out["se"] = number(r.log_z.se);
+    out["ess"] = number(r.log_z.ess);
+    if (!r.log_z.undefined.empty()) out["undefined"] = {{"se", r.log_z.undefined}};
+    out["bound"] =
+        "E[log Z_hat] <= log Z (Jensen): a stochastic lower bound, tight when the ESS is near "
+        "the number of chains";
+    out["settings"] = {{"chains", o.ais.chains},
+                       {"temps", o.ais.temps},
+                       {"steps_per_temp", o.ais.steps_per_temp},
+                       {"schedule", o.ais.schedule},
+                       {"tune_chains", o.ais.tune_chains},
+                       {"initial_step", o.ais.initial_step},
+                       {"target_accept", o.ais.target_accept},
+                       {"seed", o.ais.seed},
+                       {"base_scale", o.base_scale},
+                       {"transition", "mala"}};
+    out["base"] = {{"mean", vector_json(base.mean)}, {"sd", vector_json(base.sd)}, {"from", from}};
+    const Vector& acc = r.acceptance;
+    if (acc.size() > 0)
+      out["acceptance"] = {{"mean", acc.mean()}, {"min", acc.minCoeff()}, {"max", acc.maxCoeff()}};
+    if (r.step_size.size() > 0)
+      out["step_size"] = {{"min", r.step_size.minCoeff()}, {"max", r.step_size.maxCoeff()}};
+    out["ranks"] = comm.size();
+    out["threads_per_rank"] = parallel::num_threads();
+    out["seconds"] = seconds;
+    if (comm.is_root()) output.dir->write_array("log_weights.npy", Array::from(r.log_weights));
+    say(comm, "log Z = " + fmt("%.6f", r.log_z.log_mean) +
+                  (std::isfinite(r.log_z.se) ? " +- " + fmt("%.2g", r.log_z.se)
+                                             : " (SE undefined: " + r.log_z.undefined + ")") +
+                  "  (AIS, " + std::to_string(o.ais.chains) + " chains x " +
+                  std::to_string(o.ais.temps) + " temperatures; weight ESS " +
+                  fmt("%.1f", r.log_z.ess) + "; " + fmt("%.2f", seconds) + " s)\n");
+  }
+  files.push_back({"logz.json", out.dump(2) + "\n"});
+  output.commit(comm, files);
+  say(comm, "wrote " + o.out + "/ (logz.json" + (exact ? "" : ", log_weights.npy") + ")\n");
+}
+
+LogZEstimate read_logz(const std::string& path) {
+  std::string file = path;
+  if (std::filesystem::is_directory(path)) file = path + "/logz.json";
+  std::ifstream in(file);
+  if (!in) throw Error("cannot read '" + file + "' (a logz.json written by `scorematch logz`)");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    throw Error("'" + file + "' is not valid JSON: " + e.what());
+  }
+  if (!j.contains("log_z") || !j["log_z"].is_number())
+    throw Error("'" + file + "' has no numeric \"log_z\" (it is undefined: " +
+                (j.contains("undefined") ? j["undefined"].dump() : std::string("no reason")) + ")");
+  LogZEstimate e;
+  e.log_z = j["log_z"].get<double>();
+  e.se = j.contains("se") && j["se"].is_number() ? j["se"].get<double>() : std::nan("");
+  e.method = j.value("method", "unknown");
+  e.source = file;
+  return e;
+}
+
+}  // namespace scorematch::app

@@ -1,0 +1,31 @@
+// scorematch logz: the log normalising constant log Z = log ∫ e^{−φ(x)} dx of an energy model, by
+// annealed importance sampling (estimators/ais.hpp) with chains sharded over ranks, or exactly
+// for models whose energy is normalised (gaussian fits, analytic targets: log Z = 0). Writes
+// logz.json, read by `loglik` and `compare` to turn energies into log-densities.
+#pragma once
+#include <string>
+
+#include "scorematch/dist/comm.hpp"
+#include "scorematch/estimators/ais.hpp"
+
+namespace scorematch::app {
+
+struct LogzJob {
+  std::string model, target, data, out;
+  std::string method = "auto";  // auto (exact where known, else ais) | ais | exact
+  Index dim = 2;                // --target only
+  double base_scale = 1.0;      // widens the Gaussian base's standard deviations
+  AisSettings ais;
+};
+
+void run_logz(const dist::Comm& comm, LogzJob& job);
+
+// The fields of a logz.json, as loglik and compare read them back.
+struct LogZEstimate {
+  double log_z = 0, se = 0;  // se NaN when undefined
+  std::string method, source;
+};
+// Reads `path` (a logz.json, or a directory holding one); throws Error naming the file.
+LogZEstimate read_logz(const std::string& path);
+
+}  // namespace scorematch::app

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# scorematch logz / loglik end to end:
+#  - AIS log Z of the faithful poly:4 score-matching fit agrees with 2-D quadrature
+#    (tests/reference/faithful_poly4_quadrature.json, made by tests/reference/poly_quadrature.py)
+#    within 3 SE, with SE <= 0.01; loglik through that log Z agrees with the quadrature's mean
+#    log-likelihood within its SE;
+#  - log_weights.npy is bitwise identical on 1-4 ranks x 1-2 threads, including more ranks than
+#    blocks of chains;
+#  - gaussian fits are exact (log Z = 0), and AIS on them gives 0 within 3 SE;
+#  - an unnormalised model without log Z, a score-only model and bad settings stop with one line,
+#    exit code 1 and no output.
+# Usage: logz_cli.sh <scorematch> <mpiexec> <workdir> <source dir>
+set -euo pipefail
+bin=$1 mpiexec=$2 root=$3 src=$4
+rm -rf "$root" && mkdir -p "$root"
+fail() { echo "FAIL: $*"; exit 1; }
+json() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))$2)" "$1"; }
+data=$src/data/faithful.csv ref=$src/tests/reference/faithful_poly4_quadrature.json
+"$bin" fit --data "$data" --model poly:4 --out "$root/p4" >/dev/null
+"$bin" fit --data "$data" --model gaussian --out "$root/g" >/dev/null
+
+# Accuracy against quadrature.
+"$bin" logz --model "$root/p4" --temps 5000 --out "$root/z" >/dev/null
+/usr/bin/python3 - "$root/z/logz.json" "$ref" <<'PY' || fail "AIS log Z disagrees with quadrature"
+import json, sys
+z, ref = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+err = z["log_z"] - ref["log_z"]
+print(f"AIS log Z {z['log_z']:.5f} +- {z['se']:.4f}, quadrature {ref['log_z']:.5f}: {err / z['se']:+.2f} SE")
+sys.exit(0 if abs(err) < 3 * z["se"] and z["se"] <= 0.01 else 1)
+PY
+"$bin" loglik --model "$root/p4" --logz "$root/z/logz.json" --data "$data" --out "$root/ll" >/dev/null
+/usr/bin/python3 - "$root/ll/metrics.json" "$ref" <<'PY' || fail "loglik through AIS log Z disagrees"
+import json, sys
+m, ref = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+err = m["mean_loglik"] - ref["mean_loglik"]
+# The quadrature mean uses the same rows: only the log Z error separates them.
+print(f"mean loglik {m['mean_loglik']:.5f} (SE {m['mean_loglik_se']:.3f}), quadrature {ref['mean_loglik']:.5f}")
+sys.exit(0 if abs(err) < 3 * m["log_z_se"] and m["mean_loglik_se"] > m["mean_loglik_se_over_rows"] else 1)
+PY
+
+# Bitwise over ranks x threads (200 chains = 4 blocks; 4 ranks with 64 chains: more ranks than blocks).
+for chains in 200 64; do
+  "$bin" --threads 1 logz --model "$root/p4" --chains $chains --temps 100 --tune-chains 100 \
+    --out "$root/w1-$chains" >/dev/null
+  for case in "2 1" "3 2" "4 1"; do
+    set -- $case
+    "$mpiexec" --bind-to none -np "$1" "$bin" --threads "$2" logz --model "$root/p4" \
+      --chains $chains --temps 100 --tune-chains 100 --out "$root/w$1$2-$chains" >/dev/null
+    cmp "$root/w1-$chains/log_weights.npy" "$root/w$1$2-$chains/log_weights.npy" ||
+      fail "$chains chains: log weights differ on $1 ranks x $2 threads"
+  done
+done
+echo "log_weights.npy bitwise on 1-4 ranks x 1-2 threads (200 and 64 chains)"
+
+# Gaussian fits: exact, and AIS agrees.
+"$bin" logz --model "$root/g" --out "$root/zg" >/dev/null
+[ "$(json "$root/zg/logz.json" '["method"]')" = exact ] || fail "gaussian log Z is not exact"
+"$bin" logz --model "$root/g" --method ais --out "$root/zga" >/dev/null
+/usr/bin/python3 -c "
+import json,sys; z=json.load(open('$root/zga/logz.json'))
+sys.exit(0 if abs(z['log_z']) < 3*z['se'] else 1)" || fail "AIS on a gaussian fit is not 0 within 3 SE"
+
+# Refusals: one line, exit 1, no output.
+refuse() {
+  local out=$1; shift
+  if "$@" >"$root/msg" 2>&1; then fail "accepted: $*"; fi
+  [ "$(wc -l <"$root/msg")" -le 2 ] || fail "long message for: $*"
+  [ ! -e "$out" ] || fail "left output $out for: $*"
+  grep -q "error" "$root/msg" || fail "no error line for: $*"
+}
+refuse "$root/r1" "$bin" loglik --model "$root/p4" --data "$data" --out "$root/r1"
+grep -q "scorematch logz" "$root/msg" || fail "loglik without log Z does not say how to get it"
+refuse "$root/r2" "$bin" logz --model "$root/p4" --schedule cosine --out "$root/r2"
+refuse "$root/r3" "$bin" logz --model "$root/p4" --method exact --out "$root/r3"
+refuse "$root/r4" "$bin" logz --model "$root/p4" --out "$root/p4"
+echo "refusals: loglik without log Z, bad schedule, exact for poly, output over the model"
