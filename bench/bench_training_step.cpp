@@ -1,5 +1,6 @@
 // One training step (forward + loss + θ-gradient, no optimiser update) of an MLP with 3 hidden
-// layers of width 128 (softplus), batch 256, for exact ISM, SSM (m = 1) and DSM (single σ):
+// layers of width 128 (softplus), batch 256, for exact ISM, SSM (m = 1), DSM (single σ) and NCE
+// (ν = 10 noise rows per sample; energy models only):
 //   BM_TrainStep/<objective>/<model>/d/dtype(0 = float64, 1 = float32)/threads
 // Counters: items/s = samples/s; GFLOP/s = the jets' GEMM flops (counted from the shapes of the
 // GEMMs actually run, 2·M·N·K each) per second. BM_GemmBaseline runs the dominant GEMM shape of
@@ -18,7 +19,7 @@ using namespace scorematch;
 namespace {
 
 constexpr Index kBatch = 256, kWidth = 128;
-const char* kObjectives[] = {"ism", "ssm", "dsm"};
+const char* kObjectives[] = {"ism", "ssm", "dsm", "nce"};
 
 MlpSpec spec_for(Index d, bool energy) {
   MlpSpec spec;
@@ -34,6 +35,7 @@ ObjectiveSettings settings_for(const std::string& name) {
   s.name = name;
   s.projections = 1;
   s.sigma = 0.1;
+  s.noise_ratio = 10;  // nce: 11 stacked rows per sample (one value + one reverse sweep)
   return s;
 }
 
@@ -94,6 +96,7 @@ void gemm_baseline(benchmark::State& state) {
 const bool registered = [] {
   for (const char* objective : kObjectives) {
     for (bool energy : {true, false}) {
+      if (!energy && std::string(objective) == "nce") continue;  // NCE needs an energy
       for (int dtype : {0, 1}) {
         const std::string name = std::string("BM_TrainStep/") + objective + "/" +
                                  (energy ? "energy" : "score") + (dtype ? "/float32" : "/float64");

@@ -52,6 +52,13 @@ for chains in 200 64; do
 done
 echo "log_weights.npy bitwise on 1-4 ranks x 1-2 threads (200 and 64 chains)"
 
+# A job file gives the same run as the flags.
+printf '[logz]\nmodel = "%s"\nchains = 200\ntemps = 100\ntune-chains = 100\nout = "%s"\n' \
+  "$root/p4" "$root/wcfg" >"$root/job.toml"
+"$bin" --threads 1 logz --config "$root/job.toml" >/dev/null
+cmp "$root/w1-200/log_weights.npy" "$root/wcfg/log_weights.npy" || fail "job file != flags"
+echo "logz --config job.toml == flags"
+
 # Gaussian fits: exact, and AIS agrees.
 "$bin" logz --model "$root/g" --out "$root/zg" >/dev/null
 [ "$(json "$root/zg/logz.json" '["method"]')" = exact ] || fail "gaussian log Z is not exact"

@@ -84,7 +84,22 @@ refuse() {
 refuse "$root/r1.json" "$bin" diag --samples "$root/gmm.npy" --chains 1 --bootstrap 10 --out "$root/r1.json"
 refuse "$root/r2.json" "$bin" diag --samples "$root/gmm.npy" --chains 1 --ksd-test --out "$root/r2.json"
 refuse "$root/r3.json" "$bin" compare --models "$models" --logz auto --data "$root/test.csv" --out "$root/r3.json"
-refuse "$root/r4" "$bin" fit --data "$root/train.csv" --model mlp-energy --objective nce --out "$root/r4"
+refuse "$root/r4" "$bin" fit --data "$root/train.csv" --model mlp-score --objective nce --out "$root/r4"
 refuse "$root/r5" "$bin" fit --data "$root/train.csv" --model poly:4 --objective nce --noise ladder --out "$root/r5"
 refuse "$root/r6" "$bin" fit --data "$root/train.csv" --model poly:4 --objective nce --sigma 0.1 --out "$root/r6"
-echo "refusals: --bootstrap without --ksd-test, --ksd-test without a model, --logz count, nce for mlp, bad nce noise, dsm setting with nce"
+echo "refusals: --bootstrap without --ksd-test, --ksd-test without a model, --logz count, nce for a score network, bad nce noise, dsm setting with nce"
+
+# A neural energy trained by NCE is self-normalised (log Z by AIS near 0) and beats the Gaussian
+# on the held-out rows.
+"$bin" fit --data "$root/train.csv" --model mlp-energy --objective nce --hidden 32,32 --steps 3000 \
+  --batch 128 --lr 3e-3 --val-fraction 0.2 --out "$root/mlpnce" >/dev/null
+[ -e "$root/mlpnce/logz.json" ] || fail "nce network: no logz.json"
+"$bin" logz --model "$root/mlpnce" --temps 2000 --out "$root/mlpnce-z" >/dev/null
+"$bin" compare --models "$root/g,$root/mlpnce" --data "$root/test.csv" --out "$root/cn.json" >/dev/null
+py "
+import json, sys
+z = json.load(open('$root/mlpnce-z/logz.json'))
+r = {m['model'].split('/')[-1]: m['mean_loglik'] for m in json.load(open('$root/cn.json'))['models']}
+print(f\"nce network: AIS log Z {z['log_z']:.4f} +- {z['se']:.4f}; held-out loglik {r['mlpnce']:.4f} vs gaussian {r['g']:.4f}\")
+sys.exit(0 if abs(z['log_z']) < 0.1 and r['mlpnce'] > r['g'] else 1)
+" || fail "nce network is not self-normalised or does not beat the gaussian"

@@ -51,6 +51,12 @@ std::vector<Case> cases() {
     all.push_back({kind + "dsm-ladder", s, out, Conditioning::sigma});
     s.noise = "vpsde";
     all.push_back({kind + "dsm-vpsde", s, out, Conditioning::time});
+    if (out == MlpOutput::energy) {  // NCE classifies by the log-density: energies only
+      s = ObjectiveSettings{};
+      s.name = "nce";
+      s.noise_ratio = 3;
+      all.push_back({kind + "nce", s, out});
+    }
   }
   return all;
 }
@@ -181,6 +187,14 @@ TEST(Objectives, BadSettingsAndModelsAreRejected) {
   EXPECT_THROW(make_objective(s)->check(
                    make_spec(2, MlpOutput::score, Activation::tanh, {4}, Conditioning::sigma)),
                Error);
+  s = ObjectiveSettings{};
+  s.name = "nce";
+  EXPECT_THROW(make_objective(s)->check(make_spec(2, MlpOutput::score, Activation::tanh)), Error);
+  s.noise = "uniform";
+  EXPECT_THROW(make_objective(s), Error);
+  s.noise = "gaussian";
+  s.noise_ratio = 0;
+  EXPECT_THROW(make_objective(s), Error);
 }
 
 }  // namespace

@@ -167,10 +167,15 @@ void run_compare(const dist::Comm& comm, CompareJob& job) {
     if (!a.has_loglik || !b.has_loglik) break;
     const auto [diff, se] = paired(comm, a, b, n, o.data);
     const bool clear = std::isfinite(se) && diff > 2 * se;
-    const std::string line = name_of(a) + (clear ? " beats " : " is not distinguishable from ") +
-                             name_of(b) + " in held-out log-likelihood: " + fmt("%+.4f", diff) +
-                             " +- " + fmt("%.2g", se) + " nats/row (paired" +
-                             (clear ? ", " + fmt("%.1f", diff / se) + " SE)" : ", within 2 SE)");
+    std::string line;
+    if (!std::isfinite(se))
+      line = name_of(a) + " is ahead of " + name_of(b) + " by " + fmt("%+.4f", diff) +
+             " nats/row, but the SE of the difference is undefined (a log Z without SE)";
+    else
+      line = name_of(a) + (clear ? " beats " : " is not distinguishable from ") + name_of(b) +
+             " in held-out log-likelihood: " + fmt("%+.4f", diff) + " +- " + fmt("%.2g", se) +
+             " nats/row (paired" +
+             (clear ? ", " + fmt("%.1f", diff / se) + " SE)" : ", within 2 SE)");
     words += "  " + line + "\n";
     verdicts.push_back({{"better", a.dir},
                         {"worse", b.dir},

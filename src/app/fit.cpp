@@ -304,18 +304,10 @@ void run_fit(const dist::Comm& comm, FitJob& job) {
       throw Error(job.closed_form_given.front() +
                   " applies to closed-form fits (--model gaussian | poly:K), not " + job.model);
     const bool nce = job.neural.objective.name == "nce";
-    if (nce && family.first->neural)
+    if (nce && !family.first->neural && family.first->parameter_help == nullptr)
       throw Error(
-          "--objective nce is implemented for poly:K (a convex problem solved to "
-          "optimality); for " +
-          job.model +
-          " it is not available yet: fit poly:K with "
-          "nce, or fit " +
-          job.model + " by ism/dsm and normalise it with `scorematch logz`");
-    if (nce && family.first->parameter_help == nullptr)
-      throw Error(
-          "--objective nce applies to poly:K; a gaussian fit is the maximum-likelihood "
-          "estimate already (normalised, log Z = 0)");
+          "--objective nce applies to poly:K and mlp-energy; a gaussian fit is the "
+          "maximum-likelihood estimate already (normalised, log Z = 0)");
     // Settings NCE of the polynomial family reads besides the run-driving ones.
     auto nce_reads = [&](const std::string& key) {
       return nce && (key == "objective" || key == "noise" || key == "noise_ratio" || key == "seed");

@@ -34,7 +34,21 @@
 
 namespace scorematch::app {
 
-namespace {}  // namespace
+namespace {
+// logz.json of an NCE-trained energy network: NCE learns the normaliser with the network (in its
+// output bias), so log Z ≈ 0 by construction; the error of that self-normalisation is not
+// estimated here, so the SE is null with its reason.
+nlohmann::json nce_logz() {
+  return {{"log_z", 0.0},
+          {"se", nullptr},
+          {"method", "nce"},
+          {"undefined",
+           {{"se",
+             "NCE self-normalises the energy through its output bias; the error of that "
+             "normalisation is not estimated (run scorematch logz on the model for an AIS "
+             "estimate with its SE)"}}}};
+}
+}  // namespace
 
 namespace {
 // "ssm" or "dsm with noise 'ladder', dsm with noise 'vpsde'": the objectives (each with each noise
@@ -61,9 +75,6 @@ std::string objective_readers(const std::string& key) {
       add(s);
     }
   }
-  // Read outside the neural objectives: the polynomial family's closed-form NCE.
-  if (key == "noise_ratio" || key == "noise")
-    readers += (readers.empty() ? "" : ", ") + std::string("nce (--model poly:K)");
   return readers;
 }
 }  // namespace
@@ -489,6 +500,8 @@ class NeuralFit {
       std::stringstream text;
       text << metrics.rdbuf();
       dir.write_text("metrics.jsonl", text.str());
+      if (o_.objective.name == "nce")  // the normaliser lives in the output bias
+        dir.write_text("logz.json", nce_logz().dump(2) + "\n");
       dir.commit();
     });
     say(comm_,
@@ -496,7 +509,8 @@ class NeuralFit {
             (std::isnan(st_.val_loss) ? "" : ", validation loss " + fmt("%.6g", st_.val_loss)) +
             " after " + std::to_string(o_.steps) + " steps (" + fmt("%.1f", seconds) +
             " s)\nwrote " + in_.out +
-            "/ (meta.json, W*.npy, b*.npy, shift.npy, scale.npy, metrics.jsonl)\n");
+            "/ (meta.json, W*.npy, b*.npy, shift.npy, scale.npy, metrics.jsonl" +
+            (o_.objective.name == "nce" ? ", logz.json" : "") + ")\n");
     if (o_.timings)
       print_timings(
           comm_, {"compute", "allreduce", "io"},

@@ -178,8 +178,9 @@ void run_loglik(const dist::Comm& comm, LoglikJob& job) {
                                : "");
   } else {
     text += (std::isfinite(total_se) ? " +- " + fmt("%.2g", total_se) : " (SE undefined)") +
-            " (rows " + fmt("%.2g", se) + ", log Z " + fmt("%.2g", logz_se) + " by " +
-            ll.log_z->method + ")";
+            " (rows " + fmt("%.2g", se) + "; log Z " + fmt("%.6g", ll.log_z->log_z) + " by " +
+            ll.log_z->method +
+            (std::isfinite(logz_se) ? " +- " + fmt("%.2g", logz_se) : ", its SE undefined") + ")";
   }
   text += "\n";
   if (has_exact)

@@ -11,10 +11,8 @@ namespace {
 using Factory = std::function<std::unique_ptr<Objective>(const ObjectiveSettings&)>;
 const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> table{
-      {"esm", make_esm_objective},
-      {"ism", make_ism_objective},
-      {"ssm", make_ssm_objective},
-      {"dsm", make_dsm_objective},
+      {"esm", make_esm_objective}, {"ism", make_ism_objective}, {"ssm", make_ssm_objective},
+      {"dsm", make_dsm_objective}, {"nce", make_nce_objective},
   };
   return table;
 }

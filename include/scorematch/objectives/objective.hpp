@@ -10,6 +10,9 @@
 //        (Song, Garg, Shi & Ermon 2019)
 //   dsm  λ(σ)·½‖sθ(x̃, σ) + ε/σ‖², x̃ = x + σε, λ = σ² (Vincent 2011; NCSN ladder, Song & Ermon
 //        2019); VP-SDE: x̃ = α(t)x + σ(t)ε, t ~ U[t_eps, 1] (Song et al. 2021)
+//   nce  softplus(−η(x)) + Σ_k softplus(η(y_k)), η = −φ − log q − log ν, y_k ~ q = N(0, I):
+//        noise-contrastive estimation, the normaliser in the output bias (Gutmann & Hyvärinen
+//        2012; energies only)
 //
 // Energy models s = −∇φ: a loss term f(∇φ) has θ-gradient (∂f/∂g)·∂g/∂θ, which is the θ-gradient
 // of the directional derivative uᵀ∇φ with u = ∂f/∂g held fixed: DSM and ESM differentiate the
@@ -112,6 +115,7 @@ std::unique_ptr<Objective> make_esm_objective(const ObjectiveSettings& s);
 std::unique_ptr<Objective> make_ism_objective(const ObjectiveSettings& s);
 std::unique_ptr<Objective> make_ssm_objective(const ObjectiveSettings& s);
 std::unique_ptr<Objective> make_dsm_objective(const ObjectiveSettings& s);
+std::unique_ptr<Objective> make_nce_objective(const ObjectiveSettings& s);
 
 // Registry: settings.name → objective; clear error for unknown names or bad settings.
 std::unique_ptr<Objective> make_objective(const ObjectiveSettings& settings);
