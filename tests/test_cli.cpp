@@ -191,13 +191,13 @@ TEST(Cli, OptionsOfAnotherComponentAreRefused) {
   // A job file's option is named with its file; a false flag in it is no option at all.
   const std::string job =
       file("mala_job.toml", "[sample]\ntarget = \"gmm\"\nwarmup = 3\nno-denoise = false\n");
-  expect_clean_failure(
-      "sample --config " + job + " --sampler ode",
-      "--warmup (set in job file '" + job + "') does not apply to ode (it is read by ula or mala)");
+  expect_clean_failure("sample --config " + job + " --sampler ode",
+                       "--warmup (set in job file '" + job +
+                           "') does not apply to ode (it is read by ula, mala, hmc or pt)");
   expect_clean_failure("sample --target gmm --sampler mala --snr 0.2",
                        "--snr does not apply to mala (it is read by pc)");
   expect_clean_failure("sample --target gmm --sampler ode --warmup 10",
-                       "--warmup does not apply to ode (it is read by ula or mala)");
+                       "--warmup does not apply to ode (it is read by ula, mala, hmc or pt)");
   expect_clean_failure("fit --model foo --data " + faithful(),
                        "--model 'foo' is not a model family of fit (expected one of: gaussian, "
                        "poly:K with 1 <= K <= 12, mlp-energy, mlp-score)");

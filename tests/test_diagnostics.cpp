@@ -264,3 +264,55 @@ TEST(Diagnostics, EnergyDistanceSeparatesShiftedSamples) {
   EXPECT_LT(energy(a, b), 0.02);
   EXPECT_GT(energy(a, shifted), 0.3);
 }
+
+namespace scorematch::diagnostics {
+namespace {
+
+// Nested R-hat by hand on 2 superchains x 2 chains x 3 draws (Margossian et al. 2024, eqs. 4-8):
+// chain means 2, 3 | 5, 7; chain variances 1, 1 | 1, 4; superchain means 2.5, 6 (overall 4.25);
+// B = var(2.5, 6) = 6.125; W = mean(var(2,3) + mean(1,1), var(5,7) + mean(1,4)) =
+// mean(0.5 + 1, 2 + 2.5) = 3; nR = sqrt(1 + 6.125/3).
+TEST(NestedRhat, MatchesTheFormulaByHand) {
+  Matrix x(4, 3);
+  x << 1, 2, 3,  //
+      2, 3, 4,   //
+      4, 5, 6,   //
+      5, 7, 9;
+  const NestedRhat r = nested_rhat(x, 2);
+  EXPECT_NEAR(r.value, std::sqrt(1 + 6.125 / 3.0), 1e-15);
+  EXPECT_EQ(r.why, Undefined::none);
+}
+
+// Many short chains: 16 superchains x 8 chains x 20 i.i.d. draws (well mixed) stay below 1.01;
+// shifting one superchain by 1 sd is flagged, while the classic R-hat of the same short chains
+// is not a reliable signal of it at this length (it sees 1 of 128 chains shifted).
+TEST(NestedRhat, WellMixedPassesAndAShiftedSuperchainFails) {
+  const Index K = 16, M = 8, N = 20;
+  Matrix x(K * M, N);
+  for (Index c = 0; c < K * M; ++c) {
+    RandomStream rng(17, static_cast<std::uint64_t>(c));
+    for (Index n = 0; n < N; ++n) x(c, n) = rng.normal();
+  }
+  const NestedRhat mixed = nested_rhat(x, K);
+  EXPECT_LT(mixed.value, 1.01);
+  EXPECT_GE(mixed.value, 1.0);
+  Matrix shifted = x;
+  shifted.middleRows(3 * M, M).array() += 1.0;
+  EXPECT_GT(nested_rhat(shifted, K).value, 1.01);
+}
+
+TEST(NestedRhat, UndefinedCasesAreNotNumbers) {
+  Matrix x = Matrix::Random(6, 5);
+  EXPECT_TRUE(std::isnan(nested_rhat(x, 4).value));  // 4 does not divide 6
+  EXPECT_TRUE(std::isnan(nested_rhat(x, 1).value));  // one superchain
+  x(2, 3) = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(nested_rhat(x, 3).why, Undefined::non_finite);
+  x = Matrix::Random(6, 5);
+  x.row(4).setConstant(2.0);
+  EXPECT_EQ(nested_rhat(x, 3).why, Undefined::constant);
+  // One draw per chain: every chain is constant (posterior's NA rule).
+  EXPECT_EQ(nested_rhat(Matrix::Random(8, 1), 2).why, Undefined::constant);
+}
+
+}  // namespace
+}  // namespace scorematch::diagnostics

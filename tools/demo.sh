@@ -29,6 +29,19 @@ for model in faithful-poly4 faithful-mlp-energy; do
   mpirun -np 2 build/scorematch sample --config jobs/faithful-mala.toml --model out/$model \
     --out out/$model-mala "${extra[@]}"
 done
+echo "== The bimodal neural fit again, by parallel tempering (4 replicas, 1 500 steps), 2 ranks =="
+mpirun -np 2 build/scorematch sample --model out/faithful-mlp-energy --sampler pt --replicas 4 \
+  --warmup 500 --steps 1000 --chains 256 --data data/faithful.csv --reference data/faithful.csv \
+  --seed 1 --out out/faithful-mlp-energy-pt
+/usr/bin/python3 - <<'PY'
+import json
+for name in ("mala", "pt"):
+    s = json.load(open(f"out/faithful-mlp-energy-{name}/sampler.json"))
+    r = json.load(open(f"out/faithful-mlp-energy-{name}/report.json"))
+    evals = s.get("evaluations_mean", s["transitions"] + 1)
+    print(f"{name:5s} energy+score evaluations per chain {evals:8.0f}   worst R-hat {r['worst_rhat']:.4f}"
+          f"   min ESS-bulk {r['min_ess_bulk']:.0f}")
+PY
 echo "== Score-field pictures of both fits (gnuplot): out/<model>-field/field.png =="
 for model in faithful-poly4 faithful-mlp-energy; do
   build/scorematch field --model out/$model --data data/faithful.csv --png --out out/$model-field

@@ -31,6 +31,12 @@ void run_diag(const dist::Comm& comm, DiagJob& job) {
       throw Error("diag needs --chains (no sampler.json next to '" + o->samples +
                   "' to take it from)");
     if (info.is_object()) request.columns = info.value("columns", std::vector<std::string>{});
+    // A nested design written by `sample --superchains` is diagnosed as such by default.
+    if (o->superchains == 0 && info.is_object() && o->chains == 0)
+      o->superchains = info.value("superchains", Index{0});
+    if (o->superchains == 0 && !o->nested_options_given.empty())
+      throw Error(o->nested_options_given.front() + " applies to " + setting("superchains") +
+                  " only");
     if (!o->ksd_test && !o->test_options_given.empty())
       throw Error(o->test_options_given.front() + " applies to " + setting("ksd_test") + " only");
     if (o->ksd_test && o->model.empty() && o->target.empty())
@@ -43,6 +49,8 @@ void run_diag(const dist::Comm& comm, DiagJob& job) {
   request.reference = o->reference;
   request.max_pairs_rows = o->ksd_rows;
   request.ksd_bootstrap = o->ksd_test ? o->bootstrap : 0;
+  request.superchains = o->superchains;
+  request.nested_threshold = o->nested_threshold;
   request.ksd_seed = o->seed;
   nlohmann::json report = run_diagnostics(comm, request);
   if (!o->model.empty()) report["model"] = o->model;

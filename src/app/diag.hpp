@@ -17,7 +17,10 @@ namespace scorematch::app {
 struct DiagJob {
   std::string samples, model, target, reference, out;
   Index chains = 0, ksd_rows = 4000;
-  bool ksd_test = false;  // KSD goodness-of-fit test (wild bootstrap)
+  Index superchains = 0;  // nested R-hat (0: off)
+  double nested_threshold = 1.01;
+  std::vector<std::string> nested_options_given;  // --nested-threshold (needs --superchains)
+  bool ksd_test = false;                          // KSD goodness-of-fit test (wild bootstrap)
   Index bootstrap = 1000;
   std::uint64_t seed = 0;
   std::vector<std::string> test_options_given;  // --bootstrap/--seed as given (need --ksd-test)

@@ -58,11 +58,14 @@ constexpr int kFields = 2 * kStats;
 // Per-dimension summaries: this rank's dimensions, read in row chunks (memory: draws × own dims).
 // Each dimension's fields: the kStatCount statistics, then the code of why each is undefined;
 // every rank returns all dimensions' fields.
+// With superchains, `nested` receives (nested R-hat, why undefined) per dimension.
 std::vector<double> dimension_fields(const dist::Comm& comm, const DiagRequest& req,
-                                     const io::DataInfo& info, Index chains, Index draws) {
+                                     const io::DataInfo& info, Index chains, Index draws,
+                                     std::vector<double>& nested) {
   const Index d = info.cols();
   const RowRange dims = balanced_range(d, comm.rank(), comm.size());
   std::vector<double> fields(static_cast<std::size_t>(d * kFields), 0.0);
+  nested.assign(static_cast<std::size_t>(2 * d), 0.0);
   dist::run_collectively(comm, [&] {
     std::vector<Matrix> per_dim(static_cast<std::size_t>(dims.size()), Matrix(chains, draws));
     for (Index begin = 0; begin < info.rows && dims.size() > 0; begin += kReadChunk) {
@@ -83,9 +86,16 @@ std::vector<double> dimension_fields(const dist::Comm& comm, const DiagRequest& 
         v[k] = s.value(static_cast<Stat>(k));
         v[kStats + k] = static_cast<double>(s.why(static_cast<Stat>(k)));
       }
+      if (req.superchains > 0) {
+        const diagnostics::NestedRhat n = diagnostics::nested_rhat(
+            per_dim[static_cast<std::size_t>(j - dims.begin)], req.superchains);
+        nested[static_cast<std::size_t>(2 * j)] = n.value;
+        nested[static_cast<std::size_t>(2 * j + 1)] = static_cast<double>(n.why);
+      }
     }
   });
   comm.allreduce_sum(fields);  // one non-zero contributor per entry: exact (NaN, Inf included)
+  comm.allreduce_sum(nested);
   return fields;
 }
 
@@ -240,6 +250,54 @@ void pair_statistics(const dist::Comm& comm, const DiagRequest& req, const io::D
   }
 }
 
+// report.nested_rhat: per column, the worst, and the verdict against 1 + δ.
+nlohmann::json nested_report(const DiagRequest& req, const io::DataInfo& info,
+                             const std::vector<double>& nested) {
+  const Index d = info.cols(), chains = req.chains;
+  nlohmann::json out = {{"superchains", req.superchains},
+                        {"threshold", req.nested_threshold},
+                        {"method",
+                         "nested R-hat (Margossian et al. 2024): superchains of "
+                         "consecutive chains, each started from one point"}};
+  if (chains % req.superchains != 0) {
+    out["value"] = nullptr;
+    out["undefined"] = "the " + std::to_string(req.superchains) +
+                       " superchains do not divide the " + std::to_string(chains) + " chains";
+    return out;
+  }
+  out["chains_per_superchain"] = chains / req.superchains;
+  nlohmann::json per = nlohmann::json::array();
+  double worst = -std::numeric_limits<double>::infinity();
+  std::string first_undefined;
+  for (Index j = 0; j < d; ++j) {
+    const double v = nested[static_cast<std::size_t>(2 * j)];
+    const auto why =
+        static_cast<Undefined>(static_cast<int>(nested[static_cast<std::size_t>(2 * j + 1)]));
+    nlohmann::json e = {{"column", info.columns[static_cast<std::size_t>(j)]},
+                        {"nested_rhat", number(v)}};
+    if (!std::isfinite(v)) {
+      const std::string reason =
+          req.superchains < 2 ? "needs at least 2 superchains" : diagnostics::describe(why);
+      e["undefined"] = reason;
+      if (first_undefined.empty())
+        first_undefined = "'" + info.columns[static_cast<std::size_t>(j)] + "' (" + reason + ")";
+    } else {
+      worst = std::max(worst, v);
+    }
+    per.push_back(e);
+  }
+  out["per_dimension"] = per;
+  if (!first_undefined.empty()) {
+    out["worst"] = nullptr;
+    out["undefined"] = "undefined in column " + first_undefined;
+    out["converged"] = false;
+  } else {
+    out["worst"] = worst;
+    out["converged"] = worst < req.nested_threshold;
+  }
+  return out;
+}
+
 void add_verdict(const Extremes& x, Index chains, Index d, nlohmann::json& report) {
   const Extreme& worst_rhat = x.worst_rhat;
   const Extreme& min_bulk = x.min_bulk;
@@ -285,8 +343,10 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
                            {"draws_per_chain", draws},
                            {"dim", d},
                            {"columns", info.columns}};
-  const std::vector<double> fields = dimension_fields(comm, req, info, chains, draws);
+  std::vector<double> nested;
+  const std::vector<double> fields = dimension_fields(comm, req, info, chains, draws, nested);
   const Extremes extremes = summarise_dimensions(fields, info, report);
+  if (req.superchains > 0) report["nested_rhat"] = nested_report(req, info, nested);
   pair_statistics(comm, req, info, report);
   add_verdict(extremes, chains, d, report);
   return report;
@@ -344,6 +404,16 @@ std::string format_report(const nlohmann::json& r) {
       names += (i == 0 ? "" : ", ") + columns[i];
     if (columns.size() > 3) names += ", ...";
     out << "undefined in " << columns.size() << " column(s) (" << names << "): " << text << "\n";
+  }
+  if (r.contains("nested_rhat")) {
+    const nlohmann::json& n = r["nested_rhat"];
+    out << "nested R-hat (" << n["superchains"].get<Index>() << " superchains): "
+        << (n.contains("worst") && n["worst"].is_number()
+                ? "worst " + fmt("%.4f", n["worst"].get<double>()) +
+                      (n["converged"].get<bool>() ? " < " : " >= ") +
+                      fmt("%.4g", n["threshold"].get<double>())
+                : "undefined (" + n.value("undefined", "") + ")")
+        << "\n";
   }
   if (r.contains("ksd_test")) {
     const nlohmann::json& t = r["ksd_test"];

@@ -18,6 +18,8 @@ struct DiagRequest {
   std::string reference;              // reference draws for energy distance / MMD (optional)
   Index max_pairs_rows = 4000;        // KSD / two-sample statistics use an evenly thinned subsample
   std::vector<std::string> columns;   // names for the table (default: the file's: x1, x2, …)
+  Index superchains = 0;              // > 0: nested R-hat over this many superchains
+  double nested_threshold = 1.01;     // nested R-hat converged below 1 + δ
   Index ksd_bootstrap = 0;            // > 0: the KSD test with this many wild-bootstrap replicates
   std::uint64_t ksd_seed = 0;
 };

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data_shard.hpp"
+#include "gaussian_reference.hpp"
 #include "report.hpp"
 #include "score_source.hpp"
 #include "scorematch/core/error.hpp"
@@ -24,47 +25,10 @@ nlohmann::json vector_json(const Vector& v) {
   return std::vector<double>(v.begin(), v.end());
 }
 
-// The Gaussian base q₀: the data's column means and standard deviations (--data), else the
-// model's standardisation, a Gaussian model's own moments, or the moments of 4096 exact draws of
-// a target.
+// The Gaussian base q₀ (app/gaussian_reference.hpp), widened by --base-scale.
 DiagonalGaussian choose_base(const dist::Comm& comm, const LogzJob& o, const ScoreModel& model,
                              std::string& from) {
-  DiagonalGaussian base;
-  if (!o.data.empty()) {
-    const Shard shard = read_shard(comm, o.data, model.dim());
-    const dist::ColumnStats stats =
-        dist::column_stats(comm, shard.rows, shard.info.rows, shard.info.columns, o.data);
-    base = {stats.mean, stats.sd};
-    from = "column means and standard deviations of " + o.data;
-  } else {
-    dist::run_collectively(comm, [&] {
-      if (const auto st = model.standardisation()) {
-        base = {st->shift, st->scale};
-        from = "the model's standardisation";
-      } else if (const auto g = model.gaussian()) {
-        base = {g->mean, g->precision.inverse().diagonal().cwiseSqrt()};
-        from = "the model's own mean and marginal standard deviations";
-      } else if (const auto* target = dynamic_cast<const Target*>(&model)) {
-        const Matrix draws = draw_rows(*target, 0, {0, 4096});
-        base.mean = draws.colwise().mean();
-        base.sd =
-            ((draws.rowwise() - base.mean.transpose()).array().square().colwise().sum() / 4095.0)
-                .sqrt()
-                .matrix()
-                .transpose();
-        from = "moments of 4096 exact draws of the target";
-      } else {
-        throw Error("this " + model.kind() +
-                    " model stores no standardisation to place the Gaussian base of AIS; give " +
-                    setting("data") + " FILE (its column means and standard deviations)");
-      }
-    });
-  }
-  dist::run_collectively(comm, [&] {
-    if (!(base.sd.array() > 0).all())
-      throw Error("the Gaussian base has a zero standard deviation (" + from +
-                  "): a constant column cannot place it");
-  });
+  DiagonalGaussian base = gaussian_reference(comm, model, o.data, from);
   base.sd *= o.base_scale;
   return base;
 }

@@ -1,5 +1,7 @@
 #include "sample.hpp"
 
+#include "gaussian_reference.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -76,11 +78,26 @@ Vector choose_metric(const dist::Comm& comm, const SampleJob& o, const ScoreMode
 }
 
 // Starting states of this rank's chains in the sampler's coordinates.
+// The chain whose start chain c shares: the first chain of its superchain (itself without them).
+Index start_index(const SampleJob& o, Index c) {
+  if (o.superchains <= 0) return c;
+  const Index per = o.chains / o.superchains;
+  return c / per * per;
+}
+
 Matrix initial_states(const SampleJob& o, const SamplerDescriptor& kind, const Sampler& sampler,
                       RowRange chains) {
   std::string init = o.init;
   if (init == "auto") init = kind.noised() || o.data.empty() ? "prior" : "data";
-  if (init == "prior") return prior_states(sampler, chains);
+  if (init == "prior") {
+    if (o.superchains <= 0) return prior_states(sampler, chains);
+    Matrix x(chains.size(), sampler.dim());
+    for (Index c = chains.begin; c < chains.end; ++c) {
+      const Index s = start_index(o, c);
+      x.row(c - chains.begin) = prior_states(sampler, {s, s + 1}).row(0);
+    }
+    return x;
+  }
   if (kind.noised()) {
     std::string on_p = sampler_list([](const SamplerDescriptor& d) { return !d.noised(); });
     for (std::size_t at; (at = on_p.find(" or ")) != std::string::npos;)
@@ -104,7 +121,7 @@ Matrix initial_states(const SampleJob& o, const SamplerDescriptor& kind, const S
                 std::to_string(o.chains) + " (one starting row per chain)");
   // Chain c starts at row c (file) or row c mod n (data).
   std::vector<Index> rows;
-  for (Index c = chains.begin; c < chains.end; ++c) rows.push_back(c % info.rows);
+  for (Index c = chains.begin; c < chains.end; ++c) rows.push_back(start_index(o, c) % info.rows);
   std::vector<Index> sorted = rows;
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
@@ -127,6 +144,11 @@ nlohmann::json setting_json(const std::string& key, const SampleJob& o, const Lo
                : std::vector<double>{};
   if (key == "adapt") return s.adapt;
   if (key == "target_accept") return s.target_accept;
+  if (key == "leapfrog_steps") return s.leapfrog_steps;
+  if (key == "replicas") return s.replicas;
+  if (key == "reference")
+    return {{"mean", std::vector<double>(s.reference_mean.begin(), s.reference_mean.end())},
+            {"sd", std::vector<double>(s.reference_sd.begin(), s.reference_sd.end())}};
   if (key == "sigma_max") return s.sigma_max;
   if (key == "sigma_min") return s.sigma_min;
   if (key == "levels") return s.levels;
@@ -148,6 +170,7 @@ nlohmann::json settings_json(const SampleJob& o, const SamplerDescriptor& kind,
                       {"init", o.init},     {"data", o.data},           {"init_file", o.init_file}};
   for (const std::string& key : kind.settings)
     if (nlohmann::json value = setting_json(key, o, src); !value.is_null()) j[key] = value;
+  if (o.superchains > 0) j["superchains"] = o.superchains;
   if (!o.inv.obs.empty())
     j["posterior"] = {
         {"obs", o.inv.obs},       {"operator", o.inv.op},     {"mask", o.inv.mask},
@@ -214,6 +237,12 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
   });
   // Collective itself (reads --data), so outside the block above.
   if (run.kind->uses("metric")) o.s.metric = choose_metric(comm, o, *run.src.model);
+  if (run.kind->uses("reference")) {
+    std::string from;
+    const DiagonalGaussian reference = gaussian_reference(comm, *run.src.model, o.data, from);
+    o.s.reference_mean = reference.mean;
+    o.s.reference_sd = reference.sd;
+  }
 }
 
 // Posterior sampling: chain c samples p(x | y_o), o = c / K; this rank holds only the
@@ -256,6 +285,9 @@ void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
     if (run.posterior_model) target = run.posterior_model.get();
     const NoisedScore* noised = run.src.noised.get();
     if (run.posterior_noised) noised = run.posterior_noised.get();
+    if (o.superchains != 0 && (o.superchains < 2 || o.chains % o.superchains != 0))
+      throw Error(setting("superchains") + " must be at least 2 and divide the " +
+                  std::to_string(o.chains) + " chains, got " + std::to_string(o.superchains));
     run.sampler = make_sampler(o.s, {target, noised});
     if (run.sampler->num_transitions() >= (Index{1} << 32))
       throw Error("too many steps for the 32-bit step counter of the noise streams");
@@ -418,6 +450,7 @@ void run_sample(const dist::Comm& comm, SampleJob& o) {
                         o.reference,
                         o.ksd_rows,
                         columns_of(run.src)};
+    request.superchains = o.superchains;
     report = run_diagnostics(comm, request);
     report["samples"] = o.out + "/samples.npy";
     diag_seconds = seconds_since(t_diag);

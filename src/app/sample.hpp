@@ -24,6 +24,10 @@ struct SampleJob {
   SamplerSettings s;
   InverseOptions inv;  // posterior sampling when inv.obs is set
   Index chains_per_obs = 1;
+  // Nested design (Margossian et al. 2024): chains in K superchains of chains/K consecutive
+  // chains, each superchain's chains started from its first chain's start; diag reports nested
+  // R-hat. 0: off.
+  Index superchains = 0;
   // Sampler-specific settings the user gave: (SamplerSettings key, how the user named it). One
   // that the chosen sampler does not read is refused.
   std::vector<std::pair<std::string, std::string>> given;

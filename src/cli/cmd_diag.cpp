@@ -19,6 +19,12 @@ Command add_diag(CLI::App& root) {
                       "Or an analytic target (for the KSD)");
   app->add_option("--reference", o->reference, "Reference draws: energy distance and MMD");
   app->add_option("--ksd-rows", o->ksd_rows, "Draws used (evenly thinned) for KSD and MMD");
+  app->add_option("--superchains", o->superchains,
+                  "Nested R-hat over K superchains of consecutive chains (Margossian et al. 2024)")
+      ->check(at_least(2));
+  CLI::Option* threshold = app->add_option("--nested-threshold", o->nested_threshold,
+                                           "Nested R-hat converged below this value (1 + delta)")
+                               ->check(at_least(1));
   app->add_flag("--ksd-test", o->ksd_test,
                 "KSD goodness-of-fit test: U-statistic and wild-bootstrap p-value (needs the "
                 "model; assumes near-independent draws)");
@@ -28,7 +34,8 @@ Command add_diag(CLI::App& root) {
   CLI::Option* seed =
       app->add_option("--seed", o->seed, "--ksd-test: seed of the bootstrap multipliers");
   app->add_option("--out", o->out, "Report file (JSON)")->required();
-  auto run = [o, bootstrap, seed](const dist::Comm& comm) {
+  auto run = [o, bootstrap, seed, threshold](const dist::Comm& comm) {
+    if (is_given(threshold)) o->nested_options_given.push_back(given_name(threshold));
     for (const CLI::Option* option : {bootstrap, seed})
       if (is_given(option)) o->test_options_given.push_back(given_name(option));
     app::run_diag(comm, *o);

@@ -50,6 +50,14 @@ void add_sampler_settings(CLI::App* app, app::SampleJob* o, SamplerSettingOption
           "target_accept");
   setting(app->add_flag("--no-adapt", o->no_adapt, "Keep --step-size fixed during warm-up"),
           "adapt");
+  setting(app->add_option("--leapfrog-steps", o->s.leapfrog_steps,
+                          "Leapfrog steps per transition (L; step size jittered by +-10%)")
+              ->check(at_least(1)),
+          "leapfrog_steps");
+  setting(app->add_option("--replicas", o->s.replicas,
+                          "Tempered replicas per chain, beta = 0 (Gaussian reference) ... 1")
+              ->check(at_least(2)),
+          "replicas");
   setting(app->add_option("--sigma-max", o->s.sigma_max, "Largest sigma (default: the model's)"),
           "sigma_max");
   setting(app->add_option("--sigma-min", o->s.sigma_min, "Smallest sigma (default: the model's)"),
@@ -127,6 +135,9 @@ Command add_sample(CLI::App& root) {
   const std::string posterior_group =
       "Posterior sampling (" + posterior_samplers + "): p(x | y), y = A x + noise";
   add_inverse_options(app, o->inv, posterior_group);
+  app->add_option("--superchains", o->superchains,
+                  "Nested design: K superchains of consecutive chains sharing their start; "
+                  "diag reports nested R-hat (Margossian et al. 2024)");
   app->add_option("--chains-per-obs", o->chains_per_obs,
                   "Chains per observation (a divisor of 64); --chains becomes rows(y) x this")
       ->group(posterior_group);

@@ -414,6 +414,53 @@ double effective_sample_size(const Matrix& c) {
   return ess_rows(c).v;
 }
 
+NestedRhat nested_rhat(const Matrix& x, Index K) {
+  NestedRhat out;
+  const Index chains = x.rows(), N = x.cols();
+  if (K < 2 || chains % K != 0) {
+    out.reason = K < 2 ? "needs at least 2 superchains"
+                       : "the number of superchains must divide the number of chains";
+    return out;
+  }
+  if (N == 0) {
+    out.why = Undefined::no_draws;
+    return out;
+  }
+  if (!x.allFinite()) {
+    out.why = Undefined::non_finite;
+    return out;
+  }
+  for (Index c = 0; c < chains; ++c)
+    if (x.row(c).maxCoeff() - x.row(c).minCoeff() < std::numeric_limits<double>::epsilon()) {
+      out.why = Undefined::constant;
+      return out;
+    }
+  const Index M = chains / K;
+  Vector chain_mean(chains), chain_var(chains);
+  for (Index c = 0; c < chains; ++c) {
+    const Vector row = x.row(c).transpose();
+    chain_mean[c] = r_mean(row.data(), N);
+    chain_var[c] = N > 1 ? r_var(row.data(), N) : 0.0;
+  }
+  Vector super_mean(K);
+  double within = 0;
+  for (Index k = 0; k < K; ++k) {
+    const Matrix block = x.middleRows(k * M, M);
+    const Vector all = Eigen::Map<const Vector>(Matrix(block.transpose()).data(), M * N);
+    super_mean[k] = r_mean(all.data(), M * N);
+    const double between_chains = M > 1 ? r_var(chain_mean.data() + k * M, M) : 0.0;
+    within += between_chains + r_mean(chain_var.data() + k * M, M);
+  }
+  within /= static_cast<double>(K);
+  const double between = r_var(super_mean.data(), K);
+  if (!(within > 0)) {
+    out.why = Undefined::constant;
+    return out;
+  }
+  out.value = std::sqrt(1.0 + between / within);
+  return out;
+}
+
 double split_rhat_plain(const Matrix& c) {
   return rhat_rows(split(c), Undefined::constant).v;
 }

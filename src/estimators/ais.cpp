@@ -24,12 +24,6 @@ struct AisBlock {
   Vector log_w;
 };
 
-void evaluate(const ScoreModel& model, const Matrix& x, Vector& phi, Matrix& s) {
-  model.energy_and_score(x, phi, s);
-  for (Index r = 0; r < phi.size(); ++r)
-    if (std::isnan(phi[r])) phi[r] = std::numeric_limits<double>::infinity();
-}
-
 // The chains of `range` started from exact draws of the base.
 std::vector<AisBlock> start_blocks(const ScoreModel& model, const DiagonalGaussian& base,
                                    RowRange range, std::uint64_t key) {
@@ -49,19 +43,16 @@ std::vector<AisBlock> start_blocks(const ScoreModel& model, const DiagonalGaussi
   }
   parallel::for_each_chunk(static_cast<Index>(blocks.size()), 1, [&](Index i, Index, Index) {
     AisBlock& b = blocks[static_cast<std::size_t>(i)];
-    evaluate(model, b.x, b.phi, b.s);
+    tempered_evaluate(model, b.x, b.phi, b.s);
   });
   return blocks;
 }
 
-// One MALA transition of every chain of `b` on π_β (preconditioner diag(sd²)); returns the sum of
-// the acceptance probabilities.
+// One MALA transition of every chain of `b` on π_β (sampling/tempered_mala.hpp); returns the sum
+// of the acceptance probabilities.
 double mala_move(const ScoreModel& model, const DiagonalGaussian& base, AisBlock& b, double beta,
                  double alpha, std::uint64_t key, std::uint32_t step) {
   const Index n = b.x.rows(), d = b.x.cols();
-  const Vector& c = base.sd;
-  const Vector c2 = c.cwiseProduct(c);
-  const Matrix grad = (1 - beta) * base.score(b.x) + beta * b.s;
   Matrix xi(n, d);
   Vector log_u(n);
   for (Index r = 0; r < n; ++r) {
@@ -70,33 +61,11 @@ double mala_move(const ScoreModel& model, const DiagonalGaussian& base, AisBlock
     rng.seek(static_cast<std::uint32_t>((d + 1) / 2));
     log_u[r] = std::log(rng.uniform());
   }
-  const Matrix proposal =
-      b.x + alpha * (grad.array().rowwise() * c2.transpose().array()).matrix() +
-      std::sqrt(2 * alpha) * (xi.array().rowwise() * c.transpose().array()).matrix();
-  Vector phi_new;
-  Matrix s_new;
-  evaluate(model, proposal, phi_new, s_new);
-  const Vector base_now = base.energy(b.x), base_new = base.energy(proposal);
-  const Matrix grad_new = (1 - beta) * base.score(proposal) + beta * s_new;
-  double accepted = 0;
-  for (Index r = 0; r < n; ++r) {
-    // U_β = (1 − β) φ₀ + β φ; β φ is 0 at β = 0 even where φ = inf.
-    const double u_now = (1 - beta) * base_now[r] + (beta > 0 ? beta * b.phi[r] : 0.0);
-    const double u_new = (1 - beta) * base_new[r] + (beta > 0 ? beta * phi_new[r] : 0.0);
-    const double back =
-        ((b.x.row(r) - proposal.row(r) - alpha * grad_new.row(r).cwiseProduct(c2.transpose()))
-             .cwiseQuotient(c.transpose()))
-            .squaredNorm() /
-        (4 * alpha);
-    const double log_ratio = u_now - u_new - back + 0.5 * xi.row(r).squaredNorm();
-    accepted += std::isnan(log_ratio) ? 0.0 : std::min(1.0, std::exp(log_ratio));
-    if (log_u[r] < log_ratio) {
-      b.x.row(r) = proposal.row(r);
-      b.phi[r] = phi_new[r];
-      b.s.row(r) = s_new.row(r);
-    }
-  }
-  return accepted;
+  const Vector accept = tempered_mala_move(model, base, b.x, b.phi, b.s, Vector::Constant(n, beta),
+                                           Vector::Constant(n, alpha), xi, log_u);
+  double sum = 0;
+  for (Index r = 0; r < n; ++r) sum += accept[r];
+  return sum;
 }
 
 // Temperature t (1 … T) for every local block: the weight increment at x_{t−1}, then (t < T) the
@@ -181,23 +150,6 @@ void check(const ScoreModel& model, const DiagonalGaussian& base, const AisSetti
                 std::to_string(model.dim()));
 }
 }  // namespace
-
-Vector DiagonalGaussian::energy(const Matrix& x) const {
-  const double log_norm = sd.array().log().sum() +
-                          0.5 * static_cast<double>(mean.size()) * std::log(2 * std::numbers::pi);
-  return 0.5 * ((x.rowwise() - mean.transpose()).array().rowwise() / sd.transpose().array())
-                   .square()
-                   .rowwise()
-                   .sum()
-                   .matrix() +
-         Vector::Constant(x.rows(), log_norm);
-}
-
-Matrix DiagonalGaussian::score(const Matrix& x) const {
-  return -((x.rowwise() - mean.transpose()).array().rowwise() /
-           sd.cwiseProduct(sd).transpose().array())
-              .matrix();
-}
 
 std::vector<double> ais_schedule(const std::string& kind, Index temps) {
   if (temps < 1) throw InvalidSetting("temps", "be at least 1", std::to_string(temps));

@@ -56,3 +56,17 @@ Matrix draw_rows(const Target& target, std::uint64_t seed, RowRange rows) {
 }
 
 }  // namespace scorematch
+
+namespace scorematch {
+
+std::optional<Standardisation> Target::standardisation() const {
+  const Matrix draws = draw_rows(*this, 0, {0, 4096});
+  const Vector mean = draws.colwise().mean().transpose();
+  const Vector sd = ((draws.rowwise() - mean.transpose()).array().square().colwise().sum() / 4095.0)
+                        .sqrt()
+                        .matrix()
+                        .transpose();
+  return Standardisation{mean, sd};
+}
+
+}  // namespace scorematch

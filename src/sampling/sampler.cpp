@@ -11,8 +11,10 @@ namespace scorematch {
 
 const std::vector<SamplerDescriptor>& sampler_registry() {
   static const std::vector<SamplerDescriptor> table{
-      samplers::ula(),         samplers::mala(),     samplers::annealed(),
-      samplers::reverse_sde(), samplers::flow_ode(), samplers::predictor_corrector(),
+      samplers::ula(),      samplers::mala(),
+      samplers::annealed(), samplers::reverse_sde(),
+      samplers::flow_ode(), samplers::predictor_corrector(),
+      samplers::hmc(),      samplers::parallel_tempering(),
   };
   return table;
 }
@@ -37,8 +39,9 @@ std::vector<std::string> sampler_names() {
 }
 
 SamplerSettings resolve_step_size(SamplerSettings s) {
-  if (s.step_size != 0) return s;
   const SamplerDescriptor& d = find_sampler(s.name);
+  if (s.target_accept == 0) s.target_accept = d.default_target_accept;
+  if (s.step_size != 0) return s;
   s.step_size = d.default_step_size != nullptr ? d.default_step_size(s) : 1e-2;
   return s;
 }

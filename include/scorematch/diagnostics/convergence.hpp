@@ -112,6 +112,23 @@ struct ConvergenceSummary {
 // All statistics of M chains of N draws; never throws (undefined statistics are NaN).
 ConvergenceSummary summarize(const Matrix& chains);
 
+// Nested R-hat (Margossian, Hoffman, Sountsov, Riou-Durand, Vehtari & Gelman 2024, "Nested R̂:
+// assessing the convergence of Markov chain Monte Carlo when running many short chains", Bayesian
+// Analysis; eqs. 4–8, as posterior's rhat_nested computes it). The M·K chains (rows) form K
+// superchains of M consecutive chains, each superchain started from one point. With chain means
+// x̄_mk, chain variances s²_mk (÷ (N − 1)), superchain means x̄_k:
+//   B̂_ν = var_k(x̄_k)                      (between superchains, ÷ (K − 1))
+//   Ŵ_ν = mean_k( var_m(x̄_mk) + mean_m(s²_mk) )   (within; var_m = 0 for M = 1, s² = 0 for N = 1)
+//   nR̂ = √(1 + B̂_ν / Ŵ_ν)   (≥ 1 by construction).
+// Undefined (NaN, `why` set) for K < 2, K not dividing the chains, a non-finite draw, or a
+// constant chain (posterior's NA rules).
+struct NestedRhat {
+  double value = std::numeric_limits<double>::quiet_NaN();
+  Undefined why = Undefined::none;
+  const char* reason = "";  // for the cases Undefined does not name (superchain layout)
+};
+NestedRhat nested_rhat(const Matrix& chains, Index superchains);
+
 // Φ⁻¹(p) for p ∈ (0, 1): Acklam's rational approximation plus one Halley step (|error| < 1e-15).
 double normal_quantile(double p);
 // The p-quantile of the Beta(a, b) distribution (R's qbeta), by bisection on the regularised

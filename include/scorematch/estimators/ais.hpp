@@ -35,16 +35,9 @@
 
 #include "scorematch/core/collective.hpp"
 #include "scorematch/models/score_model.hpp"
+#include "scorematch/sampling/tempered_mala.hpp"  // DiagonalGaussian, the MALA kernel
 
 namespace scorematch {
-
-// A normalised Gaussian with diagonal covariance diag(sd²): the AIS base q₀.
-struct DiagonalGaussian {
-  Vector mean, sd;
-  // φ₀(x) = −log q₀(x) per row, and the score −∇φ₀ (rows × d).
-  Vector energy(const Matrix& x) const;
-  Matrix score(const Matrix& x) const;
-};
 
 struct AisSettings {
   Index chains = 1024;

@@ -25,6 +25,9 @@ class Target : public ScoreModel {
   // One exact draw into row (length dim()).
   virtual void draw(RandomStream& rng, double* row) const = 0;
   NamedArrays arrays() const override { return {}; }
+  // A stand-in standardisation for tempering references: the mean and standard deviation of 4096
+  // exact draws (seed 0).
+  std::optional<Standardisation> standardisation() const override;
 };
 
 std::unique_ptr<Target> make_gaussian_target(Index dim);

@@ -33,8 +33,14 @@ struct SamplerSettings {
   // α for ula/mala (MALA's initial value), ε for annealed; 0 = the sampler's default
   // (resolve_step_size).
   double step_size = 0;
-  bool adapt = true;  // mala: dual-averaging adaptation during warm-up
-  double target_accept = 0.574;
+  bool adapt = true;  // mala, hmc: adaptation during warm-up
+  // 0 = the sampler's default (resolve_step_size): mala 0.574 (Roberts & Rosenthal 1998), hmc 0.8
+  // (Stan's default).
+  double target_accept = 0;
+  Index leapfrog_steps = 10;  // hmc: L
+  Index replicas = 8;         // pt: K temperatures, β = 0 (the reference) … 1
+  // pt: the Gaussian reference N(mean, diag(sd²)) of the tempering path (filled by the driver).
+  Vector reference_mean, reference_sd;
   double sigma_max = 0.0, sigma_min = 0.0;  // annealed ladder (model coordinates)
   Index levels = 10;
   bool denoise = true;  // annealed: final Tweedie step z + σ_L² s(z, σ_L)
@@ -55,7 +61,7 @@ struct SamplerSettings {
 //     σ_min (L ≈ 1/σ_min²), so ε must stay below ~2σ_min². 0.2σ_min² is Song & Ermon's own
 //     choice (ε = 2·10⁻⁵ at σ_L = 0.01).
 // Others ignore it (each descriptor's default_step_size). Returns the settings with step_size
-// filled in.
+// (and a target_accept of 0: the descriptor's default_target_accept) filled in.
 SamplerSettings resolve_step_size(SamplerSettings s);
 
 // What a sampler may use: a plain score model (ula, mala) or a noised score (annealed, sde,
@@ -155,6 +161,7 @@ struct SamplerDescriptor {
   // Its step where SamplerSettings::step_size is 0 (see resolve_step_size).
   double (*default_step_size)(const SamplerSettings&) = nullptr;
   Factory make = nullptr;
+  double default_target_accept = 0.574;  // where target_accept is 0
 
   bool uses(const std::string& setting) const;
   // True for the samplers of the noised laws (they start from their prior at the largest noise).
@@ -192,6 +199,8 @@ SamplerDescriptor annealed();
 SamplerDescriptor reverse_sde();
 SamplerDescriptor flow_ode();
 SamplerDescriptor predictor_corrector();
+SamplerDescriptor hmc();
+SamplerDescriptor parallel_tempering();
 }  // namespace samplers
 
 }  // namespace scorematch
