@@ -6,6 +6,11 @@
 //                               items/s = chain-steps/s; GFLOP/s from the layer shapes
 //                               (forward 2·Σ in·out + reverse 2·Σ in·out per chain, float64).
 //   BM_Mala/1/d/threads         the same for MALA with an MLP energy (one energy+score per step).
+//   BM_Hmc/1/d/threads          HMC with L = 10 leapfrog steps (10 energy+score evaluations per
+//                               chain-step); items/s = chain-steps/s, evaluations/s as a counter.
+//   BM_Pt/1/d/threads           parallel tempering with K = 4 replicas (4 evaluations per
+//                               chain-step, one batched call of 4 × 64 rows per block, swaps
+//                               included); items/s = chain-steps/s, evaluations/s as a counter.
 //   BM_Ais/<model>/d/threads    annealed importance sampling (estimators/ais.hpp) on the same
 //                               models: 1024 chains × 32 temperatures (one MALA move each, no
 //                               tuning run) per iteration; items/s = chain-steps/s, to compare
@@ -85,6 +90,44 @@ void run_sampler(benchmark::State& state, const std::string& name) {
                                static_cast<double>(state.iterations()) * 1e-9,
                            benchmark::Counter::kIsRate);
   parallel::set_num_threads(0);
+}
+
+// One transition of 1024 chains of `name` per iteration, with `evaluations` model calls per
+// chain-step (for the evaluations/s counter).
+void run_with_evaluations(benchmark::State& state, SamplerSettings s, double evaluations) {
+  const int kind = static_cast<int>(state.range(0));
+  const Index d = state.range(1);
+  parallel::set_num_threads(static_cast<int>(state.range(2)));
+  const auto model = bench_model(kind, d);
+  s.steps = Index{1} << 30;
+  s.thin = s.steps;
+  s.adapt = false;
+  s.reference_mean = Vector::Zero(d);
+  s.reference_sd = Vector::Ones(d);
+  const auto sampler = make_sampler(s, {model.get(), nullptr});
+  ChainRunner runner(*sampler, {0, kChains}, normal_rows(kChains, d, 3), Vector::Zero(d),
+                     Vector::Ones(d));
+  for (auto _ : state) runner.advance(runner.step() + 1);
+  state.SetItemsProcessed(state.iterations() * kChains);
+  state.counters["evaluations/s"] = benchmark::Counter(
+      evaluations * static_cast<double>(kChains) * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+  parallel::set_num_threads(0);
+}
+
+void BM_Hmc(benchmark::State& state) {
+  SamplerSettings s;
+  s.name = "hmc";
+  s.step_size = 1e-2;
+  run_with_evaluations(state, s, static_cast<double>(s.leapfrog_steps));
+}
+
+void BM_Pt(benchmark::State& state) {
+  SamplerSettings s;
+  s.name = "pt";
+  s.step_size = 1e-2;
+  s.replicas = 4;
+  run_with_evaluations(state, s, static_cast<double>(s.replicas));
 }
 
 void BM_Ula(benchmark::State& state) {
@@ -168,6 +211,14 @@ BENCHMARK(BM_Ula)
     ->UseRealTime();
 BENCHMARK(BM_Mala)
     ->ArgsProduct({{1, 2}, {2, 64}, {1, 2}})
+    ->ArgNames({"model", "d", "threads"})
+    ->UseRealTime();
+BENCHMARK(BM_Hmc)
+    ->ArgsProduct({{1}, {2, 64}, {1, 2}})
+    ->ArgNames({"model", "d", "threads"})
+    ->UseRealTime();
+BENCHMARK(BM_Pt)
+    ->ArgsProduct({{1}, {2, 64}, {1, 2}})
     ->ArgNames({"model", "d", "threads"})
     ->UseRealTime();
 BENCHMARK(BM_Ais)

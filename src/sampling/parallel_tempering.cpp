@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "scorematch/core/error.hpp"
+#include "scorematch/core/random_fill.hpp"
 #include "scorematch/sampling/dual_averaging.hpp"
 #include "scorematch/sampling/sampler.hpp"
 #include "scorematch/sampling/tempered_mala.hpp"
@@ -106,18 +107,23 @@ class ParallelTempering final : public McmcSampler {
     const bool frozen = settings_.adapt && step >= settings_.warmup;
     // 1. Local MALA moves of all K·n replicas.
     Vector beta(K_ * n), alpha(K_ * n), log_u(K_ * n);
-    Matrix xi(K_ * n, d);
     const std::uint64_t move_key = derive_seed(settings_.seed, kPtMoveTag);
+    std::vector<std::uint64_t> streams(static_cast<std::size_t>(K_ * n));
     for (Index k = 0; k < K_; ++k)
       for (Index r = 0; r < n; ++r) {
         const Index row = k * n + r;
+        streams[static_cast<std::size_t>(row)] = stream_index(b, r, k);
         beta[row] = st.beta(r, k);
         alpha[row] = std::exp(frozen ? st.log_step_bar(r, k) : st.log_step(r, k));
-        RandomStream rng(move_key, stream_index(b, r, k), static_cast<std::uint32_t>(step));
-        for (Index j = 0; j < d; ++j) xi(row, j) = rng.normal();
-        rng.seek(static_cast<std::uint32_t>((d + 1) / 2));
+        RandomStream rng(move_key, streams[static_cast<std::size_t>(row)],
+                         static_cast<std::uint32_t>(step));
+        rng.seek(static_cast<std::uint32_t>((d + 1) / 2));  // after the d normals
         log_u[row] = std::log(rng.uniform());
       }
+    // The d normals of each replica's stream in bulk (equal to RandomStream::normal() in order).
+    Matrix xi(K_ * n, d);
+    fill_normal_rows(move_key, streams.data(), 0, static_cast<std::uint32_t>(step), K_ * n, d,
+                     xi.data(), d);
     const Matrix before = st.x.middleRows((K_ - 1) * n, n);
     const Vector accept =
         tempered_mala_move(energy_model_, reference_, st.x, st.phi, st.s, beta, alpha, xi, log_u);
