@@ -33,5 +33,7 @@ refuse() {
   [ ! -e "$out" ] || fail "left output $out for: $*"
 }
 refuse "$root/r1" "$bin" sample --target gmm --dim 2 --sampler mala --chains 64 --superchains 3 --steps 10 --out "$root/r1"
-refuse "$root/r2.json" "$bin" diag --samples "$root/s1/samples.npy" --chains 128 --nested-threshold 1.05 --out "$root/r2.json"
+cp "$root/s1/samples.npy" "$root/bare.npy"  # no sampler.json next to it: no superchains
+refuse "$root/r2.json" "$bin" diag --samples "$root/bare.npy" --chains 128 --nested-threshold 1.05 --out "$root/r2.json"
+refuse "$root/r3.json" "$bin" diag --samples "$root/bare.npy" --chains 128 --superchains 3 --out "$root/r3.json"
 echo "nested R-hat: bitwise on 1 and 3 ranks, diag reads the design, refusals"

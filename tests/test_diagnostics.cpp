@@ -307,11 +307,15 @@ TEST(NestedRhat, UndefinedCasesAreNotNumbers) {
   EXPECT_TRUE(std::isnan(nested_rhat(x, 1).value));  // one superchain
   x(2, 3) = std::numeric_limits<double>::infinity();
   EXPECT_EQ(nested_rhat(x, 3).why, Undefined::non_finite);
+  EXPECT_EQ(nested_rhat(Matrix::Constant(6, 5, 2.0), 3).why, Undefined::constant);
+  // One stuck chain among moving ones is a finding, not an undefined statistic.
   x = Matrix::Random(6, 5);
   x.row(4).setConstant(2.0);
-  EXPECT_EQ(nested_rhat(x, 3).why, Undefined::constant);
-  // One draw per chain: every chain is constant (posterior's NA rule).
-  EXPECT_EQ(nested_rhat(Matrix::Random(8, 1), 2).why, Undefined::constant);
+  EXPECT_TRUE(std::isfinite(nested_rhat(x, 3).value));
+  // One draw per chain (the many-short-chains regime): W is the spread of the chain means.
+  Matrix one(4, 1);
+  one << 1, 2, 4, 7;  // superchains {1, 2}, {4, 7}: B = var(1.5, 5.5) = 8, W = (0.5 + 4.5)/2
+  EXPECT_NEAR(nested_rhat(one, 2).value, std::sqrt(1 + 8 / 2.5), 1e-15);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "compare.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <sstream>
 
 #include "data_shard.hpp"
@@ -17,6 +18,17 @@ namespace scorematch::app {
 namespace {
 nlohmann::json number(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
+
+// "value +- se", or "value (no SE)".
+std::string with_se(double value, double se) {
+  return fmt("%.4f", value) + (std::isfinite(se) ? " +- " + fmt("%.2g", se) : " (no SE)");
+}
+
+// Why the SE of a mean is undefined: one row, or a log Z without SE.
+std::string se_reason(Index rows, double logz_se) {
+  return rows < 2 ? "one row: no spread to estimate"
+                  : (!std::isfinite(logz_se) ? "the log Z used has no SE" : "");
 }
 
 struct ModelRow {
@@ -64,6 +76,12 @@ ModelRow evaluate_model(const dist::Comm& comm, const CompareJob& o, std::size_t
     if (src.model->dim() != shard.info.cols())
       throw Error("model '" + row.dir + "' has dimension " + std::to_string(src.model->dim()) +
                   " but '" + o.data + "' has " + std::to_string(shard.info.cols()) + " columns");
+    if (!job.logz.empty() && (is_time_conditioned(src) || !src.model->has_energy()))
+      throw Error(setting("logz") + " entry " + std::to_string(k + 1) + " ('" + job.logz +
+                  "') is for an energy model, but '" + row.dir + "' is a " +
+                  (is_time_conditioned(src) ? "time-conditioned model (probability-flow ODE)"
+                                            : "score-only model") +
+                  "; give auto for it");
     if (!is_time_conditioned(src)) {
       if (!src.model->has_energy())
         row.no_loglik = "a score-only model without time conditioning has no log-likelihood";
@@ -105,6 +123,14 @@ void run_compare(const dist::Comm& comm, CompareJob& job) {
   dist::run_collectively(comm, [&] {
     if (o.models.empty()) throw Error(setting("models") + " needs at least one model directory");
     if (o.logz.empty()) o.logz.assign(o.models.size(), "auto");
+    for (std::size_t i = 0; i < o.models.size(); ++i)
+      for (std::size_t j = i + 1; j < o.models.size(); ++j)
+        if (std::filesystem::path(o.models[i]).lexically_normal() ==
+            std::filesystem::path(o.models[j]).lexically_normal())
+          throw Error(setting("models") + " names '" + o.models[i] + "' twice");
+    if (!o.out.empty() && std::filesystem::is_directory(o.out))
+      throw Error(setting("out") + " '" + o.out +
+                  "' is a directory; give a file name for the JSON report");
     if (o.logz.size() != o.models.size())
       throw Error(setting("logz") + " needs one entry per model (" +
                   std::to_string(o.models.size()) + "; use auto for a model's own), got " +
@@ -120,6 +146,15 @@ void run_compare(const dist::Comm& comm, CompareJob& job) {
   std::vector<ModelRow> rows;
   for (std::size_t k = 0; k < o.models.size(); ++k)
     rows.push_back(evaluate_model(comm, o, k, shard, ksd_rows));
+  dist::run_collectively(comm, [&] {
+    const bool any_flow = std::any_of(rows.begin(), rows.end(), [](const ModelRow& r) {
+      return r.loglik_method == "probability-flow ODE";
+    });
+    if (!o.flow_options_given.empty() && !any_flow)
+      throw Error(o.flow_options_given.front() +
+                  " applies to time-conditioned models (probability-flow ODE); none of " +
+                  setting("models") + " is one");
+  });
   // Sorted: log-likelihood (descending; models without one last), then ISM (ascending).
   std::vector<std::size_t> order(rows.size());
   for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
@@ -139,24 +174,26 @@ void run_compare(const dist::Comm& comm, CompareJob& job) {
   nlohmann::json report_rows = nlohmann::json::array();
   for (std::size_t k : order) {
     const ModelRow& r = rows[k];
-    const std::string ll =
-        r.has_loglik ? fmt("%.4f", r.loglik_mean) + " +- " + fmt("%.2g", r.loglik_se) : "(none)";
-    table << "  " << pad(name_of(r), 28) << pad(ll, 24)
-          << pad(fmt("%.4f", r.ism_mean) + " +- " + fmt("%.2g", r.ism_se), 26)
+    const std::string ll = r.has_loglik ? with_se(r.loglik_mean, r.loglik_se) : "(none)";
+    table << "  " << pad(name_of(r), 28) << pad(ll, 24) << pad(with_se(r.ism_mean, r.ism_se), 26)
           << fmt("%.4g", r.ksd2) << "\n";
     nlohmann::json j = {{"model", r.dir},
                         {"kind", r.kind},
                         {"ism_objective", number(r.ism_mean)},
                         {"ism_objective_se", number(r.ism_se)},
                         {"ksd2_imq", number(r.ksd2)}};
+    nlohmann::json undefined = nlohmann::json::object();
     if (r.has_loglik) {
       j["mean_loglik"] = r.loglik_mean;
       j["mean_loglik_se"] = number(r.loglik_se);
       j["loglik_method"] = r.loglik_method;
+      if (!std::isfinite(r.loglik_se)) undefined["mean_loglik_se"] = se_reason(n, r.logz_se);
     } else {
       j["mean_loglik"] = nullptr;
-      j["undefined"] = {{"mean_loglik", r.no_loglik}};
+      undefined["mean_loglik"] = r.no_loglik;
     }
+    if (!std::isfinite(r.ism_se)) undefined["ism_objective_se"] = se_reason(n, 0.0);
+    if (!undefined.empty()) j["undefined"] = undefined;
     report_rows.push_back(j);
   }
   // Plain words on adjacent pairs of the ranking.
@@ -170,7 +207,8 @@ void run_compare(const dist::Comm& comm, CompareJob& job) {
     std::string line;
     if (!std::isfinite(se))
       line = name_of(a) + " is ahead of " + name_of(b) + " by " + fmt("%+.4f", diff) +
-             " nats/row, but the SE of the difference is undefined (a log Z without SE)";
+             " nats/row, but the SE of the difference is undefined (" +
+             (n < 2 ? std::string("one row") : std::string("a log Z without SE")) + ")";
     else
       line = name_of(a) + (clear ? " beats " : " is not distinguishable from ") + name_of(b) +
              " in held-out log-likelihood: " + fmt("%+.4f", diff) + " +- " + fmt("%.2g", se) +

@@ -24,6 +24,7 @@ struct CompareJob {
   std::string data, out;
   Index ksd_rows = 2000;
   FlowLikelihoodSettings flow;
+  std::vector<std::string> flow_options_given;  // refused when no model is time-conditioned
 };
 
 void run_compare(const dist::Comm& comm, CompareJob& job);

@@ -32,8 +32,11 @@ void run_diag(const dist::Comm& comm, DiagJob& job) {
                   "' to take it from)");
     if (info.is_object()) request.columns = info.value("columns", std::vector<std::string>{});
     // A nested design written by `sample --superchains` is diagnosed as such by default.
-    if (o->superchains == 0 && info.is_object() && o->chains == 0)
+    if (o->superchains == 0 && info.is_object())
       o->superchains = info.value("superchains", Index{0});
+    if (o->superchains != 0 && request.chains % o->superchains != 0)
+      throw Error(setting("superchains") + " " + std::to_string(o->superchains) +
+                  " does not divide the " + std::to_string(request.chains) + " chains");
     if (o->superchains == 0 && !o->nested_options_given.empty())
       throw Error(o->nested_options_given.front() + " applies to " + setting("superchains") +
                   " only");

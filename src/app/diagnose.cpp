@@ -349,6 +349,16 @@ nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& req) {
   if (req.superchains > 0) report["nested_rhat"] = nested_report(req, info, nested);
   pair_statistics(comm, req, info, report);
   add_verdict(extremes, chains, d, report);
+  // Superchains that disagree overrule a classic verdict that passed.
+  if (report.contains("nested_rhat") && report["nested_rhat"].contains("worst") &&
+      report["nested_rhat"]["worst"].is_number() &&
+      !report["nested_rhat"]["converged"].get<bool>() && report["converged"].get<bool>()) {
+    report["converged"] = false;
+    report["verdict"] = "NOT converged: worst nested R-hat " +
+                        fmt("%.4f", report["nested_rhat"]["worst"].get<double>()) +
+                        " >= " + fmt("%.4g", req.nested_threshold) +
+                        " (the superchains disagree); run more warm-up or more steps";
+  }
   return report;
 }
 

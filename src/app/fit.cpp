@@ -304,6 +304,11 @@ void run_fit(const dist::Comm& comm, FitJob& job) {
       throw Error(job.closed_form_given.front() +
                   " applies to closed-form fits (--model gaussian | poly:K), not " + job.model);
     const bool nce = job.neural.objective.name == "nce";
+    for (const std::string& given : job.closed_form_given)
+      if (nce && given.rfind("--se", 0) == 0)
+        throw Error(given +
+                    " does not apply to nce: it always computes the sandwich standard errors (the "
+                    "SE of log Z needs them)");
     if (nce && !family.first->neural && family.first->parameter_help == nullptr)
       throw Error(
           "--objective nce applies to poly:K and mlp-energy; a gaussian fit is the "

@@ -104,11 +104,18 @@ void fit_polynomial_by_nce(const dist::Comm& comm, const FitJob& o, const Shard&
   meta["fit"]["normalisable"] = check.normalisable;
   meta["fit"]["normalisability_check"] = check.message;
   meta["fit"]["standard_errors"] = "sandwich";
-  const nlohmann::json logz = {
+  nlohmann::json logz = {
       {"log_z", fit.log_normaliser},
       {"se", se[p]},
       {"method", "nce"},
+      {"source", {{"kind", model.kind()}}},
+      {"dim", d},
       {"note", "the log-normaliser c fitted with theta by noise-contrastive estimation"}};
+  if (!check.normalisable) {  // Z = ∞: c estimates nothing
+    logz["log_z"] = nullptr;
+    logz["se"] = nullptr;
+    logz["undefined"] = "the fitted density cannot be normalised: " + check.message;
+  }
   NamedArrays extra;
   extra["theta_se"] = Array::from(Vector(se.head(p)));
   extra["theta_cov"] = Array::from(Matrix(fit.covariance.topLeftCorner(p, p)));

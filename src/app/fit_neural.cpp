@@ -34,21 +34,7 @@
 
 namespace scorematch::app {
 
-namespace {
-// logz.json of an NCE-trained energy network: NCE learns the normaliser with the network (in its
-// output bias), so log Z ≈ 0 by construction; the error of that self-normalisation is not
-// estimated here, so the SE is null with its reason.
-nlohmann::json nce_logz() {
-  return {{"log_z", 0.0},
-          {"se", nullptr},
-          {"method", "nce"},
-          {"undefined",
-           {{"se",
-             "NCE self-normalises the energy through its output bias; the error of that "
-             "normalisation is not estimated (run scorematch logz on the model for an AIS "
-             "estimate with its SE)"}}}};
-}
-}  // namespace
+namespace {}  // namespace
 
 namespace {
 // "ssm" or "dsm with noise 'ladder', dsm with noise 'vpsde'": the objectives (each with each noise
@@ -500,8 +486,6 @@ class NeuralFit {
       std::stringstream text;
       text << metrics.rdbuf();
       dir.write_text("metrics.jsonl", text.str());
-      if (o_.objective.name == "nce")  // the normaliser lives in the output bias
-        dir.write_text("logz.json", nce_logz().dump(2) + "\n");
       dir.commit();
     });
     say(comm_,
@@ -509,8 +493,12 @@ class NeuralFit {
             (std::isnan(st_.val_loss) ? "" : ", validation loss " + fmt("%.6g", st_.val_loss)) +
             " after " + std::to_string(o_.steps) + " steps (" + fmt("%.1f", seconds) +
             " s)\nwrote " + in_.out +
-            "/ (meta.json, W*.npy, b*.npy, shift.npy, scale.npy, metrics.jsonl" +
-            (o_.objective.name == "nce" ? ", logz.json" : "") + ")\n");
+            "/ (meta.json, W*.npy, b*.npy, shift.npy, scale.npy, metrics.jsonl)\n" +
+            (o_.objective.name == "nce"
+                 ? "nce learns the normaliser in the output bias, so log Z is near 0, but not "
+                   "exactly: estimate it with `scorematch logz --model " +
+                       in_.out + " --out Z` before loglik/compare\n"
+                 : ""));
     if (o_.timings)
       print_timings(
           comm_, {"compute", "allreduce", "io"},

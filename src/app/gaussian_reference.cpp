@@ -19,7 +19,8 @@ DiagonalGaussian gaussian_reference(const dist::Comm& comm, const ScoreModel& mo
     dist::run_collectively(comm, [&] {
       if (const auto st = model.standardisation()) {
         base = {st->shift, st->scale};
-        from = "the model's standardisation (an analytic target: moments of its exact draws)";
+        from = model.energy_is_normalised() ? "moments of 4096 exact draws of the target"
+                                            : "the model's standardisation";
       } else if (const auto g = model.gaussian()) {
         base = {g->mean, g->precision.inverse().diagonal().cwiseSqrt()};
         from = "the model's own mean and marginal standard deviations";

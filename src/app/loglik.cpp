@@ -49,11 +49,24 @@ RowLogDensity flow_rows(const dist::Comm& comm, const LoglikJob& o, const Shard&
 // (normalised energies: log Z = 0).
 std::optional<LogZEstimate> find_normaliser(const std::string& logz, const std::string& model_dir,
                                             const ScoreModel& model) {
-  if (!logz.empty()) return read_logz(logz);
+  auto checked = [&](LogZEstimate e) {
+    if ((!e.kind.empty() && e.kind != model.kind()) || (e.dim > 0 && e.dim != model.dim()))
+      throw Error("'" + e.source + "' was estimated for a " + e.kind + " model of dimension " +
+                  std::to_string(e.dim) + ", not this " + model.kind() + " model of dimension " +
+                  std::to_string(model.dim()));
+    return e;
+  };
+  if (!logz.empty()) {
+    if (model.energy_is_normalised())
+      throw Error(setting("logz") + " does not apply to this " + model.kind() +
+                  " model: its energy is normalised (log Z = 0 exactly)");
+    return checked(read_logz(logz));
+  }
   if (!model_dir.empty() && std::filesystem::exists(model_dir + "/logz.json"))
-    return read_logz(model_dir);
+    return checked(read_logz(model_dir));
   if (model.energy_is_normalised())
-    return LogZEstimate{0.0, 0.0, "exact", "the model's normalised energy"};
+    return LogZEstimate{0.0,          0.0,        "exact", "the model's normalised energy",
+                        model.kind(), model.dim()};
   return std::nullopt;
 }
 
@@ -106,6 +119,10 @@ void run_loglik(const dist::Comm& comm, LoglikJob& job) {
   dist::run_collectively(comm, [&] {
     src = load_score_source(o.model, o.target, shard.info.cols(), NoiseScheme::vpsde,
                             VpSde{o.beta_min, o.beta_max});
+    if (!o.flow_options_given.empty() && !is_time_conditioned(src))
+      throw Error(o.flow_options_given.front() +
+                  " applies to the probability-flow ODE of a time-conditioned model, not to this " +
+                  src.model->kind() + " model (its log-likelihood is -energy - log Z)");
     if (!o.logz.empty() && is_time_conditioned(src))
       throw Error(setting("logz") +
                   " applies to energy models; this time-conditioned model's "

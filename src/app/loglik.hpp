@@ -24,6 +24,7 @@ struct LoglikJob {
   std::string model, target, data, out, logz;
   double beta_min = 0.1, beta_max = 20.0;
   FlowLikelihoodSettings s;
+  std::vector<std::string> flow_options_given;  // ODE settings as named (energy models refuse)
 };
 
 void run_loglik(const dist::Comm& comm, LoglikJob& job);

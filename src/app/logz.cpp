@@ -48,12 +48,23 @@ void run_logz(const dist::Comm& comm, LogzJob& job) {
       throw Error("log Z of this " + src.model->kind() + " model has no closed form; use " +
                   setting("method") + " ais");
     exact = normalised && o.method != "ais";
+    if (exact && !o.ais_options_given.empty())
+      throw Error(o.ais_options_given.front() + " applies to AIS, but this " + src.model->kind() +
+                  " model's log Z is exact (its energy is normalised); use " + setting("method") +
+                  " ais to check it by AIS");
+    if (!o.dim_given.empty() && !o.model.empty())
+      throw Error(o.dim_given + " applies to a --target (a model has its own dimension)");
+    if (!o.target_accept_given.empty() && o.ais.tune_chains == 0)
+      throw Error(o.target_accept_given + " sets the goal of the step tuning, which " +
+                  setting("tune_chains") + " 0 turns off");
+    if (const std::string problem = src.model->normalisability_problem(); !problem.empty())
+      throw Error("log Z of this " + src.model->kind() + " model is infinite: " + problem);
     if (!exact && !src.model->has_energy())
       throw Error("this " + src.model->kind() +
                   " model has only a score: it defines no energy to normalise (fit an energy "
                   "model: gaussian, poly:K or mlp-energy)");
   });
-  nlohmann::json out = {{"source", src.description}};
+  nlohmann::json out = {{"source", src.description}, {"dim", src.model->dim()}};
   std::vector<std::pair<std::string, std::string>> files;
   CollectiveOutput output(comm, o.out);
   if (exact) {
@@ -73,6 +84,14 @@ void run_logz(const dist::Comm& comm, LogzJob& job) {
     out["se"] = number(r.log_z.se);
     out["ess"] = number(r.log_z.ess);
     if (!r.log_z.undefined.empty()) out["undefined"] = {{"se", r.log_z.undefined}};
+    // A few chains carrying all the weight: the delta-method SE is not to be trusted.
+    const bool degenerate =
+        std::isfinite(r.log_z.ess) && r.log_z.ess < 0.1 * static_cast<double>(o.ais.chains);
+    if (degenerate)
+      out["warning"] = "the weights' ESS (" + fmt("%.1f", r.log_z.ess) + " of " +
+                       std::to_string(o.ais.chains) +
+                       " chains) is small: the estimate and its SE are unreliable; use more "
+                       "temperatures (--temps) or a wider base (--base-scale)";
     out["bound"] =
         "E[log Z_hat] <= log Z (Jensen): a stochastic lower bound, tight when the ESS is near "
         "the number of chains";
@@ -101,7 +120,9 @@ void run_logz(const dist::Comm& comm, LogzJob& job) {
                                              : " (SE undefined: " + r.log_z.undefined + ")") +
                   "  (AIS, " + std::to_string(o.ais.chains) + " chains x " +
                   std::to_string(o.ais.temps) + " temperatures; weight ESS " +
-                  fmt("%.1f", r.log_z.ess) + "; " + fmt("%.2f", seconds) + " s)\n");
+                  fmt("%.1f", r.log_z.ess) + "; " + fmt("%.2f", seconds) + " s)\n" +
+                  (out.contains("warning") ? "warning: " + out["warning"].get<std::string>() + "\n"
+                                           : ""));
   }
   files.push_back({"logz.json", out.dump(2) + "\n"});
   output.commit(comm, files);
@@ -125,6 +146,11 @@ LogZEstimate read_logz(const std::string& path) {
   LogZEstimate e;
   e.log_z = j["log_z"].get<double>();
   e.se = j.contains("se") && j["se"].is_number() ? j["se"].get<double>() : std::nan("");
+  if (!std::isfinite(e.log_z) || e.se < 0)
+    throw Error("'" + file + "': \"log_z\" must be finite and \"se\" null or >= 0");
+  if (j.contains("source") && j["source"].is_object())
+    e.kind = j["source"].value("kind", std::string());
+  e.dim = j.value("dim", Index{0});
   e.method = j.value("method", "unknown");
   e.source = file;
   return e;

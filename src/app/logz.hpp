@@ -4,6 +4,7 @@
 // logz.json, read by `loglik` and `compare` to turn energies into log-densities.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "scorematch/dist/comm.hpp"
 #include "scorematch/estimators/ais.hpp"
@@ -16,6 +17,9 @@ struct LogzJob {
   Index dim = 2;                // --target only
   double base_scale = 1.0;      // widens the Gaussian base's standard deviations
   AisSettings ais;
+  // How the user named the AIS options (refused when log Z is exact) and --dim (targets only).
+  std::vector<std::string> ais_options_given;
+  std::string dim_given, target_accept_given;
 };
 
 void run_logz(const dist::Comm& comm, LogzJob& job);
@@ -24,6 +28,8 @@ void run_logz(const dist::Comm& comm, LogzJob& job);
 struct LogZEstimate {
   double log_z = 0, se = 0;  // se NaN when undefined
   std::string method, source;
+  std::string kind;  // the model kind it was estimated for ("" when not recorded)
+  Index dim = 0;     // its dimension (0 when not recorded)
 };
 // Reads `path` (a logz.json, or a directory holding one); throws Error naming the file.
 LogZEstimate read_logz(const std::string& path);

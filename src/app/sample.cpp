@@ -285,6 +285,10 @@ void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
     if (run.posterior_model) target = run.posterior_model.get();
     const NoisedScore* noised = run.src.noised.get();
     if (run.posterior_noised) noised = run.posterior_noised.get();
+    if (o.superchains != 0 && !o.inv.obs.empty())
+      throw Error(setting("superchains") +
+                  " does not apply to posterior sampling (--obs): its "
+                  "chains sample different posteriors");
     if (o.superchains != 0 && (o.superchains < 2 || o.chains % o.superchains != 0))
       throw Error(setting("superchains") + " must be at least 2 and divide the " +
                   std::to_string(o.chains) + " chains, got " + std::to_string(o.superchains));

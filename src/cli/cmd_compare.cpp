@@ -27,7 +27,12 @@ Command add_compare(CLI::App& root) {
   app->add_option("--probes", o->flow.probes,
                   "Time-conditioned models: Hutchinson probes (0: exact divergence)");
   app->add_option("--seed", o->flow.seed, "Seed of the probes");
-  auto run = [o](const dist::Comm& comm) { app::run_compare(comm, *o); };
+  auto run = [o, app](const dist::Comm& comm) {
+    for (const char* name : {"--steps", "--probes", "--seed"})
+      if (const CLI::Option* option = app->get_option(name); is_given(option))
+        o->flow_options_given.push_back(given_name(option));
+    app::run_compare(comm, *o);
+  };
   return {app, run, /*file_output=*/true};
 }
 

@@ -18,7 +18,8 @@ Command add_diag(CLI::App& root) {
   add_model_or_target(app, o->model, o->target, "Model directory (for the KSD)",
                       "Or an analytic target (for the KSD)");
   app->add_option("--reference", o->reference, "Reference draws: energy distance and MMD");
-  app->add_option("--ksd-rows", o->ksd_rows, "Draws used (evenly thinned) for KSD and MMD");
+  app->add_option("--ksd-rows", o->ksd_rows, "Draws used (evenly thinned) for KSD and MMD")
+      ->check(at_least(2));
   app->add_option("--superchains", o->superchains,
                   "Nested R-hat over K superchains of consecutive chains (Margossian et al. 2024)")
       ->check(at_least(2));

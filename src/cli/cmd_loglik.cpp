@@ -24,7 +24,13 @@ Command add_loglik(CLI::App& root) {
   app->add_option("--seed", o->s.seed, "Seed of the probes");
   app->add_option("--beta-min", o->beta_min, "Target only: beta(0)");
   app->add_option("--beta-max", o->beta_max, "Target only: beta(1)");
-  auto run = [o](const dist::Comm& comm) { app::run_loglik(comm, *o); };
+  auto run = [o, app](const dist::Comm& comm) {
+    for (const char* name :
+         {"--steps", "--t-eps", "--probes", "--seed", "--beta-min", "--beta-max"})
+      if (const CLI::Option* option = app->get_option(name); is_given(option))
+        o->flow_options_given.push_back(given_name(option));
+    app::run_loglik(comm, *o);
+  };
   return {app, run};
 }
 

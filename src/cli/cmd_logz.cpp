@@ -19,7 +19,7 @@ Command add_logz(CLI::App& root) {
                       "Or an analytic target: gaussian | gmm | banana | rings");
   app->add_option("--out", o->out, "Output directory")->required();
   app->add_option("--method", o->method, "auto | ais | exact (auto: exact where known)");
-  app->add_option("--dim", o->dim, "Dimension of --target")->check(at_least(1));
+  CLI::Option* dim = app->add_option("--dim", o->dim, "Dimension of --target")->check(at_least(1));
   app->add_option("--data", o->data,
                   "Place the Gaussian base at this data's column means and standard deviations");
   app->add_option("--base-scale", o->base_scale, "Multiply the base's standard deviations")
@@ -38,7 +38,17 @@ Command add_logz(CLI::App& root) {
                   "MALA step at the base (standardised units); tuning starts here");
   app->add_option("--target-accept", o->ais.target_accept, "Acceptance the step tuning aims at");
   app->add_option("--seed", o->ais.seed, "Seed of the chains");
-  auto run = [o](const dist::Comm& comm) { app::run_logz(comm, *o); };
+  auto run = [o, app, dim](const dist::Comm& comm) {
+    for (const char* name :
+         {"--data", "--base-scale", "--chains", "--temps", "--steps-per-temp", "--schedule",
+          "--tune-chains", "--initial-step", "--target-accept", "--seed"})
+      if (const CLI::Option* option = app->get_option(name); is_given(option))
+        o->ais_options_given.push_back(given_name(option));
+    if (is_given(dim)) o->dim_given = given_name(dim);
+    if (const CLI::Option* ta = app->get_option("--target-accept"); is_given(ta))
+      o->target_accept_given = given_name(ta);
+    app::run_logz(comm, *o);
+  };
   return {app, run};
 }
 

@@ -430,11 +430,11 @@ NestedRhat nested_rhat(const Matrix& x, Index K) {
     out.why = Undefined::non_finite;
     return out;
   }
-  for (Index c = 0; c < chains; ++c)
-    if (x.row(c).maxCoeff() - x.row(c).minCoeff() < std::numeric_limits<double>::epsilon()) {
-      out.why = Undefined::constant;
-      return out;
-    }
+  // posterior's should_return_NA: all draws equal (one constant chain among others is not NA).
+  if (x.maxCoeff() - x.minCoeff() < std::numeric_limits<double>::epsilon()) {
+    out.why = Undefined::constant;
+    return out;
+  }
   const Index M = chains / K;
   Vector chain_mean(chains), chain_var(chains);
   for (Index c = 0; c < chains; ++c) {

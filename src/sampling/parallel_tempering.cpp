@@ -14,7 +14,7 @@
 //
 // Warm-up, per chain (chains stay independent: bitwise for any ranks × threads, no
 // communication): each replica's MALA step adapts by dual averaging toward target_accept; at
-// warm-up steps W/8, W/4, W/2 and W the schedule is re-fitted to equalise the swap rejection rates
+// warm-up steps W/8, W/4 and W/2 the schedule is re-fitted to equalise the swap rejection rates
 // (Syed et al. Alg. 4: with r_k the mean rejection probability of pair k in the round, the
 // cumulative barrier Λ(β_k) = Σ_{j<k} r_j is interpolated linearly and β_k ← Λ⁻¹(k Λ(1)/(K−1))),
 // and the step adaptation restarts. Random numbers: replica k of chain c moves with
@@ -170,14 +170,19 @@ class ParallelTempering final : public McmcSampler {
   }
 
  private:
+  // The number of aux columns (as aux_names(), without building the names each step).
+  Index aux_width() const { return (K_ - 1) * dim() + K_ * dim() + 8 * K_ + 4 * (K_ - 1) + 5; }
+
   std::uint64_t stream_index(const ChainBlock& b, Index r, Index k) const {
     return static_cast<std::uint64_t>((b.first_chain + r) * K_ + k);
   }
 
+  // Refits at W/8, W/4 and W/2: the second half of warm-up adapts the steps to the final
+  // schedule, so the frozen ε̄ is an average, not the last raw iterate.
   bool is_round_end(Index step) const {
     const Index W = settings_.warmup;
-    if (W < 64) return step + 1 == W;
-    return step + 1 == W / 8 || step + 1 == W / 4 || step + 1 == W / 2 || step + 1 == W;
+    if (W < 64) return W >= 4 && step + 1 == W / 2;
+    return step + 1 == W / 8 || step + 1 == W / 4 || step + 1 == W / 2;
   }
 
   void swaps(const ChainBlock& b, PtState& st, Index step, bool kept) const {
@@ -289,7 +294,7 @@ class ParallelTempering final : public McmcSampler {
 
   void pack(const PtState& st, ChainBlock& b) const {
     const Index n = b.x.rows(), d = dim();
-    b.aux.resize(n, static_cast<Index>(aux_names().size()));
+    b.aux.resize(n, aux_width());
     Index col = 0;
     auto put = [&](const Matrix& m) {
       b.aux.middleCols(col, m.cols()) = m;

@@ -120,8 +120,8 @@ ConvergenceSummary summarize(const Matrix& chains);
 //   B̂_ν = var_k(x̄_k)                      (between superchains, ÷ (K − 1))
 //   Ŵ_ν = mean_k( var_m(x̄_mk) + mean_m(s²_mk) )   (within; var_m = 0 for M = 1, s² = 0 for N = 1)
 //   nR̂ = √(1 + B̂_ν / Ŵ_ν)   (≥ 1 by construction).
-// Undefined (NaN, `why` set) for K < 2, K not dividing the chains, a non-finite draw, or a
-// constant chain (posterior's NA rules).
+// Undefined (NaN, `why` set) for K < 2, K not dividing the chains, a non-finite draw, or all
+// draws equal (posterior's NA rules; one draw per chain is fine: the chain variances are 0).
 struct NestedRhat {
   double value = std::numeric_limits<double>::quiet_NaN();
   Undefined why = Undefined::none;

@@ -28,6 +28,10 @@ class PolynomialModel final : public ScoreModel {
   std::optional<Standardisation> standardisation() const override {
     return Standardisation{shift_, scale_};
   }
+  std::string normalisability_problem() const override {
+    const LeadingFormCheck check = check_leading_form();
+    return check.normalisable ? std::string() : check.message;
+  }
 
   // Leading form q(u) = Σ_{|α|=K} θ_α u^α on the unit sphere (standardised coordinates). The
   // density is normalisable if K is even and max q < 0; we scan `directions` points of the sphere

@@ -69,6 +69,9 @@ class ScoreModel : public ChainTarget {
   // The standardisation of a model fitted in standardised coordinates (networks, polynomial
   // families), e.g. for the Gaussian base of annealed importance sampling; empty otherwise.
   virtual std::optional<Standardisation> standardisation() const { return std::nullopt; }
+  // Why ∫ e^{−φ} dx is infinite, when the model can tell (a polynomial family whose leading form
+  // is not negative definite); empty when it is finite or the model cannot tell.
+  virtual std::string normalisability_problem() const { return {}; }
   // The arrays that, with kind(), reconstruct the model (see io/model_dir.hpp).
   virtual NamedArrays arrays() const = 0;
 };
