@@ -38,6 +38,7 @@ struct ModelRow {
   Vector loglik;          // this rank's rows
   double loglik_mean = NAN, loglik_se = NAN, logz_se = 0;
   std::string loglik_method;
+  bool flow = false;  // log-likelihood by the probability-flow ODE
   double ism_mean = NAN, ism_se = NAN, ksd2 = NAN;
 };
 
@@ -95,6 +96,7 @@ ModelRow evaluate_model(const dist::Comm& comm, const CompareJob& o, std::size_t
     row.loglik = ll.value;
     row.logz_se = ll.log_z ? ll.log_z->se : 0.0;
     row.loglik_method = ll.log_z ? "log Z by " + ll.log_z->method : "probability-flow ODE";
+    row.flow = !ll.log_z.has_value();
     const auto [mean, se] = mean_se(comm, row.loglik, shard.info.rows, "loglik", o.data);
     row.loglik_mean = mean;
     row.loglik_se = std::sqrt(se * se + row.logz_se * row.logz_se);
@@ -147,9 +149,8 @@ void run_compare(const dist::Comm& comm, CompareJob& job) {
   for (std::size_t k = 0; k < o.models.size(); ++k)
     rows.push_back(evaluate_model(comm, o, k, shard, ksd_rows));
   dist::run_collectively(comm, [&] {
-    const bool any_flow = std::any_of(rows.begin(), rows.end(), [](const ModelRow& r) {
-      return r.loglik_method == "probability-flow ODE";
-    });
+    const bool any_flow =
+        std::any_of(rows.begin(), rows.end(), [](const ModelRow& r) { return r.flow; });
     if (!o.flow_options_given.empty() && !any_flow)
       throw Error(o.flow_options_given.front() +
                   " applies to time-conditioned models (probability-flow ODE); none of " +

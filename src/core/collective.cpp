@@ -24,4 +24,11 @@ Vector gather_by_index(const Collective& collective, const Vector& local, Index 
   return Eigen::Map<const Vector>(all.data(), total);
 }
 
+std::vector<double> exact_sum_over_ranks(const Collective& collective, ExactVectorSum local) {
+  std::vector<double> limbs = local.limbs();
+  collective.allreduce_sum(limbs);  // digits below 2^32: exact for < 2^20 ranks
+  local.set_from_limb_sums(limbs);
+  return local.values();
+}
+
 }  // namespace scorematch

@@ -109,10 +109,7 @@ std::vector<double> exact_column_sums(const Comm& comm, const Matrix& local_rows
 }
 
 std::vector<double> exact_global_sum(const Comm& comm, ExactVectorSum local) {
-  std::vector<double> limbs = local.limbs();
-  comm.allreduce_sum(limbs);  // digits below 2^32 (top one small): exact for < 2^20 ranks
-  local.set_from_limb_sums(limbs);
-  return local.values();
+  return exact_sum_over_ranks(comm, std::move(local));  // core/collective.hpp
 }
 
 ColumnStats column_stats(const Comm& comm, const Matrix& local_rows, Index total,

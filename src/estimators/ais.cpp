@@ -37,7 +37,7 @@ std::vector<AisBlock> start_blocks(const ScoreModel& model, const DiagonalGaussi
     b.x.resize(n, d);
     for (Index r = 0; r < n; ++r) {
       RandomStream rng(key, static_cast<std::uint64_t>(first + r));
-      for (Index j = 0; j < d; ++j) b.x(r, j) = base.mean[j] + base.sd[j] * rng.normal();
+      base.draw(rng, b.x.row(r).data());  // Matrix is row-major: row r is contiguous
     }
     b.log_w = Vector::Zero(n);
     blocks.push_back(std::move(b));

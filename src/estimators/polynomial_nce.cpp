@@ -14,9 +14,6 @@ namespace {
 // any decomposition (their sums are exact anyway; the chunk only fixes each GEMM's rows).
 constexpr Index kChunk = 64;
 
-double softplus(double a) {
-  return std::max(a, 0.0) + std::log1p(std::exp(-std::fabs(a)));
-}
 double sigmoid(double a) {
   return 1.0 / (1.0 + std::exp(-a));
 }
@@ -144,13 +141,6 @@ ExactVectorSum nce_partials(const NceProblem& pb, const Matrix& x, Index first_r
     }
     return out;
   });
-}
-
-std::vector<double> exact_sum_over_ranks(const Collective& collective, ExactVectorSum local) {
-  std::vector<double> limbs = local.limbs();
-  collective.allreduce_sum(limbs);  // digits below 2^32: exact for < 2^20 ranks
-  local.set_from_limb_sums(limbs);
-  return local.values();
 }
 
 NceFit fit_polynomial_nce(const Collective& collective, const NceProblem& pb, const Matrix& x,

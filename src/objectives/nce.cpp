@@ -13,16 +13,12 @@
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/random_stream.hpp"
+#include "scorematch/objectives/nce_terms.hpp"
 #include "scorematch/objectives/objective.hpp"
 
 namespace scorematch {
 
 namespace {
-constexpr std::uint64_t kNceNoiseTag = 31;
-
-double softplus(double a) {
-  return std::max(a, 0.0) + std::log1p(std::exp(-std::fabs(a)));
-}
 
 class Nce : public ObjectiveImpl<Nce> {
  public:

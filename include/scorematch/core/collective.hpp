@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "scorematch/core/long_accumulator.hpp"
 #include "scorematch/core/types.hpp"
 
 namespace scorematch {
@@ -53,6 +54,10 @@ class SerialCollective final : public Collective {
   void broadcast(std::vector<double>&, int) const override {}
   void broadcast(std::string&, int) const override {}
 };
+
+// Σ over ranks of exact sums: the limbs (core/long_accumulator.hpp) are summed exactly in a
+// floating-point allreduce, so the total is the same bits for any number of ranks.
+std::vector<double> exact_sum_over_ranks(const Collective& collective, ExactVectorSum local);
 
 // Rows [begin, begin + local.rows()) of a total × cols matrix held by this rank → the whole
 // matrix on every rank (a zero-padded sum: each entry has one contributor, so it is exact).

@@ -32,10 +32,9 @@
 #include "scorematch/core/random_stream.hpp"
 #include "scorematch/core/types.hpp"
 #include "scorematch/models/monomial_basis.hpp"
+#include "scorematch/objectives/nce_terms.hpp"  // kNceNoiseTag, softplus
 
 namespace scorematch {
-
-inline constexpr std::uint64_t kNceNoiseTag = 31;
 
 // The noise distribution q, with an exact log-density.
 struct NceNoise {
@@ -79,8 +78,5 @@ struct NceFit {
 // row, n the total). Throws Error if Newton fails to converge in 100 iterations.
 NceFit fit_polynomial_nce(const Collective& collective, const NceProblem& problem, const Matrix& x,
                           Index first_row, Index n);
-
-// Σ over ranks of exact sums (limbs summed exactly in floating point, core/long_accumulator.hpp).
-std::vector<double> exact_sum_over_ranks(const Collective& collective, ExactVectorSum local);
 
 }  // namespace scorematch
