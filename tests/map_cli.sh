@@ -70,7 +70,7 @@ grep -q "needs the prior's score at every noise level" <<<"$msg" || fail "unexpe
 [[ ! -e $root/bad ]] || fail "refused annealed run left an output"
 if msg=$("$bin" sample --model "$root/prior" --sampler sde --obs "$root/y.csv" \
   --sigma-y 0.3 --out "$root/bad" 2>&1); then fail "sde posterior accepted"; fi
-grep -q "runs ula, mala, annealed or hmc" <<<"$msg" || fail "unexpected: $msg"
+grep -q "runs ula, mala, annealed, hmc or ve-pc" <<<"$msg" || fail "unexpected: $msg"
 ann=(sample --target gaussian --dim 4 --sampler annealed --obs "$root/y.csv" --operator mask
   --mask "$root/mask.csv" --sigma-y 0.3 --chains-per-obs 8 --sigma-max 2 --sigma-min 0.05
   --levels 5 --steps 40 --step-size 0.01 --quiet)

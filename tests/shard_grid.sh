@@ -6,7 +6,8 @@
 # Closed-form fits (gaussian, poly) sum their statistics exactly (long accumulators), so they are
 # bitwise too.
 # Usage: shard_grid.sh <scorematch> <make_decoder> <npy_compare> <mpiexec> <workdir> <command>
-#   command: fit-resume | fit-poly | sample | sample-metric | sample-obs | latent | map | diag | loglik | eval | fit | gen
+#   command: fit-resume | fit-poly | sample | sample-metric | sample-obs | sample-vepc | latent | map |
+#            diag | loglik | eval | fit | gen
 set -euo pipefail
 bin=$1 make=$2 compare=$3 mpiexec=$4 root=$5 cmd=$6
 root="$root/$cmd"
@@ -74,6 +75,10 @@ for n in "${sizes[@]}"; do
     sample-obs) args=(sample --target gaussian --dim 2 --sampler mala --steps 30 --warmup 10
                       --obs "$(data "$n")" --operator identity --sigma-y 0.5 --chains-per-obs 2
                       --seed 5 --quiet); files=(samples.npy posterior_mean.npy) ;;
+    sample-vepc) printf 'x0,x1\n1,0\n' >"$root/mask.csv"  # ve-pc imputes the observed x0
+                 args=(sample --target gaussian --dim 2 --sampler ve-pc --steps 20 --corrector-steps 1
+                       --obs "$(data "$n")" --operator mask --mask "$root/mask.csv" --sigma-y 0.3
+                       --chains-per-obs 2 --seed 5 --quiet); files=(samples.npy posterior_mean.npy) ;;
     latent) [ -e "$root/fix$n" ] || "$make" "$root/fix$n" 2 4 "$n" 7 >/dev/null
             args=(latent --decoder "$root/fix$n/linear" --data "$root/fix$n/x_linear.npy" --sample
                   --sampler mala --chains-per-row 4 --warmup 20 --steps 20 --seed 4)

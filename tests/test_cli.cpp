@@ -195,7 +195,7 @@ TEST(Cli, OptionsOfAnotherComponentAreRefused) {
                        "--warmup (set in job file '" + job +
                            "') does not apply to ode (it is read by ula, mala, hmc or pt)");
   expect_clean_failure("sample --target gmm --sampler mala --snr 0.2",
-                       "--snr does not apply to mala (it is read by pc)");
+                       "--snr does not apply to mala (it is read by pc or ve-pc)");
   expect_clean_failure("sample --target gmm --sampler ode --warmup 10",
                        "--warmup does not apply to ode (it is read by ula, mala, hmc or pt)");
   expect_clean_failure("fit --model foo --data " + faithful(),

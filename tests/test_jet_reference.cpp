@@ -77,9 +77,11 @@ LdVec to_ld(const T* p, Index n) {
   return v;
 }
 
+// embedding: MlpSpec::embedding (the conditioning features of every hidden layer; 0 = c in layer 0).
 MlpSpec spec_of(Index d, MlpOutput out, Activation act, std::vector<Index> hidden,
-                Conditioning cond = Conditioning::none) {
+                Conditioning cond = Conditioning::none, Index embedding = 0) {
   MlpSpec spec = testing::make_spec(d, out, act, std::move(hidden), cond);
+  spec.embedding = cond == Conditioning::none ? 0 : embedding;
   if (out == MlpOutput::decoder) spec.out_dim = 2;
   spec.validate();
   return spec;
@@ -335,8 +337,9 @@ void forward_suite_precision(MlpOutput output, const std::string& act_name) {
       const Conditioning cond = cv != CondVariant::feature_and_scale ? Conditioning::none
                                 : a % 2 == 0                         ? Conditioning::sigma
                                                                      : Conditioning::time;
-      const MlpSpec spec =
-          spec_of(archs[a].d, output, parse_activation(act_name), archs[a].hidden, cond);
+      // The last two architectures carry the conditioning embedding (σ on one, t on the other).
+      const MlpSpec spec = spec_of(archs[a].d, output, parse_activation(act_name),
+                                   archs[a].hidden, cond, a >= 2 ? 2 : 0);
       for (const Index B : {Index{1}, Index{37}}) {
         const std::string label = std::string(output_name(output)) + " " + act_name + " " +
                                   precision_name<T>() + " d=" + std::to_string(archs[a].d) +
@@ -381,8 +384,9 @@ TEST(JetReference, DecoderForwardRowsMatchReference) {
 
 TEST(JetReference, ReferenceIsSelfConsistent) {
   for (const MlpOutput output : {MlpOutput::energy, MlpOutput::score, MlpOutput::decoder})
-    for (const Conditioning cond : {Conditioning::none, Conditioning::sigma, Conditioning::time}) {
-      const MlpSpec spec = spec_of(3, output, Activation::tanh, {4, 5, 2}, cond);
+    for (const Conditioning cond : {Conditioning::none, Conditioning::sigma, Conditioning::time})
+      for (const Index embedding : {Index{0}, Index{3}}) {
+      const MlpSpec spec = spec_of(3, output, Activation::tanh, {4, 5, 2}, cond, embedding);
       const std::vector<reference::LayerShape> layers = reference::layer_shapes(spec);
       ASSERT_EQ(static_cast<Index>(layers.size()), spec.num_layers());
       for (Index l = 0; l < spec.num_layers(); ++l) {
@@ -490,14 +494,16 @@ TEST(JetReference, ReverseThetaGradientMatchesReferenceFd) {
   for (const MlpOutput output : {MlpOutput::energy, MlpOutput::score, MlpOutput::decoder})
     for (const std::string& act : activation_names()) {
       Worst theta_d, input_d, theta_f, input_f;
-      for (const CondVariant cv : {CondVariant::none, CondVariant::feature_and_scale}) {
+      for (const CondVariant cv : {CondVariant::none, CondVariant::feature_and_scale})
+        for (const Index embedding : {Index{0}, Index{2}}) {
+        if (cv == CondVariant::none && embedding > 0) continue;
         const Conditioning cond =
             cv == CondVariant::none ? Conditioning::none : Conditioning::sigma;
-        const MlpSpec spec = spec_of(3, output, parse_activation(act), {6, 5}, cond);
+        const MlpSpec spec = spec_of(3, output, parse_activation(act), {6, 5}, cond, embedding);
         for (const Mode& mode : picked) {
           const std::string label = std::string(output_name(output)) + " " + act +
-                                    " cond=" + std::to_string(static_cast<int>(cv)) + " " +
-                                    mode.name;
+                                    " cond=" + std::to_string(static_cast<int>(cv)) +
+                                    " embedding=" + std::to_string(embedding) + " " + mode.name;
           reverse_case<double>(spec, cv, mode, seed += 10, label + " double", theta_d, input_d);
           reverse_case<float>(spec, cv, mode, seed, label + " float", theta_f, input_f);
         }
@@ -567,7 +573,9 @@ TEST(JetReference, InputGradientAndDirectionalThetaGradientMatchReference) {
         for (const Index B : {Index{1}, Index{5}}) {
           const Conditioning cond =
               cv == CondVariant::feature_and_scale ? Conditioning::sigma : Conditioning::none;
-          const MlpSpec spec = spec_of(3, MlpOutput::energy, parse_activation(act), hidden, cond);
+          // The deeper network carries the conditioning embedding.
+          const MlpSpec spec = spec_of(3, MlpOutput::energy, parse_activation(act), hidden, cond,
+                                       hidden.size() > 1 ? 2 : 0);
           const std::string label = act + " depth=" + std::to_string(hidden.size()) +
                                     " cond=" + std::to_string(static_cast<int>(cv)) +
                                     " B=" + std::to_string(B);
@@ -591,6 +599,7 @@ struct ObjectiveCase {
   ObjectiveSettings settings;
   MlpOutput output;
   Conditioning conditioning = Conditioning::none;
+  Index embedding = 0;
 };
 
 std::vector<ObjectiveCase> objective_cases() {
@@ -620,8 +629,12 @@ std::vector<ObjectiveCase> objective_cases() {
     s.noise = "ladder";
     s.levels = 5;
     all.push_back({kind + "dsm-ladder", s, out, Conditioning::sigma});
+    all.push_back({kind + "dsm-ladder-embedded", s, out, Conditioning::sigma, 2});
+    s.noise = "vesde";
+    all.push_back({kind + "dsm-vesde-embedded", s, out, Conditioning::sigma, 3});
     s.noise = "vpsde";
     all.push_back({kind + "dsm-vpsde", s, out, Conditioning::time});
+    all.push_back({kind + "dsm-vpsde-embedded", s, out, Conditioning::time, 2});
   }
   return all;
 }
@@ -654,7 +667,8 @@ TEST(BatchSumsReference, LossAndGradientMatchReferenceAtOneTwoThreeThreads) {
   std::size_t index = 0;
   for (const ObjectiveCase& c : objective_cases()) {
     const std::string act = acts[index++ % acts.size()];
-    const MlpSpec spec = spec_of(d, c.output, parse_activation(act), {6, 5}, c.conditioning);
+    const MlpSpec spec =
+        spec_of(d, c.output, parse_activation(act), {6, 5}, c.conditioning, c.embedding);
     const auto objective = make_objective(c.settings);
     objective->check(spec);
     const Vector theta = test_parameters(spec, 40 + index);

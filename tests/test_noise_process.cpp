@@ -25,6 +25,27 @@ TEST(NoiseProcess, LadderIsGeometricFromSigmaMaxToSigmaMin) {
   EXPECT_EQ(p.smallest_level(), 0.01);
 }
 
+TEST(NoiseProcess, VeSdeIsTheLadderContinuum) {
+  NoiseProcess p;
+  p.kind = parse_noise_kind("vesde");
+  p.sigma_min = 0.01;
+  p.sigma_max = 5.0;
+  EXPECT_EQ(p.name(), "vesde");
+  EXPECT_EQ(p.conditioning(), Conditioning::sigma);
+  EXPECT_EQ(p.smallest_level(), 0.01);
+  EXPECT_NEAR(p.ve_sigma(0.0), 0.01, 1e-16);
+  EXPECT_NEAR(p.ve_sigma(1.0), 5.0, 1e-14);
+  EXPECT_NEAR(p.ve_sigma(0.5), std::sqrt(0.01 * 5.0), 1e-15);  // log σ uniform: geometric mean
+  EXPECT_TRUE(p.uses("sigma_max"));
+  EXPECT_FALSE(p.uses("levels"));  // a continuum has no rungs
+  const auto back = io::parse_noise_meta(nlohmann::json{{"noise", io::noise_meta(p)}});
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->kind, NoiseKind::ve_sde);
+  EXPECT_EQ(back->sigma_min, 0.01);
+  EXPECT_EQ(back->sigma_max, 5.0);
+  EXPECT_FALSE(io::noise_meta(p).contains("levels"));
+}
+
 TEST(NoiseProcess, NamesAndConditioning) {
   EXPECT_EQ(parse_noise_kind("single"), NoiseKind::fixed);
   EXPECT_EQ(parse_noise_kind("ladder"), NoiseKind::ve_ladder);

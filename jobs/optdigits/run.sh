@@ -1,57 +1,110 @@
 #!/usr/bin/env bash
-# The optdigits inverse-problem study (docs/OPTDIGITS.md): 3000 training digits, 300 held-out test
-# digits, pixels scaled to [0, 1]. Two tasks on the test digits: inpainting with 50% of the pixels
-# missing at random (observation noise sigma_y = 0.02) and denoising with sigma_y = 0.2. For each,
-# four estimates: the observation itself (zero-filled), the Gaussian-prior posterior mean (exact,
-# ridge 1e-3), the learned prior's MAP (Adam on the posterior score, prior evaluated at
-# sigma = 0.1) and the learned prior's posterior mean: annealed Langevin on the posterior (16
-# chains per digit) and, for denoising, Tweedie's formula y + sigma_y^2 s(y; sigma_y), which is the
-# exact posterior mean under the learned noised prior. Prints and writes OUT/table.md (MSE and PSNR per estimate).
-#   bash jobs/optdigits/run.sh [OUT]     (default out/optdigits; RANKS=2, SCOREMATCH_BIN=build/scorematch)
-# About 10 minutes on 2 cores, most of it training the prior.
+# The optdigits inverse-problem study (docs/OPTDIGITS.md), on two splits of data/optdigits-train.csv
+# (3823 digits, pixels scaled to [0, 1]):
+#   A  the study's own split: test digits = rows 3000..3299, validation = rows 3300..3499, the
+#      other 3323 rows train; observation seed 2026;
+#   B  a random permutation (--split-seed 7) split alike; observation seed 2027, training seed 1.
+# Two tasks on the 300 test digits: inpainting with 50% of the pixels missing at random (sigma_y
+# 0.02) and denoising with sigma_y 0.2. Estimates: zero-filled observation; Gaussian prior (exact
+# posterior mean); GMM-K priors, K in {1, 5, 10, 20, 40} (sklearn, exact posterior mean,
+# jobs/optdigits/gmm.py); the learned score prior's MAP, its posterior mean by ve-pc (predictor-
+# corrector with imputation, 64 chains per digit) and by annealed Langevin (16 chains, the study's
+# first sampler), and for denoising Tweedie's exact posterior mean y + sigma_y^2 s(y; sigma_y).
+# The sampler and MAP settings were chosen on the validation digits of split A (docs/OPTDIGITS.md).
+# Writes OUT/<split>/table.md and OUT/table.md (both splits); OUT/figure.png (gnuplot).
+#   bash jobs/optdigits/run.sh [OUT] [SPLITS]   (default out/optdigits "A B"; RANKS=2,
+#   SCOREMATCH_BIN=build/scorematch). About 25 minutes per split on 2 cores, 14 of them training.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/mpi-env.sh
-bin=${SCOREMATCH_BIN:-build/scorematch} out=${1:-out/optdigits} ranks=${RANKS:-2}
+bin=${SCOREMATCH_BIN:-build/scorematch} root=${1:-out/optdigits} splits=${2:-A B}
+ranks=${RANKS:-2}
 run() { mpirun -np "$ranks" --bind-to none "$bin" "$@"; }
-mkdir -p "$out"
-/usr/bin/python3 jobs/optdigits/study.py prepare data/optdigits-train.csv "$out" \
-  --train 3000 --test 300 --seed 2026 --sigma-y 0.2 --missing 0.5
-"$bin" fit --data "$out/train.csv" --model gaussian --ridge 1e-3 --out "$out/gaussian" >/dev/null
-[[ -d $out/prior ]] || run fit --config jobs/optdigits/prior.toml --data "$out/train.csv" \
-  --out "$out/prior" | tail -2
+command -v gnuplot >/dev/null && /usr/bin/python3 -c 'import sklearn' 2>/dev/null ||
+  apt-get install -y -q gnuplot-nox python3-sklearn >/dev/null
 
-declare -A op=([inpaint]="--operator mask --mask $out/mask.csv --sigma-y 0.02"
-  [denoise]="--operator identity --sigma-y 0.2")
-for task in inpaint denoise; do
-  y=$out/y_$task.csv
-  # shellcheck disable=SC2086
-  "$bin" map --model "$out/gaussian" --obs "$y" ${op[$task]} --method exact \
-    --out "$out/$task-gaussian" >/dev/null
-  # shellcheck disable=SC2086
-  run map --model "$out/prior" --prior-level 0.1 --obs "$y" ${op[$task]} --steps 2000 --lr 0.01 \
-    --out "$out/$task-map" >/dev/null
-  # Denoising: the posterior mean under the learned noised prior is exactly Tweedie's formula.
-  # shellcheck disable=SC2086
-  [[ $task == denoise ]] && "$bin" map --model "$out/prior" --obs "$y" ${op[$task]} \
-    --method tweedie --out "$out/$task-tweedie" >/dev/null
-  # shellcheck disable=SC2086
-  run sample --model "$out/prior" --sampler annealed --obs "$y" ${op[$task]} --chains-per-obs 16 \
-    --sigma-max 2 --sigma-min 0.02 --levels 12 --steps 100 --step-size 2e-5 --seed 1 --quiet \
-    --out "$out/$task-posterior" >/dev/null
-done
+# timed NAME CMD...: runs CMD, appends "NAME seconds" to $out/times.txt.
+timed() {
+  local name=$1 t0 t1
+  shift
+  t0=$(date +%s.%N)
+  "$@" >/dev/null
+  t1=$(date +%s.%N)
+  awk -v n="$name" -v a="$t0" -v b="$t1" 'BEGIN { printf "%s %.2f\n", n, b - a }' >>"$out/times.txt"
+}
+seconds() { awk -v n="$1" '$1 == n { print $2 }' "$out/times.txt" | tail -1; }
 
-{
+declare -A prepare_args=([A]="--seed 2026" [B]="--split-seed 7 --seed 2027")
+declare -A train_seed=([A]=0 [B]=1)
+
+study_split() {
+  local split=$1
+  out=$root/$split
+  mkdir -p "$out"
+  : >"$out/times.txt"
+  # shellcheck disable=SC2086
+  /usr/bin/python3 jobs/optdigits/study.py prepare data/optdigits-train.csv "$out" \
+    ${prepare_args[$split]} --sigma-y 0.2 --missing 0.5
+  timed gaussian "$bin" fit --data "$out/train.csv" --model gaussian --ridge 1e-3 \
+    --out "$out/gaussian"
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 jobs/optdigits/gmm.py "$out"
+  if [[ ! -d $out/prior ]]; then  # a trained prior is kept (with its wall time)
+    timed prior run fit --config jobs/optdigits/prior.toml --data "$out/train.csv" \
+      --seed "${train_seed[$split]}" --out "$out/prior"
+    seconds prior >"$out/prior.seconds"
+  fi
+
+  declare -A op=([inpaint]="--operator mask --mask $out/mask.csv --sigma-y 0.02"
+    [denoise]="--operator identity --sigma-y 0.2")
+  # Chosen on split A's validation digits: MAP prior level, ve-pc corrector steps.
+  declare -A level=([inpaint]=0.2 [denoise]=0.1) correct=([inpaint]=1 [denoise]=0)
   for task in inpaint denoise; do
-    echo "### ${task} (sigma_y ${op[$task]##*--sigma-y })"
-    echo
-    est=("observation (zero-filled)=$out/y_$task.csv"
-      "Gaussian prior, posterior mean (exact)=$out/$task-gaussian/x_map.npy"
-      "learned prior, MAP (Adam, prior at sigma 0.1)=$out/$task-map/x_map.npy"
-      "learned prior, posterior mean (annealed Langevin, 16 chains)=$out/$task-posterior/posterior_mean.npy")
-    [[ $task == denoise ]] &&
-      est+=("learned prior, posterior mean (Tweedie, exact)=$out/denoise-tweedie/x_map.npy")
-    /usr/bin/python3 jobs/optdigits/study.py metrics "$out/test.csv" "${est[@]}"
-    echo
+    local y=$out/y_$task.csv
+    # shellcheck disable=SC2086
+    timed $task-gaussian "$bin" map --model "$out/gaussian" --obs "$y" ${op[$task]} \
+      --method exact --out "$out/$task-gaussian"
+    # shellcheck disable=SC2086
+    timed $task-map run map --model "$out/prior" --prior-level ${level[$task]} --obs "$y" \
+      ${op[$task]} --steps 2000 --lr 0.01 --out "$out/$task-map"
+    # shellcheck disable=SC2086
+    [[ $task == denoise ]] && timed $task-tweedie "$bin" map --model "$out/prior" --obs "$y" \
+      ${op[$task]} --method tweedie --out "$out/$task-tweedie"
+    # shellcheck disable=SC2086
+    timed $task-vepc run sample --model "$out/prior" --sampler ve-pc --obs "$y" ${op[$task]} \
+      --chains-per-obs 64 --steps 200 --corrector-steps ${correct[$task]} --seed 1 --quiet \
+      --out "$out/$task-vepc"
+    # shellcheck disable=SC2086
+    timed $task-annealed run sample --model "$out/prior" --sampler annealed --obs "$y" \
+      ${op[$task]} --chains-per-obs 16 --sigma-max 2 --sigma-min 0.02 --levels 12 --steps 100 \
+      --step-size 2e-5 --seed 1 --quiet --out "$out/$task-annealed"
   done
-} | tee "$out/table.md"
+
+  {
+    echo "Priors (wall time of the fit, 2 cores): Gaussian $(seconds gaussian) s;" \
+      "GMM-K $(/usr/bin/python3 -c "import json; t = json.load(open('$out/gmm-times.json'));
+print(', '.join(f'K={k}: {v:.1f} s' for k, v in t.items()))");" \
+      "learned score $(cat "$out/prior.seconds") s."
+    echo
+    for task in inpaint denoise; do
+      echo "#### split $split, $task (sigma_y ${op[$task]##*--sigma-y })"
+      echo
+      local est=("observation (zero-filled)=$out/y_$task.csv"
+        "Gaussian prior, posterior mean (exact)=$out/$task-gaussian/x_map.npy@$(seconds $task-gaussian)")
+      for k in 1 5 10 20 40; do est+=("GMM-$k prior, posterior mean (exact)=$out/$task-gmm-$k.npy"); done
+      est+=("learned prior, MAP (Adam, prior at sigma ${level[$task]})=$out/$task-map/x_map.npy@$(seconds $task-map)"
+        "learned prior, posterior mean (ve-pc, 64 chains)=$out/$task-vepc/posterior_mean.npy@$(seconds $task-vepc)"
+        "learned prior, posterior mean (annealed Langevin, 16 chains)=$out/$task-annealed/posterior_mean.npy@$(seconds $task-annealed)")
+      [[ $task == denoise ]] &&
+        est+=("learned prior, posterior mean (Tweedie, exact)=$out/denoise-tweedie/x_map.npy@$(seconds denoise-tweedie)")
+      /usr/bin/python3 jobs/optdigits/study.py metrics "$out/test.csv" "${est[@]}"
+      echo
+    done
+  } >"$out/table.md"
+}
+
+for split in $splits; do study_split "$split"; done
+for split in $splits; do cat "$root/$split/table.md"; done | tee "$root/table.md"
+first=${splits%% *}
+/usr/bin/python3 jobs/optdigits/study.py figure "$root/$first" "$root/figure.dat" &&
+  gnuplot -e "datafile='$root/figure.dat'; outfile='$root/figure.png'" jobs/optdigits/figure.gp &&
+  echo "wrote $root/figure.png"

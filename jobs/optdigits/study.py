@@ -2,15 +2,25 @@
 """Data preparation and scoring for the optdigits inverse-problem study (jobs/optdigits/run.sh).
 Standard library only (runs with Debian's /usr/bin/python3, no numpy).
 
-  study.py prepare SRC OUTDIR [--train N] [--test M] [--seed S] [--sigma-y 0.2] [--missing 0.5]
-      Pixels are scaled from counts 0..16 to [0, 1] (x / 16). The first N rows of SRC are the
-      training set, the next M rows the held-out test set (the label column is dropped). Writes
-      train.csv, test.csv, and for the test rows: mask.csv (1 = observed; each pixel missing with
-      probability --missing, independently per image), y_inpaint.csv (mask * x, missing pixels 0),
-      y_denoise.csv (x + sigma_y * N(0, 1)). Random draws: random.Random(seed), Mersenne Twister.
-  study.py metrics TRUTH.csv NAME=FILE [NAME=FILE ...]
+  study.py prepare SRC OUTDIR [--test-start 3000] [--test 300] [--val 200] [--split-seed S]
+                              [--seed S] [--sigma-y 0.2] [--missing 0.5]
+      Pixels are scaled from counts 0..16 to [0, 1] (x / 16); the label column is dropped. Row
+      order: SRC's own, or a random permutation by random.Random(--split-seed). In that order, rows
+      [test-start, test-start + test) are the held-out test digits, the next --val rows the
+      validation digits (for tuning the inverse-problem settings), and all other rows train.
+      Writes train.csv, val.csv, test.csv, and for the validation and test rows the observations:
+      mask.csv (1 = observed; each pixel missing with probability --missing, independently per
+      image), y_inpaint.csv (mask * x, missing pixels 0), y_denoise.csv (x + sigma_y * N(0, 1)), and
+      val_mask.csv, val_y_inpaint.csv, val_y_denoise.csv alike. Random draws: random.Random(seed)
+      (Mersenne Twister), the test observations first, so they do not depend on --val.
+  study.py metrics TRUTH.csv NAME=FILE[@SECONDS] [NAME=FILE[@SECONDS] ...]
       MSE over all test pixels and PSNR = 10 log10(1 / MSE) (peak 1), plus the mean per-image
-      PSNR, for each estimate (.npy <f8 C-order 2-D, or .csv with a header); one markdown row each.
+      PSNR, for each estimate (.npy <f8 C-order 2-D, or .csv with a header); one markdown row each,
+      with the estimate's wall time when given.
+  study.py figure SPLITDIR OUT.dat
+      Six test digits of SPLITDIR as a gnuplot image file ("x y value" rows): per digit the truth,
+      then for inpainting the observation, the Gaussian, the best GMM-K and the learned (ve-pc)
+      posterior means, then for denoising the same four (learned: Tweedie). Read by figure.gp.
 """
 import ast
 import math
@@ -53,42 +63,52 @@ def read_any(path):
 
 def prepare(args):
     src, out = args[0], args[1]
-    opts = {"--train": "3000", "--test": "300", "--seed": "2026", "--sigma-y": "0.2",
-            "--missing": "0.5"}
+    opts = {"--test-start": "3000", "--test": "300", "--val": "200", "--split-seed": "",
+            "--seed": "2026", "--sigma-y": "0.2", "--missing": "0.5"}
     rest = args[2:]
     for i in range(0, len(rest), 2):
         if rest[i] not in opts:
             raise SystemExit(f"prepare: unknown option {rest[i]}")
         opts[rest[i]] = rest[i + 1]
-    n_train, n_test = int(opts["--train"]), int(opts["--test"])
+    start, n_test, n_val = int(opts["--test-start"]), int(opts["--test"]), int(opts["--val"])
     sigma_y, missing = float(opts["--sigma-y"]), float(opts["--missing"])
     header, rows = read_csv(src)
     if header[-1] != "label" or len(header) != 65:
         raise SystemExit(f"{src}: expected 64 pixel columns and a label column")
-    if n_train + n_test > len(rows):
-        raise SystemExit(f"{src}: only {len(rows)} rows for {n_train} + {n_test}")
+    if start < 0 or min(n_test, n_val) < 1 or start + n_test + n_val > len(rows):
+        raise SystemExit(f"{src}: only {len(rows)} rows for test rows [{start}, "
+                         f"{start + n_test}) and {n_val} validation rows after them")
     pix = header[:-1]
-    scaled = [[v / 16.0 for v in r[:-1]] for r in rows]
-    train, test = scaled[:n_train], scaled[n_train:n_train + n_test]
+    order = list(range(len(rows)))
+    if opts["--split-seed"]:
+        random.Random(int(opts["--split-seed"])).shuffle(order)
+    scaled = [[v / 16.0 for v in rows[i][:-1]] for i in order]
+    test = scaled[start:start + n_test]
+    val = scaled[start + n_test:start + n_test + n_val]
+    train = scaled[:start] + scaled[start + n_test + n_val:]
     rng = random.Random(int(opts["--seed"]))
-    mask = [[0.0 if rng.random() < missing else 1.0 for _ in pix] for _ in test]
-    noisy = [[v + sigma_y * rng.gauss(0.0, 1.0) for v in r] for r in test]
     write_csv(f"{out}/train.csv", pix, train)
-    write_csv(f"{out}/test.csv", pix, test)
-    write_csv(f"{out}/mask.csv", pix, mask)
-    write_csv(f"{out}/y_inpaint.csv", pix, [[m * v for m, v in zip(mr, r)] for mr, r in zip(mask, test)])
-    write_csv(f"{out}/y_denoise.csv", pix, noisy)
-    observed = sum(map(sum, mask)) / (len(mask) * len(pix))
-    print(f"prepared {n_train} training and {n_test} test digits in [0, 1]; "
-          f"{100 * (1 - observed):.1f}% of test pixels missing; sigma_y {sigma_y}")
+    for prefix, digits in (("", test), ("val_", val)):
+        mask = [[0.0 if rng.random() < missing else 1.0 for _ in pix] for _ in digits]
+        noisy = [[v + sigma_y * rng.gauss(0.0, 1.0) for v in r] for r in digits]
+        write_csv(f"{out}/{'val' if prefix else 'test'}.csv", pix, digits)
+        write_csv(f"{out}/{prefix}mask.csv", pix, mask)
+        write_csv(f"{out}/{prefix}y_inpaint.csv", pix,
+                  [[m * v for m, v in zip(mr, r)] for mr, r in zip(mask, digits)])
+        write_csv(f"{out}/{prefix}y_denoise.csv", pix, noisy)
+        if not prefix:
+            observed = sum(map(sum, mask)) / (len(mask) * len(pix))
+    print(f"prepared {len(train)} training, {n_val} validation and {n_test} test digits in "
+          f"[0, 1]; {100 * (1 - observed):.1f}% of test pixels missing; sigma_y {sigma_y}")
 
 
 def metrics(args):
     truth = read_any(args[0])
-    print("| estimate | MSE | PSNR (dB) | mean per-image PSNR (dB) |")
-    print("|---|---|---|---|")
+    print("| estimate | MSE | PSNR (dB) | mean per-image PSNR (dB) | wall time (s) |")
+    print("|---|---|---|---|---|")
     for spec in args[1:]:
         name, path = spec.split("=", 1)
+        path, _, seconds = path.partition("@")
         est = read_any(path)
         if len(est) != len(truth) or any(len(a) != len(b) for a, b in zip(est, truth)):
             raise SystemExit(f"{path}: shape differs from {args[0]}")
@@ -96,10 +116,50 @@ def metrics(args):
         mse = sum(per) / len(per)
         psnr = 10 * math.log10(1 / mse)
         mean_psnr = sum(10 * math.log10(1 / max(p, 1e-300)) for p in per) / len(per)
-        print(f"| {name} | {mse:.5f} | {psnr:.2f} | {mean_psnr:.2f} |")
+        wall = f"{float(seconds):.1f}" if seconds else ""
+        print(f"| {name} | {mse:.5f} | {psnr:.2f} | {mean_psnr:.2f} | {wall} |")
+
+
+def best_gmm(split, task, truth):
+    """The GMM-K posterior mean with the smallest test MSE (the baseline's best case)."""
+    best = None
+    for k in (1, 5, 10, 20, 40):
+        est = read_any(f"{split}/{task}-gmm-{k}.npy")
+        mse = sum((a - b) ** 2 for e, t in zip(est, truth) for a, b in zip(e, t))
+        if best is None or mse < best[0]:
+            best = (mse, est)
+    return best[1]
+
+
+def figure(args):
+    split, out = args
+    truth = read_any(f"{split}/test.csv")
+    mask = read_any(f"{split}/mask.csv")
+    panels = [truth,
+              [[v if m else 0.5 for v, m in zip(r, mr)] for r, mr in
+               zip(read_any(f"{split}/y_inpaint.csv"), mask)],  # missing pixels grey
+              read_any(f"{split}/inpaint-gaussian/x_map.npy"),
+              best_gmm(split, "inpaint", truth),
+              read_any(f"{split}/inpaint-vepc/posterior_mean.npy"),
+              read_any(f"{split}/y_denoise.csv"),
+              read_any(f"{split}/denoise-gaussian/x_map.npy"),
+              best_gmm(split, "denoise", truth),
+              read_any(f"{split}/denoise-tweedie/x_map.npy")]
+    digits = [0, 1, 2, 3, 4, 5]
+    with open(out, "w") as f:
+        # Image rows top to bottom: digit r occupies y in [9 r, 9 r + 8), panel c x in [9 c, 9 c + 8).
+        height = 9 * len(digits)
+        for y in range(height):
+            r, py = divmod(y, 9)
+            for x in range(9 * len(panels)):
+                c, px = divmod(x, 9)
+                v = 0.0 if px == 8 or py == 8 else min(1.0, max(0.0, panels[c][digits[r]][py * 8 + px]))
+                f.write(f"{x} {height - 1 - y} {v:.4f}\n")
+            f.write("\n")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in ("prepare", "metrics"):
+    commands = {"prepare": prepare, "metrics": metrics, "figure": figure}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         raise SystemExit(__doc__)
-    (prepare if sys.argv[1] == "prepare" else metrics)(sys.argv[2:])
+    commands[sys.argv[1]](sys.argv[2:])

@@ -53,7 +53,7 @@ std::string objective_readers(const std::string& key) {
     s.name = name;
     const bool noised = make_objective(s)->noise().has_value();
     if (!noised) add(s);
-    for (NoiseKind kind : {NoiseKind::fixed, NoiseKind::ve_ladder, NoiseKind::vp_sde}) {
+    for (NoiseKind kind : {NoiseKind::fixed, NoiseKind::ve_ladder, NoiseKind::ve_sde, NoiseKind::vp_sde}) {
       if (!noised) break;
       NoiseProcess p;
       p.kind = kind;
@@ -90,6 +90,7 @@ MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, const Objective& 
   MlpSpec spec;
   spec.dim = d;
   spec.hidden = o.hidden;
+  spec.embedding = o.embedding;
   spec.output = in.output;
   spec.activation = parse_activation(o.activation);
   std::string cond = o.conditioning;

@@ -16,6 +16,7 @@ struct NeuralOptions {
   Index steps = 1000, batch = 256;
   std::uint64_t seed = 0;
   std::vector<Index> hidden{128, 128, 128};
+  Index embedding = 0;  // MlpSpec::embedding
   std::string activation = "softplus", dtype = "float64", conditioning = "auto", target;
   double beta_min = 0.1, beta_max = 20.0;
   double val_fraction = 0.1;

@@ -20,7 +20,7 @@ Matrix start_point(const MapContext& c, const Matrix& y, Index first) {
 void check_tweedie(const MapContext& c) {
   if (!c.noised || c.noised->scheme() != NoiseScheme::sigma)
     throw Error(
-        "--method tweedie needs a sigma-conditioned prior (fit --noise ladder, or the "
+        "--method tweedie needs a sigma-conditioned prior (fit --noise ladder or vesde, or the "
         "gaussian/gmm target)");
   if (!c.a.is_identity())
     throw Error("--method tweedie is the posterior mean for denoising: --operator identity");

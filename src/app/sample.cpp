@@ -36,13 +36,14 @@ std::string sampler_list(Predicate keep) {
   return text;
 }
 
-// Ladder defaults of a σ-noised sampler: the VE ladder the model was trained on (its σ_max,
-// σ_min and number of levels), else [0.01, 10] over 10 levels.
+// Ladder defaults of a σ-noised sampler: the VE ladder or VE SDE the model was trained on (its
+// σ_max, σ_min, and a ladder's number of levels), else [0.01, 10] over 10 levels.
 void fill_ladder_defaults(SamplerSettings& s, const std::optional<NoiseProcess>& trained,
                           bool levels_given) {
+  const bool ve = trained && trained->conditioning() == Conditioning::sigma;
   const bool ladder = trained && trained->kind == NoiseKind::ve_ladder;
-  if (s.sigma_max <= 0) s.sigma_max = ladder ? trained->sigma_max : 10.0;
-  if (s.sigma_min <= 0) s.sigma_min = ladder ? trained->sigma_min : 0.01;
+  if (s.sigma_max <= 0) s.sigma_max = ve ? trained->sigma_max : 10.0;
+  if (s.sigma_min <= 0) s.sigma_min = ve ? trained->sigma_min : 0.01;
   if (ladder && !levels_given) s.levels = trained->levels;
 }
 
@@ -228,7 +229,7 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
       throw Error("--dtype must be float64 or float32, got '" + o.dtype + "'");
     if (run.src.noised && kind.noised() && run.src.noised->scheme() != kind.noise_scheme())
       throw Error(o.s.name + " needs a model conditioned on " +
-                  (kind.noise_scheme() == NoiseScheme::sigma ? "sigma (dsm --noise ladder)"
+                  (kind.noise_scheme() == NoiseScheme::sigma ? "sigma (dsm --noise ladder or vesde)"
                                                              : "time (dsm --noise vpsde)") +
                   ", but '" + o.model + "' is conditioned on the other noise scheme");
     if (kind.input == SamplerInput::sigma_noised)
@@ -266,7 +267,7 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
     if (noised && !run.src.noised)
       throw Error(o.s.name +
                   " posterior sampling needs the prior's score at every noise level: a "
-                  "sigma-conditioned model (fit --objective dsm --noise ladder) or a gaussian/gmm "
+                  "sigma-conditioned model (fit --objective dsm --noise ladder or vesde) or a gaussian/gmm "
                   "target");
     if (noised)  // the noised prior + the σ-widened likelihood
       run.posterior_noised = std::make_unique<inverse::PosteriorNoisedScore>(

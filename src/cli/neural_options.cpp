@@ -51,6 +51,10 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
       ->check(CLI::IsMember({"float64", "float32"}));
   opt("--conditioning", o.conditioning,
       "Noise conditioning: auto (from --noise) | none | sigma | time");
+  opt("--embedding", o.embedding,
+      "Noise-conditioned models: K sinusoidal features of log sigma or t in every hidden layer "
+      "(0: log sigma or t is one extra input)")
+      ->check(CLI::Range(Index{0}, Index{64}));
   opt("--optimizer", o.optimizer.name, "adam | adamw | sgd");
   opt("--lr", o.optimizer.lr, "Peak learning rate");
   opt("--lr-min", o.optimizer.lr_min, "Final learning rate of the cosine schedule");
@@ -65,12 +69,12 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   app->add_flag("--variance-reduced", o.objective.variance_reduced,
                 "ssm: variance-reduced form (exact ½|s|² term)")
       ->group(g);
-  opt("--noise", o.objective.noise, "dsm: single | ladder | vpsde; nce: gaussian | uniform");
+  opt("--noise", o.objective.noise, "dsm: single | ladder | vesde | vpsde; nce: gaussian | uniform");
   opt("--noise-ratio", o.objective.noise_ratio, "nce: noise rows per data row (nu)")
       ->check(at_least(1));
   opt("--sigma", o.objective.sigma, "dsm single: noise level (standardised units)");
-  opt("--sigma-min", o.objective.sigma_min, "dsm ladder: smallest sigma");
-  opt("--sigma-max", o.objective.sigma_max, "dsm ladder: largest sigma");
+  opt("--sigma-min", o.objective.sigma_min, "dsm ladder, vesde: smallest sigma");
+  opt("--sigma-max", o.objective.sigma_max, "dsm ladder, vesde: largest sigma");
   opt("--levels", o.objective.levels, "dsm ladder: number of geometric levels");
   opt("--beta-min", o.beta_min, "dsm vpsde: beta(0)");
   opt("--beta-max", o.beta_max, "dsm vpsde: beta(1)");

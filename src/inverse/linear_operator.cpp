@@ -23,6 +23,7 @@ class Identity final : public LinearOperator {
   explicit Identity(Index d) : d_(d) {}
   std::string name() const override { return "identity"; }
   bool is_identity() const override { return true; }
+  bool selects_coordinates() const override { return true; }
   Index in_dim() const override { return d_; }
   Index out_dim() const override { return d_; }
   Matrix apply(const Matrix& x, Index) const override { return x; }
@@ -41,6 +42,7 @@ class Mask final : public LinearOperator {
         throw Error("mask entries must be 0 or 1");
   }
   std::string name() const override { return "mask"; }
+  bool selects_coordinates() const override { return true; }
   Index in_dim() const override { return masks_.cols(); }
   Index out_dim() const override { return masks_.cols(); }
   // A is diagonal, hence self-adjoint.

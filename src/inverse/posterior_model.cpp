@@ -24,10 +24,15 @@ Matrix ChainObservations::residual(const Matrix& x, Index first_chain) const {
     if (o < 0 || o >= y_.rows()) throw Error("posterior: chain without an observation");
     r.row(i) = y_.row(o);
   }
-  if (per_obs_ == 1) return r - a_.apply(x, first_chain);
+  return r - apply(x, first_chain);
+}
+
+Matrix ChainObservations::apply(const Matrix& x, Index first_chain) const {
+  if (per_obs_ == 1) return a_.apply(x, first_chain);
+  Matrix out(x.rows(), a_.out_dim());
   for (Index i = 0; i < x.rows(); ++i)
-    r.row(i) -= a_.apply(x.row(i), (first_chain + i) / per_obs_).row(0);
-  return r;
+    out.row(i) = a_.apply(x.row(i), (first_chain + i) / per_obs_).row(0);
+  return out;
 }
 
 Matrix ChainObservations::adjoint(const Matrix& r, Index first_chain) const {

@@ -68,6 +68,12 @@ nlohmann::json mlp_meta(const MlpSpec& spec, double noise_level) {
     j["conditioning_input"] = spec.conditioning == Conditioning::sigma ? "log sigma" : "t";
     j["output_multiplier"] = "1 / sigma";
   }
+  if (spec.embedding > 0) {
+    j["embedding"] = spec.embedding;
+    j["embedding_input"] =
+        "every hidden layer's W has cond columns last: (c, sin w_k c, cos w_k c), "
+        "w_k = 0.25 * 64^(k / (K - 1))";
+  }
   if (spec.output == MlpOutput::decoder) j["out_dim"] = spec.out_dim;
   if (spec.conditioning == Conditioning::time)
     j["vpsde"] = {{"beta_min", spec.sde.beta_min}, {"beta_max", spec.sde.beta_max}};
@@ -87,6 +93,7 @@ std::pair<MlpSpec, double> parse_mlp_meta(const nlohmann::json& j, Index dim) {
                                     : MlpOutput::decoder;
   if (spec.output == MlpOutput::decoder) spec.out_dim = j.at("out_dim").get<Index>();
   spec.conditioning = parse_conditioning(j.value("conditioning", "none"));
+  spec.embedding = j.value("embedding", Index{0});
   if (j.contains("vpsde")) {
     spec.sde.beta_min = j["vpsde"].at("beta_min").get<double>();
     spec.sde.beta_max = j["vpsde"].at("beta_max").get<double>();
@@ -153,11 +160,11 @@ RawModelDir read_model_dir(const std::string& dir) {
 nlohmann::json noise_meta(const NoiseProcess& noise) {
   nlohmann::json j = {{"process", noise.name()}};
   if (noise.kind == NoiseKind::fixed) j["sigma"] = noise.sigma;
-  if (noise.kind == NoiseKind::ve_ladder) {
+  if (noise.conditioning() == Conditioning::sigma) {
     j["sigma_min"] = noise.sigma_min;
     j["sigma_max"] = noise.sigma_max;
-    j["levels"] = noise.levels;
   }
+  if (noise.kind == NoiseKind::ve_ladder) j["levels"] = noise.levels;
   if (noise.kind == NoiseKind::vp_sde) {
     j["beta_min"] = noise.sde.beta_min;
     j["beta_max"] = noise.sde.beta_max;

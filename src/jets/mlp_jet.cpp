@@ -13,6 +13,18 @@ template <class T>
 using ConstMap = Eigen::Map<const MatrixT<T>>;
 template <class T>
 using Map = Eigen::Map<MatrixT<T>>;
+
+// Conditioning columns one at a time: outer products into the pre-activations and matrix–vector
+// products into their weights' gradient, as the single feature c always was, so a model without an
+// embedding keeps its bits.
+template <class Pre, class Wc, class C>
+void add_cond_values(Pre&& pre, const Wc& wc, const C& cond) {
+  for (Index j = 0; j < cond.cols(); ++j) pre.noalias() += cond.col(j) * wc.col(j).transpose();
+}
+template <class G, class Adj, class C>
+void add_cond_gradient(G&& g, const Adj& adj, const C& cond) {
+  for (Index j = 0; j < cond.cols(); ++j) g.col(j).noalias() += adj.transpose() * cond.col(j);
+}
 }  // namespace
 
 template <class T>
@@ -45,6 +57,12 @@ void MlpJet<T>::set_request(const JetRequest<T>& request) {
   if ((spec_.conditioning != Conditioning::none) != (request.cond_feature != nullptr))
     throw Error(
         "conditioning feature given to an unconditioned MLP or missing for a conditioned one");
+  cond_.resize(request.cond_feature ? batch_ : 0, spec_.cond_width());
+  VectorT<T> e(spec_.cond_width());
+  for (Index b = 0; b < cond_.rows(); ++b) {
+    embed_conditioning<T>(spec_, (*request.cond_feature)[b], e.data());
+    cond_.row(b) = e.transpose();
+  }
 }
 
 // Layer-0 pre-activation rows of the tangents (v_k, zero in the conditioning slot) and the zero
@@ -100,7 +118,7 @@ void MlpJet<T>::extend(const T* theta, const JetRequest<T>& request) {
     if (l == 0) {
       first_layer_tangents(theta, layer.pre.view());
     } else {
-      const ConstMap<T> W(theta + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
+      const auto W = hidden_weights(theta, l);
       layer.pre.view().bottomRows(R - B).noalias() =
           layers_[static_cast<std::size_t>(l - 1)].post.view().bottomRows(R - B) * W.transpose();
       count(R - B, W.rows(), W.cols());
@@ -134,14 +152,13 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
     auto pre = layer.pre.view();
     pre.topRows(B).noalias() = *request.x * Wx.transpose();
     count(B, W.rows(), W.cols());
-    if (request.cond_feature)
-      pre.topRows(B).noalias() += *request.cond_feature * W.col(d).transpose();
+    if (cond_.rows() > 0) add_cond_values(pre.topRows(B), W.rightCols(cond_.cols()), cond_);
     pre.topRows(B).rowwise() += bias.transpose();
     first_layer_tangents(theta, pre);
     activate(layer);
   }
   for (Index l = 1; l < L - 1; ++l) {
-    const ConstMap<T> W(theta + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
+    const auto W = hidden_weights(theta, l);
     const Eigen::Map<const VectorT<T>> bias(theta + spec_.bias_offset(l), spec_.layer_out(l));
     Layer& layer = layers_[static_cast<std::size_t>(l)];
     layer.pre.resize(R, spec_.layer_out(l));
@@ -152,6 +169,7 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
     pre.bottomRows(R - B).setZero();
     pre.noalias() += layers_[static_cast<std::size_t>(l - 1)].post.view() * W.transpose();
     count(R, W.rows(), W.cols());
+    if (spec_.cond_cols(l) > 0) add_cond_values(pre.topRows(B), cond_weights(theta, l), cond_);
     activate(layer);
   }
   // Linear head, then the per-sample output multiplier.
@@ -260,14 +278,16 @@ void MlpJet<T>::reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<
     if (l < L - 1) reverse_activation(layers_[static_cast<std::size_t>(l)], adj_a_);
     if (l > 0) {
       const auto input = layers_[static_cast<std::size_t>(l - 1)].post.view();
+      const Index nc = spec_.cond_cols(l), nh = W.cols() - nc;
       if (grad) {
-        Map<T>(grad + spec_.weight_offset(l), W.rows(), W.cols()).noalias() +=
-            adj_a_.transpose() * input;
-        count(rows(), W.rows(), W.cols());
+        Map<T> gW(grad + spec_.weight_offset(l), W.rows(), W.cols());
+        gW.leftCols(nh).noalias() += adj_a_.transpose() * input;
+        count(rows(), W.rows(), nh);
+        if (nc > 0) add_cond_gradient(gW.rightCols(nc), adj_a_.topRows(B), cond_);
         Eigen::Map<VectorT<T>>(grad + spec_.bias_offset(l), W.rows()) +=
             adj_a_.topRows(B).colwise().sum().transpose();
       }
-      adj_h_.noalias() = adj_a_ * W;
+      adj_h_.noalias() = adj_a_ * W.leftCols(nh);
       count(rows(), W.rows(), W.cols());
       adj_a_.swap(adj_h_);
       continue;
@@ -278,8 +298,7 @@ void MlpJet<T>::reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<
       auto gWx = gW.leftCols(d);
       gWx.noalias() += adj_a_.topRows(B).transpose() * *request_.x;
       count(B, W.rows(), d);
-      if (request_.cond_feature)
-        gW.col(d).noalias() += adj_a_.topRows(B).transpose() * *request_.cond_feature;
+      if (cond_.rows() > 0) add_cond_gradient(gW.rightCols(cond_.cols()), adj_a_.topRows(B), cond_);
       Eigen::Map<VectorT<T>>(grad + spec_.bias_offset(0), W.rows()) +=
           adj_a_.topRows(B).colwise().sum().transpose();
       if (K_ > 0 && request_.diagonal_tangents) {
@@ -318,7 +337,7 @@ void MlpJet<T>::input_gradient(const T* theta, MatrixT<T>& g) {
   }
   for (Index l = L - 2; l >= 1; --l) {
     const Layer& layer = layers_[static_cast<std::size_t>(l)];
-    const ConstMap<T> W(theta + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
+    const auto W = hidden_weights(theta, l);
     adj_a_ = layer.s1.cwiseProduct(layer.adj_h);
     layers_[static_cast<std::size_t>(l - 1)].adj_h.noalias() = adj_a_ * W;
     count(B, W.rows(), W.cols());
@@ -338,11 +357,13 @@ void MlpJet<T>::add_directional_theta_gradient(const T* theta, const MatrixT<T>&
     throw Error(
         "MlpJet::add_directional_theta_gradient needs input_gradient() after a value-only "
         "forward() with keep_higher, and u of shape B × d");
-  const auto weights = [&](Index l) {
-    return ConstMap<T>(theta + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
+  // W_l,h (the columns that multiply h_{l−1}) and its gradient block; U_l's block separately.
+  const auto weights = [&](Index l) { return hidden_weights(theta, l); };
+  const auto full_grad = [&](Index l) {
+    return Map<T>(grad + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
   };
   const auto weight_grad = [&](Index l) {
-    return Map<T>(grad + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
+    return full_grad(l).leftCols(spec_.layer_in(l) - spec_.cond_cols(l));
   };
   const auto bias_grad = [&](Index l) {
     return Eigen::Map<VectorT<T>>(grad + spec_.bias_offset(l), spec_.layer_out(l));
@@ -359,7 +380,7 @@ void MlpJet<T>::add_directional_theta_gradient(const T* theta, const MatrixT<T>&
     layer.bar_a = layer.s2.cwiseProduct(layer.adj_h).cwiseProduct(adj_h_);
     adj_h_.array() *= layer.s1.array();  // now ∂S/∂adj_h_l
     if (l + 1 == L - 1) {                // head: adj_h_{L−2} = c_b w_head
-      auto g_head = weight_grad(L - 1);
+      auto g_head = full_grad(L - 1);
       if (request_.output_scale)
         g_head.noalias() += request_.output_scale->transpose() * adj_h_;
       else
@@ -379,11 +400,11 @@ void MlpJet<T>::add_directional_theta_gradient(const T* theta, const MatrixT<T>&
   for (Index l = L - 2; l >= 0; --l) {
     const MatrixT<T>& bar = layers_[static_cast<std::size_t>(l)].bar_a;
     bias_grad(l) += bar.colwise().sum().transpose();
+    if (spec_.cond_cols(l) > 0)
+      add_cond_gradient(full_grad(l).rightCols(spec_.cond_cols(l)), bar, cond_);
     if (l == 0) {
       weight_grad(0).leftCols(d).noalias() += bar.transpose() * *request_.x;
       count(B, spec_.layer_out(0), d);
-      if (request_.cond_feature)
-        weight_grad(0).col(d).noalias() += bar.transpose() * *request_.cond_feature;
       break;
     }
     Layer& below = layers_[static_cast<std::size_t>(l - 1)];

@@ -21,6 +21,12 @@ void MlpSpec::validate() const {
     throw Error("an MLP decoder needs an output dimension of at least 1");
   for (Index w : hidden)
     if (w < 1) throw Error("MLP hidden widths must be positive (" + setting("hidden") + ")");
+  if (embedding < 0 || embedding > 64)
+    throw Error("the conditioning embedding needs 0 to 64 frequencies (" + setting("embedding") +
+                ")");
+  if (embedding > 0 && conditioning == Conditioning::none)
+    throw Error("a conditioning embedding (" + setting("embedding") +
+                ") needs a noise-conditioned model (dsm with noise ladder, vesde or vpsde)");
   if (conditioning == Conditioning::time && !(sde.beta_max > sde.beta_min && sde.beta_min > 0))
     throw Error("VP-SDE needs 0 < beta_min < beta_max");
 }

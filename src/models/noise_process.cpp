@@ -13,13 +13,20 @@ double NoiseProcess::ladder_sigma(double sigma_max, double sigma_min, Index leve
 }
 
 Conditioning NoiseProcess::conditioning() const {
-  return kind == NoiseKind::ve_ladder ? Conditioning::sigma
-         : kind == NoiseKind::vp_sde  ? Conditioning::time
-                                      : Conditioning::none;
+  switch (kind) {
+    case NoiseKind::fixed:
+      return Conditioning::none;
+    case NoiseKind::ve_ladder:
+    case NoiseKind::ve_sde:
+      return Conditioning::sigma;
+    case NoiseKind::vp_sde:
+      return Conditioning::time;
+  }
+  return Conditioning::none;
 }
 
 double NoiseProcess::smallest_level() const {
-  return kind == NoiseKind::ve_ladder ? sigma_min : kind == NoiseKind::vp_sde ? t_eps : sigma;
+  return kind == NoiseKind::fixed ? sigma : kind == NoiseKind::vp_sde ? t_eps : sigma_min;
 }
 
 bool NoiseProcess::uses(const std::string& setting) const {
@@ -28,6 +35,8 @@ bool NoiseProcess::uses(const std::string& setting) const {
       return setting == "sigma";
     case NoiseKind::ve_ladder:
       return setting == "sigma_min" || setting == "sigma_max" || setting == "levels";
+    case NoiseKind::ve_sde:
+      return setting == "sigma_min" || setting == "sigma_max";
     case NoiseKind::vp_sde:
       return setting == "beta_min" || setting == "beta_max" || setting == "t_eps";
   }
@@ -35,14 +44,25 @@ bool NoiseProcess::uses(const std::string& setting) const {
 }
 
 std::string NoiseProcess::name() const {
-  return kind == NoiseKind::ve_ladder ? "ladder" : kind == NoiseKind::vp_sde ? "vpsde" : "single";
+  switch (kind) {
+    case NoiseKind::fixed:
+      return "single";
+    case NoiseKind::ve_ladder:
+      return "ladder";
+    case NoiseKind::ve_sde:
+      return "vesde";
+    case NoiseKind::vp_sde:
+      return "vpsde";
+  }
+  return "single";
 }
 
 NoiseKind parse_noise_kind(const std::string& name) {
   if (name == "single") return NoiseKind::fixed;
   if (name == "ladder") return NoiseKind::ve_ladder;
+  if (name == "vesde") return NoiseKind::ve_sde;
   if (name == "vpsde") return NoiseKind::vp_sde;
-  throw Error("unknown dsm noise '" + name + "' (expected single, ladder or vpsde)");
+  throw Error("unknown dsm noise '" + name + "' (expected single, ladder, vesde or vpsde)");
 }
 
 }  // namespace scorematch

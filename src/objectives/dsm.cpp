@@ -3,6 +3,8 @@
 // since ∇_x̃ log N(x̃; x, σ²I) = −ε/σ. Noise levels:
 //   single  one fixed σ (the model may be unconditioned);
 //   ladder  σ_i = σ_max (σ_min/σ_max)^{i/(L−1)}, i uniform on {0..L−1} (σ-conditioned model);
+//   vesde   σ = σ_min (σ_max/σ_min)^u, u ~ U[0, 1): log σ uniform (σ-conditioned model; the VE
+//           SDE of Song et al. 2021 with t ~ U[0, 1]);
 //   vpsde   t ~ U[t_eps, 1], x̃ = α(t)x + σ(t)ε (time-conditioned model, Song et al. 2021).
 // Score model: ∂ℓ/∂s = σ(σs + ε). Energy model (s = −∇φ, g = ∇φ): ℓ = ½‖ε − σg‖², whose
 // θ-gradient is that of uᵀ∇φ with u = σ(σg − ε) held fixed (reverse mode through the value and
@@ -27,6 +29,9 @@ class Dsm : public ObjectiveImpl<Dsm> {
     } else if (p_.kind == NoiseKind::ve_ladder) {
       if (!(p_.sigma_min > 0 && p_.sigma_max > p_.sigma_min) || p_.levels < 2)
         throw Error("dsm ladder needs 0 < sigma-min < sigma-max and at least 2 levels");
+    } else if (p_.kind == NoiseKind::ve_sde) {
+      if (!(p_.sigma_min > 0 && p_.sigma_max > p_.sigma_min))
+        throw Error("dsm vesde needs 0 < sigma-min < sigma-max");
     } else if (!(p_.t_eps > 0 && p_.t_eps < 1)) {
       throw Error("dsm vpsde needs 0 < t-eps < 1");
     }
@@ -95,7 +100,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
 
  private:
   // A row's noise level (σ_i or t), its signal factor α and noise sd: the uniform after the ε
-  // blocks of RandomStream(seed, stream, step). Ladder and VP-SDE only.
+  // blocks of RandomStream(seed, stream, step). Ladder, VE SDE and VP SDE only.
   struct Level {
     double value, alpha, sd;
   };
@@ -107,6 +112,10 @@ class Dsm : public ObjectiveImpl<Dsm> {
       const auto i = std::min<Index>(
           p_.levels - 1, static_cast<Index>(rng.uniform() * static_cast<double>(p_.levels)));
       const double sd = p_.ladder_sigma(i);
+      return {sd, 1.0, sd};
+    }
+    if (p_.kind == NoiseKind::ve_sde) {
+      const double sd = p_.ve_sigma(rng.uniform());
       return {sd, 1.0, sd};
     }
     const double t = p_.t_eps + (1.0 - p_.t_eps) * rng.uniform();

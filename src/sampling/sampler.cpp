@@ -15,6 +15,7 @@ const std::vector<SamplerDescriptor>& sampler_registry() {
       samplers::annealed(), samplers::reverse_sde(),
       samplers::flow_ode(), samplers::predictor_corrector(),
       samplers::hmc(),      samplers::parallel_tempering(),
+      samplers::ve_predictor_corrector(),
   };
   return table;
 }

@@ -15,7 +15,12 @@
 // order. Layer 0's input is x (d values), followed by the conditioning feature c when the spec is
 // conditioned (sigma or time); hidden layers apply the activation, the last layer is linear; its
 // width is 1 (energy φ), d (score s) or out_dim (decoder). The output is multiplied by the
-// per-sample output scale (1/σ for noise-conditioned models; 1 otherwise).
+// per-sample output scale (1/σ for noise-conditioned models; 1 otherwise). With an embedding of
+// K frequencies the conditioning is instead the 1 + 2K features
+//   e(c) = (c, sin(ω_0 c), …, sin(ω_{K−1} c), cos(ω_0 c), …, cos(ω_{K−1} c)),
+//   ω_k = 0.25 · 64^{k/(K−1)} (ω_0 = 0.25 when K = 1),
+// appended to the input of every hidden layer (layer 0 and each hidden layer after it, not the
+// last layer), all constant in x.
 //
 // Forward propagation of value h, Jacobian J = ∂h/∂x (n × d) and Hessians H_i = ∂²h_i/∂x² (d × d)
 // of every unit i; the input is h = (x, c), J = [I; 0], H = 0 (c does not depend on x):
@@ -46,7 +51,8 @@
 //   dsm  ½‖σ s(x̃) + ε‖², x̃ = α x + σ ε        energy: ½‖σ ∇φ(x̃) − ε‖²
 // Draws, all from RandomStream(seed, stream, step) called in order (scalar generator, not the
 // bulk fills the objectives use): ssm's probe k, coordinate i is draw k·d + i (rademacher() or
-// normal()); dsm's ε is d calls of normal(), then (ladder / vpsde) one uniform(): ladder level
+// normal()); dsm's ε is d calls of normal(), then (ladder / vesde / vpsde) one uniform(): vesde
+// σ = exp(log σ_min + u (log σ_max − log σ_min)), feature log σ, scale 1/σ; ladder level
 // i = min(L − 1, ⌊u L⌋), σ_i = σ_max (σ_min/σ_max)^{i/(L−1)}, α = 1, feature log σ_i, scale 1/σ_i;
 // vpsde t = t_eps + (1 − t_eps) u, I(t) = β_min t + ½t²(β_max − β_min), α = e^{−I/2},
 // σ = √(1 − e^{−I}), feature t, scale 1/σ; single σ: α = 1, feature log σ and scale 1/σ when the
@@ -112,10 +118,14 @@ struct LayerShape {
 };
 
 // The layer shapes and offsets from the spec's sizes alone (not MlpSpec::weight_offset).
+inline std::size_t feature_count(const MlpSpec& spec) {
+  if (spec.conditioning == Conditioning::none) return 0;
+  return spec.embedding == 0 ? 1u : 1u + 2u * static_cast<std::size_t>(spec.embedding);
+}
+
 inline std::vector<LayerShape> layer_shapes(const MlpSpec& spec) {
   std::vector<std::size_t> widths;
-  widths.push_back(static_cast<std::size_t>(spec.dim) +
-                   (spec.conditioning == Conditioning::none ? 0u : 1u));
+  widths.push_back(static_cast<std::size_t>(spec.dim));
   for (const Index w : spec.hidden) widths.push_back(static_cast<std::size_t>(w));
   widths.push_back(spec.output == MlpOutput::energy  ? 1u
                    : spec.output == MlpOutput::score ? static_cast<std::size_t>(spec.dim)
@@ -124,11 +134,12 @@ inline std::vector<LayerShape> layer_shapes(const MlpSpec& spec) {
   std::size_t offset = 0;
   for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
     LayerShape s;
+    s.hidden = l + 2 < widths.size();
     s.in = widths[l];
+    if (s.hidden && (l == 0 || spec.embedding > 0)) s.in += feature_count(spec);
     s.out = widths[l + 1];
     s.w = offset;
     s.b = offset + s.out * s.in;
-    s.hidden = l + 2 < widths.size();
     offset = s.b + s.out;
     layers.push_back(s);
   }
@@ -162,16 +173,37 @@ Point<T> evaluate(const MlpSpec& spec, const std::vector<T>& theta, const T* x, 
     throw std::invalid_argument("reference: θ has the wrong length");
   const std::size_t d = static_cast<std::size_t>(spec.dim);
   const std::size_t d2 = d * d;
+  // The conditioning features: c alone, or e(c).
+  std::vector<T> features;
+  if (spec.conditioning != Conditioning::none) {
+    features.push_back(feature);
+    const std::size_t K = static_cast<std::size_t>(spec.embedding);
+    std::vector<T> sines, cosines;
+    for (std::size_t k = 0; k < K; ++k) {
+      const long double omega =
+          K == 1 ? 0.25L : 0.25L * std::pow(64.0L, static_cast<long double>(k) / (K - 1));
+      sines.push_back(static_cast<T>(std::sin(omega * static_cast<long double>(feature))));
+      cosines.push_back(static_cast<T>(std::cos(omega * static_cast<long double>(feature))));
+    }
+    features.insert(features.end(), sines.begin(), sines.end());
+    features.insert(features.end(), cosines.begin(), cosines.end());
+  }
   // Layer input: value h (n), Jacobian J (n × d), Hessians H (n × d × d).
-  std::size_t n = layers[0].in;
+  std::size_t n = d;
   std::vector<T> h(n, T(0)), J(n * d, T(0)), H(n * d2, T(0));
   for (std::size_t k = 0; k < d; ++k) {
     h[k] = x[k];
     J[k * d + k] = T(1);
   }
-  if (n > d) h[d] = feature;  // conditioning slot: constant in x
   for (const LayerShape& layer : layers) {
     const std::size_t m = layer.out;
+    // Conditioning slots after the layer's input: constant in x (zero J and H).
+    if (layer.in > n) {
+      for (std::size_t j = 0; j < layer.in - n; ++j) h.push_back(features[j]);
+      J.resize(layer.in * d, T(0));
+      H.resize(layer.in * d2, T(0));
+      n = layer.in;
+    }
     std::vector<T> a(m, T(0)), Ja(m * d, T(0)), Ha(m * d2, T(0));
     for (std::size_t i = 0; i < m; ++i) {
       T sum = theta[layer.b + i];
@@ -363,6 +395,13 @@ SampleLoss<T> sample_loss(const MlpSpec& spec, const ObjectiveSettings& settings
       const T ratio = static_cast<T>(settings.sigma_min) / static_cast<T>(settings.sigma_max);
       sigma = static_cast<T>(settings.sigma_max) *
               std::pow(ratio, static_cast<T>(i) / static_cast<T>(levels - 1.0));
+      feature = std::log(sigma);
+      scale = T(1) / sigma;
+    } else if (settings.noise == "vesde") {  // log σ uniform on [log σ_min, log σ_max]
+      const T u = static_cast<T>(rng.uniform());
+      const T lo = std::log(static_cast<T>(settings.sigma_min));
+      const T hi = std::log(static_cast<T>(settings.sigma_max));
+      sigma = std::exp(lo + u * (hi - lo));
       feature = std::log(sigma);
       scale = T(1) / sigma;
     } else if (settings.noise == "vpsde") {

@@ -18,6 +18,8 @@ class LinearOperator {
   virtual std::string name() const = 0;
   // A = I (denoising): posterior means by Tweedie's formula apply only then.
   virtual bool is_identity() const { return false; }
+  // A = diag(m), m ∈ {0, 1}ᵈ (identity, pixel mask): AᵀA = A, so a sampler may impute y.
+  virtual bool selects_coordinates() const { return false; }
   virtual Index in_dim() const = 0;   // d: the signal
   virtual Index out_dim() const = 0;  // m: the observation
   // x: n × d → n × m, and y: n × m → n × d; `first_row` is the global index of row 0.

@@ -20,6 +20,9 @@ class ChainObservations {
   double sigma_y() const { return sigma_y_; }
   // y_o − A x for rows that are chains first_chain, first_chain + 1, …
   Matrix residual(const Matrix& x, Index first_chain) const;
+  // A x for the same rows (each through its observation's operator).
+  Matrix apply(const Matrix& x, Index first_chain) const;
+  const LinearOperator& op() const { return a_; }
   // Aᵀ r for the same rows.
   Matrix adjoint(const Matrix& r, Index first_chain) const;
 

@@ -100,6 +100,19 @@ class MlpJet {
  private:
   using RowsView = Eigen::Map<MatrixT<T>>;
   using ConstRowsView = Eigen::Map<const MatrixT<T>>;
+  using StridedView = Eigen::Map<const MatrixT<T>, 0, Eigen::OuterStride<>>;
+  // Of W_l = [W_l,h | U_l]: the columns that multiply the layer's input h (x for l = 0) and the
+  // conditioning columns U_l (spec.cond_cols(l) of them, possibly none).
+  StridedView hidden_weights(const T* theta, Index l) const {
+    const Index in = spec_.layer_in(l);
+    return StridedView(theta + spec_.weight_offset(l), spec_.layer_out(l), in - spec_.cond_cols(l),
+                       Eigen::OuterStride<>(in));
+  }
+  StridedView cond_weights(const T* theta, Index l) const {
+    const Index in = spec_.layer_in(l), nc = spec_.cond_cols(l);
+    return StridedView(theta + spec_.weight_offset(l) + in - nc, spec_.layer_out(l), nc,
+                       Eigen::OuterStride<>(in));
+  }
   // Row-major storage that only grows: shrinking to the B value rows of the next value sweep and
   // growing back in extend() keep the allocation, so a DSM/ESM step neither frees, reallocates
   // nor copies its layer matrices (conservativeResize copied them in every small-d DSM step).
@@ -136,6 +149,9 @@ class MlpJet {
   JetRequest<T> request_;
   const VectorT<T>* weights_ = nullptr;
   MatrixT<T> input_;  // stacked layer-0 input (explicit tangents only)
+  // B × cond_width(): e(c) of each sample (models/mlp.hpp); column-major, so each feature's
+  // column is contiguous for the per-column products (mlp_jet.cpp add_cond_*).
+  Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor> cond_;
   std::vector<Layer> layers_;
   MatrixT<T> out_, adj_a_, adj_h_, adj_up_;
   bool gradient_sweep_ = false;  // input_gradient() ran after the last forward()

@@ -6,6 +6,13 @@
 // Noise conditioning (for denoising score matching and annealed / reverse-SDE sampling): the input
 // gets one extra feature c (log σ for a σ ladder, t for the VP-SDE) and the output is multiplied by
 // 1/σ (NCSNv2, Song & Ermon 2020), which keeps the network's output O(1) across noise levels.
+// With embedding = K > 0 the conditioning enters every hidden layer instead (the time embedding
+// of NCSN++ / DDPM, Song et al. 2021, Ho et al. 2020, added to every block): hidden layer l gets
+// the extra input columns e(c) = (c, sin ω_0c, …, sin ω_{K−1}c, cos ω_0c, …, cos ω_{K−1}c),
+// ω_k = ω_lo (ω_hi/ω_lo)^{k/(K−1)} with ω_lo = 1/4, ω_hi = 16 per unit of c (so for c = log σ the
+// slowest feature turns 1.5 rad over σ ∈ [0.01, 5] and the fastest resolves a factor 1.06 in σ),
+// i.e. W_l = [W_l,h | U_l] and a_l = W_l,h h_{l−1} + U_l e(c) + b_l. The features are constant in
+// x, so tangent and second-order rows see W_l,h only.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -39,14 +46,27 @@ struct MlpSpec {
   Index out_dim = 0;  // decoder only: width of the output
   Activation activation = Activation::softplus;
   Conditioning conditioning = Conditioning::none;
-  VpSde sde;  // used when conditioning == time
+  VpSde sde;            // used when conditioning == time
+  Index embedding = 0;  // K sinusoidal frequencies in every hidden layer (0: c enters layer 0)
 
-  Index input_width() const { return dim + (conditioning == Conditioning::none ? 0 : 1); }
+  // Width of e(c): 0 unconditioned, 1 (c itself) without embedding, 1 + 2K with it.
+  Index cond_width() const {
+    return conditioning == Conditioning::none ? 0 : embedding == 0 ? 1 : 1 + 2 * embedding;
+  }
+  // Conditioning columns of layer l (the last ones of W_l): e(c) in every hidden layer with an
+  // embedding, c in layer 0 only without, none in the head.
+  Index cond_cols(Index l) const {
+    if (l + 1 == num_layers() || (embedding == 0 && l > 0)) return 0;
+    return cond_width();
+  }
+  Index input_width() const { return dim + cond_cols(0); }
   Index output_width() const {
     return output == MlpOutput::energy ? 1 : output == MlpOutput::score ? dim : out_dim;
   }
   Index num_layers() const { return static_cast<Index>(hidden.size()) + 1; }
-  Index layer_in(Index l) const { return l == 0 ? input_width() : hidden[l - 1]; }
+  Index layer_in(Index l) const {
+    return (l == 0 ? dim : hidden[static_cast<std::size_t>(l - 1)]) + cond_cols(l);
+  }
   Index layer_out(Index l) const {
     return l + 1 == num_layers() ? output_width() : hidden[static_cast<std::size_t>(l)];
   }
@@ -66,6 +86,7 @@ struct MlpSpec {
 inline bool same_architecture(const MlpSpec& a, const MlpSpec& b) {
   return a.dim == b.dim && a.hidden == b.hidden && a.output == b.output && a.out_dim == b.out_dim &&
          a.activation == b.activation && a.conditioning == b.conditioning &&
+         a.embedding == b.embedding &&
          a.sde.beta_min == b.sde.beta_min && a.sde.beta_max == b.sde.beta_max;
 }
 
@@ -77,6 +98,19 @@ struct ConditioningValues {
   double feature = 0.0, output_scale = 1.0;
 };
 ConditioningValues conditioning_values(const MlpSpec& spec, double level);
+
+// e(c) of the spec (cond_width() values) written to out.
+template <class T>
+void embed_conditioning(const MlpSpec& spec, T c, T* out) {
+  out[0] = c;
+  const Index K = spec.embedding;
+  for (Index k = 0; k < K; ++k) {
+    const double omega =
+        K == 1 ? 0.25 : 0.25 * std::pow(64.0, static_cast<double>(k) / static_cast<double>(K - 1));
+    out[1 + k] = static_cast<T>(std::sin(omega * static_cast<double>(c)));
+    out[1 + K + k] = static_cast<T>(std::cos(omega * static_cast<double>(c)));
+  }
+}
 
 // LeCun-normal weights N(0, 1/fan_in) and zero biases; layer l's weights are the normal draws of
 // RandomStream(seed, l) in row-major order, so initialisation is reproducible everywhere.

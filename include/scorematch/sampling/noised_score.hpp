@@ -18,6 +18,32 @@ namespace scorematch {
 
 enum class NoiseScheme { sigma, vpsde };
 
+class NoisedScore;
+
+// Data consistency of a posterior p(x | y) for y = A x + η, η ~ N(0, σ_y² I), when A selects
+// coordinates (identity, pixel mask): score_sde's imputation (Song et al. 2021, App. I.2), made
+// exact at the observation's own noise level. Couple the observation with the VE process,
+// y = A x_σy; then for σ ≥ σ_y the observed coordinates of x_σ are y + √(σ² − σ_y²) ξ, and
+// below σ_y the reverse process needs no observation term: x_0 | x_σy = y is the reverse process
+// from σ_y (for A = I this samples p(x | y) exactly, and its mean is Tweedie's y + σ_y² s(y; σ_y)).
+// A Langevin corrector below σ_y must target p(x_σ | y) ∝ p_σ(x_σ) N(y; A x_σ, (σ_y² − σ²) I)
+// (y = A x_σ + √(σ_y² − σ²) ξ with ξ independent of x_σ), whose score is conditional_score().
+class Imputation {
+ public:
+  virtual ~Imputation() = default;
+  // σ_y in the score's coordinates (σ of the VE process at which x_σ's observed part is y).
+  virtual double level() const = 0;
+  // True when every coordinate is observed (A = I).
+  virtual bool observes_all() const = 0;
+  // The prior's noised score (no likelihood term): imputation replaces it.
+  virtual const NoisedScore& prior() const = 0;
+  // For chains first_chain, …: observed coordinates of z ← y + √(σ² − σ_y²) ξ (in data units),
+  // for a level σ ≥ level(); xi is n × d standard normals.
+  virtual void impute(Matrix& z, double level, Index first_chain, const Matrix& xi) const = 0;
+  // ∇_z log p(z_σ | y) for σ < level(): s(z; σ) + Aᵀ(y − A x)/(σ_y² − σ²) (chain rule to z).
+  virtual Matrix conditional_score(const Matrix& z, double level, Index first_chain) const = 0;
+};
+
 class NoisedScore {
  public:
   virtual ~NoisedScore() = default;
@@ -39,6 +65,8 @@ class NoisedScore {
                                  Index K) const = 0;
   virtual Vector shift() const { return Vector::Zero(dim()); }
   virtual Vector scale() const { return Vector::Ones(dim()); }
+  // A posterior whose observation can be imputed (see Imputation), else null.
+  virtual const Imputation* imputation() const { return nullptr; }
 };
 
 // The noised law of a shared-covariance Gaussian mixture (the gaussian and gmm targets): at

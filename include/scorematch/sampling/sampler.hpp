@@ -201,6 +201,7 @@ SamplerDescriptor flow_ode();
 SamplerDescriptor predictor_corrector();
 SamplerDescriptor hmc();
 SamplerDescriptor parallel_tempering();
+SamplerDescriptor ve_predictor_corrector();
 }  // namespace samplers
 
 }  // namespace scorematch
