@@ -1,4 +1,4 @@
-# Six held-out digits (rows) of the optdigits study (jobs/optdigits/run.sh): truth | inpainting:
+# Six held-out digits (rows; the last split run) of the optdigits study (jobs/optdigits/run.sh): truth | inpainting:
 # observation (missing grey), Gaussian, best GMM-K, learned (ve-pc) | denoising: observation,
 # Gaussian, best GMM-K, learned (Tweedie). Data from study.py figure.
 #   gnuplot -e "datafile='out/optdigits/figure.dat'; outfile='out/optdigits/figure.png'" figure.gp

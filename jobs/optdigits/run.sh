@@ -11,9 +11,11 @@
 # corrector with imputation, 64 chains per digit) and by annealed Langevin (16 chains, the study's
 # first sampler), and for denoising Tweedie's exact posterior mean y + sigma_y^2 s(y; sigma_y).
 # The sampler and MAP settings were chosen on the validation digits of split A (docs/OPTDIGITS.md).
-# Writes OUT/<split>/table.md and OUT/table.md (both splits); OUT/figure.png (gnuplot).
+# Writes OUT/<split>/table.md and OUT/table.md (both splits); OUT/figure.png (gnuplot, last split).
 #   bash jobs/optdigits/run.sh [OUT] [SPLITS]   (default out/optdigits "A B"; RANKS=2,
-#   SCOREMATCH_BIN=build/scorematch). About 25 minutes per split on 2 cores, 14 of them training.
+#   SCOREMATCH_BIN=build/scorematch). About 35 minutes per split on 2 cores, 25 of them training.
+# Resumable: a step whose output exists is skipped (its wall time is kept in OUT/<split>/times.txt);
+# delete an output to redo that step.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/mpi-env.sh
@@ -23,10 +25,12 @@ run() { mpirun -np "$ranks" --bind-to none "$bin" "$@"; }
 command -v gnuplot >/dev/null && /usr/bin/python3 -c 'import sklearn' 2>/dev/null ||
   apt-get install -y -q gnuplot-nox python3-sklearn >/dev/null
 
-# timed NAME CMD...: runs CMD, appends "NAME seconds" to $out/times.txt.
+# timed NAME OUTPUT CMD...: unless OUTPUT exists, runs CMD and appends "NAME seconds" to
+# $out/times.txt.
 timed() {
   local name=$1 t0 t1
-  shift
+  [[ -e $2 ]] && return 0
+  shift 2
   t0=$(date +%s.%N)
   "$@" >/dev/null
   t1=$(date +%s.%N)
@@ -41,40 +45,50 @@ study_split() {
   local split=$1
   out=$root/$split
   mkdir -p "$out"
-  : >"$out/times.txt"
+  touch "$out/times.txt"
   # shellcheck disable=SC2086
   /usr/bin/python3 jobs/optdigits/study.py prepare data/optdigits-train.csv "$out" \
     ${prepare_args[$split]} --sigma-y 0.2 --missing 0.5
-  timed gaussian "$bin" fit --data "$out/train.csv" --model gaussian --ridge 1e-3 \
-    --out "$out/gaussian"
-  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 jobs/optdigits/gmm.py "$out"
-  if [[ ! -d $out/prior ]]; then  # a trained prior is kept (with its wall time)
-    timed prior run fit --config jobs/optdigits/prior.toml --data "$out/train.csv" \
+  timed gaussian "$out/gaussian" "$bin" fit --data "$out/train.csv" --model gaussian \
+    --ridge 1e-3 --out "$out/gaussian"
+  [[ -e $out/gmm-times.json ]] ||
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 jobs/optdigits/gmm.py "$out"
+  if [[ ! -d $out/prior ]]; then
+    timed prior "$out/prior" run fit --config jobs/optdigits/prior.toml --data "$out/train.csv" \
       --seed "${train_seed[$split]}" --out "$out/prior"
     seconds prior >"$out/prior.seconds"
   fi
 
   declare -A op=([inpaint]="--operator mask --mask $out/mask.csv --sigma-y 0.02"
     [denoise]="--operator identity --sigma-y 0.2")
-  # Chosen on split A's validation digits: MAP prior level, ve-pc corrector steps.
+  # Chosen on split A's validation digits (docs/OPTDIGITS.md): MAP prior level (inpainting by
+  # continuation from sigma 1), ve-pc corrector steps and its last level sigma_min (the final
+  # Tweedie step keeps the mean exact for any).
   declare -A level=([inpaint]=0.2 [denoise]=0.1) correct=([inpaint]=1 [denoise]=0)
+  declare -A anneal=([inpaint]="--anneal-from 1" [denoise]="")
+  declare -A last=([inpaint]=0.01 [denoise]=0.1)
   for task in inpaint denoise; do
     local y=$out/y_$task.csv
     # shellcheck disable=SC2086
-    timed $task-gaussian "$bin" map --model "$out/gaussian" --obs "$y" ${op[$task]} \
-      --method exact --out "$out/$task-gaussian"
+    timed $task-gaussian "$out/$task-gaussian" "$bin" map --model "$out/gaussian" --obs "$y" \
+      ${op[$task]} --method exact --out "$out/$task-gaussian"
     # shellcheck disable=SC2086
-    timed $task-map run map --model "$out/prior" --prior-level ${level[$task]} --obs "$y" \
-      ${op[$task]} --steps 2000 --lr 0.01 --out "$out/$task-map"
+    timed $task-map "$out/$task-map" run map --model "$out/prior" --prior-level ${level[$task]} \
+      ${anneal[$task]} --obs "$y" ${op[$task]} --steps 2000 --lr 0.01 --out "$out/$task-map"
     # shellcheck disable=SC2086
-    [[ $task == denoise ]] && timed $task-tweedie "$bin" map --model "$out/prior" --obs "$y" \
-      ${op[$task]} --method tweedie --out "$out/$task-tweedie"
+    [[ $task == denoise ]] && timed $task-tweedie "$out/$task-tweedie" "$bin" map \
+      --model "$out/prior" --obs "$y" ${op[$task]} --method tweedie --out "$out/$task-tweedie"
     # shellcheck disable=SC2086
-    timed $task-vepc run sample --model "$out/prior" --sampler ve-pc --obs "$y" ${op[$task]} \
-      --chains-per-obs 64 --steps 200 --corrector-steps ${correct[$task]} --seed 1 --quiet \
-      --out "$out/$task-vepc"
+    timed $task-vepc "$out/$task-vepc" run sample --model "$out/prior" --sampler ve-pc \
+      --obs "$y" ${op[$task]} --chains-per-obs 64 --steps 200 --sigma-min ${last[$task]} \
+      --corrector-steps ${correct[$task]} --seed 1 --quiet --out "$out/$task-vepc"
+    # Denoising: the full reverse process to sigma 0.01 as well (the network's consistency).
     # shellcheck disable=SC2086
-    timed $task-annealed run sample --model "$out/prior" --sampler annealed --obs "$y" \
+    [[ $task == denoise ]] && timed $task-vepc-full "$out/$task-vepc-full" run sample \
+      --model "$out/prior" --sampler ve-pc --obs "$y" ${op[$task]} --chains-per-obs 64 \
+      --steps 200 --corrector-steps 0 --seed 1 --quiet --out "$out/$task-vepc-full"
+    # shellcheck disable=SC2086
+    timed $task-annealed "$out/$task-annealed" run sample --model "$out/prior" --sampler annealed --obs "$y" \
       ${op[$task]} --chains-per-obs 16 --sigma-max 2 --sigma-min 0.02 --levels 12 --steps 100 \
       --step-size 2e-5 --seed 1 --quiet --out "$out/$task-annealed"
   done
@@ -91,11 +105,12 @@ print(', '.join(f'K={k}: {v:.1f} s' for k, v in t.items()))");" \
       local est=("observation (zero-filled)=$out/y_$task.csv"
         "Gaussian prior, posterior mean (exact)=$out/$task-gaussian/x_map.npy@$(seconds $task-gaussian)")
       for k in 1 5 10 20 40; do est+=("GMM-$k prior, posterior mean (exact)=$out/$task-gmm-$k.npy"); done
-      est+=("learned prior, MAP (Adam, prior at sigma ${level[$task]})=$out/$task-map/x_map.npy@$(seconds $task-map)"
-        "learned prior, posterior mean (ve-pc, 64 chains)=$out/$task-vepc/posterior_mean.npy@$(seconds $task-vepc)"
+      est+=("learned prior, MAP (Adam, prior at sigma ${level[$task]}${anneal[$task]:+, from sigma 1})=$out/$task-map/x_map.npy@$(seconds $task-map)"
+        "learned prior, posterior mean (ve-pc to sigma ${last[$task]}, 64 chains)=$out/$task-vepc/posterior_mean.npy@$(seconds $task-vepc)"
         "learned prior, posterior mean (annealed Langevin, 16 chains)=$out/$task-annealed/posterior_mean.npy@$(seconds $task-annealed)")
       [[ $task == denoise ]] &&
-        est+=("learned prior, posterior mean (Tweedie, exact)=$out/denoise-tweedie/x_map.npy@$(seconds denoise-tweedie)")
+        est+=("learned prior, posterior mean (ve-pc to sigma 0.01, 64 chains)=$out/denoise-vepc-full/posterior_mean.npy@$(seconds denoise-vepc-full)"
+          "learned prior, posterior mean (Tweedie, exact)=$out/denoise-tweedie/x_map.npy@$(seconds denoise-tweedie)")
       /usr/bin/python3 jobs/optdigits/study.py metrics "$out/test.csv" "${est[@]}"
       echo
     done
@@ -104,7 +119,9 @@ print(', '.join(f'K={k}: {v:.1f} s' for k, v in t.items()))");" \
 
 for split in $splits; do study_split "$split"; done
 for split in $splits; do cat "$root/$split/table.md"; done | tee "$root/table.md"
-first=${splits%% *}
-/usr/bin/python3 jobs/optdigits/study.py figure "$root/$first" "$root/figure.dat" &&
+# The figure shows the last split (B by default: a random draw of all ten digits; split A's test
+# rows are 239 eights and 61 sevens).
+fig=${splits##* }
+/usr/bin/python3 jobs/optdigits/study.py figure "$root/$fig" "$root/figure.dat" &&
   gnuplot -e "datafile='$root/figure.dat'; outfile='$root/figure.png'" jobs/optdigits/figure.gp &&
   echo "wrote $root/figure.png"

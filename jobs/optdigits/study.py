@@ -18,7 +18,7 @@ Standard library only (runs with Debian's /usr/bin/python3, no numpy).
       PSNR, for each estimate (.npy <f8 C-order 2-D, or .csv with a header); one markdown row each,
       with the estimate's wall time when given.
   study.py figure SPLITDIR OUT.dat
-      Six test digits of SPLITDIR as a gnuplot image file ("x y value" rows): per digit the truth,
+      Six test digits of SPLITDIR (rows 0, 50, …, 250) as a gnuplot image file ("x y value" rows): per digit the truth,
       then for inpainting the observation, the Gaussian, the best GMM-K and the learned (ve-pc)
       posterior means, then for denoising the same four (learned: Tweedie). Read by figure.gp.
 """
@@ -145,7 +145,7 @@ def figure(args):
               read_any(f"{split}/denoise-gaussian/x_map.npy"),
               best_gmm(split, "denoise", truth),
               read_any(f"{split}/denoise-tweedie/x_map.npy")]
-    digits = [0, 1, 2, 3, 4, 5]
+    digits = [0, 50, 100, 150, 200, 250]
     with open(out, "w") as f:
         # Image rows top to bottom: digit r occupies y in [9 r, 9 r + 8), panel c x in [9 c, 9 c + 8).
         height = 9 * len(digits)

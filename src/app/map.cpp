@@ -1,6 +1,9 @@
 #include "map.hpp"
 
+#include <algorithm>
+
 #include "report.hpp"
+#include "scorematch/models/noise_process.hpp"
 
 namespace scorematch::app {
 
@@ -11,6 +14,7 @@ struct MapContext {
   const ScoreModel& prior;
   const NoisedScore* noised;  // σ-conditioned: a network, or the noised target
   const inverse::LinearOperator& a;
+  double final_level = 0;  // σ-conditioned: the level the prior is evaluated at (--prior-level)
 };
 
 Matrix start_point(const MapContext& c, const Matrix& y, Index first) {
@@ -64,9 +68,45 @@ Matrix solve_lbfgs(const MapContext& c, const Matrix& y, Index first) {
       .x;
 }
 
+// Adam, or with --anneal-from σ_0 MAP by continuation (graduated optimisation; the annealing of
+// Song & Ermon 2019 without the noise): J stages at the geometric levels σ_0 > … > σ_{J−1} = the
+// prior's level, each steps/J Adam steps on log p_σj(x) + log N(y; A x, σ_y² I) started where the
+// last one stopped. The smooth p_σ0 has few modes, so the iterate follows the mode it selects
+// down instead of the nearest mode of the sharp prior from the starting point.
 Matrix solve_adam(const MapContext& c, const Matrix& y, Index first) {
-  return inverse::map_adam(c.prior, c.a, y, c.job.inv.sigma_y, start_point(c, y, first), first,
-                           c.job.adam);
+  const MapJob& job = c.job;
+  if (job.anneal_from <= 0)
+    return inverse::map_adam(c.prior, c.a, y, job.inv.sigma_y, start_point(c, y, first), first,
+                             job.adam);
+  const Vector shift = c.noised->shift(), scale = c.noised->scale();
+  Matrix x = start_point(c, y, first);
+  inverse::MapSettings stage = job.adam;
+  stage.steps = std::max<Index>(1, job.adam.steps / job.anneal_stages);
+  for (Index j = 0; j < job.anneal_stages; ++j) {
+    const double level = NoiseProcess::ladder_sigma(job.anneal_from, c.final_level,
+                                                    job.anneal_stages, j);
+    // The noised score in x: ∇ₓ log p_σ(x) = s(z; σ) ⊘ scale, z = (x − shift) ⊘ scale.
+    const auto prior_score = [&](const Matrix& xs) {
+      const Matrix z =
+          ((xs.rowwise() - shift.transpose()).array().rowwise() / scale.transpose().array())
+              .matrix();
+      return Matrix(c.noised->score(z, level).array().rowwise() / scale.transpose().array());
+    };
+    x = inverse::map_adam(prior_score, c.a, y, job.inv.sigma_y, std::move(x), first, stage);
+  }
+  return x;
+}
+
+void check_adam(const MapContext& c) {
+  if (c.job.anneal_from <= 0) return;
+  if (!c.noised || c.noised->scheme() != NoiseScheme::sigma)
+    throw Error("--anneal-from needs a sigma-conditioned prior (fit --noise ladder or vesde)");
+  if (!(c.final_level > 0))
+    throw Error("--anneal-from needs --prior-level (the last stage's level) for this prior");
+  if (!(c.job.anneal_from > c.final_level))
+    throw Error("--anneal-from must exceed the prior's level " + std::to_string(c.final_level) +
+                " (--prior-level or the model's own)");
+  if (c.job.anneal_stages < 2) throw Error("--anneal-stages must be at least 2");
 }
 
 // The MAP methods: a new one is a check, a solver and one line here.
@@ -77,7 +117,7 @@ struct MapMethod {
   bool records_steps;  // map.json "steps": the Adam iterations (0 for the others)
 };
 const MapMethod kMapMethods[] = {
-    {"adam", nullptr, solve_adam, true},
+    {"adam", check_adam, solve_adam, true},
     {"lbfgs", check_lbfgs, solve_lbfgs, false},
     {"exact", check_exact, solve_exact, false},
     {"tweedie", check_tweedie, solve_tweedie, false},
@@ -102,6 +142,7 @@ void run_map(const dist::Comm& comm, MapJob& job) {
   std::unique_ptr<inverse::LinearOperator> a;
   nlohmann::json source;
   const MapMethod* method = nullptr;
+  double final_level = 0;
   dist::run_collectively(comm, [&] {
     if (o->model.empty() == o->target.empty())
       throw Error("map needs exactly one of --model DIR or --target NAME (the prior)");
@@ -119,12 +160,18 @@ void run_map(const dist::Comm& comm, MapJob& job) {
     noised = std::move(loaded.noised);
     source = loaded.description;
     if (o->prior_level != 0) source["prior_level"] = o->prior_level;
+    final_level = o->prior_level != 0 ? o->prior_level
+                  : loaded.noise        ? loaded.noise->smallest_level()
+                                        : 0.0;
+    if (o->anneal_from > 0) source["anneal_from"] = o->anneal_from;
     a = make_operator(o->inv, prior->dim(), shard.info.rows, shard.info.cols());
     method = &find_method(o->method, *prior);
-    if (method->check != nullptr) method->check({*o, *prior, noised.get(), *a});
+    if (o->anneal_from > 0 && method->solve != solve_adam)
+      throw Error("--anneal-from applies to --method adam");
+    if (method->check != nullptr) method->check({*o, *prior, noised.get(), *a, final_level});
   });
   // Block by block (64 global rows each), so the rows are the same on any number of ranks.
-  const MapContext context{*o, *prior, noised.get(), *a};
+  const MapContext context{*o, *prior, noised.get(), *a, final_level};
   Matrix x(shard.rows.rows(), prior->dim());
   dist::run_collectively(comm, [&] {
     for_each_block(shard.range, [&](RowRange block, Index offset) {

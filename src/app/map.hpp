@@ -25,6 +25,8 @@ struct MapJob {
   InverseOptions inv;
   inverse::MapSettings adam;
   double prior_level = 0;  // > 0: evaluate a σ-conditioned prior at this level
+  double anneal_from = 0;  // > 0: adam by continuation from this level down (map.cpp)
+  Index anneal_stages = 8;
 };
 
 void run_map(const dist::Comm& comm, MapJob& job);

@@ -34,6 +34,11 @@ Command add_map(CLI::App& root) {
   app->add_option("--prior-level", o->prior_level,
                   "sigma-conditioned prior: noise level of the score used (model units; default "
                   "the model's own, e.g. its smallest sigma)");
+  app->add_option("--anneal-from", o->anneal_from,
+                  "adam, sigma-conditioned prior: MAP by continuation over geometric levels from "
+                  "this sigma down to the prior's level (model units)");
+  app->add_option("--anneal-stages", o->anneal_stages,
+                  "stages of --anneal-from (the Adam steps are split evenly)");
   app->add_option("--out", o->out, "Output directory")->required();
   auto run = [o](const dist::Comm& comm) { app::run_map(comm, *o); };
   return {app, run};

@@ -14,11 +14,19 @@ Matrix posterior_score(const ScoreModel& prior, const LinearOperator& a, const M
 
 Matrix map_adam(const ScoreModel& prior, const LinearOperator& a, const Matrix& y, double sigma_y,
                 Matrix x0, Index first_row, const MapSettings& s) {
+  return map_adam([&](const Matrix& x) { return prior.score(x); }, a, y, sigma_y, std::move(x0),
+                  first_row, s);
+}
+
+Matrix map_adam(const PriorScore& prior_score, const LinearOperator& a, const Matrix& y,
+                double sigma_y, Matrix x0, Index first_row, const MapSettings& s) {
   const double pi = std::acos(-1.0);
+  const double w = 1.0 / (sigma_y * sigma_y);
   Matrix x = std::move(x0);
   Matrix m = Matrix::Zero(x.rows(), x.cols()), v = Matrix::Zero(x.rows(), x.cols());
   for (Index t = 1; t <= s.steps; ++t) {
-    const Matrix g = posterior_score(prior, a, x, y, sigma_y, first_row);  // ascent direction
+    // Ascent direction: the posterior score (as posterior_score()).
+    const Matrix g = prior_score(x) + a.adjoint(y - a.apply(x, first_row), first_row) * w;
     m = s.beta1 * m + (1 - s.beta1) * g;
     v = s.beta2 * v + (1 - s.beta2) * g.cwiseAbs2();
     const double lr =

@@ -3,6 +3,8 @@
 //   ∇ₓ log p(x | y) = s(x) + Aᵀ(y − A x) / σ_y²            (e.g. Song et al. 2022; Kadkhodaie &
 // Simoncelli 2021). Rows are independent observations; `first_row` is the global index of row 0.
 #pragma once
+#include <functional>
+
 #include "scorematch/inverse/linear_operator.hpp"
 #include "scorematch/models/score_model.hpp"
 
@@ -19,6 +21,10 @@ struct MapSettings {
 };
 Matrix map_adam(const ScoreModel& prior, const LinearOperator& a, const Matrix& y, double sigma_y,
                 Matrix x0, Index first_row, const MapSettings& settings);
+// The same with the prior's score as a function of x (n × d → n × d).
+using PriorScore = std::function<Matrix(const Matrix& x)>;
+Matrix map_adam(const PriorScore& prior_score, const LinearOperator& a, const Matrix& y,
+                double sigma_y, Matrix x0, Index first_row, const MapSettings& settings);
 
 // Gaussian prior N(μ, P⁻¹): the posterior is Gaussian with precision P + AᵀA/σ_y² and mean
 //   (P + AᵀA/σ_y²)⁻¹ (P μ + Aᵀ y / σ_y²)   (= its MAP), one solve per row (AᵀA may depend on it).
