@@ -283,9 +283,8 @@ void expect_ve_pc_matches_the_posterior(const GaussianCase& c, Index per_obs) {
     const Vector m = c.masks.row(o).transpose();
     const Matrix p = ci + Matrix(m.asDiagonal()) / (sigma_y * sigma_y);
     const Matrix cov = p.inverse();
-    const Vector exact =
-        cov * (ci * c.mix.means.row(0).transpose() + m.cwiseProduct(y.row(o).transpose()) /
-                                                        (sigma_y * sigma_y));
+    const Vector exact = cov * (ci * c.mix.means.row(0).transpose() +
+                                m.cwiseProduct(y.row(o).transpose()) / (sigma_y * sigma_y));
     const Matrix block = draws.middleRows(o * per_obs, per_obs);
     const auto [mean, mcse] = testing::mean_and_mcse(block);
     for (Index j = 0; j < d; ++j) {

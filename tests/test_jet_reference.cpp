@@ -77,7 +77,8 @@ LdVec to_ld(const T* p, Index n) {
   return v;
 }
 
-// embedding: MlpSpec::embedding (the conditioning features of every hidden layer; 0 = c in layer 0).
+// embedding: MlpSpec::embedding (the conditioning features of every hidden layer; 0 = c in layer
+// 0).
 MlpSpec spec_of(Index d, MlpOutput out, Activation act, std::vector<Index> hidden,
                 Conditioning cond = Conditioning::none, Index embedding = 0) {
   MlpSpec spec = testing::make_spec(d, out, act, std::move(hidden), cond);
@@ -338,8 +339,8 @@ void forward_suite_precision(MlpOutput output, const std::string& act_name) {
                                 : a % 2 == 0                         ? Conditioning::sigma
                                                                      : Conditioning::time;
       // The last two architectures carry the conditioning embedding (σ on one, t on the other).
-      const MlpSpec spec = spec_of(archs[a].d, output, parse_activation(act_name),
-                                   archs[a].hidden, cond, a >= 2 ? 2 : 0);
+      const MlpSpec spec = spec_of(archs[a].d, output, parse_activation(act_name), archs[a].hidden,
+                                   cond, a >= 2 ? 2 : 0);
       for (const Index B : {Index{1}, Index{37}}) {
         const std::string label = std::string(output_name(output)) + " " + act_name + " " +
                                   precision_name<T>() + " d=" + std::to_string(archs[a].d) +
@@ -386,18 +387,18 @@ TEST(JetReference, ReferenceIsSelfConsistent) {
   for (const MlpOutput output : {MlpOutput::energy, MlpOutput::score, MlpOutput::decoder})
     for (const Conditioning cond : {Conditioning::none, Conditioning::sigma, Conditioning::time})
       for (const Index embedding : {Index{0}, Index{3}}) {
-      const MlpSpec spec = spec_of(3, output, Activation::tanh, {4, 5, 2}, cond, embedding);
-      const std::vector<reference::LayerShape> layers = reference::layer_shapes(spec);
-      ASSERT_EQ(static_cast<Index>(layers.size()), spec.num_layers());
-      for (Index l = 0; l < spec.num_layers(); ++l) {
-        const reference::LayerShape& s = layers[static_cast<std::size_t>(l)];
-        EXPECT_EQ(static_cast<Index>(s.w), spec.weight_offset(l));
-        EXPECT_EQ(static_cast<Index>(s.b), spec.bias_offset(l));
-        EXPECT_EQ(static_cast<Index>(s.in), spec.layer_in(l));
-        EXPECT_EQ(static_cast<Index>(s.out), spec.layer_out(l));
+        const MlpSpec spec = spec_of(3, output, Activation::tanh, {4, 5, 2}, cond, embedding);
+        const std::vector<reference::LayerShape> layers = reference::layer_shapes(spec);
+        ASSERT_EQ(static_cast<Index>(layers.size()), spec.num_layers());
+        for (Index l = 0; l < spec.num_layers(); ++l) {
+          const reference::LayerShape& s = layers[static_cast<std::size_t>(l)];
+          EXPECT_EQ(static_cast<Index>(s.w), spec.weight_offset(l));
+          EXPECT_EQ(static_cast<Index>(s.b), spec.bias_offset(l));
+          EXPECT_EQ(static_cast<Index>(s.in), spec.layer_in(l));
+          EXPECT_EQ(static_cast<Index>(s.out), spec.layer_out(l));
+        }
+        EXPECT_EQ(static_cast<Index>(reference::parameter_count(spec)), spec.num_parameters());
       }
-      EXPECT_EQ(static_cast<Index>(reference::parameter_count(spec)), spec.num_parameters());
-    }
   const LD h = 0x1.0p-22L;
   for (const std::string& act : activation_names())
     for (const MlpOutput output : {MlpOutput::energy, MlpOutput::score}) {
@@ -496,18 +497,18 @@ TEST(JetReference, ReverseThetaGradientMatchesReferenceFd) {
       Worst theta_d, input_d, theta_f, input_f;
       for (const CondVariant cv : {CondVariant::none, CondVariant::feature_and_scale})
         for (const Index embedding : {Index{0}, Index{2}}) {
-        if (cv == CondVariant::none && embedding > 0) continue;
-        const Conditioning cond =
-            cv == CondVariant::none ? Conditioning::none : Conditioning::sigma;
-        const MlpSpec spec = spec_of(3, output, parse_activation(act), {6, 5}, cond, embedding);
-        for (const Mode& mode : picked) {
-          const std::string label = std::string(output_name(output)) + " " + act +
-                                    " cond=" + std::to_string(static_cast<int>(cv)) +
-                                    " embedding=" + std::to_string(embedding) + " " + mode.name;
-          reverse_case<double>(spec, cv, mode, seed += 10, label + " double", theta_d, input_d);
-          reverse_case<float>(spec, cv, mode, seed, label + " float", theta_f, input_f);
+          if (cv == CondVariant::none && embedding > 0) continue;
+          const Conditioning cond =
+              cv == CondVariant::none ? Conditioning::none : Conditioning::sigma;
+          const MlpSpec spec = spec_of(3, output, parse_activation(act), {6, 5}, cond, embedding);
+          for (const Mode& mode : picked) {
+            const std::string label = std::string(output_name(output)) + " " + act +
+                                      " cond=" + std::to_string(static_cast<int>(cv)) +
+                                      " embedding=" + std::to_string(embedding) + " " + mode.name;
+            reverse_case<double>(spec, cv, mode, seed += 10, label + " double", theta_d, input_d);
+            reverse_case<float>(spec, cv, mode, seed, label + " float", theta_f, input_f);
+          }
         }
-      }
       const std::string line = std::string("[ref] reverse ") + output_name(output) + " " + act +
                                ": double dθ " + abs_rel(theta_d) + ", dx " + abs_rel(input_d) +
                                " | float dθ " + abs_rel(theta_f) + ", dx " + abs_rel(input_f);

@@ -53,7 +53,8 @@ std::string objective_readers(const std::string& key) {
     s.name = name;
     const bool noised = make_objective(s)->noise().has_value();
     if (!noised) add(s);
-    for (NoiseKind kind : {NoiseKind::fixed, NoiseKind::ve_ladder, NoiseKind::ve_sde, NoiseKind::vp_sde}) {
+    for (NoiseKind kind :
+         {NoiseKind::fixed, NoiseKind::ve_ladder, NoiseKind::ve_sde, NoiseKind::vp_sde}) {
       if (!noised) break;
       NoiseProcess p;
       p.kind = kind;

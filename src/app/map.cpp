@@ -83,8 +83,8 @@ Matrix solve_adam(const MapContext& c, const Matrix& y, Index first) {
   inverse::MapSettings stage = job.adam;
   stage.steps = std::max<Index>(1, job.adam.steps / job.anneal_stages);
   for (Index j = 0; j < job.anneal_stages; ++j) {
-    const double level = NoiseProcess::ladder_sigma(job.anneal_from, c.final_level,
-                                                    job.anneal_stages, j);
+    const double level =
+        NoiseProcess::ladder_sigma(job.anneal_from, c.final_level, job.anneal_stages, j);
     // The noised score in x: ∇ₓ log p_σ(x) = s(z; σ) ⊘ scale, z = (x − shift) ⊘ scale.
     const auto prior_score = [&](const Matrix& xs) {
       const Matrix z =
@@ -161,8 +161,8 @@ void run_map(const dist::Comm& comm, MapJob& job) {
     source = loaded.description;
     if (o->prior_level != 0) source["prior_level"] = o->prior_level;
     final_level = o->prior_level != 0 ? o->prior_level
-                  : loaded.noise        ? loaded.noise->smallest_level()
-                                        : 0.0;
+                  : loaded.noise      ? loaded.noise->smallest_level()
+                                      : 0.0;
     if (o->anneal_from > 0) source["anneal_from"] = o->anneal_from;
     a = make_operator(o->inv, prior->dim(), shard.info.rows, shard.info.cols());
     method = &find_method(o->method, *prior);

@@ -265,10 +265,11 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
     const Matrix y = io::read_data_rows(info, obs);
     const bool noised = kind.input == SamplerInput::sigma_noised;
     if (noised && !run.src.noised)
-      throw Error(o.s.name +
-                  " posterior sampling needs the prior's score at every noise level: a "
-                  "sigma-conditioned model (fit --objective dsm --noise ladder or vesde) or a gaussian/gmm "
-                  "target");
+      throw Error(
+          o.s.name +
+          " posterior sampling needs the prior's score at every noise level: a "
+          "sigma-conditioned model (fit --objective dsm --noise ladder or vesde) or a gaussian/gmm "
+          "target");
     if (noised)  // the noised prior + the σ-widened likelihood
       run.posterior_noised = std::make_unique<inverse::PosteriorNoisedScore>(
           *run.src.noised, *run.op, y, obs.begin, o.inv.sigma_y, o.chains_per_obs);

@@ -69,7 +69,8 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   app->add_flag("--variance-reduced", o.objective.variance_reduced,
                 "ssm: variance-reduced form (exact ½|s|² term)")
       ->group(g);
-  opt("--noise", o.objective.noise, "dsm: single | ladder | vesde | vpsde; nce: gaussian | uniform");
+  opt("--noise", o.objective.noise,
+      "dsm: single | ladder | vesde | vpsde; nce: gaussian | uniform");
   opt("--noise-ratio", o.objective.noise_ratio, "nce: noise rows per data row (nu)")
       ->check(at_least(1));
   opt("--sigma", o.objective.sigma, "dsm single: noise level (standardised units)");

@@ -27,7 +27,8 @@ Matrix PosteriorNoisedScore::score_at(const Matrix& z, double level, Index first
 
 Matrix PosteriorNoisedScore::conditional_score(const Matrix& z, double level,
                                                Index first_chain) const {
-  const double sigma_x = level * rms_scale_, gap = obs_.sigma_y() * obs_.sigma_y() - sigma_x * sigma_x;
+  const double sigma_x = level * rms_scale_,
+               gap = obs_.sigma_y() * obs_.sigma_y() - sigma_x * sigma_x;
   if (!(gap > 0)) throw Error("posterior: the conditional score needs a level below sigma_y");
   return with_likelihood(z, level, first_chain, 1.0 / gap);
 }
@@ -54,7 +55,8 @@ void PosteriorNoisedScore::impute(Matrix& z, double level, Index first_chain,
   const double sy2 = obs_.sigma_y() * obs_.sigma_y();
   const Eigen::RowVectorXd sd =
       ((level * level) * scale.array().square() - sy2).max(0.0).sqrt().matrix().transpose();
-  Matrix x = (z.array().rowwise() * scale.transpose().array()).matrix().rowwise() + shift.transpose();
+  Matrix x =
+      (z.array().rowwise() * scale.transpose().array()).matrix().rowwise() + shift.transpose();
   const Matrix noise = (xi.array().rowwise() * sd.array()).matrix();
   x += obs_.adjoint(obs_.residual(x, first_chain), first_chain) +
        obs_.adjoint(obs_.apply(noise, first_chain), first_chain);

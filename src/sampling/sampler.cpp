@@ -11,10 +11,14 @@ namespace scorematch {
 
 const std::vector<SamplerDescriptor>& sampler_registry() {
   static const std::vector<SamplerDescriptor> table{
-      samplers::ula(),      samplers::mala(),
-      samplers::annealed(), samplers::reverse_sde(),
-      samplers::flow_ode(), samplers::predictor_corrector(),
-      samplers::hmc(),      samplers::parallel_tempering(),
+      samplers::ula(),
+      samplers::mala(),
+      samplers::annealed(),
+      samplers::reverse_sde(),
+      samplers::flow_ode(),
+      samplers::predictor_corrector(),
+      samplers::hmc(),
+      samplers::parallel_tempering(),
       samplers::ve_predictor_corrector(),
   };
   return table;

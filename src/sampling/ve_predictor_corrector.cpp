@@ -14,12 +14,14 @@
 // and after each move the observed coordinates are set to y + √(σ² − σ_y²) ξ while σ ≥ σ_y. The
 // grid gets σ_y as an extra point, so at σ_y they are y itself and below it the predictor follows
 // the reverse process alone, while the corrector targets p(x_σ | y), whose score adds the bridge
-// term Aᵀ(y − A x)/(σ_y² − σ²) (a corrector on p_σ alone would forget y: it hurt by 2 dB). With A = I this is the reverse process started at x_σy = y: it samples
-// p(x | y) exactly (up to discretisation) and the levels above σ_y are skipped (every coordinate
-// would be replaced). Other operators (blur, dense) use the likelihood term of the annealed
-// posterior, s(z; σ) + Aᵀ(y − A x)/(σ_y² + σ²) (Jalal et al. 2021).
+// term Aᵀ(y − A x)/(σ_y² − σ²) (a corrector on p_σ alone would forget y: it hurt by 2 dB). With A =
+// I this is the reverse process started at x_σy = y: it samples p(x | y) exactly (up to
+// discretisation) and the levels above σ_y are skipped (every coordinate would be replaced). Other
+// operators (blur, dense) use the likelihood term of the annealed posterior, s(z; σ) + Aᵀ(y − A
+// x)/(σ_y² + σ²) (Jalal et al. 2021).
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <vector>
 
 #include "scorematch/core/error.hpp"
@@ -40,8 +42,7 @@ class VePredictorCorrector final : public Sampler {
       if (!(level < s.sigma_max))
         throw Error("ve-pc imputes observations whose noise is below " + setting("sigma_max") +
                     " (sigma_y is " + std::to_string(level) + " in the model's units)");
-      if (level > s.sigma_min &&
-          std::find(grid_.begin(), grid_.end(), level) == grid_.end()) {
+      if (level > s.sigma_min && std::find(grid_.begin(), grid_.end(), level) == grid_.end()) {
         grid_.push_back(level);
         std::sort(grid_.begin(), grid_.end(), std::greater<>());
       }
@@ -109,13 +110,13 @@ class VePredictorCorrector final : public Sampler {
 
 static std::unique_ptr<Sampler> make_ve_pc(const SamplerSettings& s, const ScoreSource& source) {
   if (source.noised == nullptr || source.noised->scheme() != NoiseScheme::sigma)
-    throw Error(
-        "ve-pc needs the score of the noised law at every σ: a σ-conditioned model (fit " +
-        setting("objective") + " dsm " + setting("noise") +
-        " vesde or ladder) or a target whose noised score is closed-form (gaussian, gmm)");
+    throw Error("ve-pc needs the score of the noised law at every σ: a σ-conditioned model (fit " +
+                setting("objective") + " dsm " + setting("noise") +
+                " vesde or ladder) or a target whose noised score is closed-form (gaussian, gmm)");
   if (!(s.sigma_max > s.sigma_min && s.sigma_min > 0))
     throw Error("ve-pc needs 0 < " + setting("sigma_min") + " < " + setting("sigma_max"));
-  if (s.steps < 2) throw InvalidSetting("steps", "be ≥ 2 (grid points from sigma_max to sigma_min)");
+  if (s.steps < 2)
+    throw InvalidSetting("steps", "be ≥ 2 (grid points from sigma_max to sigma_min)");
   if (s.corrector_steps < 0) throw InvalidSetting("corrector_steps", "be ≥ 0");
   if (!(s.snr > 0)) throw InvalidSetting("snr", "be positive");
   return std::make_unique<VePredictorCorrector>(s, *source.noised);

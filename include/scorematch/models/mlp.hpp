@@ -86,8 +86,8 @@ struct MlpSpec {
 inline bool same_architecture(const MlpSpec& a, const MlpSpec& b) {
   return a.dim == b.dim && a.hidden == b.hidden && a.output == b.output && a.out_dim == b.out_dim &&
          a.activation == b.activation && a.conditioning == b.conditioning &&
-         a.embedding == b.embedding &&
-         a.sde.beta_min == b.sde.beta_min && a.sde.beta_max == b.sde.beta_max;
+         a.embedding == b.embedding && a.sde.beta_min == b.sde.beta_min &&
+         a.sde.beta_max == b.sde.beta_max;
 }
 
 std::string conditioning_name(Conditioning c);

@@ -4,14 +4,15 @@
 //   VE ladder  x̃ = x + σ_i ε, σ_i = σ_max (σ_min/σ_max)^{i/(L−1)}, i = 0 … L−1   ("ladder";
 //              the geometric ladder of NCSN, the discretised variance-exploding SDE)
 //   VE SDE     x̃ = x + σ ε, σ = σ_min (σ_max/σ_min)^u, u ~ U[0, 1]       ("vesde"; the
-//              variance-exploding SDE of Song et al. 2021, eq. 31, with σ(t) = σ_min(σ_max/σ_min)^t:
-//              the ladder's continuum, so the network learns every σ in [σ_min, σ_max], not only
-//              the rungs — Tweedie's formula at a σ_y between two rungs needs that)
+//              variance-exploding SDE of Song et al. 2021, eq. 31, with σ(t) =
+//              σ_min(σ_max/σ_min)^t: the ladder's continuum, so the network learns every σ in
+//              [σ_min, σ_max], not only the rungs — Tweedie's formula at a σ_y between two rungs
+//              needs that)
 //   VP SDE     x̃ = α(t) x + σ(t) ε, β(t) = β_min + t(β_max − β_min), t ∈ [t_eps, 1]  ("vpsde")
 // ε ~ N(0, I). A σ-conditioned network is trained on the ladder or the VE SDE and sampled by
 // annealed Langevin over a ladder (by default its training range); a t-conditioned network on the
-// VP SDE, sampled by its reverse SDE / probability-flow ODE. The model directory keeps the process that trained it
-// (meta.json "noise", io/model_dir.hpp).
+// VP SDE, sampled by its reverse SDE / probability-flow ODE. The model directory keeps the process
+// that trained it (meta.json "noise", io/model_dir.hpp).
 #pragma once
 #include <cmath>
 #include <string>
