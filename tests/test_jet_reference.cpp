@@ -601,6 +601,7 @@ struct ObjectiveCase {
   MlpOutput output;
   Conditioning conditioning = Conditioning::none;
   Index embedding = 0;
+  Precondition precondition = Precondition::none;
 };
 
 std::vector<ObjectiveCase> objective_cases() {
@@ -633,6 +634,13 @@ std::vector<ObjectiveCase> objective_cases() {
     all.push_back({kind + "dsm-ladder-embedded", s, out, Conditioning::sigma, 2});
     s.noise = "vesde";
     all.push_back({kind + "dsm-vesde-embedded", s, out, Conditioning::sigma, 3});
+    if (out == MlpOutput::score) {
+      all.push_back({kind + "dsm-vesde-edm", s, out, Conditioning::sigma, 0, Precondition::edm});
+      s.noise = "ladder";
+      all.push_back(
+          {kind + "dsm-ladder-edm-embedded", s, out, Conditioning::sigma, 2, Precondition::edm});
+      s.noise = "vesde";
+    }
     s.noise = "vpsde";
     all.push_back({kind + "dsm-vpsde", s, out, Conditioning::time});
     all.push_back({kind + "dsm-vpsde-embedded", s, out, Conditioning::time, 2});
@@ -668,8 +676,9 @@ TEST(BatchSumsReference, LossAndGradientMatchReferenceAtOneTwoThreeThreads) {
   std::size_t index = 0;
   for (const ObjectiveCase& c : objective_cases()) {
     const std::string act = acts[index++ % acts.size()];
-    const MlpSpec spec =
-        spec_of(d, c.output, parse_activation(act), {6, 5}, c.conditioning, c.embedding);
+    MlpSpec spec = spec_of(d, c.output, parse_activation(act), {6, 5}, c.conditioning, c.embedding);
+    spec.precondition = c.precondition;
+    spec.sigma_data = c.precondition == Precondition::edm ? 0.7 : 0.0;
     const auto objective = make_objective(c.settings);
     objective->check(spec);
     const Vector theta = test_parameters(spec, 40 + index);

@@ -164,8 +164,9 @@ class NoisedSamplers : public ::testing::TestWithParam<std::string> {};
 TEST_P(NoisedSamplers, RecoverGmmModeWeights) {
   const std::string name = GetParam();
   const auto mix = gmm_target_mixture(2);
-  const auto noised = make_noised_mixture(
-      mix, name == "annealed" ? NoiseScheme::sigma : NoiseScheme::vpsde, VpSde{});
+  const bool sigma_scheme = name == "annealed" || name == "ve-pc";
+  const auto noised =
+      make_noised_mixture(mix, sigma_scheme ? NoiseScheme::sigma : NoiseScheme::vpsde, VpSde{});
   SamplerSettings s;
   s.name = name;
   s.seed = 8;
@@ -175,6 +176,11 @@ TEST_P(NoisedSamplers, RecoverGmmModeWeights) {
     s.levels = 10;
     s.steps = 100;
     s.step_size = 0.002;
+  } else if (name == "ve-pc") {  // prior sampling: no imputation, one corrector step
+    s.sigma_max = 6;
+    s.sigma_min = 0.01;
+    s.steps = 300;
+    s.corrector_steps = 1;
   } else {
     s.steps = name == "pc" ? 300 : 500;
   }
@@ -194,7 +200,8 @@ TEST_P(NoisedSamplers, RecoverGmmModeWeights) {
   EXPECT_NEAR(std::sqrt(within / (2.0 * static_cast<double>(draws.rows()))), 0.6, 0.05) << name;
 }
 
-INSTANTIATE_TEST_SUITE_P(All, NoisedSamplers, ::testing::Values("annealed", "sde", "ode", "pc"));
+INSTANTIATE_TEST_SUITE_P(All, NoisedSamplers,
+                         ::testing::Values("annealed", "sde", "ode", "pc", "ve-pc"));
 
 // The same chains give bitwise-identical draws for 1, 2 or 3 "ranks" and 1 or 2 threads.
 TEST(Samplers, DrawsAreBitwiseIndependentOfDecomposition) {

@@ -92,6 +92,8 @@ MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, const Objective& 
   spec.dim = d;
   spec.hidden = o.hidden;
   spec.embedding = o.embedding;
+  spec.precondition = parse_precondition(o.precondition);
+  spec.sigma_data = 1.0;  // placeholder for validate(); measured on the data in open_data
   spec.output = in.output;
   spec.activation = parse_activation(o.activation);
   std::string cond = o.conditioning;
@@ -127,40 +129,43 @@ nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, cons
                                Index rows) {
   const auto& s = o.objective;
   const auto& p = o.optimizer;
-  return {{"data", in.data},
-          {"rows", rows},
-          {"model", in.model},
-          {"standardize", in.standardize},
-          {"mlp", io::mlp_meta(spec, 0.0)},
-          {"dtype", o.dtype},
-          {"objective",
-           {{"name", s.name},
-            {"projections", s.projections},
-            {"probe", s.probe},
-            {"variance_reduced", s.variance_reduced},
-            {"noise", s.noise},
-            {"sigma", s.sigma},
-            {"sigma_min", s.sigma_min},
-            {"sigma_max", s.sigma_max},
-            {"levels", s.levels},
-            {"t_eps", s.t_eps},
-            {"target", o.target}}},
-          {"optimizer",
-           {{"name", p.name},
-            {"lr", p.lr},
-            {"lr_min", p.lr_min},
-            {"schedule", p.schedule},
-            {"warmup", p.warmup},
-            {"weight_decay", p.weight_decay},
-            {"momentum", p.momentum},
-            {"clip", p.clip_norm},
-            {"ema", p.ema_decay},
-            {"beta1", p.beta1},
-            {"beta2", p.beta2}}},
-          {"steps", o.steps},
-          {"batch", o.batch},
-          {"seed", o.seed},
-          {"val_fraction", o.val_fraction}};
+  nlohmann::json config = {{"data", in.data},
+                           {"rows", rows},
+                           {"model", in.model},
+                           {"standardize", in.standardize},
+                           {"mlp", io::mlp_meta(spec, 0.0)},
+                           {"dtype", o.dtype},
+                           {"objective",
+                            {{"name", s.name},
+                             {"projections", s.projections},
+                             {"probe", s.probe},
+                             {"variance_reduced", s.variance_reduced},
+                             {"noise", s.noise},
+                             {"sigma", s.sigma},
+                             {"sigma_min", s.sigma_min},
+                             {"sigma_max", s.sigma_max},
+                             {"levels", s.levels},
+                             {"t_eps", s.t_eps},
+                             {"target", o.target}}},
+                           {"optimizer",
+                            {{"name", p.name},
+                             {"lr", p.lr},
+                             {"lr_min", p.lr_min},
+                             {"schedule", p.schedule},
+                             {"warmup", p.warmup},
+                             {"weight_decay", p.weight_decay},
+                             {"momentum", p.momentum},
+                             {"clip", p.clip_norm},
+                             {"ema", p.ema_decay},
+                             {"beta1", p.beta1},
+                             {"beta2", p.beta2}}},
+                           {"steps", o.steps},
+                           {"batch", o.batch},
+                           {"seed", o.seed},
+                           {"val_fraction", o.val_fraction}};
+  // Only when on, so that checkpoints of runs without it still resume.
+  if (o.early_stopping) config["early_stopping"] = {{"val_every", o.val_every}};
+  return config;
 }
 
 // Column means and standard deviations over all ranks' rows, by the one deterministic routine
@@ -187,6 +192,10 @@ struct RunState {
   OptimizerState opt;
   Index step = 0;
   double loss = std::nan(""), val_loss = std::nan("");  // of the last step taken (NaN: none)
+  // --early-stopping: the EMA weights at the lowest validation loss so far (empty: none yet).
+  Vector best;
+  Index best_step = 0;
+  double best_val = std::nan("");
 };
 
 io::Checkpoint make_checkpoint(const nlohmann::json& config, const RunState& st,
@@ -206,6 +215,11 @@ io::Checkpoint make_checkpoint(const nlohmann::json& config, const RunState& st,
                {"shift", shift},
                {"scale", scale}};
   if (st.opt.v.size() > 0) ck.arrays["v"] = st.opt.v;
+  if (st.best.size() > 0) {
+    ck.arrays["best"] = st.best;
+    ck.info["best_step"] = st.best_step;
+    ck.info["best_val_loss"] = st.best_val;
+  }
   return ck;
 }
 
@@ -239,6 +253,11 @@ RunState restore(const std::string& resume, const nlohmann::json& config, const 
   };
   st.loss = number("loss");
   st.val_loss = number("val_loss");
+  if (ck.arrays.count("best")) {
+    st.best = get("best");
+    st.best_step = ck.info.value("best_step", Index{0});
+    st.best_val = number("best_val_loss");
+  }
   return st;
 }
 
@@ -281,6 +300,8 @@ class NeuralFit {
       optimizer_.emplace(opt_settings);
       if (!(o_.val_fraction >= 0 && o_.val_fraction < 1))
         throw Error("--val-fraction must lie in [0, 1)");
+      if (o_.early_stopping && !(o_.val_fraction > 0))
+        throw Error("--early-stopping needs validation rows (--val-fraction > 0)");
       if (objective_->needs_target_score()) {
         if (o_.target.empty()) throw Error("--objective esm needs --target NAME (its true score)");
         target_ = make_target(o_.target, dim());
@@ -316,6 +337,7 @@ class NeuralFit {
         in_.standardize ? column_standardisation(comm_, read_range, shard_.range, dim(), rows(),
                                                  in_.data, shard_.info.columns)
                         : std::pair{Vector(Vector::Zero(dim())), Vector(Vector::Ones(dim()))};
+    if (spec_.precondition == Precondition::edm) centre_for_edm(read_range);
     if (reader_) {
       local_ = {shard_.range, [this](const std::vector<Index>& rows) {
                   std::vector<Index> global(rows);
@@ -331,6 +353,21 @@ class NeuralFit {
       resident_ = to_model(shard_.rows);
       local_ = in_memory_rows(&resident_.x, shard_.range, target_ ? &resident_.target : nullptr);
     }
+  }
+
+  // edm preconditioning (models/mlp.hpp) assumes centred inputs: the model's shift becomes the
+  // column means (scale stays: the sds with --standardize, 1 without) and σ_d is the root mean
+  // square of the columns' sds in model units, √(mean_j sd_j² / scale_j²) — 1 when standardised.
+  void centre_for_edm(const RangeReader& read_range) {
+    const dist::ColumnStats stats = dist::column_stats(comm_, read_range, shard_.range, dim(),
+                                                       rows(), shard_.info.columns, in_.data);
+    shift_ = stats.mean;
+    spec_.sigma_data = std::sqrt((stats.sd.array() / scale_.array()).square().mean());
+    dist::run_collectively(comm_, [&] {
+      if (!(spec_.sigma_data > 0))
+        throw Error("'" + in_.data + "': every column is constant; edm preconditioning (" +
+                    setting("precondition") + ") needs data with a spread");
+    });
   }
 
   void start_state() {
@@ -425,6 +462,13 @@ class NeuralFit {
         const auto t0 = std::chrono::steady_clock::now();
         st_.val_loss = trainer.validation_loss(st_.opt.ema, local_, reduce);
         compute_ += seconds_since(t0);  // validation is compute (its reads are moved to io)
+        // The loss is allreduced, so every rank takes the same decision.
+        if (o_.early_stopping && std::isfinite(st_.val_loss) &&
+            (st_.best.size() == 0 || st_.val_loss < st_.best_val)) {
+          st_.best = st_.opt.ema;
+          st_.best_step = step;
+          st_.best_val = st_.val_loss;
+        }
       }
       if (step % log_every == 0 || step == o_.steps || validate) log_step(step, r, rate, validate);
       const double eta =
@@ -463,8 +507,9 @@ class NeuralFit {
   void write_model() {
     std::optional<NoiseProcess> noise = objective_->noise();
     if (noise) noise->sde = spec_.sde;
+    const bool best = o_.early_stopping && st_.best.size() > 0;
     const MlpModel model(
-        spec_, st_.opt.ema, shift_, scale_,
+        spec_, best ? st_.best : st_.opt.ema, shift_, scale_,
         spec_.conditioning != Conditioning::none && noise ? noise->smallest_level() : 0.0);
     const double seconds = seconds_since(start_);
     nlohmann::json meta = {{"columns", shard_.info.columns},
@@ -474,12 +519,17 @@ class NeuralFit {
                              {"config", config_},
                              {"final_loss", st_.loss},
                              {"val_loss", st_.val_loss},
-                             {"weights", o_.optimizer.ema_decay > 0 ? "ema" : "raw"},
+                             {"weights", std::string(o_.optimizer.ema_decay > 0 ? "ema" : "raw") +
+                                             (best ? " at the lowest validation loss" : "")},
                              {"ranks", comm_.size()},
                              {"threads_per_rank", parallel::num_threads()},
                              {"thread_backend", parallel::backend_name()},
                              {"seconds", seconds}}}};
     if (noise) meta["noise"] = io::noise_meta(*noise);
+    if (best) {
+      meta["fit"]["best_step"] = st_.best_step;
+      meta["fit"]["best_val_loss"] = st_.best_val;
+    }
     dist::run_collectively(comm_, [&] {
       if (!comm_.is_root()) return;
       io::OutputDir dir(in_.out);
@@ -493,8 +543,11 @@ class NeuralFit {
     say(comm_,
         "final loss " + fmt("%.6g", st_.loss) +
             (std::isnan(st_.val_loss) ? "" : ", validation loss " + fmt("%.6g", st_.val_loss)) +
-            " after " + std::to_string(o_.steps) + " steps (" + fmt("%.1f", seconds) +
-            " s)\nwrote " + in_.out +
+            " after " + std::to_string(o_.steps) + " steps (" + fmt("%.1f", seconds) + " s)\n" +
+            (best ? "early stopping: saved the weights of step " + std::to_string(st_.best_step) +
+                        " (validation loss " + fmt("%.6g", st_.best_val) + ")\n"
+                  : "") +
+            "wrote " + in_.out +
             "/ (meta.json, W*.npy, b*.npy, shift.npy, scale.npy, metrics.jsonl)\n" +
             (o_.objective.name == "nce"
                  ? "nce learns the normaliser in the output bias, so log Z is near 0, but not "

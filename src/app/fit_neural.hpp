@@ -16,7 +16,8 @@ struct NeuralOptions {
   Index steps = 1000, batch = 256;
   std::uint64_t seed = 0;
   std::vector<Index> hidden{128, 128, 128};
-  Index embedding = 0;  // MlpSpec::embedding
+  Index embedding = 0;                // MlpSpec::embedding
+  std::string precondition = "none";  // MlpSpec::precondition (σ_d is measured on the data)
   std::string activation = "softplus", dtype = "float64", conditioning = "auto", target;
   double beta_min = 0.1, beta_max = 20.0;
   double val_fraction = 0.1;
@@ -24,6 +25,9 @@ struct NeuralOptions {
   int keep = 3, preempt_exit_code = 75;  // EX_TEMPFAIL: stopped with a checkpoint, no model yet
   std::string checkpoint_dir, resume;
   bool timings = false, stream = false;
+  // Early stopping on the validation loss: save the EMA weights of the validation with the
+  // lowest loss instead of the last ones (the schedule still runs all steps).
+  bool early_stopping = false;
   // The neural settings the user gave, as (component, setting key, how the user named it);
   // component "objective" and "optimizer" settings the chosen one does not read are refused, and
   // all but the "run" ones (checkpoints, resume, preemption, logging) with a closed-form model.

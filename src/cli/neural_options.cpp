@@ -55,6 +55,11 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
       "Noise-conditioned models: K sinusoidal features of log sigma or t in every hidden layer "
       "(0: log sigma or t is one extra input)")
       ->check(CLI::Range(Index{0}, Index{64}));
+  opt("--precondition", o.precondition,
+      "sigma-conditioned mlp-score: none | edm (Karras et al. 2022: centred input scaled to unit "
+      "variance at every sigma, skip to the noised Gaussian score, loss weight 1 + sigma^2 / "
+      "sigma_data^2; sigma_data from the data)")
+      ->check(CLI::IsMember({"none", "edm"}));
   opt("--optimizer", o.optimizer.name, "adam | adamw | sgd");
   opt("--lr", o.optimizer.lr, "Peak learning rate");
   opt("--lr-min", o.optimizer.lr_min, "Final learning rate of the cosine schedule");
@@ -94,6 +99,10 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   app->add_flag("--stream", o.stream,
                 "Read each step's minibatch rows from the (.npy) data file instead of holding this "
                 "rank's rows in memory: memory independent of the data size; same result, bitwise")
+      ->group(g);
+  app->add_flag("--early-stopping", o.early_stopping,
+                "Save the (EMA) weights of the validation with the lowest validation loss, not "
+                "the last ones (needs --val-fraction > 0; set how often with --val-every)")
       ->group(g);
   app->add_flag("--timings", o.timings, "Print the compute / allreduce / I/O split of the run")
       ->group(g);

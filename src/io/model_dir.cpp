@@ -74,6 +74,14 @@ nlohmann::json mlp_meta(const MlpSpec& spec, double noise_level) {
         "every hidden layer's W has cond columns last: (c, sin w_k c, cos w_k c), "
         "w_k = 0.25 * 64^(k / (K - 1))";
   }
+  if (spec.precondition != Precondition::none) {
+    j["precondition"] = precondition_name(spec.precondition);
+    j["sigma_data"] = spec.sigma_data;
+    j["output_multiplier"] = "sigma_data / (sigma sqrt(sigma^2 + sigma_data^2))";
+    j["precondition_form"] =
+        "score(z) = output_multiplier * net(z / sqrt(sigma^2 + sigma_data^2)) - z / (sigma^2 + "
+        "sigma_data^2), z centred (Karras et al. 2022)";
+  }
   if (spec.output == MlpOutput::decoder) j["out_dim"] = spec.out_dim;
   if (spec.conditioning == Conditioning::time)
     j["vpsde"] = {{"beta_min", spec.sde.beta_min}, {"beta_max", spec.sde.beta_max}};
@@ -94,6 +102,8 @@ std::pair<MlpSpec, double> parse_mlp_meta(const nlohmann::json& j, Index dim) {
   if (spec.output == MlpOutput::decoder) spec.out_dim = j.at("out_dim").get<Index>();
   spec.conditioning = parse_conditioning(j.value("conditioning", "none"));
   spec.embedding = j.value("embedding", Index{0});
+  spec.precondition = parse_precondition(j.value("precondition", "none"));
+  spec.sigma_data = j.value("sigma_data", 0.0);
   if (j.contains("vpsde")) {
     spec.sde.beta_min = j["vpsde"].at("beta_min").get<double>();
     spec.sde.beta_max = j["vpsde"].at("beta_max").get<double>();

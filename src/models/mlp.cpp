@@ -27,6 +27,15 @@ void MlpSpec::validate() const {
   if (embedding > 0 && conditioning == Conditioning::none)
     throw Error("a conditioning embedding (" + setting("embedding") +
                 ") needs a noise-conditioned model (dsm with noise ladder, vesde or vpsde)");
+  if (precondition == Precondition::edm &&
+      (conditioning != Conditioning::sigma || output != MlpOutput::score))
+    throw Error("edm preconditioning (" + setting("precondition") +
+                ") is for sigma-conditioned score networks: mlp-score with dsm noise ladder or "
+                "vesde");
+  if (precondition == Precondition::edm && !(sigma_data > 0 && std::isfinite(sigma_data)))
+    throw Error(
+        "edm preconditioning needs a positive, finite sigma_data (the data's spread), got " +
+        std::to_string(sigma_data));
   if (conditioning == Conditioning::time && !(sde.beta_max > sde.beta_min && sde.beta_min > 0))
     throw Error("VP-SDE needs 0 < beta_min < beta_max");
 }
@@ -50,11 +59,26 @@ Conditioning parse_conditioning(const std::string& name) {
   throw Error("unknown conditioning '" + name + "' (expected none, sigma or time)");
 }
 
+std::string precondition_name(Precondition p) {
+  return p == Precondition::edm ? "edm" : "none";
+}
+
+Precondition parse_precondition(const std::string& name) {
+  if (name == "none") return Precondition::none;
+  if (name == "edm") return Precondition::edm;
+  throw Error("unknown preconditioning '" + name + "' (expected none or edm)");
+}
+
 ConditioningValues conditioning_values(const MlpSpec& spec, double level) {
   switch (spec.conditioning) {
     case Conditioning::none:
       return {};
     case Conditioning::sigma:
+      if (spec.precondition == Precondition::edm) {  // Karras et al. 2022 (see mlp.hpp)
+        const double sd2 = spec.sigma_data * spec.sigma_data, v = level * level + sd2;
+        return {std::log(level), spec.sigma_data / (level * std::sqrt(v)), 1.0 / std::sqrt(v),
+                1.0 / v, v / sd2};
+      }
       return {std::log(level), 1.0 / level};
     case Conditioning::time:
       return {level, 1.0 / spec.sde.sigma(level)};

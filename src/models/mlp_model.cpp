@@ -27,7 +27,11 @@ void for_each_row_chunk(const MlpModel& m, const Matrix& z, double level, F f) {
   const ConditioningValues c =
       conditioned ? conditioning_values(m.spec(), level) : ConditioningValues{};
   parallel::for_each_chunk(z.rows(), kRowsPerChunk, [&](Index, Index begin, Index end) {
-    const MatrixT<T> rows = z.middleRows(begin, end - begin).cast<T>();
+    // edm preconditioning scales the network's input by c_in (1 otherwise: rows unchanged).
+    const MatrixT<T> rows =
+        c.input_scale == 1.0
+            ? MatrixT<T>(z.middleRows(begin, end - begin).cast<T>())
+            : MatrixT<T>((c.input_scale * z.middleRows(begin, end - begin)).template cast<T>());
     const VectorT<T> feature = VectorT<T>::Constant(end - begin, static_cast<T>(c.feature));
     const VectorT<T> out_scale = VectorT<T>::Constant(end - begin, static_cast<T>(c.output_scale));
     JetRequest<T> request;
@@ -38,6 +42,13 @@ void for_each_row_chunk(const MlpModel& m, const Matrix& z, double level, F f) {
     }
     f(thread_jet<T>(m.spec()), request, begin, end);
   });
+}
+
+// The preconditioning's affine part at `level` (mlp.hpp): s(z) = o F(c_in z) − k z, so
+// ∂s/∂z = c_in ∂(o F)/∂u − k I (identity values for a network without preconditioning).
+ConditioningValues preconditioning_at(const MlpModel& m, double level) {
+  return m.spec().conditioning == Conditioning::none ? ConditioningValues{}
+                                                     : conditioning_values(m.spec(), level);
 }
 
 template <class T>
@@ -68,6 +79,8 @@ Matrix network_score_in(const MlpModel& m, const Matrix& z, double level) {
         jet.forward(theta_of<T>(m), r);
         out.middleRows(begin, end - begin) = network_score_of(m, jet, end - begin);
       });
+  const double skip = preconditioning_at(m, level).skip;
+  if (skip != 0.0) out -= skip * z;
   return out;
 }
 
@@ -189,6 +202,9 @@ Vector MlpModel::weighted_divergence(const Matrix& z, double level, const Vector
           }
         }
       });
+  const ConditioningValues c = preconditioning_at(*this, level);
+  if (c.input_scale != 1.0 || c.skip != 0.0)
+    out = (c.input_scale * out.array() - c.skip * inv_w.squaredNorm()).matrix();
   return out;
 }
 
@@ -224,6 +240,11 @@ Matrix MlpModel::network_probe_quadratic(const Matrix& z, double level, const Ma
                                     : jet.output().row(jet.tangent_row(b, 0)).dot(v.row(b));
         }
       });
+  const ConditioningValues c = preconditioning_at(*this, level);
+  if (c.input_scale != 1.0 || c.skip != 0.0)
+    for (Index i = 0; i < z.rows(); ++i)
+      for (Index k = 0; k < K; ++k)
+        out(i, k) = c.input_scale * out(i, k) - c.skip * probes.row(i * K + k).squaredNorm();
   return out;
 }
 

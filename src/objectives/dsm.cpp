@@ -6,10 +6,11 @@
 //   vesde   σ = σ_min (σ_max/σ_min)^u, u ~ U[0, 1): log σ uniform (σ-conditioned model; the VE
 //           SDE of Song et al. 2021 with t ~ U[0, 1]);
 //   vpsde   t ~ U[t_eps, 1], x̃ = α(t)x + σ(t)ε (time-conditioned model, Song et al. 2021).
-// Score model: ∂ℓ/∂s = σ(σs + ε). Energy model (s = −∇φ, g = ∇φ): ℓ = ½‖ε − σg‖², whose
-// θ-gradient is that of uᵀ∇φ with u = σ(σg − ε) held fixed (reverse mode through the value and
-// gradient sweeps: MlpJet::add_directional_theta_gradient).
-// ε, then σ or t, of row b come from RandomStream(seed, stream[b], step).
+// Score model: ∂ℓ/∂s = σ(σs + ε). With edm preconditioning (models/mlp.hpp) the row's loss is
+// multiplied by w(σ) = 1 + σ²/σ_d² and s = o F(c_in x̃) − k x̃ (Karras et al. 2022). Energy model (s
+// = −∇φ, g = ∇φ): ℓ = ½‖ε − σg‖², whose θ-gradient is that of uᵀ∇φ with u = σ(σg − ε) held fixed
+// (reverse mode through the value and gradient sweeps: MlpJet::add_directional_theta_gradient). ε,
+// then σ or t, of row b come from RandomStream(seed, stream[b], step).
 #include <cmath>
 
 #include "scorematch/core/error.hpp"
@@ -60,25 +61,35 @@ class Dsm : public ObjectiveImpl<Dsm> {
     const Index B = batch.x->rows(), d = spec.dim;
     MatrixT<T> noisy(B, d), eps(B, d);
     VectorT<T> sigma(B), feature(B), scale(B);
+    // edm preconditioning (mlp.hpp): per-row input scale, skip coefficient and loss weight.
+    const bool edm = spec.precondition == Precondition::edm;
+    VectorT<T> in_scale(edm ? B : 0), skip(edm ? B : 0), weight(edm ? B : 0);
+    const auto set_row = [&](Index b, const ConditioningValues& c) {
+      feature[b] = static_cast<T>(c.feature);
+      scale[b] = static_cast<T>(c.output_scale);
+      if (!edm) return;
+      in_scale[b] = static_cast<T>(c.input_scale);
+      skip[b] = static_cast<T>(c.skip);
+      weight[b] = static_cast<T>(c.loss_weight);
+    };
     // ε first (blocks 0 … ⌈d/2⌉ − 1 of the row's stream, in bulk), then the level's uniform.
     fill_normal_rows(batch.seed, batch.streams, 0, batch.step, B, d, eps.data(), d);
     if (p_.kind == NoiseKind::fixed) {  // one level for every row: no per-row draw
       const ConditioningValues c = conditioning_values(spec, p_.sigma);
-      feature.setConstant(static_cast<T>(c.feature));
-      scale.setConstant(static_cast<T>(c.output_scale));
+      for (Index b = 0; b < B; ++b) set_row(b, c);
       sigma.setConstant(static_cast<T>(p_.sigma));
       noisy = *batch.x + static_cast<T>(p_.sigma) * eps;
     } else {
       for (Index b = 0; b < B; ++b) {
         const Level level = draw_level(spec, batch.seed, batch.streams[b], batch.step);
-        const ConditioningValues c = conditioning_values(spec, level.value);
-        feature[b] = static_cast<T>(c.feature);
-        scale[b] = static_cast<T>(c.output_scale);
+        set_row(b, conditioning_values(spec, level.value));
         sigma[b] = static_cast<T>(level.sd);
         noisy.row(b) = static_cast<T>(level.alpha) * batch.x->row(b) + sigma[b] * eps.row(b);
       }
     }
     const bool conditioned = spec.conditioning != Conditioning::none;
+    if (edm)
+      return run_preconditioned(batch, noisy, eps, sigma, feature, scale, in_scale, skip, weight);
     const JetRequest<T> plain = objective_detail::plain_request<T>(
         noisy, conditioned ? &feature : nullptr, conditioned ? &scale : nullptr);
     if (spec.output == MlpOutput::score) {
@@ -99,6 +110,26 @@ class Dsm : public ObjectiveImpl<Dsm> {
   }
 
  private:
+  // edm (mlp.hpp): s = o F(c_in z̃) − k z̃ with the network's output o F, r = σ s + ε and
+  // ℓ = ½ w ‖r‖², so ∂ℓ/∂(o F) = w σ r (the skip term has no parameters).
+  template <class T>
+  double run_preconditioned(const ObjectiveBatch<T>& batch, const MatrixT<T>& noisy,
+                            const MatrixT<T>& eps, const VectorT<T>& sigma,
+                            const VectorT<T>& feature, const VectorT<T>& scale,
+                            const VectorT<T>& in_scale, const VectorT<T>& skip,
+                            const VectorT<T>& weight) const {
+    MlpJet<T>& jet = *batch.jet;
+    const MatrixT<T> input = in_scale.asDiagonal() * noisy;
+    jet.forward(batch.theta, objective_detail::plain_request<T>(input, &feature, &scale));
+    const MatrixT<T> r = sigma.asDiagonal() * (jet.output() - skip.asDiagonal() * noisy) + eps;
+    if (batch.grad)
+      jet.reverse(batch.theta, (weight.cwiseProduct(sigma)).asDiagonal() * r, batch.grad);
+    double loss = 0;
+    for (Index b = 0; b < r.rows(); ++b)
+      loss += 0.5 * static_cast<double>(weight[b]) * static_cast<double>(r.row(b).squaredNorm());
+    return loss;
+  }
+
   // A row's noise level (σ_i or t), its signal factor α and noise sd: the uniform after the ε
   // blocks of RandomStream(seed, stream, step). Ladder, VE SDE and VP SDE only.
   struct Level {

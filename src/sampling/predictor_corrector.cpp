@@ -1,10 +1,9 @@
 // pc: predictor–corrector sampling (Song et al. 2021, Alg. 5 for the VP-SDE). At each grid time
 // t_i, M corrector steps of Langevin dynamics on p_{t_i}, then one reverse-SDE predictor step:
 //   g = s(z, t_i), ξ ~ N(0, I),  ε = 2 a_i (r ‖ξ‖ / ‖g‖)²,  z ← z + ε g + √(2ε) ξ
-// with a_i = 1 − β(t_i)Δt (the discrete VP α_i) and signal-to-noise ratio r. As in the reference
-// code the norms are root-mean-squares over a batch — here the fixed global block of 64 chains, so
-// paths still do not depend on ranks or threads. (Per-chain norms fail: near a mode ‖g‖ → 0 and
-// the step explodes.)
+// with a_i = 1 − β(t_i)Δt (the discrete VP α_i) and signal-to-noise ratio r (the step and its
+// block-wide norms: snr_corrector.hpp).
+#include "snr_corrector.hpp"
 #include "vp_samplers.hpp"
 
 #include <cmath>
@@ -26,14 +25,9 @@ class PredictorCorrector final : public VpGridSampler {
     const Matrix all = normals(b, step, (m + 1) * d);
     std::vector<Matrix> xi(static_cast<std::size_t>(m + 1));
     for (Index c = 0; c <= m; ++c) xi[static_cast<std::size_t>(c)] = all.middleCols(c * d, d);
-    for (Index c = 0; c < m; ++c) {
-      const Matrix g = score_.score(b.x, t);
-      const Matrix& noise = xi[static_cast<std::size_t>(c)];
-      const double ratio = settings_.snr * std::sqrt(noise.squaredNorm() / g.squaredNorm());
-      const double eps = 2.0 * a * ratio * ratio;
-      if (!std::isfinite(eps)) continue;  // g = 0 everywhere: no corrector move
-      b.x += eps * g + std::sqrt(2.0 * eps) * noise;
-    }
+    for (Index c = 0; c < m; ++c)
+      snr_langevin_step(b.x, score_.score(b.x, t), xi[static_cast<std::size_t>(c)], settings_.snr,
+                        a);
     const bool last = is_last(step);
     reverse_sde_step(score_, b.x, t, dt, last ? nullptr : &xi.back());
   }

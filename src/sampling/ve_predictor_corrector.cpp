@@ -2,6 +2,7 @@
 // 4; score_sde's ReverseDiffusionPredictor + LangevinCorrector), in the noised score's coordinates.
 // Grid σ_0 = σ_max > … > σ_{N−1} = σ_min, geometric with N = steps points. Transition i:
 //   corrector (M times)  g = s(z; σ_i), ε = 2 (r ‖ξ‖ / ‖g‖)², z ← z + ε g + √(2ε) ξ
+//                        (snr_corrector.hpp)
 //   predictor            z ← z + (σ_i² − σ_{i+1}²) s(z; σ_i) + √(σ_i² − σ_{i+1}²) ξ
 // (reverse diffusion: the Euler–Maruyama step of dz = −d[σ²] s(z; σ) + √(d[σ²]) dw̄), and after the
 // last one, with denoise on, Tweedie's z + σ_min² s(z; σ_min). As in pc the norms of the
@@ -27,6 +28,7 @@
 #include "scorematch/core/error.hpp"
 #include "scorematch/models/noise_process.hpp"
 #include "scorematch/sampling/sampler.hpp"
+#include "snr_corrector.hpp"
 
 namespace scorematch::samplers {
 
@@ -59,28 +61,27 @@ class VePredictorCorrector final : public Sampler {
   void transition(ChainBlock& b, Index step) const override {
     const Index d = dim(), m = settings_.corrector_steps;
     const double s_i = sigma(step), s_next = sigma(step + 1);
-    // Standard normals of this (chain, step): slot 0 the start's imputation, 1 … m the corrector,
+    // Standard normals of this (chain, step), in slots of d: without imputation 0 … m − 1 the
+    // corrector and m the predictor; with it, slot 0 the start's imputation, 1 … m the corrector,
     // m + 1 … 2m its imputations, 2m + 1 the predictor, 2m + 2 its imputation.
-    const Matrix all = normals(b, step, (2 * m + 3) * d);
+    const bool imputing = imputation_ != nullptr;
+    const Matrix all = normals(b, step, (imputing ? 2 * m + 3 : m + 1) * d);
     const auto xi = [&](Index slot) { return all.middleCols(slot * d, d); };
-    if (imputation_ && imputation_->observes_all() && s_next >= imputation_->level()) {
+    const Index corrector0 = imputing ? 1 : 0, predictor = imputing ? 2 * m + 1 : m;
+    if (imputing && imputation_->observes_all() && s_next >= imputation_->level()) {
       imputation_->impute(b.x, s_next, b.first_chain, xi(2 * m + 2));  // the moves would be undone
       return;
     }
-    if (step == 0) impute(b, s_i, xi(0));
+    if (step == 0) impute(b, s_i, xi, 0);
     // With A = I at σ_y every coordinate is y: a corrector move would be undone.
-    const bool fixed = imputation_ && imputation_->observes_all() && s_i >= imputation_->level();
+    const bool fixed = imputing && imputation_->observes_all() && s_i >= imputation_->level();
     for (Index c = 0; c < (fixed ? 0 : m); ++c) {
-      const Matrix g = corrector_score(b, s_i);
-      const auto noise = xi(1 + c);
-      const double ratio = settings_.snr * std::sqrt(noise.squaredNorm() / g.squaredNorm());
-      const double eps = 2.0 * ratio * ratio;
-      if (std::isfinite(eps)) b.x += eps * g + std::sqrt(2.0 * eps) * noise;
-      impute(b, s_i, xi(m + 1 + c));
+      snr_langevin_step(b.x, corrector_score(b, s_i), xi(corrector0 + c), settings_.snr);
+      impute(b, s_i, xi, m + 1 + c);
     }
     const double dv = s_i * s_i - s_next * s_next;
-    b.x += dv * score(b, s_i) + std::sqrt(dv) * xi(2 * m + 1);
-    impute(b, s_next, xi(2 * m + 2));
+    b.x += dv * score(b, s_i) + std::sqrt(dv) * xi(predictor);
+    impute(b, s_next, xi, 2 * m + 2);
     if (settings_.denoise && step + 1 == num_transitions())
       b.x += s_next * s_next * score(b, s_next);
   }
@@ -97,9 +98,11 @@ class VePredictorCorrector final : public Sampler {
       return imputation_->conditional_score(b.x, level, b.first_chain);
     return score(b, level);
   }
-  void impute(ChainBlock& b, double level, const Matrix& xi) const {
+  // Imputes at `level` with the normals of `slot` (drawn only when imputing).
+  template <class Normals>
+  void impute(ChainBlock& b, double level, const Normals& xi, Index slot) const {
     if (imputation_ && level >= imputation_->level())
-      imputation_->impute(b.x, level, b.first_chain, xi);
+      imputation_->impute(b.x, level, b.first_chain, xi(slot));
   }
 
   const NoisedScore& score_;

@@ -56,7 +56,8 @@
 // i = min(L − 1, ⌊u L⌋), σ_i = σ_max (σ_min/σ_max)^{i/(L−1)}, α = 1, feature log σ_i, scale 1/σ_i;
 // vpsde t = t_eps + (1 − t_eps) u, I(t) = β_min t + ½t²(β_max − β_min), α = e^{−I/2},
 // σ = √(1 − e^{−I}), feature t, scale 1/σ; single σ: α = 1, feature log σ and scale 1/σ when the
-// model is σ-conditioned.
+// model is σ-conditioned. With edm preconditioning the loss is the paper's λ(σ)‖D − x‖²
+// written from its denoiser (not from the production's score form).
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -420,11 +421,34 @@ SampleLoss<T> sample_loss(const MlpSpec& spec, const ObjectiveSettings& settings
     }
     std::vector<T> noisy(d);
     for (std::size_t i = 0; i < d; ++i) noisy[i] = alpha * x[i] + sigma * eps[i];
-    const Point<T> p = evaluate(spec, theta, noisy.data(), feature, scale, 1);
-    const std::vector<T> s = score_of(p);
-    std::vector<T> residual(d);
+    // edm preconditioning (Karras et al. 2022, Table 1), written from the paper's denoiser
+    // D = c_skip z + c_out F(c_in z): s = (D − z)/σ², loss λ‖D − x‖² with λ = (σ² + σ_d²)/(σ σ_d)².
+    T c_in = T(1), c_skip = T(1), c_out = sigma, lambda = T(1) / (sigma * sigma);
+    if (spec.precondition == Precondition::edm) {
+      const T sd = static_cast<T>(spec.sigma_data), v = sigma * sigma + sd * sd;
+      c_in = T(1) / std::sqrt(v);
+      c_skip = sd * sd / v;
+      c_out = sigma * sd / std::sqrt(v);
+      lambda = v / (sigma * sd * sigma * sd);
+      scale = T(1);  // F itself: c_out is applied below
+    }
+    std::vector<T> input(d);
+    for (std::size_t i = 0; i < d; ++i) input[i] = c_in * noisy[i];
+    const Point<T> p = evaluate(spec, theta, input.data(), feature, scale, 1);
+    const std::vector<T> f = score_of(p);
+    std::vector<T> s(d), residual(d);
+    if (spec.precondition == Precondition::edm) {
+      for (std::size_t i = 0; i < d; ++i) {
+        const T denoised = c_skip * noisy[i] + c_out * f[i];
+        s[i] = (denoised - noisy[i]) / (sigma * sigma);
+      }
+    } else {
+      s = f;
+    }
     for (std::size_t i = 0; i < d; ++i) residual[i] = sigma * s[i] + eps[i];
-    r.loss = half_squared_norm(residual);
+    // ½σ²‖s + ε/σ‖² (NCSN weighting), or ½λ‖D − x‖² = ½λσ²‖σs + ε‖² with edm.
+    const T weight = spec.precondition == Precondition::edm ? lambda * sigma * sigma : T(1);
+    r.loss = weight * half_squared_norm(residual);
     r.magnitude = r.loss;
     return r;
   }

@@ -13,6 +13,18 @@
 // slowest feature turns 1.5 rad over σ ∈ [0.01, 5] and the fastest resolves a factor 1.06 in σ),
 // i.e. W_l = [W_l,h | U_l] and a_l = W_l,h h_{l−1} + U_l e(c) + b_l. The features are constant in
 // x, so tangent and second-order rows see W_l,h only.
+//
+// Preconditioning (precondition = edm, σ-conditioned score networks only; Karras et al. 2022,
+// "Elucidating the design space of diffusion-based generative models", Table 1): with σ_d the
+// data's root-mean-square spread about its mean in model units (the model centres z on the
+// column means), the denoiser D(z; σ) = c_skip z + c_out F(c_in z; log σ) with
+//   c_in = 1/√(σ² + σ_d²),  c_skip = σ_d²/(σ² + σ_d²),  c_out = σ σ_d/√(σ² + σ_d²),
+// i.e. the score s = (D − z)/σ² = −z/(σ² + σ_d²) + σ_d/(σ√(σ² + σ_d²)) F(c_in z; log σ):
+// the network sees unit-variance inputs at every σ and adds to the exact score of the isotropic
+// Gaussian N(0, σ_d² I) noised to σ, instead of carrying the whole −z/σ² pull at large σ (without
+// it the score at σ ≥ 0.4 was worse than a single Gaussian's on optdigits, docs/OPTDIGITS.md).
+// Its DSM loss weight λ(σ) = (σ² + σ_d²)/(σ σ_d)² in D units is (1 + σ²/σ_d²) × the NCSN σ²
+// weighting in score units, so F's target has unit variance and unit weight at every σ.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -28,6 +40,7 @@ namespace scorematch {
 // energy: φ: ℝᵈ → ℝ; score: s: ℝᵈ → ℝᵈ; decoder: f: ℝᵈ → ℝ^out_dim (latent codes to data).
 enum class MlpOutput { energy, score, decoder };
 enum class Conditioning { none, sigma, time };
+enum class Precondition { none, edm };
 
 // VP-SDE with linear β(t) = β_min + t(β_max − β_min) (Song et al. 2021):
 //   x_t = α(t) x_0 + σ(t) ε,  α(t) = exp(−½∫₀ᵗβ),  σ(t)² = 1 − α(t)².
@@ -48,6 +61,8 @@ struct MlpSpec {
   Conditioning conditioning = Conditioning::none;
   VpSde sde;            // used when conditioning == time
   Index embedding = 0;  // K sinusoidal frequencies in every hidden layer (0: c enters layer 0)
+  Precondition precondition = Precondition::none;
+  double sigma_data = 0.0;  // σ_d of edm preconditioning (model units)
 
   // Width of e(c): 0 unconditioned, 1 (c itself) without embedding, 1 + 2K with it.
   Index cond_width() const {
@@ -86,16 +101,22 @@ struct MlpSpec {
 inline bool same_architecture(const MlpSpec& a, const MlpSpec& b) {
   return a.dim == b.dim && a.hidden == b.hidden && a.output == b.output && a.out_dim == b.out_dim &&
          a.activation == b.activation && a.conditioning == b.conditioning &&
-         a.embedding == b.embedding && a.sde.beta_min == b.sde.beta_min &&
+         a.embedding == b.embedding && a.precondition == b.precondition &&
+         a.sigma_data == b.sigma_data && a.sde.beta_min == b.sde.beta_min &&
          a.sde.beta_max == b.sde.beta_max;
 }
 
 std::string conditioning_name(Conditioning c);
 Conditioning parse_conditioning(const std::string& name);
+std::string precondition_name(Precondition p);
+Precondition parse_precondition(const std::string& name);
 
-// Input feature and output multiplier for noise level `level` (σ, or t for the VP-SDE).
+// How a noise-conditioned network F is evaluated at level `level` (σ, or t for the VP-SDE):
+//   s(z) = output_scale · F(input_scale · z; feature) − skip · z,
+// and the DSM loss of a row is multiplied by loss_weight. Without preconditioning only the
+// feature (log σ or t) and the output multiplier 1/σ differ from the identity.
 struct ConditioningValues {
-  double feature = 0.0, output_scale = 1.0;
+  double feature = 0.0, output_scale = 1.0, input_scale = 1.0, skip = 0.0, loss_weight = 1.0;
 };
 ConditioningValues conditioning_values(const MlpSpec& spec, double level);
 
