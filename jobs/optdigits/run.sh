@@ -10,17 +10,20 @@
 # jobs/optdigits/gmm.py); the learned score prior's MAP, its posterior mean by ve-pc (predictor-
 # corrector with imputation, 64 chains per digit) and by annealed Langevin (16 chains, the study's
 # first sampler), and for denoising Tweedie's exact posterior mean y + sigma_y^2 s(y; sigma_y).
-# The sampler and MAP settings were chosen on the validation digits of split A (docs/OPTDIGITS.md).
+# The MAP levels and ve-pc's sigma_min were chosen on the validation digits of split A, ve-pc's
+# inpainting corrector (2 steps, snr 0.24) on those of split B (docs/OPTDIGITS.md).
 # Writes OUT/<split>/table.md and OUT/table.md (both splits); OUT/figure.png (gnuplot, last split).
 #   bash jobs/optdigits/run.sh [OUT] [SPLITS]   (default out/optdigits "A B"; RANKS=2,
-#   SCOREMATCH_BIN=build/scorematch). About 35 minutes per split on 2 cores, 25 of them training.
+#   SCOREMATCH_BIN=build/scorematch, PRIOR=jobs/optdigits/prior.toml, INPAINT_CORRECTOR="2 0.24";
+#   round 1 of docs/OPTDIGITS.md: PRIOR=jobs/optdigits/prior-ncsn.toml INPAINT_CORRECTOR="1 0.16").
+# About 35 minutes per split on 2 cores, 15 of them training.
 # Resumable: a step whose output exists is skipped (its wall time is kept in OUT/<split>/times.txt);
 # delete an output to redo that step.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/mpi-env.sh
 bin=${SCOREMATCH_BIN:-build/scorematch} root=${1:-out/optdigits} splits=${2:-A B}
-ranks=${RANKS:-2}
+ranks=${RANKS:-2} prior_config=${PRIOR:-jobs/optdigits/prior.toml}
 run() { mpirun -np "$ranks" --bind-to none "$bin" "$@"; }
 command -v gnuplot >/dev/null && /usr/bin/python3 -c 'import sklearn' 2>/dev/null ||
   apt-get install -y -q gnuplot-nox python3-sklearn >/dev/null
@@ -54,17 +57,21 @@ study_split() {
   [[ -e $out/gmm-times.json ]] ||
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 jobs/optdigits/gmm.py "$out"
   if [[ ! -d $out/prior ]]; then
-    timed prior "$out/prior" run fit --config jobs/optdigits/prior.toml --data "$out/train.csv" \
+    timed prior "$out/prior" run fit --config "$prior_config" --data "$out/train.csv" \
       --seed "${train_seed[$split]}" --out "$out/prior"
     seconds prior >"$out/prior.seconds"
   fi
 
   declare -A op=([inpaint]="--operator mask --mask $out/mask.csv --sigma-y 0.02"
     [denoise]="--operator identity --sigma-y 0.2")
-  # Chosen on split A's validation digits (docs/OPTDIGITS.md): MAP prior level (inpainting by
-  # continuation from sigma 1), ve-pc corrector steps and its last level sigma_min (the final
-  # Tweedie step keeps the mean exact for any).
-  declare -A level=([inpaint]=0.2 [denoise]=0.1) correct=([inpaint]=1 [denoise]=0)
+  # Chosen on validation digits (docs/OPTDIGITS.md): MAP prior level (split A; inpainting by
+  # continuation from sigma 1), ve-pc corrector steps and signal-to-noise ratio (split B, edm
+  # prior) and its last level sigma_min (split A; the final Tweedie step keeps the mean exact).
+  local -a inpaint_corrector  # corrector steps, snr
+  read -r -a inpaint_corrector <<<"${INPAINT_CORRECTOR:-2 0.24}"
+  declare -A level=([inpaint]=0.2 [denoise]=0.1)
+  declare -A correct=([inpaint]=${inpaint_corrector[0]} [denoise]=0)
+  declare -A snr=([inpaint]=${inpaint_corrector[1]} [denoise]=0.16)
   declare -A anneal=([inpaint]="--anneal-from 1" [denoise]="")
   declare -A last=([inpaint]=0.01 [denoise]=0.1)
   for task in inpaint denoise; do
@@ -81,7 +88,8 @@ study_split() {
     # shellcheck disable=SC2086
     timed $task-vepc "$out/$task-vepc" run sample --model "$out/prior" --sampler ve-pc \
       --obs "$y" ${op[$task]} --chains-per-obs 64 --steps 200 --sigma-min ${last[$task]} \
-      --corrector-steps ${correct[$task]} --seed 1 --quiet --out "$out/$task-vepc"
+      --corrector-steps ${correct[$task]} --snr ${snr[$task]} --seed 1 --quiet \
+      --out "$out/$task-vepc"
     # Denoising: the full reverse process to sigma 0.01 as well (the network's consistency).
     # shellcheck disable=SC2086
     [[ $task == denoise ]] && timed $task-vepc-full "$out/$task-vepc-full" run sample \
@@ -106,7 +114,7 @@ print(', '.join(f'K={k}: {v:.1f} s' for k, v in t.items()))");" \
         "Gaussian prior, posterior mean (exact)=$out/$task-gaussian/x_map.npy@$(seconds $task-gaussian)")
       for k in 1 5 10 20 40; do est+=("GMM-$k prior, posterior mean (exact)=$out/$task-gmm-$k.npy"); done
       est+=("learned prior, MAP (Adam, prior at sigma ${level[$task]}${anneal[$task]:+, from sigma 1})=$out/$task-map/x_map.npy@$(seconds $task-map)"
-        "learned prior, posterior mean (ve-pc to sigma ${last[$task]}, 64 chains)=$out/$task-vepc/posterior_mean.npy@$(seconds $task-vepc)"
+        "learned prior, posterior mean (ve-pc to sigma ${last[$task]}, ${correct[$task]} corrector steps, 64 chains)=$out/$task-vepc/posterior_mean.npy@$(seconds $task-vepc)"
         "learned prior, posterior mean (annealed Langevin, 16 chains)=$out/$task-annealed/posterior_mean.npy@$(seconds $task-annealed)")
       [[ $task == denoise ]] &&
         est+=("learned prior, posterior mean (ve-pc to sigma 0.01, 64 chains)=$out/denoise-vepc-full/posterior_mean.npy@$(seconds denoise-vepc-full)"
