@@ -508,6 +508,10 @@ class NeuralFit {
     std::optional<NoiseProcess> noise = objective_->noise();
     if (noise) noise->sde = spec_.sde;
     const bool best = o_.early_stopping && st_.best.size() > 0;
+    if (o_.early_stopping && !best)
+      say(comm_,
+          "warning: --early-stopping saw no finite validation loss (no validation rows in "
+          "this data, or the losses overflowed): the last weights are saved\n");
     const MlpModel model(
         spec_, best ? st_.best : st_.opt.ema, shift_, scale_,
         spec_.conditioning != Conditioning::none && noise ? noise->smallest_level() : 0.0);
