@@ -13,7 +13,6 @@
 #include <functional>
 #include <optional>
 #include <sstream>
-#include <tuple>
 
 #include "data_shard.hpp"
 #include "fit_neural.hpp"
@@ -173,18 +172,15 @@ nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, cons
 // bitwise.
 using RangeReader = std::function<Matrix(RowRange)>;
 
-std::pair<Vector, Vector> column_standardisation(const dist::Comm& comm, const RangeReader& read,
-                                                 RowRange range, Index d, Index total,
-                                                 const std::string& data,
-                                                 const std::vector<std::string>& columns) {
-  const dist::ColumnStats stats = dist::column_stats(comm, read, range, d, total, columns, data);
+// Refuses constant columns for --standardize (their sd would divide by zero).
+void check_standardisable(const dist::Comm& comm, const dist::ColumnStats& stats,
+                          const std::string& data) {
   dist::run_collectively(comm, [&] {
-    for (Index j = 0; j < d; ++j)
+    for (Index j = 0; j < stats.sd.size(); ++j)
       if (!(stats.sd[j] > 0))
         throw Error("'" + data + "': column " + std::to_string(j + 1) +
                     " is constant; cannot standardise it (use --no-standardize)");
   });
-  return {stats.mean, stats.sd};
 }
 
 struct RunState {
@@ -333,11 +329,20 @@ class NeuralFit {
       if (reader_) return io::read_data_rows(shard_.info, r);
       return shard_.rows.middleRows(r.begin - shard_.range.begin, r.size());
     };
-    std::tie(shift_, scale_) =
-        in_.standardize ? column_standardisation(comm_, read_range, shard_.range, dim(), rows(),
-                                                 in_.data, shard_.info.columns)
-                        : std::pair{Vector(Vector::Zero(dim())), Vector(Vector::Ones(dim()))};
-    if (spec_.precondition == Precondition::edm) centre_for_edm(read_range);
+    // One pass over the data for the column statistics, whoever needs them.
+    const bool edm = spec_.precondition == Precondition::edm;
+    shift_ = Vector::Zero(dim());
+    scale_ = Vector::Ones(dim());
+    if (in_.standardize || edm) {
+      const dist::ColumnStats stats = dist::column_stats(comm_, read_range, shard_.range, dim(),
+                                                         rows(), shard_.info.columns, in_.data);
+      if (in_.standardize) {
+        check_standardisable(comm_, stats, in_.data);
+        shift_ = stats.mean;
+        scale_ = stats.sd;
+      }
+      if (edm) centre_for_edm(stats);
+    }
     if (reader_) {
       local_ = {shard_.range, [this](const std::vector<Index>& rows) {
                   std::vector<Index> global(rows);
@@ -358,9 +363,7 @@ class NeuralFit {
   // edm preconditioning (models/mlp.hpp) assumes centred inputs: the model's shift becomes the
   // column means (scale stays: the sds with --standardize, 1 without) and σ_d is the root mean
   // square of the columns' sds in model units, √(mean_j sd_j² / scale_j²) — 1 when standardised.
-  void centre_for_edm(const RangeReader& read_range) {
-    const dist::ColumnStats stats = dist::column_stats(comm_, read_range, shard_.range, dim(),
-                                                       rows(), shard_.info.columns, in_.data);
+  void centre_for_edm(const dist::ColumnStats& stats) {
     shift_ = stats.mean;
     spec_.sigma_data = std::sqrt((stats.sd.array() / scale_.array()).square().mean());
     dist::run_collectively(comm_, [&] {
