@@ -640,6 +640,11 @@ std::vector<ObjectiveCase> objective_cases() {
       all.push_back(
           {kind + "dsm-ladder-edm-embedded", s, out, Conditioning::sigma, 2, Precondition::edm});
       s.noise = "vesde";
+      s.dropout = 0.3;  // training steps drop hidden units (objectives/dropout.hpp)
+      all.push_back({kind + "dsm-vesde-dropout", s, out, Conditioning::sigma});
+      all.push_back({kind + "dsm-vesde-edm-embedded-dropout", s, out, Conditioning::sigma, 2,
+                     Precondition::edm});
+      s.dropout = 0.0;
     }
     s.noise = "vpsde";
     all.push_back({kind + "dsm-vpsde", s, out, Conditioning::time});
@@ -700,6 +705,7 @@ TEST(BatchSumsReference, LossAndGradientMatchReferenceAtOneTwoThreeThreads) {
       input.seed = 2024;
       input.step = 17;
       input.target_score = objective->needs_target_score() ? &target : nullptr;
+      input.train = true;  // dropout acts in training steps only (its own test below)
 
       const auto loss_sum = [&](const LdVec& th, LD* magnitude) {
         LD sum = 0, mag = 0;

@@ -3,11 +3,13 @@
 // reported), and batch sums are bitwise identical for 1 and 2 threads.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <iostream>
 
 #include "mlp_testing.hpp"
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/objectives/batch_gradient.hpp"
+#include "scorematch/objectives/dropout.hpp"
 
 namespace scorematch {
 namespace {
@@ -170,6 +172,62 @@ TEST(Objectives, SlicedScoreMatchingIsUnbiasedForExactIsm) {
       }
     }
   }
+}
+
+// Dropout (objectives/dropout.hpp) acts in training steps only: a validation evaluation
+// (train = false) is bitwise the loss of the same objective without dropout; a training step's
+// loss and gradient are another function (their values against the reference twin and finite
+// differences: tests/test_jet_reference.cpp, cases "dsm-…-dropout"). Masks: each row's depend
+// only on (seed, its stream, step), not on the other rows of the batch, and drop a fraction p of
+// the units (within 5 binomial standard deviations), the others scaled by exactly 1/(1 − p).
+TEST(Objectives, DropoutActsInTrainingStepsOnly) {
+  Case c{"dsm-vesde-dropout", ObjectiveSettings{}, MlpOutput::score, Conditioning::sigma};
+  c.settings.name = "dsm";
+  c.settings.noise = "vesde";
+  Fixture f = make_fixture(c, 4, 300);
+  const auto plain = make_objective(c.settings);
+  c.settings.dropout = 0.25;
+  const auto dropout = make_objective(c.settings);
+  dropout->check(f.spec);
+  JetPool<double> pool(f.spec);
+  const BatchSums reference = batch_sums(*plain, f.spec, f.theta, f.input, true, pool);
+  const BatchSums validation = batch_sums(*dropout, f.spec, f.theta, f.input, true, pool);
+  EXPECT_EQ(validation.loss, reference.loss);
+  EXPECT_TRUE(validation.grad == reference.grad);
+  f.input.train = true;
+  const BatchSums trained = batch_sums(*dropout, f.spec, f.theta, f.input, true, pool);
+  EXPECT_NE(trained.loss, reference.loss);
+  EXPECT_TRUE(std::isfinite(trained.loss) && trained.grad.allFinite());
+  EXPECT_EQ(batch_sums(*plain, f.spec, f.theta, f.input, true, pool).loss, reference.loss);
+
+  const Index n = f.x.rows();
+  const auto masks = dropout_masks<double>(f.spec, 0.25, 99, f.streams.data(), n, 4);
+  double zeros = 0, units = 0;
+  for (const auto& m : masks)
+    for (Index i = 0; i < m.size(); ++i) {
+      const double v = m.data()[i];
+      EXPECT_TRUE(v == 0.0 || v == 1.0 / 0.75) << v;
+      zeros += v == 0.0 ? 1 : 0;
+      units += 1;
+    }
+  EXPECT_NEAR(zeros / units, 0.25, 5 * std::sqrt(0.25 * 0.75 / units));
+  const auto one = dropout_masks<double>(f.spec, 0.25, 99, f.streams.data() + 17, 1, 4);
+  const auto next = dropout_masks<double>(f.spec, 0.25, 99, f.streams.data() + 17, 1, 5);
+  bool step_changes = false;
+  for (std::size_t l = 0; l < masks.size(); ++l) {
+    EXPECT_TRUE(one[l].row(0) == masks[l].row(17)) << "layer " << l;
+    step_changes = step_changes || !(next[l].row(0) == one[l].row(0));
+  }
+  EXPECT_TRUE(step_changes);
+
+  // Energy models (their DSM differentiates the gradient sweep) and p ∉ [0, 1) are refused.
+  EXPECT_THROW(
+      dropout->check(make_spec(4, MlpOutput::energy, Activation::tanh, {4}, Conditioning::sigma)),
+      Error);
+  c.settings.dropout = 1.0;
+  EXPECT_THROW(make_objective(c.settings), Error);
+  c.settings.dropout = -0.1;
+  EXPECT_THROW(make_objective(c.settings), Error);
 }
 
 TEST(Objectives, BadSettingsAndModelsAreRejected) {

@@ -162,8 +162,9 @@ nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, cons
                            {"batch", o.batch},
                            {"seed", o.seed},
                            {"val_fraction", o.val_fraction}};
-  // Only when on, so that checkpoints of runs without it still resume.
+  // Only when on, so that checkpoints of runs without them still resume.
   if (o.early_stopping) config["early_stopping"] = {{"val_every", o.val_every}};
+  if (s.dropout > 0) config["objective"]["dropout"] = s.dropout;
   return config;
 }
 

@@ -12,7 +12,7 @@ const std::string kNeuralGroup = "Neural models (--model mlp-energy | mlp-score)
 std::string component_of(const std::string& key) {
   for (const char* k :
        {"projections", "probe", "variance_reduced", "noise", "sigma", "sigma_min", "sigma_max",
-        "levels", "beta_min", "beta_max", "t_eps", "target", "noise_ratio"})
+        "levels", "beta_min", "beta_max", "t_eps", "target", "noise_ratio", "dropout"})
     if (key == k) return "objective";
   if (key == "momentum") return "optimizer";
   // How the run is driven, not what is fitted: generic batch scripts (jobs/slurm/) pass these to
@@ -85,6 +85,10 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--beta-min", o.beta_min, "dsm vpsde: beta(0)");
   opt("--beta-max", o.beta_max, "dsm vpsde: beta(1)");
   opt("--t-eps", o.objective.t_eps, "dsm vpsde: t ~ U[t_eps, 1]");
+  opt("--dropout", o.objective.dropout,
+      "dsm, mlp-score: hidden-unit dropout rate in training steps (Srivastava et al. 2014; "
+      "inverted: kept units scaled by 1/(1 - p), none in validation, sampling and MAP)")
+      ->check(CLI::Range(0.0, 0.95));
   opt("--target", o.target, "esm: analytic target whose score is matched (gen names)");
   opt("--val-fraction", o.val_fraction, "Fraction of rows held out for validation");
   opt("--val-every", o.val_every, "Validation every N steps (0: 10 times per run)");

@@ -57,6 +57,18 @@ void MlpJet<T>::set_request(const JetRequest<T>& request) {
   if ((spec_.conditioning != Conditioning::none) != (request.cond_feature != nullptr))
     throw Error(
         "conditioning feature given to an unconditioned MLP or missing for a conditioned one");
+  if (request.dropout) {
+    if (K_ != 0 || second_ || request.keep_higher)
+      throw Error("MlpJet: dropout needs a value-only sweep without keep_higher");
+    const auto& masks = *request.dropout;
+    if (static_cast<Index>(masks.size()) != spec_.num_layers() - 1)
+      throw Error("MlpJet: one dropout mask per hidden layer");
+    for (Index l = 0; l + 1 < spec_.num_layers(); ++l) {
+      const MatrixT<T>& m = masks[static_cast<std::size_t>(l)];
+      if (m.rows() != batch_ || m.cols() != spec_.layer_out(l))
+        throw Error("MlpJet: a dropout mask has the wrong shape");
+    }
+  }
   cond_.resize(request.cond_feature ? batch_ : 0, spec_.cond_width());
   VectorT<T> e(spec_.cond_width());
   for (Index b = 0; b < cond_.rows(); ++b) {
@@ -156,6 +168,7 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
     pre.topRows(B).rowwise() += bias.transpose();
     first_layer_tangents(theta, pre);
     activate(layer);
+    apply_dropout(0, layer);
   }
   for (Index l = 1; l < L - 1; ++l) {
     const auto W = hidden_weights(theta, l);
@@ -171,6 +184,7 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
     count(R, W.rows(), W.cols());
     if (spec_.cond_cols(l) > 0) add_cond_values(pre.topRows(B), cond_weights(theta, l), cond_);
     activate(layer);
+    apply_dropout(l, layer);
   }
   // Linear head, then the per-sample output multiplier.
   const ConstMap<T> W(theta + spec_.weight_offset(L - 1), spec_.layer_out(L - 1),
@@ -198,6 +212,15 @@ void MlpJet<T>::activate(Layer& layer) const {
                          layer.s1.data(), higher ? layer.s2.data() : nullptr,
                          higher ? layer.s3.data() : nullptr);
   activate_derivative_rows(layer);
+}
+
+// h = m ⊙ σ(a) and ∂h/∂a = m ⊙ σ'(a) on the value rows (the only rows when dropout is on).
+template <class T>
+void MlpJet<T>::apply_dropout(Index l, Layer& layer) const {
+  if (!request_.dropout) return;
+  const MatrixT<T>& m = (*request_.dropout)[static_cast<std::size_t>(l)];
+  layer.post.view().topRows(batch_).array() *= m.array();
+  layer.s1.array() *= m.array();
 }
 
 template <class T>

@@ -73,6 +73,7 @@ BatchSums batch_sums(const Objective& objective, const MlpSpec& spec, const Vect
     batch.streams = input.streams->data() + begin;
     batch.seed = input.seed;
     batch.step = input.step;
+    batch.train = input.train;
     batch.target_score = input.target_score ? &target : nullptr;
     if (want_grad) {
       VectorT<T>& grad = pool.chunk_grad(chunk);

@@ -10,13 +10,16 @@
 // multiplied by w(σ) = 1 + σ²/σ_d² and s = o F(c_in x̃) − k x̃ (Karras et al. 2022). Energy model (s
 // = −∇φ, g = ∇φ): ℓ = ½‖ε − σg‖², whose θ-gradient is that of uᵀ∇φ with u = σ(σg − ε) held fixed
 // (reverse mode through the value and gradient sweeps: MlpJet::add_directional_theta_gradient). ε,
-// then σ or t, of row b come from RandomStream(seed, stream[b], step).
+// then σ or t, of row b come from RandomStream(seed, stream[b], step). Score models may drop
+// hidden units in training steps (`dropout` p > 0, objectives/dropout.hpp): the loss and its
+// gradient are those of the masked network m ⊙ σ(a), the masks from their own key.
 #include <cmath>
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/random_fill.hpp"
 #include "scorematch/core/random_stream.hpp"
 #include "scorematch/core/vector_math.hpp"
+#include "scorematch/objectives/dropout.hpp"
 #include "scorematch/objectives/objective.hpp"
 
 namespace scorematch {
@@ -24,7 +27,9 @@ namespace scorematch {
 namespace {
 class Dsm : public ObjectiveImpl<Dsm> {
  public:
-  explicit Dsm(const ObjectiveSettings& s) : p_(s.noise_process()) {
+  explicit Dsm(const ObjectiveSettings& s) : p_(s.noise_process()), dropout_(s.dropout) {
+    if (!(dropout_ >= 0 && dropout_ < 1))
+      throw Error("dsm needs " + setting("dropout") + " in [0, 1)");
     if (p_.kind == NoiseKind::fixed) {
       if (!(p_.sigma > 0)) throw Error("dsm needs " + setting("sigma") + " > 0");
     } else if (p_.kind == NoiseKind::ve_ladder) {
@@ -39,7 +44,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
   }
   std::string name() const override { return "dsm"; }
   bool uses(const std::string& setting) const override {
-    return setting == "noise" || p_.uses(setting);
+    return setting == "noise" || setting == "dropout" || p_.uses(setting);
   }
   std::string description() const override { return "dsm with noise '" + p_.name() + "'"; }
   std::optional<NoiseProcess> noise() const override { return p_; }
@@ -52,6 +57,8 @@ class Dsm : public ObjectiveImpl<Dsm> {
                   conditioning_name(spec.conditioning) + ")");
     if (p_.kind == NoiseKind::fixed && spec.conditioning == Conditioning::time)
       throw Error("dsm with a single sigma cannot train a time-conditioned model");
+    if (dropout_ > 0 && spec.output != MlpOutput::score)
+      throw Error("dsm " + setting("dropout") + " needs a score model (mlp-score)");
   }
 
   template <class T>
@@ -88,10 +95,16 @@ class Dsm : public ObjectiveImpl<Dsm> {
       }
     }
     const bool conditioned = spec.conditioning != Conditioning::none;
+    std::vector<MatrixT<T>> masks;
+    if (batch.train && dropout_ > 0)
+      masks = dropout_masks<T>(spec, dropout_, batch.seed, batch.streams, B, batch.step);
+    const std::vector<MatrixT<T>>* dropout = masks.empty() ? nullptr : &masks;
     if (edm)
-      return run_preconditioned(batch, noisy, eps, sigma, feature, scale, in_scale, skip, weight);
-    const JetRequest<T> plain = objective_detail::plain_request<T>(
+      return run_preconditioned(batch, noisy, eps, sigma, feature, scale, in_scale, skip, weight,
+                                dropout);
+    JetRequest<T> plain = objective_detail::plain_request<T>(
         noisy, conditioned ? &feature : nullptr, conditioned ? &scale : nullptr);
+    plain.dropout = dropout;
     if (spec.output == MlpOutput::score) {
       jet.forward(batch.theta, plain);
       // r = σs + ε; ℓ = ½‖r‖², ∂ℓ/∂s = σ r.
@@ -117,10 +130,13 @@ class Dsm : public ObjectiveImpl<Dsm> {
                             const MatrixT<T>& eps, const VectorT<T>& sigma,
                             const VectorT<T>& feature, const VectorT<T>& scale,
                             const VectorT<T>& in_scale, const VectorT<T>& skip,
-                            const VectorT<T>& weight) const {
+                            const VectorT<T>& weight,
+                            const std::vector<MatrixT<T>>* dropout) const {
     MlpJet<T>& jet = *batch.jet;
     const MatrixT<T> input = in_scale.asDiagonal() * noisy;
-    jet.forward(batch.theta, objective_detail::plain_request<T>(input, &feature, &scale));
+    JetRequest<T> request = objective_detail::plain_request<T>(input, &feature, &scale);
+    request.dropout = dropout;
+    jet.forward(batch.theta, request);
     const MatrixT<T> r = sigma.asDiagonal() * (jet.output() - skip.asDiagonal() * noisy) + eps;
     if (batch.grad)
       jet.reverse(batch.theta, (weight.cwiseProduct(sigma)).asDiagonal() * r, batch.grad);
@@ -154,6 +170,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
   }
 
   NoiseProcess p_;
+  double dropout_;
 };
 }  // namespace
 

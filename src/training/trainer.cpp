@@ -50,6 +50,7 @@ BatchSums Trainer::sums(const Vector& theta, const LocalData& data, const std::v
   input.seed = derive_seed(settings_.seed, kNoiseTag);
   input.step = step;
   input.target_score = g.target.size() > 0 ? &g.target : nullptr;
+  input.train = want_grad;  // the training step; validation losses never take a gradient
   return settings_.float32 ? batch_sums(objective_, spec_, theta, input, want_grad, pool32_)
                            : batch_sums(objective_, spec_, theta, input, want_grad, pool64_);
 }

@@ -57,7 +57,9 @@
 // vpsde t = t_eps + (1 − t_eps) u, I(t) = β_min t + ½t²(β_max − β_min), α = e^{−I/2},
 // σ = √(1 − e^{−I}), feature t, scale 1/σ; single σ: α = 1, feature log σ and scale 1/σ when the
 // model is σ-conditioned. With edm preconditioning the loss is the paper's λ(σ)‖D − x‖²
-// written from its denoiser (not from the production's score form).
+// written from its denoiser (not from the production's score form). Dropout (training steps of
+// score models) multiplies each hidden unit's value by its mask, drawn as described at the dsm
+// branch below.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -165,10 +167,11 @@ struct Point {
 };
 
 // order 0: value; 1: and the Jacobian; 2: and the Hessians. `feature` is used only by a
-// conditioned spec; `scale` multiplies the output (pass 1 for none).
+// conditioned spec; `scale` multiplies the output (pass 1 for none). `masks` (dropout): when
+// given, hidden unit i of hidden layer l is h_i = masks[l][i]·σ(a_i) (its J and H rows too).
 template <class T>
 Point<T> evaluate(const MlpSpec& spec, const std::vector<T>& theta, const T* x, T feature, T scale,
-                  int order) {
+                  int order, const std::vector<std::vector<T>>* masks = nullptr) {
   const std::vector<LayerShape> layers = layer_shapes(spec);
   if (theta.size() != layers.back().b + layers.back().out)
     throw std::invalid_argument("reference: θ has the wrong length");
@@ -196,6 +199,7 @@ Point<T> evaluate(const MlpSpec& spec, const std::vector<T>& theta, const T* x, 
     h[k] = x[k];
     J[k * d + k] = T(1);
   }
+  std::size_t hidden_index = 0;
   for (const LayerShape& layer : layers) {
     const std::size_t m = layer.out;
     // Conditioning slots after the layer's input: constant in x (zero J and H).
@@ -253,6 +257,15 @@ Point<T> evaluate(const MlpSpec& spec, const std::vector<T>& theta, const T* x, 
             H[i * d2 + k * d + l] =
                 s.s1 * Ha[i * d2 + k * d + l] + s.s2 * Ja[i * d + k] * Ja[i * d + l];
     }
+    if (masks) {
+      const std::vector<T>& mask = masks->at(hidden_index);
+      for (std::size_t i = 0; i < m; ++i) {
+        h[i] *= mask.at(i);
+        for (std::size_t k = 0; k < d; ++k) J[i * d + k] *= mask[i];
+        for (std::size_t km = 0; km < d2; ++km) H[i * d2 + km] *= mask[i];
+      }
+    }
+    ++hidden_index;
     n = m;
   }
   throw std::logic_error("reference: network without output layer");
@@ -432,9 +445,25 @@ SampleLoss<T> sample_loss(const MlpSpec& spec, const ObjectiveSettings& settings
       lambda = v / (sigma * sd * sigma * sd);
       scale = T(1);  // F itself: c_out is applied below
     }
+    // Dropout (settings.dropout = p > 0, training steps): one 32-bit word per hidden unit from
+    // RandomStream(derive_seed(seed, 71), stream, step), layer by layer; dropped iff the word is
+    // below ⌊p·2³²⌋, kept units scaled by 1/(1 − p).
+    std::vector<std::vector<T>> masks;
+    if (settings.dropout > 0) {
+      RandomStream bits(derive_seed(seed, 71), stream, step);
+      const auto threshold =
+          static_cast<std::uint64_t>(std::floor(settings.dropout * 4294967296.0));
+      for (const Index width : spec.hidden) {
+        std::vector<T> mask(static_cast<std::size_t>(width));
+        for (T& v : mask)
+          v = bits.next_u32() < threshold ? T(0) : T(1) / (T(1) - static_cast<T>(settings.dropout));
+        masks.push_back(mask);
+      }
+    }
     std::vector<T> input(d);
     for (std::size_t i = 0; i < d; ++i) input[i] = c_in * noisy[i];
-    const Point<T> p = evaluate(spec, theta, input.data(), feature, scale, 1);
+    const Point<T> p =
+        evaluate(spec, theta, input.data(), feature, scale, 1, masks.empty() ? nullptr : &masks);
     const std::vector<T> f = score_of(p);
     std::vector<T> s(d), residual(d);
     if (spec.precondition == Precondition::edm) {

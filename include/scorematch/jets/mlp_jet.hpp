@@ -49,6 +49,11 @@ struct JetRequest {
   // Value-only sweeps: also keep the second and third derivatives of σ so that extend() can add
   // tangents afterwards.
   bool keep_higher = false;
+  // Training-time dropout (objectives/dropout.hpp): per hidden layer l, B × layer_out(l)
+  // multipliers m applied to the layer's values, h = m ⊙ σ(a) (so ∂h/∂a = m ⊙ σ'(a) and reverse()
+  // and input_gradient() differentiate the masked network). Value-only sweeps without
+  // keep_higher only: the tangent and second-order rows would need m as well.
+  const std::vector<MatrixT<T>>* dropout = nullptr;
 };
 
 template <class T>
@@ -138,6 +143,7 @@ class MlpJet {
   void first_layer_tangents(const T* theta, RowsView pre);
   void scale_output_rows(Index first_row);
   void activate(Layer& layer) const;
+  void apply_dropout(Index l, Layer& layer) const;
   void activate_derivative_rows(Layer& layer) const;
   void reverse_activation(const Layer& layer, MatrixT<T>& adj) const;
   Index rows() const { return batch_ * (1 + K_) + (second_ ? batch_ : 0); }

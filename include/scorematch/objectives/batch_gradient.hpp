@@ -21,6 +21,7 @@ struct BatchInput {
   std::uint64_t seed = 0;
   std::uint32_t step = 0;
   const Matrix* target_score = nullptr;  // ESM
+  bool train = false;                    // a training step (ObjectiveBatch::train)
 };
 
 // Rows per chunk: the largest power of two in [4, 64] with at most 2048 stacked jet rows. A

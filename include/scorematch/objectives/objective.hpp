@@ -42,6 +42,9 @@ struct ObjectiveBatch {
   const MatrixT<T>* target_score = nullptr;  // B × d, ESM only
   T* grad = nullptr;                         // += Σ_b ∂loss_b/∂θ when non-null
   MlpJet<T>* jet = nullptr;                  // scratch space
+  // A training step's evaluation: regularisers that only act in training (dsm's dropout) are
+  // on. Validation losses and evaluations of a fitted model leave it false.
+  bool train = false;
 };
 
 struct ObjectiveSettings {
@@ -56,6 +59,8 @@ struct ObjectiveSettings {
   double sigma_min = 0.01, sigma_max = 1.0;
   Index levels = 10;    // ladder
   double t_eps = 1e-3;  // vpsde: t ~ U[t_eps, 1]
+  // Hidden-unit dropout rate p ∈ [0, 1) of score MLPs in training steps (objectives/dropout.hpp).
+  double dropout = 0.0;
   // nce (the polynomial family, estimators/polynomial_nce.hpp): noise rows per data row; its
   // noise distribution is `noise` (gaussian | uniform; "single", the default, means gaussian)
   Index noise_ratio = 10;
