@@ -104,9 +104,11 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
                 "Read each step's minibatch rows from the (.npy) data file instead of holding this "
                 "rank's rows in memory: memory independent of the data size; same result, bitwise")
       ->group(g);
-  app->add_flag("--early-stopping", o.early_stopping,
-                "Save the (EMA) weights of the validation with the lowest validation loss, not "
-                "the last ones (needs --val-fraction > 0; set how often with --val-every)")
+  app->add_flag(
+         "--early-stopping", o.early_stopping,
+         "Save the (EMA) weights of the validation with the lowest validation loss, not "
+         "the last ones (needs --val-fraction > 0; set how often with --val-every; on --resume it "
+         "must be given as in the checkpointed run)")
       ->group(g);
   app->add_flag("--timings", o.timings, "Print the compute / allreduce / I/O split of the run")
       ->group(g);
