@@ -220,11 +220,14 @@ TEST(Objectives, DropoutActsInTrainingStepsOnly) {
   }
   EXPECT_TRUE(step_changes);
 
-  // Energy models (their DSM differentiates the gradient sweep) and p ∉ [0, 1) are refused.
+  // Energy models (their DSM differentiates the gradient sweep) and p ∉ [0, 0.95] (NaN too) are
+  // refused.
   EXPECT_THROW(
       dropout->check(make_spec(4, MlpOutput::energy, Activation::tanh, {4}, Conditioning::sigma)),
       Error);
-  c.settings.dropout = 1.0;
+  c.settings.dropout = 0.96;
+  EXPECT_THROW(make_objective(c.settings), Error);
+  c.settings.dropout = std::nan("");
   EXPECT_THROW(make_objective(c.settings), Error);
   c.settings.dropout = -0.1;
   EXPECT_THROW(make_objective(c.settings), Error);

@@ -1,6 +1,7 @@
 #include "neural_options.hpp"
 
 #include "command.hpp"
+#include "scorematch/objectives/dropout.hpp"
 
 namespace scorematch::cli {
 
@@ -88,7 +89,7 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--dropout", o.objective.dropout,
       "dsm, mlp-score: hidden-unit dropout rate in training steps (Srivastava et al. 2014; "
       "inverted: kept units scaled by 1/(1 - p), none in validation, sampling and MAP)")
-      ->check(CLI::Range(0.0, 0.95));
+      ->check(CLI::Range(0.0, kMaxDropout));
   opt("--target", o.target, "esm: analytic target whose score is matched (gen names)");
   opt("--val-fraction", o.val_fraction, "Fraction of rows held out for validation");
   opt("--val-every", o.val_every, "Validation every N steps (0: 10 times per run)");

@@ -28,8 +28,9 @@ namespace {
 class Dsm : public ObjectiveImpl<Dsm> {
  public:
   explicit Dsm(const ObjectiveSettings& s) : p_(s.noise_process()), dropout_(s.dropout) {
-    if (!(dropout_ >= 0 && dropout_ < 1))
-      throw Error("dsm needs " + setting("dropout") + " in [0, 1)");
+    // The CLI's range too (a NaN passes CLI11's range check and stops here, with its words).
+    if (!(dropout_ >= 0 && dropout_ <= kMaxDropout))
+      throw Error(setting("dropout") + " must lie in [0, 0.95] (dsm dropout rate)");
     if (p_.kind == NoiseKind::fixed) {
       if (!(p_.sigma > 0)) throw Error("dsm needs " + setting("sigma") + " > 0");
     } else if (p_.kind == NoiseKind::ve_ladder) {

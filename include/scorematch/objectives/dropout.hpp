@@ -21,6 +21,8 @@
 namespace scorematch {
 
 inline constexpr std::uint64_t kDropoutTag = 71;
+// Largest accepted rate: above it almost every unit is dropped and 1/(1 − p) explodes.
+inline constexpr double kMaxDropout = 0.95;
 
 // The word threshold ⌊p·2³²⌋ of rate p ∈ [0, 1).
 inline std::uint64_t dropout_threshold(double rate) {
