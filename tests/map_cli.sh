@@ -80,6 +80,46 @@ cmp "$root/ann1/posterior_mean.npy" "$root/ann3/posterior_mean.npy" ||
   fail "annealed posterior means differ on 3 ranks"
 echo "sample --obs (annealed, gaussian target): bitwise on 1 and 3 ranks; refusals are clear"
 
+# ve-pc on pigdm guidance (the likelihood of Tweedie's denoised estimate): a mask and a dense
+# operator, bitwise on 1 and 3 ranks; the settings it cannot use are refused with the option's name
+# and no output. Exactness is the unit tests' (PosteriorNoised.*Pigdm*).
+pig=(sample --target gaussian --dim 4 --sampler ve-pc --guidance pigdm --sigma-data 1
+  --sigma-max 3 --sigma-min 0.01 --steps 30 --corrector-steps 1 --chains-per-obs 8 --quiet)
+for op in mask dense; do
+  # shellcheck disable=SC2086
+  "$bin" "${pig[@]}" ${extra[$op]} --sigma-y 0.3 --out "$root/pig1-$op" >/dev/null
+  # shellcheck disable=SC2086
+  "$mpiexec" -np 3 "$bin" "${pig[@]}" ${extra[$op]} --sigma-y 0.3 --out "$root/pig3-$op" >/dev/null
+  cmp "$root/pig1-$op/posterior_mean.npy" "$root/pig3-$op/posterior_mean.npy" ||
+    fail "pigdm ($op) posterior means differ on 3 ranks"
+done
+expect_sample_error() {
+  local pattern=$1 rc=0 msg
+  shift
+  msg=$("$bin" sample "$@" --quiet --out "$root/bad" 2>&1) || rc=$?
+  [[ $rc != 0 ]] || fail "accepted: $*"
+  grep -q -- "$pattern" <<<"$msg" || fail "no '$pattern' in: $msg"
+  [[ ! -e $root/bad ]] || fail "output written for: $*"
+  echo "refused: $msg"
+}
+mask_obs=(--target gaussian --dim 4 --obs "$root/y.csv" --operator mask --mask "$root/mask.csv"
+  --sigma-y 0.3 --chains-per-obs 8)
+expect_sample_error "needs --sigma-data" "${mask_obs[@]}" --sampler ve-pc --guidance pigdm
+expect_sample_error "imputation applies to ve-pc, not annealed" "${mask_obs[@]}" \
+  --sampler annealed --guidance imputation
+expect_sample_error "guidance imputation needs --operator identity or mask" --target gaussian \
+  --dim 4 ${extra[dense]} --sigma-y 0.3 --chains-per-obs 8 --sampler ve-pc --guidance imputation
+expect_sample_error "guidance applies to the noised samplers" "${mask_obs[@]}" --sampler mala \
+  --guidance pigdm
+expect_sample_error "sigma-data applies to --guidance pigdm" "${mask_obs[@]}" --sampler ve-pc \
+  --sigma-data 0.5
+expect_sample_error "unknown guidance 'dps'" "${mask_obs[@]}" --sampler ve-pc --guidance dps
+expect_sample_error "sigma-data must be positive" "${mask_obs[@]}" --sampler ve-pc \
+  --guidance pigdm --sigma-data -1
+expect_sample_error "applies to posterior sampling" --target gaussian --dim 4 --sampler ve-pc \
+  --guidance pigdm
+echo "sample --guidance pigdm (ve-pc; mask, dense): bitwise on 1 and 3 ranks; refusals are clear"
+
 # Bad input: message, exit 1, no output directory.
 expect_error() {
   local pattern=$1 rc=0 msg

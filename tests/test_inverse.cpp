@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 #include <random>
+#include <string>
 
 #include "sampling_testing.hpp"
 #include "scorematch/inverse/linear_operator.hpp"
@@ -257,17 +259,21 @@ TEST(PosteriorNoised, AnnealedDrawsMatchTheLevelsGaussianPosterior) {
 // relative standard error √(2/n); the same draws from 2 ranks' worth of chains.
 struct GaussianCase {
   SharedCovarianceMixture mix;
-  Matrix masks;
+  Matrix masks;  // one row per observation (all ones: the identity)
+  Matrix dense;  // when set: this dense operator instead of the masks (masks give the row count)
 };
-void expect_ve_pc_matches_the_posterior(const GaussianCase& c, Index per_obs) {
+void expect_ve_pc_matches_the_posterior(const GaussianCase& c, Index per_obs,
+                                        std::optional<GuidanceSettings> guidance = {}) {
   const Index d = c.mix.means.cols(), n_obs = c.masks.rows();
   const auto noised = make_noised_mixture(c.mix, NoiseScheme::sigma);
   const bool identity = (c.masks.array() == 1.0).all();
-  const auto a = identity ? make_identity(d) : make_mask(c.masks);
+  const auto a = c.dense.size() > 0 ? make_dense(c.dense)
+                 : identity         ? make_identity(d)
+                                    : make_mask(c.masks);
   const double sigma_y = 0.3;
   const Matrix y = a->apply(random_matrix(n_obs, d, 71)) * 1.5;
-  const PosteriorNoisedScore post(*noised, *a, y, 0, sigma_y, per_obs);
-  ASSERT_NE(post.imputation(), nullptr);
+  const PosteriorNoisedScore post(*noised, *a, y, 0, sigma_y, per_obs, guidance);
+  ASSERT_EQ(post.imputation() != nullptr, !guidance || guidance->kind == Guidance::imputation);
   SamplerSettings s;
   s.name = "ve-pc";
   s.sigma_max = 5.0;
@@ -280,11 +286,11 @@ void expect_ve_pc_matches_the_posterior(const GaussianCase& c, Index per_obs) {
   const Matrix ci = c.mix.covariance.inverse();
   const double n = static_cast<double>(per_obs);
   for (Index o = 0; o < n_obs; ++o) {
-    const Vector m = c.masks.row(o).transpose();
-    const Matrix p = ci + Matrix(m.asDiagonal()) / (sigma_y * sigma_y);
+    // N(m, P⁻¹), P = C⁻¹ + AᵀA/σ_y², m = P⁻¹(C⁻¹μ + Aᵀy/σ_y²).
+    const Matrix p = ci + a->gram(o) / (sigma_y * sigma_y);
     const Matrix cov = p.inverse();
     const Vector exact = cov * (ci * c.mix.means.row(0).transpose() +
-                                m.cwiseProduct(y.row(o).transpose()) / (sigma_y * sigma_y));
+                                a->adjoint(y.row(o), o).row(0).transpose() / (sigma_y * sigma_y));
     const Matrix block = draws.middleRows(o * per_obs, per_obs);
     const auto [mean, mcse] = testing::mean_and_mcse(block);
     for (Index j = 0; j < d; ++j) {
@@ -306,6 +312,79 @@ TEST(PosteriorNoised, VePcImputationSamplesTheDenoisingPosterior) {
   c.mix.covariance(0, 1) = c.mix.covariance(1, 0) = 0.3;
   c.masks = Matrix::Ones(2, d);
   expect_ve_pc_matches_the_posterior(c, 512);
+}
+
+// pigdm guidance is exact for a Gaussian prior N(μ, σ_d² I): x₀ | x_σ is Gaussian with mean
+// μ + c (x − μ), c = σ_d²/(σ_d² + σ²), and covariance r² I, r² = σ²σ_d²/(σ² + σ_d²), so
+//   ∇ log p_σ(x | y) = −(x − μ)/(σ_d² + σ²) + c Aᵀ (σ_y² I + r² AAᵀ)⁻¹ (y − A(μ + c (x − μ))),
+// here with A as a dense matrix; for mask, identity and dense operators, at small and large σ.
+TEST(PosteriorNoised, PigdmScoreIsTheExactPosteriorScoreOfAnIsotropicGaussian) {
+  const Index d = 4, per_obs = 2;
+  const double sd = 0.7, sigma_y = 0.2;
+  SharedCovarianceMixture mix;
+  mix.weights = Vector::Ones(1);
+  mix.means = random_matrix(1, d, 81);
+  mix.covariance = sd * sd * Matrix::Identity(d, d);
+  const auto noised = make_noised_mixture(mix, NoiseScheme::sigma);
+  Matrix masks(2, d);
+  masks << 1, 0, 1, 1, 0, 1, 1, 0;
+  const Matrix dense = random_matrix(3, d, 82);
+  for (const std::string kind : {"mask", "identity", "dense"}) {
+    const auto a = kind == "mask"    ? make_mask(masks)
+                   : kind == "dense" ? make_dense(dense)
+                                     : make_identity(d);
+    const Matrix y = a->apply(random_matrix(2, d, 83));
+    const PosteriorNoisedScore post(*noised, *a, y, 0, sigma_y, per_obs,
+                                    GuidanceSettings{Guidance::pigdm, sd});
+    EXPECT_EQ(post.imputation(), nullptr);
+    const Matrix x = random_matrix(4, d, 84);
+    for (const double sigma : {0.05, 0.8, 3.0}) {
+      const Matrix got = post.score_at(x, sigma, 0);
+      const double c = sd * sd / (sd * sd + sigma * sigma);
+      const double r2 = sigma * sigma * sd * sd / (sigma * sigma + sd * sd);
+      for (Index i = 0; i < x.rows(); ++i) {
+        const Index o = i / per_obs;
+        Matrix am = kind == "dense" ? dense : Matrix::Identity(d, d);
+        if (kind == "mask") am = Matrix(masks.row(o).transpose().asDiagonal());
+        const Vector dx = x.row(i).transpose() - mix.means.row(0).transpose();
+        const Vector denoised = mix.means.row(0).transpose() + c * dx;
+        const Matrix cov =
+            sigma_y * sigma_y * Matrix::Identity(am.rows(), am.rows()) + r2 * am * am.transpose();
+        const Vector expected =
+            -dx / (sd * sd + sigma * sigma) +
+            c * am.transpose() * cov.ldlt().solve(y.row(o).transpose() - am * denoised);
+        EXPECT_LT((got.row(i).transpose() - expected).norm(), 1e-10 * (1 + expected.norm()))
+            << kind << " sigma " << sigma << " row " << i;
+      }
+    }
+  }
+  // Settings that cannot work are refused.
+  const auto dense_op = make_dense(dense);
+  const Matrix y = dense_op->apply(random_matrix(2, d, 85));
+  EXPECT_THROW(PosteriorNoisedScore(*noised, *dense_op, y, 0, sigma_y, per_obs,
+                                    GuidanceSettings{Guidance::imputation, 0.0}),
+               Error);
+  EXPECT_THROW(PosteriorNoisedScore(*noised, *dense_op, y, 0, sigma_y, per_obs,
+                                    GuidanceSettings{Guidance::pigdm, 0.0}),
+               Error);
+  EXPECT_EQ(parse_guidance("pigdm"), Guidance::pigdm);
+  EXPECT_THROW(parse_guidance("dps"), Error);
+}
+
+// ve-pc on pigdm guidance samples the posterior of an isotropic Gaussian prior, where the guided
+// score is exact at every σ: a mask, and a dense 2 × 3 operator that couples the coordinates
+// (imputation does not apply to it; the widened likelihood is not exact for it).
+TEST(PosteriorNoised, VePcPigdmSamplesThePosteriorOfAnIsotropicGaussian) {
+  GaussianCase c;
+  const Index d = 3;
+  c.mix.weights = Vector::Ones(1);
+  c.mix.means = random_matrix(1, d, 74);
+  c.mix.covariance = 0.64 * Matrix::Identity(d, d);
+  c.masks.resize(2, d);
+  c.masks << 1, 0, 1, 0, 1, 1;
+  expect_ve_pc_matches_the_posterior(c, 512, GuidanceSettings{Guidance::pigdm, 0.8});
+  c.dense = random_matrix(2, d, 75);
+  expect_ve_pc_matches_the_posterior(c, 512, GuidanceSettings{Guidance::pigdm, 0.8});
 }
 
 TEST(PosteriorNoised, VePcImputationSamplesAMaskedPosteriorOfIndependentCoordinates) {

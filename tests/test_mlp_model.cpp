@@ -114,6 +114,19 @@ TEST(MlpModel, EdmPreconditionedScoreMatchesTheDenoiserForm) {
         EXPECT_NEAR(quad(b, k), fd, 1e-6 * (1 + std::abs(fd))) << "sigma " << sigma;
       }
     }
+    // Jacobian-vector products ∇s̃(z) v (pigdm guidance) against central differences.
+    const Matrix dirs = normal_matrix(6, 3, 39);
+    const Matrix jv = model.network_jacobian_product(zx, sigma, dirs);
+    for (Index b = 0; b < x.rows(); ++b) {
+      const Vector p = dirs.row(b).transpose(), z0 = zx.row(b).transpose();
+      const double h = 1e-5;
+      const Vector fd = (model.network_score(Matrix((z0 + h * p).transpose()), sigma) -
+                         model.network_score(Matrix((z0 - h * p).transpose()), sigma))
+                            .row(0)
+                            .transpose() /
+                        (2 * h);
+      EXPECT_LT((jv.row(b).transpose() - fd).norm(), 1e-6 * (1 + fd.norm())) << "sigma " << sigma;
+    }
   }
 }
 

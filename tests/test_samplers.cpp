@@ -285,6 +285,11 @@ TEST(NoisedMixture, ScoresMatchTargetAndFiniteDifferences) {
         const double h = 1e-5;
         const double fd = vk.dot(field(xr + h * vk) - field(xr - h * vk)) / (2 * h);  // vᵀJv
         EXPECT_NEAR(q(0, k), fd, 1e-6);
+        const Vector jv =  // J v
+            n->jacobian_product(Matrix(xr.transpose()), level, Matrix(vk.transpose()))
+                .row(0)
+                .transpose();
+        EXPECT_LT((jv - (field(xr + h * vk) - field(xr - h * vk)) / (2 * h)).norm(), 1e-6);
       }
     }
   }
@@ -317,6 +322,23 @@ TEST(NoisedMlp, DerivativesMatchFiniteDifferences) {
           const double h = 1e-5;
           EXPECT_NEAR(q(r, k), v.dot(field(zr + h * v) - field(zr - h * v)) / (2 * h), 1e-6);
         }
+      }
+      // Jacobian-vector products: score networks only (an energy's would need a reverse sweep).
+      const Matrix dirs = probes.topRows(5);
+      if (output == MlpOutput::score) {
+        const Matrix jv = noised->jacobian_product(z, level, dirs);
+        for (Index r = 0; r < 5; ++r) {
+          const Vector zr = z.row(r).transpose(), v = dirs.row(r).transpose();
+          const double h = 1e-5;
+          const Vector fd = (noised->score(Matrix((zr + h * v).transpose()), level) -
+                             noised->score(Matrix((zr - h * v).transpose()), level))
+                                .row(0)
+                                .transpose() /
+                            (2 * h);
+          EXPECT_LT((jv.row(r).transpose() - fd).norm(), 1e-6 * (1 + fd.norm()));
+        }
+      } else {
+        EXPECT_THROW(noised->jacobian_product(z, level, dirs), Error);
       }
       if (output == MlpOutput::energy) {
         Vector e;

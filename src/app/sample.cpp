@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 
 #include "data_shard.hpp"
@@ -177,6 +178,10 @@ nlohmann::json settings_json(const SampleJob& o, const SamplerDescriptor& kind,
         {"obs", o.inv.obs},       {"operator", o.inv.op},     {"mask", o.inv.mask},
         {"kernel", o.inv.kernel}, {"image", o.inv.image},     {"boundary", o.inv.boundary},
         {"matrix", o.inv.matrix}, {"sigma_y", o.inv.sigma_y}, {"chains_per_obs", o.chains_per_obs}};
+  if (o.guidance_recorded) {
+    j["posterior"]["guidance"] = o.guidance;
+    if (o.guidance == "pigdm") j["posterior"]["sigma_data"] = o.sigma_data;
+  }
   return j;
 }
 
@@ -246,6 +251,39 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
   }
 }
 
+// sample --guidance (SampleJob) resolved for a noised sampler and operator, in place.
+inverse::GuidanceSettings resolve_guidance(SampleJob& o, const SamplerDescriptor& kind,
+                                           const inverse::LinearOperator& op,
+                                           const ScoreModel& prior) {
+  const inverse::Guidance automatic = kind.imputes && op.selects_coordinates()
+                                          ? inverse::Guidance::imputation
+                                          : inverse::Guidance::widened;
+  inverse::GuidanceSettings g{
+      o.guidance == "auto" ? automatic : inverse::parse_guidance(o.guidance), 0.0};
+  if (g.kind == inverse::Guidance::imputation && !kind.imputes)
+    throw Error("--guidance imputation applies to " +
+                sampler_list([](const SamplerDescriptor& d) { return d.imputes; }) + ", not " +
+                kind.name + " (use widened or pigdm)");
+  if (g.kind == inverse::Guidance::imputation && !op.selects_coordinates())
+    throw Error("--guidance imputation needs --operator identity or mask, not " + o.inv.op);
+  if (g.kind != inverse::Guidance::pigdm && o.sigma_data != 0)
+    throw Error("--sigma-data applies to --guidance pigdm");
+  if (g.kind == inverse::Guidance::pigdm) {
+    const auto* mlp = dynamic_cast<const MlpModel*>(&prior);
+    if (o.sigma_data == 0 && mlp != nullptr) o.sigma_data = mlp->spec().sigma_data;
+    if (o.sigma_data == 0)
+      throw Error(
+          "--guidance pigdm needs --sigma-data (the data's sd per coordinate in the "
+          "model's units): this prior does not record one (only edm preconditioning does)");
+    if (!(o.sigma_data > 0) || !std::isfinite(o.sigma_data))
+      throw Error("--sigma-data must be positive and finite");
+    g.sigma_data = o.sigma_data;
+  }
+  o.guidance = inverse::guidance_name(g.kind);
+  o.guidance_recorded = g.kind != automatic;
+  return g;
+}
+
 // Posterior sampling: chain c samples p(x | y_o), o = c / K; this rank holds only the
 // observations of its chains (K divides the 64-chain block, so no observation is split).
 void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
@@ -270,9 +308,17 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
           " posterior sampling needs the prior's score at every noise level: a "
           "sigma-conditioned model (fit --objective dsm --noise ladder or vesde) or a gaussian/gmm "
           "target");
-    if (noised)  // the noised prior + the σ-widened likelihood
+    if (!noised && (o.guidance != "auto" || o.sigma_data != 0))
+      throw Error(std::string(o.guidance != "auto" ? "--guidance" : "--sigma-data") +
+                  " applies to the noised samplers (" +
+                  sampler_list([](const SamplerDescriptor& d) {
+                    return d.posterior && d.input == SamplerInput::sigma_noised;
+                  }) +
+                  "), not " + o.s.name);
+    if (noised)  // the noised prior + the observation by the chosen guidance
       run.posterior_noised = std::make_unique<inverse::PosteriorNoisedScore>(
-          *run.src.noised, *run.op, y, obs.begin, o.inv.sigma_y, o.chains_per_obs);
+          *run.src.noised, *run.op, y, obs.begin, o.inv.sigma_y, o.chains_per_obs,
+          resolve_guidance(o, kind, *run.op, *run.src.model));
     else
       run.posterior_model = std::make_unique<inverse::PosteriorModel>(
           *run.src.model, *run.op, y, obs.begin, o.inv.sigma_y, o.chains_per_obs);

@@ -24,6 +24,14 @@ struct SampleJob {
   SamplerSettings s;
   InverseOptions inv;  // posterior sampling when inv.obs is set
   Index chains_per_obs = 1;
+  // How y enters a noised sampler's posterior score (inverse/posterior_noised.hpp): auto
+  // (imputation for a sampler that imputes with a coordinate-selecting operator, else widened),
+  // imputation, widened or pigdm; resolved in place. sigma_data: pigdm's σ_d in the model's units
+  // (0: the model's edm σ_d). guidance_recorded: the choice differs from auto's, so the checkpoint
+  // config records it (older checkpoints, made before the option, still resume).
+  std::string guidance = "auto";
+  double sigma_data = 0;
+  bool guidance_recorded = false;
   // Nested design (Margossian et al. 2024): chains in K superchains of chains/K consecutive
   // chains, each superchain's chains started from its first chain's start; diag reports nested
   // R-hat. 0: off.

@@ -141,6 +141,16 @@ Command add_sample(CLI::App& root) {
   app->add_option("--chains-per-obs", o->chains_per_obs,
                   "Chains per observation (a divisor of 64); --chains becomes rows(y) x this")
       ->group(posterior_group);
+  app->add_option(
+         "--guidance", o->guidance,
+         "annealed, ve-pc: how y enters the noised score: auto (ve-pc with a mask or "
+         "identity: imputation; else widened) | imputation | widened (Jalal et al. 2021) | "
+         "pigdm (likelihood of Tweedie's denoised x, Song et al. 2023)")
+      ->group(posterior_group);
+  app->add_option("--sigma-data", o->sigma_data,
+                  "pigdm: the data's sd per coordinate in the model's units (default: the model's "
+                  "edm sigma_data)")
+      ->group(posterior_group);
 
   auto run = [o, specific, dim, app, posterior_group](const dist::Comm& comm) {
     if (is_given(dim)) o->dim_given = given_name(dim);

@@ -248,6 +248,31 @@ Matrix MlpModel::network_probe_quadratic(const Matrix& z, double level, const Ma
   return out;
 }
 
+Matrix MlpModel::network_jacobian_product(const Matrix& z, double level, const Matrix& v) const {
+  if (has_energy())
+    throw Error(
+        "the Jacobian-vector product of an mlp-energy's score is not implemented (it needs "
+        "an mlp-score network)");
+  if (v.rows() != z.rows() || v.cols() != dim())
+    throw Error("Jacobian-vector product: directions must be rows × d, like the inputs");
+  Matrix out(z.rows(), dim());
+  for_each_row_chunk<double>(
+      *this, z, level,
+      [&](MlpJet<double>& jet, const JetRequest<double>& plain, Index begin, Index end) {
+        const Index n = end - begin;
+        const Matrix dir = v.middleRows(begin, n);
+        JetRequest<double> r = plain;
+        r.tangents = 1;
+        r.explicit_tangents = &dir;
+        jet.forward(theta_.data(), r);
+        for (Index b = 0; b < n; ++b) out.row(begin + b) = jet.output().row(jet.tangent_row(b, 0));
+      });
+  // s(z) = o F(c_in z) − k z: the jet's tangent is o ∂F·v at c_in z, so ∇s v = c_in (…) − k v.
+  const ConditioningValues c = preconditioning_at(*this, level);
+  if (c.input_scale != 1.0 || c.skip != 0.0) out = c.input_scale * out - c.skip * v;
+  return out;
+}
+
 NamedArrays MlpModel::arrays() const {
   NamedArrays a = mlp_arrays(spec_, theta_);
   a["shift"] = Array::from(shift_);

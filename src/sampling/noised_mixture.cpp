@@ -2,7 +2,8 @@
 // With C = Q diag(λ) Qᵀ, Σ_a = Q diag(v) Qᵀ, v = a²λ + s². In rotated coordinates y_k = (z − aμ_k)Q
 // and u_k = y_k ⊘ v, the component scores are s_k = −u_k Qᵀ and, with responsibilities r_k,
 //   s = Σ_k r_k s_k,   ∇·s = Σ_k r_k (−tr Σ_a⁻¹ + ‖s_k‖²) − ‖s‖²,
-//   vᵀ(∇s)v = Σ_k r_k (−vᵀΣ_a⁻¹v + (s_k·v)²) − (s·v)²          (∇r_k = r_k (s_k − s)).
+//   vᵀ(∇s)v = Σ_k r_k (−vᵀΣ_a⁻¹v + (s_k·v)²) − (s·v)²          (∇r_k = r_k (s_k − s)),
+//   (∇s)v   = Σ_k r_k (−Σ_a⁻¹v + s_k (s_k·v)) − s (s·v).
 #include <Eigen/Eigenvalues>
 #include <cmath>
 #include <numbers>
@@ -56,6 +57,20 @@ class NoisedMixture final : public NoisedScore {
       }
     return out;
   }
+  Matrix jacobian_product(const Matrix& z, double level, const Matrix& v) const override {
+    if (v.rows() != z.rows() || v.cols() != dim())
+      throw Error("Jacobian-vector product: directions must be rows × d, like the inputs");
+    const Components c(*this, z, level);
+    const Matrix s = c.score_rotated(), w = v * q_;  // rotated directions
+    Matrix out = -(w.array().rowwise() * c.inv_v.transpose().array()).matrix();
+    out -= (s.array().colwise() * (s.array() * w.array()).rowwise().sum()).matrix();
+    for (Index k = 0; k < c.K(); ++k) {
+      const Matrix& u = c.u[static_cast<std::size_t>(k)];  // s_k = −u_k
+      const Eigen::ArrayXd sk_w = -(u.array() * w.array()).rowwise().sum();
+      out -= (u.array().colwise() * (c.r.col(k).array() * sk_w)).matrix();
+    }
+    return out * q_.transpose();
+  }
 
  private:
   // Per-batch quantities at one noise level.
@@ -108,6 +123,10 @@ class NoisedMixture final : public NoisedScore {
 std::unique_ptr<NoisedScore> make_noised_mixture(const SharedCovarianceMixture& mixture,
                                                  NoiseScheme scheme, VpSde sde) {
   return std::make_unique<NoisedMixture>(mixture, scheme, sde);
+}
+
+Matrix NoisedScore::jacobian_product(const Matrix&, double, const Matrix&) const {
+  throw Error("this score offers no Jacobian-vector product");
 }
 
 std::string noise_scheme_name(NoiseScheme scheme) {

@@ -27,6 +27,9 @@ class NoisedMlp final : public NoisedScore {
                          Index K) const override {
     return m_.network_probe_quadratic(z, level, probes, K);
   }
+  Matrix jacobian_product(const Matrix& z, double level, const Matrix& v) const override {
+    return m_.network_jacobian_product(z, level, v);
+  }
   Vector shift() const override { return m_.shift(); }
   Vector scale() const override { return m_.scale(); }
 

@@ -34,6 +34,9 @@ class MlpModel : public ScoreModel {
   Vector network_divergence(const Matrix& z, double level) const;
   Matrix network_probe_quadratic(const Matrix& z, double level, const Matrix& probes,
                                  Index K) const;
+  // Jacobian-vector products out.row(i) = ∇s̃(z_i) v_i (n × d), one forward tangent sweep; score
+  // networks only (an energy's Hessian-vector product would need a reverse sweep of the tangent).
+  Matrix network_jacobian_product(const Matrix& z, double level, const Matrix& v) const;
   Matrix standardise(const Matrix& x) const;
 
   // Evaluate energy and score (not the divergences) in float32: the jets run on a float copy of

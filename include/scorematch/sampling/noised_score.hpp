@@ -63,6 +63,10 @@ class NoisedScore {
   // Hutchinson probes: out(i, k) = v_ikᵀ (∇s(z_i)) v_ik with v_ik = probes.row(i·K + k); n × K.
   virtual Matrix probe_quadratic(const Matrix& z, double level, const Matrix& probes,
                                  Index K) const = 0;
+  // Jacobian-vector products out.row(i) = ∇_z s(z_i; level) v_i, n × d. For a true score ∇s is
+  // the Hessian of log p_level, symmetric, so this is also v_iᵀ∇s (pigdm guidance uses it so).
+  // Throws where it is not available.
+  virtual Matrix jacobian_product(const Matrix& z, double level, const Matrix& v) const;
   virtual Vector shift() const { return Vector::Zero(dim()); }
   virtual Vector scale() const { return Vector::Ones(dim()); }
   // A posterior whose observation can be imputed (see Imputation), else null.

@@ -162,6 +162,8 @@ struct SamplerDescriptor {
   double (*default_step_size)(const SamplerSettings&) = nullptr;
   Factory make = nullptr;
   double default_target_accept = 0.574;  // where target_accept is 0
+  // Uses a posterior's imputation (sampling/noised_score.hpp Imputation) when offered.
+  bool imputes = false;
 
   bool uses(const std::string& setting) const;
   // True for the samplers of the noised laws (they start from their prior at the largest noise).
