@@ -118,6 +118,19 @@ expect_sample_error "sigma-data must be positive" "${mask_obs[@]}" --sampler ve-
   --guidance pigdm --sigma-data -1
 expect_sample_error "applies to posterior sampling" --target gaussian --dim 4 --sampler ve-pc \
   --guidance pigdm
+expect_sample_error "sigma-data must be positive and finite" "${mask_obs[@]}" --sampler ve-pc \
+  --guidance pigdm --sigma-data 0
+expect_sample_error "guidance applies to the noised samplers" "${mask_obs[@]}" --sampler mala \
+  --guidance auto
+"$bin" fit --data "$root/train.npy" --model mlp-energy --objective dsm --noise ladder \
+  --sigma-min 0.05 --sigma-max 1 --levels 4 --hidden 8 --steps 5 --no-standardize \
+  --out "$root/energy" >/dev/null
+expect_sample_error "pigdm needs the Jacobian of the prior's score" --model "$root/energy" \
+  --obs "$root/y.csv" --operator mask --mask "$root/mask.csv" --sigma-y 0.3 --chains-per-obs 8 \
+  --sampler ve-pc --guidance pigdm --sigma-data 1
+# sampler.json says which guidance ran, also when auto chose it.
+grep -q '"guidance": "pigdm"' "$root/pig1-mask/sampler.json" || fail "pigdm not in sampler.json"
+grep -q '"guidance": "widened"' "$root/ann1/sampler.json" || fail "widened not in sampler.json"
 echo "sample --guidance pigdm (ve-pc; mask, dense): bitwise on 1 and 3 ranks; refusals are clear"
 
 # Bad input: message, exit 1, no output directory.

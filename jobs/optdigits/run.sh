@@ -8,15 +8,16 @@
 # 0.02) and denoising with sigma_y 0.2. Estimates: zero-filled observation; Gaussian prior (exact
 # posterior mean); GMM-K priors, K in {1, 5, 10, 20, 40} (sklearn, exact posterior mean,
 # jobs/optdigits/gmm.py); the learned score prior's MAP, its posterior mean by ve-pc (predictor-
-# corrector with imputation, 64 chains per digit) and by annealed Langevin (16 chains, the study's
-# first sampler), and for denoising Tweedie's exact posterior mean y + sigma_y^2 s(y; sigma_y).
+# corrector with imputation, 64 chains per digit), for inpainting also by ve-pc on pigdm guidance
+# (the likelihood of Tweedie's denoised estimate, round 4), by annealed Langevin (16 chains, the
+# study's first sampler), and for denoising Tweedie's exact posterior mean y + sigma_y^2 s(y; sigma_y).
 # The MAP levels and ve-pc's sigma_min were chosen on the validation digits of split A, ve-pc's
 # inpainting corrector (2 steps, snr 0.24) on those of split B (docs/OPTDIGITS.md).
 # Writes OUT/<split>/table.md and OUT/table.md (both splits); OUT/figure.png (gnuplot, last split).
 #   bash jobs/optdigits/run.sh [OUT] [SPLITS]   (default out/optdigits "A B"; RANKS=2,
 #   SCOREMATCH_BIN=build/scorematch, PRIOR=jobs/optdigits/prior.toml, INPAINT_CORRECTOR="2 0.24";
 #   round 1 of docs/OPTDIGITS.md: PRIOR=jobs/optdigits/prior-ncsn.toml INPAINT_CORRECTOR="1 0.16").
-# About 35 minutes per split on 2 cores, 15 of them training.
+# About 50 minutes per split on 2 cores, 15 of them training and 15 the pigdm row.
 # Resumable: a step whose output exists is skipped (its wall time is kept in OUT/<split>/times.txt);
 # delete an output to redo that step.
 set -euo pipefail

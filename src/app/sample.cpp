@@ -266,17 +266,22 @@ inverse::GuidanceSettings resolve_guidance(SampleJob& o, const SamplerDescriptor
                 kind.name + " (use widened or pigdm)");
   if (g.kind == inverse::Guidance::imputation && !op.selects_coordinates())
     throw Error("--guidance imputation needs --operator identity or mask, not " + o.inv.op);
-  if (g.kind != inverse::Guidance::pigdm && o.sigma_data != 0)
+  if (g.kind != inverse::Guidance::pigdm && o.sigma_data_given)
     throw Error("--sigma-data applies to --guidance pigdm");
   if (g.kind == inverse::Guidance::pigdm) {
     const auto* mlp = dynamic_cast<const MlpModel*>(&prior);
-    if (o.sigma_data == 0 && mlp != nullptr) o.sigma_data = mlp->spec().sigma_data;
-    if (o.sigma_data == 0)
+    if (mlp != nullptr && mlp->has_energy())
+      throw Error(
+          "--guidance pigdm needs the Jacobian of the prior's score, implemented for mlp-score "
+          "networks and analytic targets, not for this mlp-energy model");
+    if (o.sigma_data_given && !(o.sigma_data > 0 && std::isfinite(o.sigma_data)))
+      throw Error("--sigma-data must be positive and finite, got " + std::to_string(o.sigma_data));
+    if (!o.sigma_data_given && mlp != nullptr && mlp->spec().sigma_data > 0)
+      o.sigma_data = mlp->spec().sigma_data;
+    if (!(o.sigma_data > 0))
       throw Error(
           "--guidance pigdm needs --sigma-data (the data's sd per coordinate in the "
           "model's units): this prior does not record one (only edm preconditioning does)");
-    if (!(o.sigma_data > 0) || !std::isfinite(o.sigma_data))
-      throw Error("--sigma-data must be positive and finite");
     g.sigma_data = o.sigma_data;
   }
   o.guidance = inverse::guidance_name(g.kind);
@@ -308,8 +313,8 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
           " posterior sampling needs the prior's score at every noise level: a "
           "sigma-conditioned model (fit --objective dsm --noise ladder or vesde) or a gaussian/gmm "
           "target");
-    if (!noised && (o.guidance != "auto" || o.sigma_data != 0))
-      throw Error(std::string(o.guidance != "auto" ? "--guidance" : "--sigma-data") +
+    if (!noised && (o.guidance_given || o.sigma_data_given))
+      throw Error(std::string(o.guidance_given ? "--guidance" : "--sigma-data") +
                   " applies to the noised samplers (" +
                   sampler_list([](const SamplerDescriptor& d) {
                     return d.posterior && d.input == SamplerInput::sigma_noised;
@@ -407,6 +412,10 @@ nlohmann::json run_info(const dist::Comm& comm, const SampleJob& o, const Sample
   const Index total = sampler.num_transitions();
   nlohmann::json info = run.config;
   info["columns"] = columns_of(run.src);
+  if (run.posterior_noised) {  // what ran, also when auto chose it (the config omits the default)
+    info["posterior"]["guidance"] = o.guidance;
+    if (o.guidance == "pigdm") info["posterior"]["sigma_data"] = o.sigma_data;
+  }
   info["dim"] = sampler.dim();
   info["draws_per_chain"] = sampler.draws_per_chain();
   info["transitions"] = total;

@@ -31,6 +31,7 @@ struct SampleJob {
   // config records it (older checkpoints, made before the option, still resume).
   std::string guidance = "auto";
   double sigma_data = 0;
+  bool guidance_given = false, sigma_data_given = false;  // on the command line or in --config
   bool guidance_recorded = false;
   // Nested design (Margossian et al. 2024): chains in K superchains of chains/K consecutive
   // chains, each superchain's chains started from its first chain's start; diag reports nested

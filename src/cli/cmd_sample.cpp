@@ -141,19 +141,25 @@ Command add_sample(CLI::App& root) {
   app->add_option("--chains-per-obs", o->chains_per_obs,
                   "Chains per observation (a divisor of 64); --chains becomes rows(y) x this")
       ->group(posterior_group);
-  app->add_option(
-         "--guidance", o->guidance,
-         "annealed, ve-pc: how y enters the noised score: auto (ve-pc with a mask or "
-         "identity: imputation; else widened) | imputation | widened (Jalal et al. 2021) | "
-         "pigdm (likelihood of Tweedie's denoised x, Song et al. 2023)")
-      ->group(posterior_group);
-  app->add_option("--sigma-data", o->sigma_data,
-                  "pigdm: the data's sd per coordinate in the model's units (default: the model's "
-                  "edm sigma_data)")
-      ->group(posterior_group);
+  CLI::Option* guidance =
+      app->add_option(
+             "--guidance", o->guidance,
+             "annealed, ve-pc: how y enters the noised score: auto (ve-pc with a mask or "
+             "identity: imputation; else widened) | imputation | widened (Jalal et al. 2021) | "
+             "pigdm (likelihood of Tweedie's denoised x, Song et al. 2023)")
+          ->group(posterior_group);
+  CLI::Option* sigma_data =
+      app->add_option("--sigma-data", o->sigma_data,
+                      "pigdm: one number, the data's sd per coordinate in the model's coordinates "
+                      "(about 1 for a standardised fit; data units with --no-standardize); "
+                      "default: an edm model's sigma_data")
+          ->group(posterior_group);
 
-  auto run = [o, specific, dim, app, posterior_group](const dist::Comm& comm) {
+  auto run = [o, specific, dim, app, posterior_group, guidance,
+              sigma_data](const dist::Comm& comm) {
     if (is_given(dim)) o->dim_given = given_name(dim);
+    o->guidance_given = is_given(guidance);
+    o->sigma_data_given = is_given(sigma_data);
     for (const CLI::Option* option : app->get_options())
       if (option->get_group() == posterior_group && option->get_lnames().front() != "obs" &&
           is_given(option) && o->posterior_given.empty())
