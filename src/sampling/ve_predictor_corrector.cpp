@@ -22,9 +22,9 @@
 // and corrector on the posterior's guided score (inverse/posterior_noised.hpp): the widened
 // likelihood s(z; σ) + Aᵀ(y − A x)/(σ_y² + σ²) (Jalal et al. 2021) or ΠGDM's likelihood of
 // Tweedie's denoised estimate (Song et al. 2023). For a mask with correlated pixels imputation is
-// not exact (the missing pixels see the noised observation, not y); on optdigits with the exact
-// score of a 20-component GMM prior, imputation with 2 corrector steps ends 0.4 dB below the exact
-// posterior mean and pigdm within 0.05 dB (docs/OPTDIGITS.md, round 4).
+// not exact (above σ_y the missing pixels see a noised copy of the observation, not y); neither is
+// pigdm beyond a Gaussian prior. docs/OPTDIGITS.md (round 4) measures both against the exact
+// posterior mean of a GMM prior run on its exact noised score.
 #include <algorithm>
 #include <cmath>
 #include <functional>
