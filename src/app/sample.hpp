@@ -27,8 +27,8 @@ struct SampleJob {
   // How y enters a noised sampler's posterior score (inverse/posterior_noised.hpp): auto
   // (imputation for a sampler that imputes with a coordinate-selecting operator, else widened),
   // imputation, widened or pigdm; resolved in place. sigma_data: pigdm's σ_d in the model's units
-  // (0: the model's edm σ_d). guidance_recorded: the choice differs from auto's, so the checkpoint
-  // config records it (older checkpoints, made before the option, still resume).
+  // (unless given: the model's edm σ_d). guidance_recorded: the choice differs from auto's, so the
+  // checkpoint config records it (older checkpoints, made before the option, still resume).
   std::string guidance = "auto";
   double sigma_data = 0;
   bool guidance_given = false, sigma_data_given = false;  // on the command line or in --config

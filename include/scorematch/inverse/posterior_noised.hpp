@@ -26,7 +26,8 @@
 // that of the approximation's covariance on x is ignored, as in ΠGDM. The term is exact for a
 // Gaussian prior N(μ, σ_d² I) (then p(x₀ | x_σ) is Gaussian with covariance r_σ² I) and tends to
 // the posterior score as σ → 0. DPS (Chung et al. 2023) is the same gradient with r_σ = 0 and a
-// step-size heuristic in place of 1/σ_y²; with σ_y = 0.02 on optdigits its unscaled form diverges.
+// step-size heuristic in place of 1/σ_y²; unscaled (r_σ = 0, weight 1/σ_y²) it diverged in the
+// optdigits exact-score check (σ_y = 0.02).
 // Cost: one score and one Jacobian-vector product (a tangent sweep) per evaluation.
 #pragma once
 #include <optional>
