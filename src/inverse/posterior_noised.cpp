@@ -72,28 +72,32 @@ Matrix PosteriorNoisedScore::conditional_score(const Matrix& z, double level,
   return with_likelihood(z, level, first_chain, 1.0 / gap);
 }
 
+Matrix PosteriorNoisedScore::to_data(const Matrix& z) const {
+  return (z.array().rowwise() * prior_.scale().transpose().array()).matrix().rowwise() +
+         prior_.shift().transpose();
+}
+
+Matrix PosteriorNoisedScore::adjoint_residual(const Matrix& z, Index first_chain) const {
+  return obs_.adjoint(obs_.residual(to_data(z), first_chain), first_chain);
+}
+
 Matrix PosteriorNoisedScore::with_likelihood(const Matrix& z, double level, Index first_chain,
                                              double w) const {
-  const Vector shift = prior_.shift(), scale = prior_.scale();
-  const Matrix x =
-      (z.array().rowwise() * scale.transpose().array()).matrix().rowwise() + shift.transpose();
-  const Matrix adj = obs_.adjoint(obs_.residual(x, first_chain), first_chain);
-  return prior_.score(z, level) + w * (adj.array().rowwise() * scale.transpose().array()).matrix();
+  const Matrix adj = adjoint_residual(z, first_chain);
+  return prior_.score(z, level) +
+         w * (adj.array().rowwise() * prior_.scale().transpose().array()).matrix();
 }
 
 // ΠGDM (header). In data units x = shift + scale ⊙ z a coordinate's posterior variance given x_σ
 // is scale_i² r_σ² (r_σ from σ and σ_d in z units), exact per coordinate for a coordinate-selecting
 // A (AᵀA diagonal); other operators use the root-mean-square scale.
 Matrix PosteriorNoisedScore::pigdm_score(const Matrix& z, double level, Index first_chain) const {
-  const Vector shift = prior_.shift(), scale = prior_.scale();
+  const Vector scale = prior_.scale();
   const double s2 = level * level, d2 = guidance_.sigma_data * guidance_.sigma_data;
   const double r2 = s2 * d2 / (s2 + d2), sy2 = obs_.sigma_y() * obs_.sigma_y();
   const Matrix s = prior_.score(z, level);
-  const Matrix denoised_z = z + s2 * s;  // Tweedie: E[z₀ | z_σ]
-  const Matrix denoised =
-      (denoised_z.array().rowwise() * scale.transpose().array()).matrix().rowwise() +
-      shift.transpose();
-  const Matrix adj = obs_.adjoint(obs_.residual(denoised, first_chain), first_chain);
+  // Aᵀ(y − A D) at Tweedie's denoised estimate D = E[z₀ | z_σ] = z + σ² s, in data units.
+  const Matrix adj = adjoint_residual(z + s2 * s, first_chain);
   Matrix u;  // (r² AᵀA + σ_y² I)⁻¹ Aᵀ(y − A D), data units
   if (obs_.op().selects_coordinates()) {
     const Eigen::RowVectorXd inv =
@@ -122,8 +126,7 @@ void PosteriorNoisedScore::impute(Matrix& z, double level, Index first_chain,
   const double sy2 = obs_.sigma_y() * obs_.sigma_y();
   const Eigen::RowVectorXd sd =
       ((level * level) * scale.array().square() - sy2).max(0.0).sqrt().matrix().transpose();
-  Matrix x =
-      (z.array().rowwise() * scale.transpose().array()).matrix().rowwise() + shift.transpose();
+  Matrix x = to_data(z);
   const Matrix noise = (xi.array().rowwise() * sd.array()).matrix();
   x += obs_.adjoint(obs_.residual(x, first_chain), first_chain) +
        obs_.adjoint(obs_.apply(noise, first_chain), first_chain);

@@ -78,6 +78,9 @@ class PosteriorNoisedScore final : public NoisedScore, private Imputation {
   const NoisedScore& prior() const override { return prior_; }
   void impute(Matrix& z, double level, Index first_chain, const Matrix& xi) const override;
   Matrix conditional_score(const Matrix& z, double level, Index first_chain) const override;
+  // x = shift + scale ⊙ z (data units), and Aᵀ(y − A x) of it for chains first_chain, ….
+  Matrix to_data(const Matrix& z) const;
+  Matrix adjoint_residual(const Matrix& z, Index first_chain) const;
   // s(z; σ) + w Aᵀ(y − A x) mapped to z, the likelihood's weight w per level.
   Matrix with_likelihood(const Matrix& z, double level, Index first_chain, double w) const;
   Matrix pigdm_score(const Matrix& z, double level, Index first_chain) const;

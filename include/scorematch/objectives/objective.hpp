@@ -59,7 +59,8 @@ struct ObjectiveSettings {
   double sigma_min = 0.01, sigma_max = 1.0;
   Index levels = 10;    // ladder
   double t_eps = 1e-3;  // vpsde: t ~ U[t_eps, 1]
-  // Hidden-unit dropout rate p ∈ [0, 0.95] of score MLPs in training steps (objectives/dropout.hpp).
+  // Hidden-unit dropout rate p ∈ [0, 0.95] of score MLPs in training steps
+  // (objectives/dropout.hpp).
   double dropout = 0.0;
   // nce (the polynomial family, estimators/polynomial_nce.hpp): noise rows per data row; its
   // noise distribution is `noise` (gaussian | uniform; "single", the default, means gaussian)
