@@ -63,7 +63,9 @@ cp "$root/post1/posterior_mean.npy" "$root/post-mean/x_map.npy"
   fail "MALA posterior mean far from the exact posterior mean"
 echo "sample --obs (MALA, mask): bitwise on 1 and 3 ranks; posterior mean near the exact one"
 # Annealed posterior sampling: needs a noised prior (a fitted Gaussian has none: clear error); with
-# the gaussian target's closed-form noised score it runs, bitwise on 1 and 3 ranks.
+# the gaussian target's closed-form noised score it runs, bitwise on 1 and 3 ranks. Step: α_i·c_i <
+# 2 at every level, c_i ≤ 1/(1 + σ_i²) + 1/(σ_y² + σ_i²) the posterior curvature, α_i = ε σ_i²/σ_L²,
+# needs ε < σ_L²; 0.01 diverged (its draws reached 1e67; now refused by the divergence bound).
 if msg=$("$bin" sample --model "$root/prior" --sampler annealed --obs "$root/y.csv" \
   --sigma-y 0.3 --out "$root/bad" 2>&1); then fail "annealed posterior without noised prior accepted"; fi
 grep -q "needs the prior's score at every noise level" <<<"$msg" || fail "unexpected: $msg"
@@ -73,7 +75,7 @@ if msg=$("$bin" sample --model "$root/prior" --sampler sde --obs "$root/y.csv" \
 grep -q "runs ula, mala, annealed, hmc or ve-pc" <<<"$msg" || fail "unexpected: $msg"
 ann=(sample --target gaussian --dim 4 --sampler annealed --obs "$root/y.csv" --operator mask
   --mask "$root/mask.csv" --sigma-y 0.3 --chains-per-obs 8 --sigma-max 2 --sigma-min 0.05
-  --levels 5 --steps 40 --step-size 0.01 --quiet)
+  --levels 5 --steps 40 --step-size 0.002 --quiet)
 "$bin" "${ann[@]}" --out "$root/ann1" >/dev/null
 "$mpiexec" -np 3 "$bin" "${ann[@]}" --out "$root/ann3" >/dev/null
 cmp "$root/ann1/posterior_mean.npy" "$root/ann3/posterior_mean.npy" ||

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "fd.hpp"
 #include "mlp_testing.hpp"
@@ -257,6 +258,98 @@ TEST(Samplers, ClearErrorsForMissingPieces) {
     FAIL() << "expected a NaN/Inf error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("became NaN/Inf at step"), std::string::npos);
+  }
+}
+
+// A sampler whose states grow tenfold per step, finite for 300 steps.
+class Growing final : public Sampler {
+ public:
+  explicit Growing(double bound) : Sampler(SamplerSettings{}), bound_(bound) {}
+  std::string name() const override { return "growing"; }
+  Index dim() const override { return 2; }
+  Index num_transitions() const override { return 100; }
+  Index draws_per_chain() const override { return 1; }
+  Index draw_slot(Index step) const override { return step == 99 ? 0 : -1; }
+  double divergence_bound() const override { return bound_; }
+  void transition(ChainBlock& b, Index) const override { b.x *= 10.0; }
+
+ private:
+  double bound_;
+};
+
+// A finite but exploding draw is an error when beyond the sampler's divergence bound (the one
+// draw, after step 99, is 1e100), not a draw; with no bound (the MCMC samplers) the same run
+// completes.
+TEST(Samplers, StatesBeyondTheDivergenceBoundAreAnError) {
+  const Growing bounded(1e6), unbounded(std::numeric_limits<double>::infinity());
+  ChainRunner runner(bounded, {0, 3}, Matrix::Ones(3, 2), Vector::Zero(2), Vector::Ones(2));
+  try {
+    runner.advance(bounded.num_transitions());
+    FAIL() << "expected a divergence error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "chain 0 diverged: its draw at step 99 has a coordinate of 1e+100"),
+              std::string::npos)
+        << e.what();
+  }
+  ChainRunner free_runner(unbounded, {0, 3}, Matrix::Ones(3, 2), Vector::Zero(2), Vector::Ones(2));
+  free_runner.advance(unbounded.num_transitions());
+  EXPECT_DOUBLE_EQ(free_runner.draws()(0, 0), 1e100);
+}
+
+// A noised "score" of the wrong sign, s(z; σ) = z: finite everywhere, but the reverse process
+// runs away from the data, by ∏(1 + σ_i² − σ_{i+1}²) ≈ e^(σ_max²) ≈ 7e10 for σ_max = 5.
+class Repulsive final : public NoisedScore {
+ public:
+  Index dim() const override { return 2; }
+  NoiseScheme scheme() const override { return NoiseScheme::sigma; }
+  Matrix score(const Matrix& z, double) const override { return z; }
+  Vector divergence(const Matrix& z, double) const override {
+    return Vector::Constant(z.rows(), 2.0);
+  }
+  Matrix probe_quadratic(const Matrix& z, double, const Matrix& probes, Index k) const override {
+    Matrix out(z.rows(), k);  // ∇s = I: vᵀv
+    for (Index i = 0; i < z.rows(); ++i)
+      for (Index j = 0; j < k; ++j) out(i, j) = probes.row(i * k + j).squaredNorm();
+    return out;
+  }
+};
+
+// The noised samplers bound their draws at 10^6 prior scales, the MCMC samplers not at all; ve-pc
+// on a score that pushes every chain out ends (after its last transition, step 98 of a 100-point
+// grid) with finite draws far beyond 5e6 and stops with the divergence error instead of writing
+// them.
+TEST(Samplers, NoisedSamplersStopWhenTheirChainsDiverge) {
+  const auto mix = gmm_target_mixture(2);
+  const auto sig = make_noised_mixture(mix, NoiseScheme::sigma);
+  const auto vp = make_noised_mixture(mix, NoiseScheme::vpsde);
+  const auto target = make_target("gmm", 2);
+  SamplerSettings s;
+  s.sigma_max = 5;
+  s.sigma_min = 0.05;
+  s.levels = 10;
+  s.steps = 100;
+  for (const std::string name : {"annealed", "ve-pc", "sde", "ode", "pc", "ula", "mala"}) {
+    s.name = name;
+    const bool noised = name != "ula" && name != "mala";
+    const bool ve = name == "annealed" || name == "ve-pc";
+    const auto sampler =
+        make_sampler(s, {target.get(), noised ? (ve ? sig.get() : vp.get()) : nullptr});
+    const double expected = noised ? kNoisedDivergenceFactor * (ve ? 5.0 : 1.0)
+                                   : std::numeric_limits<double>::infinity();
+    EXPECT_EQ(sampler->divergence_bound(), expected) << name;
+  }
+  s.name = "ve-pc";
+  const Repulsive repulsive;
+  const auto vepc = make_sampler(s, {nullptr, &repulsive});
+  ChainRunner runner(*vepc, {0, 4}, prior_states(*vepc, {0, 4}), Vector::Zero(2), Vector::Ones(2));
+  try {
+    runner.advance(vepc->num_transitions());
+    FAIL() << "expected a divergence error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(" diverged: its draw at step 98 has a coordinate of "),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -23,6 +23,7 @@ class Annealed final : public Sampler {
   Index draw_slot(Index step) const override { return step + 1 == num_transitions() ? 0 : -1; }
   bool uses_model_coordinates() const override { return true; }
   double prior_scale() const override { return settings_.sigma_max; }
+  double divergence_bound() const override { return kNoisedDivergenceFactor * prior_scale(); }
 
   double sigma(Index level) const {
     return NoiseProcess::ladder_sigma(settings_.sigma_max, settings_.sigma_min, settings_.levels,

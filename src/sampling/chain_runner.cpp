@@ -1,11 +1,22 @@
 #include "scorematch/sampling/chain_runner.hpp"
 
+#include <cstdio>
+#include <limits>
 #include <string>
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
 
 namespace scorematch {
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::string short_g(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+}  // namespace
 
 RowRange chain_shard(Index chains, int rank, int ranks) {
   return block_range(chains, kChainBlock, rank, ranks);
@@ -45,6 +56,29 @@ ChainRunner::ChainRunner(const Sampler& sampler, RowRange chains, const Matrix& 
   draws_.resize(chains.size() * sampler.draws_per_chain(), sampler.dim());
 }
 
+// Throws if a chain of `block` is NaN/Inf after transition `step` (checked at every step: it never
+// recovers) or, when the step keeps a draw, beyond the sampler's divergence bound: such a draw is
+// meaningless and so is any average over it. Only draws are bounded because a too-large step at a
+// high noise level can swing far out and then contract at the lower levels, ending in good draws.
+void ChainRunner::check_states(const ChainBlock& block, Index step, bool keeps_draw) const {
+  const double bound = keeps_draw ? sampler_.divergence_bound() : kInf;
+  const auto ok = [&](Index r) {
+    return block.x.row(r).allFinite() &&
+           (bound == kInf || block.x.row(r).cwiseAbs().maxCoeff() <= bound);
+  };
+  Index r = 0;
+  while (r < block.x.rows() && ok(r)) ++r;
+  if (r == block.x.rows()) return;
+  const std::string chain = "chain " + std::to_string(block.first_chain + r);
+  if (!block.x.row(r).allFinite())
+    throw Error(chain + " became NaN/Inf at step " + std::to_string(step) +
+                " (the score is non-finite there or the step size is too large for it)");
+  throw Error(chain + " diverged: its draw at step " + std::to_string(step) +
+              " has a coordinate of " + short_g(block.x.row(r).cwiseAbs().maxCoeff()) +
+              ", beyond the sampler's divergence bound " + short_g(bound) +
+              " (the score is wrong there or the step size is too large for it)");
+}
+
 void ChainRunner::advance(Index until) {
   until = std::min(until, sampler_.num_transitions());
   const Index per_chain = sampler_.draws_per_chain();
@@ -53,14 +87,8 @@ void ChainRunner::advance(Index until) {
     const Index local0 = block.first_chain - chains_.begin;
     for (Index t = step_; t < until; ++t) {
       sampler_.transition(block, t);
-      if (!block.x.allFinite()) {
-        Index r = 0;
-        while (block.x.row(r).allFinite()) ++r;
-        throw Error("chain " + std::to_string(block.first_chain + r) + " became NaN/Inf at step " +
-                    std::to_string(t) +
-                    " (the score is non-finite there or the step size is too large for it)");
-      }
       const Index slot = sampler_.draw_slot(t);
+      check_states(block, t, slot >= 0);
       if (slot < 0) continue;
       for (Index r = 0; r < block.x.rows(); ++r)
         draws_.row((local0 + r) * per_chain + slot) =

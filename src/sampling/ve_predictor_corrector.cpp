@@ -62,6 +62,7 @@ class VePredictorCorrector final : public Sampler {
   Index draw_slot(Index step) const override { return step + 1 == num_transitions() ? 0 : -1; }
   bool uses_model_coordinates() const override { return true; }
   double prior_scale() const override { return settings_.sigma_max; }
+  double divergence_bound() const override { return kNoisedDivergenceFactor * prior_scale(); }
 
   void transition(ChainBlock& b, Index step) const override {
     const Index d = dim(), m = settings_.corrector_steps;

@@ -28,6 +28,7 @@ class VpGridSampler : public Sampler {
   Index draws_per_chain() const override { return 1; }
   Index draw_slot(Index step) const override { return step + 1 == grid_.n ? 0 : -1; }
   bool uses_model_coordinates() const override { return true; }
+  double divergence_bound() const override { return kNoisedDivergenceFactor * prior_scale(); }
 
  protected:
   bool is_last(Index step) const { return step + 1 == grid_.n; }

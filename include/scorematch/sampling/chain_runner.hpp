@@ -30,7 +30,7 @@ class ChainRunner {
               Vector scale);
 
   // Runs transitions [step(), until) on every local block; throws Error naming the chain and step
-  // if a state becomes NaN/Inf.
+  // if a state becomes NaN/Inf or a draw lies beyond the sampler's divergence_bound().
   void advance(Index until);
   Index step() const { return step_; }
   RowRange chains() const { return chains_; }
@@ -44,6 +44,8 @@ class ChainRunner {
   void restore(Index step, const Matrix& states, const Matrix& aux, const Matrix& draws);
 
  private:
+  void check_states(const ChainBlock& block, Index step, bool keeps_draw) const;
+
   const Sampler& sampler_;
   RowRange chains_;
   Vector shift_, scale_;

@@ -10,6 +10,7 @@
 // score) lives in ChainBlock::aux, one row per chain, so it travels with the chain into
 // checkpoints. New samplers: one file with its SamplerDescriptor plus one line in sampler.cpp.
 #pragma once
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -77,6 +78,12 @@ struct ChainBlock {
   Matrix aux;             // chains × aux_columns()
 };
 
+// Divergence bound of the samplers of a noised score (annealed, ve-pc, the VP samplers), as a
+// multiple of their prior scale (σ_max for VE, 1 for VP): their states follow the noised data,
+// whose coordinates stay within a few prior scales (σ_max is chosen ≥ the data's diameter, Song &
+// Ermon 2020), so a draw 10⁶ prior scales out lies outside every region the score was trained on.
+inline constexpr double kNoisedDivergenceFactor = 1e6;
+
 class Sampler {
  public:
   explicit Sampler(SamplerSettings settings) : settings_(std::move(settings)) {}
@@ -91,6 +98,10 @@ class Sampler {
   virtual bool uses_model_coordinates() const { return false; }
   // Standard deviation of the prior N(0, s²I) in the sampler's coordinates.
   virtual double prior_scale() const { return 1.0; }
+  // A draw with some |x_j| beyond this bound (sampler coordinates) has diverged: ChainRunner
+  // stops with an error instead of keeping a finite but meaningless draw. +inf (no bound) for
+  // samplers without a natural scale, the MCMC samplers on p itself, whose draws may lie anywhere.
+  virtual double divergence_bound() const { return std::numeric_limits<double>::infinity(); }
   virtual std::vector<std::string> aux_names() const { return {}; }
   Index aux_columns() const { return static_cast<Index>(aux_names().size()); }
   // Fills aux for chains that start at x.
