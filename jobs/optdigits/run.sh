@@ -7,27 +7,52 @@
 # Two tasks on the 300 test digits: inpainting with 50% of the pixels missing at random (sigma_y
 # 0.02) and denoising with sigma_y 0.2. Estimates: zero-filled observation; Gaussian prior (exact
 # posterior mean); GMM-K priors, K in {1, 5, 10, 20, 40} (sklearn, exact posterior mean,
-# jobs/optdigits/gmm.py); the learned score prior's MAP, its posterior mean by ve-pc (predictor-
+# jobs/optdigits/gmm.py); a learned score prior's MAP and posterior means: by ve-pc (predictor-
 # corrector with imputation, 64 chains per digit), for inpainting also by ve-pc on pigdm guidance
-# (the likelihood of Tweedie's denoised estimate, round 4), by annealed Langevin (16 chains, the
-# study's first sampler), and for denoising Tweedie's exact posterior mean y + sigma_y^2 s(y; sigma_y).
-# The MAP levels and ve-pc's sigma_min were chosen on the validation digits of split A, ve-pc's
-# inpainting corrector (2 steps, snr 0.24) on those of split B (docs/OPTDIGITS.md).
-# Writes OUT/<split>/table.md and OUT/table.md (both splits); OUT/figure.png (gnuplot, last split).
+# (the likelihood of Tweedie's denoised estimate), by annealed Langevin (16 chains, the study's
+# first sampler), and for denoising Tweedie's exact posterior mean y + sigma_y^2 s(y; sigma_y).
+#
+# Model selection on the validation digits (round 5): every candidate prior configuration in
+# PRIORS is trained on the split; on the split's 200 validation digits (16 chains) each candidate's
+# posterior-mean estimators are scored: inpainting by ve-pc with imputation and with pigdm
+# guidance, denoising by Tweedie and by ve-pc. Per split and task, the (prior, estimator) pair of
+# the highest validation PSNR is chosen (study.py select); the test digits then get every learned
+# row from the chosen prior, the chosen estimator marked. The test digits never enter a choice.
+#
+# Writes OUT/<split>/table.md (validation table, then one table per task) and OUT/table.md (both
+# splits); OUT/figure.png (gnuplot, last split).
 #   bash jobs/optdigits/run.sh [OUT] [SPLITS]   (default out/optdigits "A B"; RANKS=2,
-#   SCOREMATCH_BIN=build/scorematch, PRIOR=jobs/optdigits/prior.toml, INPAINT_CORRECTOR="2 0.24";
-#   round 1 of docs/OPTDIGITS.md: PRIOR=jobs/optdigits/prior-ncsn.toml INPAINT_CORRECTOR="1 0.16").
-# About 50 minutes per split on 2 cores, 15 of them training and 15 the pigdm row.
+#   SCOREMATCH_BIN=build/scorematch, PRIORS="edm ncsn").
+# A candidate in PRIORS is a name from the table below or NAME=CONFIG.toml,STEPS,SNR (its ve-pc
+# inpainting corrector). Round 3/4 of docs/OPTDIGITS.md: PRIORS=edm; round 1: PRIORS=ncsn.
+# About 100 minutes per split on 2 cores: 2 x 17 training, 15 validation, 50 test estimates.
 # Resumable: a step whose output exists is skipped (its wall time is kept in OUT/<split>/times.txt);
 # delete an output to redo that step.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/mpi-env.sh
 bin=${SCOREMATCH_BIN:-build/scorematch} root=${1:-out/optdigits} splits=${2:-A B}
-ranks=${RANKS:-2} prior_config=${PRIOR:-jobs/optdigits/prior.toml}
+ranks=${RANKS:-2}
 run() { mpirun -np "$ranks" --bind-to none "$bin" "$@"; }
 command -v gnuplot >/dev/null && /usr/bin/python3 -c 'import sklearn' 2>/dev/null ||
   apt-get install -y -q gnuplot-nox python3-sklearn >/dev/null
+
+# Candidate priors: the fit configuration and the ve-pc inpainting corrector (steps snr) chosen for
+# it on validation digits in its round (docs/OPTDIGITS.md): edm = rounds 3-4 (edm preconditioning,
+# early stopping, dropout 0.1), ncsn = round 1 (NCSN output, last weights).
+declare -A prior_toml=([edm]=jobs/optdigits/prior.toml [ncsn]=jobs/optdigits/prior-ncsn.toml)
+declare -A corrector=([edm]="2 0.24" [ncsn]="1 0.16")
+candidates=()
+for spec in ${PRIORS:-edm ncsn}; do
+  name=${spec%%=*}
+  if [[ $spec == *=* ]]; then
+    IFS=, read -r file steps snr <<<"${spec#*=}"
+    prior_toml[$name]=$file corrector[$name]="$steps $snr"
+  fi
+  [[ -n ${prior_toml[$name]:-} && -n ${corrector[$name]:-} ]] ||
+    { echo "run.sh: PRIORS: unknown candidate '$spec' (expected edm, ncsn or NAME=CONFIG.toml,STEPS,SNR)" >&2; exit 2; }
+  candidates+=("$name")
+done
 
 # timed NAME OUTPUT CMD...: unless OUTPUT exists, runs CMD and appends "NAME seconds" to
 # $out/times.txt.
@@ -36,17 +61,141 @@ timed() {
   [[ -e $2 ]] && return 0
   shift 2
   t0=$(date +%s.%N)
-  "$@" >/dev/null
+  "$@" >/dev/null || return  # explicit: errexit is off where attempt tests timed
   t1=$(date +%s.%N)
   awk -v n="$name" -v a="$t0" -v b="$t1" 'BEGIN { printf "%s %.2f\n", n, b - a }' >>"$out/times.txt"
+}
+# attempt NAME OUTPUT CMD...: as timed, but a failing CMD (a sampler whose chains diverge) is a
+# result, not the end of the study: its last error line goes to OUTPUT.failed, which the tables
+# print instead of a number.
+attempt() {
+  local name=$1 dest=$2 err
+  [[ -e $dest || -e $dest.failed ]] && return 0
+  shift 2
+  err=$(mktemp)
+  if ! timed "$name" "$dest" "$@" 2>"$err"; then
+    { grep -m1 'error:' "$err" || grep -v '^\s*$' "$err" | tail -1; } >"$dest.failed"
+    echo "run.sh: $name failed: $(cat "$dest.failed")" >&2
+  fi
+  rm -f "$err"
 }
 seconds() { awk -v n="$1" '$1 == n { print $2 }' "$out/times.txt" | tail -1; }
 
 declare -A prepare_args=([A]="--seed 2026" [B]="--split-seed 7 --seed 2027")
 declare -A train_seed=([A]=0 [B]=1)
+# Settings shared by every candidate, chosen on validation digits (docs/OPTDIGITS.md): the MAP
+# prior level (split A; inpainting by continuation from sigma 1), ve-pc's last level sigma_min
+# (split A; the final Tweedie step keeps the mean exact), pigdm's sigma_data (split B).
+declare -A level=([inpaint]=0.2 [denoise]=0.1)
+declare -A anneal=([inpaint]="--anneal-from 1" [denoise]="")
+declare -A last=([inpaint]=0.01 [denoise]=0.1)
+pigdm_sigma_data=0.12
+
+# ve_pc CAND TASK OBS OPERATOR CHAINS OUT [ARGS...]: ve-pc posterior sampling with CAND's prior
+# (inpainting with CAND's corrector, denoising without one).
+ve_pc() {
+  local cand=$1 task=$2 y=$3 chains=$5 dest=$6 steps snr operator
+  read -r -a operator <<<"$4"
+  shift 6
+  read -r steps snr <<<"${corrector[$cand]}"
+  [[ $task == denoise ]] && steps=0 snr=0.16
+  run sample --model "$out/$cand/prior" --sampler ve-pc --obs "$y" "${operator[@]}" \
+    --chains-per-obs "$chains" --steps 200 --sigma-min "${last[$task]}" --corrector-steps "$steps" \
+    --snr "$snr" --seed 1 --quiet --out "$dest" "$@"
+}
+
+# validate CAND: the candidate's posterior-mean estimators on the validation digits.
+validate() {
+  local cand=$1 d=$out/$1
+  local mask_op="--operator mask --mask $out/val_mask.csv --sigma-y 0.02"
+  attempt "$cand-val-inpaint-imputation" "$d/val-inpaint-imputation" ve_pc "$cand" inpaint \
+    "$out/val_y_inpaint.csv" "$mask_op" 16 "$d/val-inpaint-imputation"
+  attempt "$cand-val-inpaint-pigdm" "$d/val-inpaint-pigdm" ve_pc "$cand" inpaint \
+    "$out/val_y_inpaint.csv" "$mask_op" 16 "$d/val-inpaint-pigdm" --guidance pigdm \
+    --sigma-data $pigdm_sigma_data
+  timed "$cand-val-denoise-tweedie" "$d/val-denoise-tweedie" "$bin" map --model "$d/prior" \
+    --obs "$out/val_y_denoise.csv" --operator identity --sigma-y 0.2 --method tweedie \
+    --out "$d/val-denoise-tweedie"
+  attempt "$cand-val-denoise-vepc" "$d/val-denoise-vepc" ve_pc "$cand" denoise \
+    "$out/val_y_denoise.csv" "--operator identity --sigma-y 0.2" 16 "$d/val-denoise-vepc"
+}
+
+# estimate CAND TASK: every learned estimate of TASK on the test digits with CAND's prior.
+estimate() {
+  local cand=$1 task=$2 d=$out/$1 y=$out/y_$2.csv op
+  declare -A ops=([inpaint]="--operator mask --mask $out/mask.csv --sigma-y 0.02"
+    [denoise]="--operator identity --sigma-y 0.2")
+  op=${ops[$task]}
+  local -a opa anneal_args
+  read -r -a opa <<<"$op"
+  read -r -a anneal_args <<<"${anneal[$task]}"
+  timed "$cand-$task-map" "$d/$task-map" run map --model "$d/prior" --prior-level "${level[$task]}" \
+    "${anneal_args[@]}" --obs "$y" "${opa[@]}" --steps 2000 --lr 0.01 --out "$d/$task-map"
+  if [[ $task == inpaint ]]; then
+    # An estimator whose chains diverged on the validation digits is not rerun on the test digits.
+    local g
+    for g in imputation pigdm; do
+      if [[ -e $d/val-inpaint-$g.failed && ! -e $d/inpaint-$g ]]; then
+        echo "not run: failed on the validation digits ($(cat "$d/val-inpaint-$g.failed"))" \
+          >"$d/inpaint-$g.failed"
+      fi
+    done
+    attempt "$cand-inpaint-imputation" "$d/inpaint-imputation" ve_pc "$cand" inpaint "$y" "$op" 64 \
+      "$d/inpaint-imputation"
+    attempt "$cand-inpaint-pigdm" "$d/inpaint-pigdm" ve_pc "$cand" inpaint "$y" "$op" 64 \
+      "$d/inpaint-pigdm" --guidance pigdm --sigma-data $pigdm_sigma_data
+  else
+    timed "$cand-denoise-tweedie" "$d/denoise-tweedie" "$bin" map --model "$d/prior" --obs "$y" \
+      "${opa[@]}" --method tweedie --out "$d/denoise-tweedie"
+    attempt "$cand-denoise-vepc" "$d/denoise-vepc" ve_pc "$cand" denoise "$y" "$op" 64 \
+      "$d/denoise-vepc"
+    # The full reverse process to sigma 0.01 as well (the network's consistency).
+    attempt "$cand-denoise-vepc-full" "$d/denoise-vepc-full" run sample --model "$d/prior" \
+      --sampler ve-pc --obs "$y" "${opa[@]}" --chains-per-obs 64 --steps 200 --corrector-steps 0 --seed 1 \
+      --quiet --out "$d/denoise-vepc-full"
+  fi
+  attempt "$cand-$task-annealed" "$d/$task-annealed" run sample --model "$d/prior" \
+    --sampler annealed --obs "$y" "${opa[@]}" --chains-per-obs 16 --sigma-max 2 --sigma-min 0.02 \
+    --levels 12 --steps 100 --step-size 2e-5 --seed 1 --quiet --out "$d/$task-annealed"
+}
+
+# row_spec NAME FILE OUTPUT TIMENAME: study.py's NAME=FILE@SECONDS, or NAME=OUTPUT.failed.
+row_spec() {
+  if [[ -e $3.failed ]]; then echo "$1=$3.failed"; else echo "$1=$2@$(seconds "$4")"; fi
+}
+
+# table CAND TASK ESTIMATOR: the markdown table of TASK (baselines and CAND's learned rows).
+table() {
+  local cand=$1 task=$2 chosen=$3 d=$out/$1 steps snr
+  read -r steps snr <<<"${corrector[$cand]}"
+  declare -A sigma_y=([inpaint]=0.02 [denoise]=0.2)
+  declare -A label=(
+    [inpaint-imputation]="posterior mean (ve-pc to sigma 0.01, imputation, corrector: $steps steps at snr $snr, 64 chains)=$d/inpaint-imputation/posterior_mean.npy"
+    [inpaint-pigdm]="posterior mean (ve-pc to sigma 0.01, pigdm guidance with sigma_data $pigdm_sigma_data, corrector: $steps steps at snr $snr, 64 chains)=$d/inpaint-pigdm/posterior_mean.npy"
+    [denoise-vepc]="posterior mean (ve-pc to sigma 0.1, 64 chains)=$d/denoise-vepc/posterior_mean.npy"
+    [denoise-vepc-full]="posterior mean (ve-pc to sigma 0.01, 64 chains)=$d/denoise-vepc-full/posterior_mean.npy"
+    [denoise-tweedie]="posterior mean (Tweedie, exact)=$d/denoise-tweedie/x_map.npy")
+  echo "#### split $split, $task (sigma_y ${sigma_y[$task]}), learned prior: $cand"
+  echo
+  local est=("observation (zero-filled)=$out/y_$task.csv"
+    "Gaussian prior, posterior mean (exact)=$out/$task-gaussian/x_map.npy@$(seconds "$task-gaussian")")
+  for k in 1 5 10 20 40; do est+=("GMM-$k prior, posterior mean (exact)=$out/$task-gmm-$k.npy"); done
+  est+=("learned prior ($cand), MAP (Adam, prior at sigma ${level[$task]}${anneal[$task]:+, from sigma 1})=$d/$task-map/x_map.npy@$(seconds "$cand-$task-map")")
+  local rows=(inpaint-imputation inpaint-pigdm) row mark
+  [[ $task == denoise ]] && rows=(denoise-vepc denoise-vepc-full denoise-tweedie)
+  for row in "${rows[@]}"; do
+    mark=""
+    [[ $row == "$task-$chosen" ]] && mark=" **chosen on validation**"
+    est+=("$(row_spec "learned prior ($cand), ${label[$row]%%=*}$mark" "${label[$row]#*=}" "$d/$row" "$cand-$row")")
+  done
+  est+=("$(row_spec "learned prior ($cand), posterior mean (annealed Langevin, 16 chains)" \
+    "$d/$task-annealed/posterior_mean.npy" "$d/$task-annealed" "$cand-$task-annealed")")
+  /usr/bin/python3 jobs/optdigits/study.py metrics "$out/test.csv" "${est[@]}"
+  echo
+}
 
 study_split() {
-  local split=$1
+  split=$1
   out=$root/$split
   mkdir -p "$out"
   touch "$out/times.txt"
@@ -57,80 +206,44 @@ study_split() {
     --ridge 1e-3 --out "$out/gaussian"
   [[ -e $out/gmm-times.json ]] ||
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 jobs/optdigits/gmm.py "$out"
-  if [[ ! -d $out/prior ]]; then
-    timed prior "$out/prior" run fit --config "$prior_config" --data "$out/train.csv" \
-      --seed "${train_seed[$split]}" --out "$out/prior"
-    seconds prior >"$out/prior.seconds"
-  fi
-
-  declare -A op=([inpaint]="--operator mask --mask $out/mask.csv --sigma-y 0.02"
-    [denoise]="--operator identity --sigma-y 0.2")
-  # Chosen on validation digits (docs/OPTDIGITS.md): MAP prior level (split A; inpainting by
-  # continuation from sigma 1), ve-pc corrector steps and signal-to-noise ratio (split B, edm
-  # prior) and its last level sigma_min (split A; the final Tweedie step keeps the mean exact).
-  local -a inpaint_corrector  # corrector steps, snr
-  read -r -a inpaint_corrector <<<"${INPAINT_CORRECTOR:-2 0.24}"
-  declare -A level=([inpaint]=0.2 [denoise]=0.1)
-  declare -A correct=([inpaint]=${inpaint_corrector[0]} [denoise]=0)
-  declare -A snr=([inpaint]=${inpaint_corrector[1]} [denoise]=0.16)
-  declare -A anneal=([inpaint]="--anneal-from 1" [denoise]="")
-  declare -A last=([inpaint]=0.01 [denoise]=0.1)
   for task in inpaint denoise; do
-    local y=$out/y_$task.csv
-    # shellcheck disable=SC2086
-    timed $task-gaussian "$out/$task-gaussian" "$bin" map --model "$out/gaussian" --obs "$y" \
-      ${op[$task]} --method exact --out "$out/$task-gaussian"
-    # shellcheck disable=SC2086
-    timed $task-map "$out/$task-map" run map --model "$out/prior" --prior-level ${level[$task]} \
-      ${anneal[$task]} --obs "$y" ${op[$task]} --steps 2000 --lr 0.01 --out "$out/$task-map"
-    # shellcheck disable=SC2086
-    [[ $task == denoise ]] && timed $task-tweedie "$out/$task-tweedie" "$bin" map \
-      --model "$out/prior" --obs "$y" ${op[$task]} --method tweedie --out "$out/$task-tweedie"
-    # shellcheck disable=SC2086
-    timed $task-vepc "$out/$task-vepc" run sample --model "$out/prior" --sampler ve-pc \
-      --obs "$y" ${op[$task]} --chains-per-obs 64 --steps 200 --sigma-min ${last[$task]} \
-      --corrector-steps ${correct[$task]} --snr ${snr[$task]} --seed 1 --quiet \
-      --out "$out/$task-vepc"
-    # Inpainting: ve-pc on pigdm guidance (the likelihood of Tweedie's denoised estimate) instead
-    # of imputation; sigma_data 0.12 and the corrector chosen on split B's validation digits.
-    # shellcheck disable=SC2086
-    [[ $task == inpaint ]] && timed $task-pigdm "$out/$task-pigdm" run sample \
-      --model "$out/prior" --sampler ve-pc --obs "$y" ${op[$task]} --guidance pigdm \
-      --sigma-data 0.12 --chains-per-obs 64 --steps 200 --sigma-min 0.01 --corrector-steps 2 \
-      --snr 0.24 --seed 1 --quiet --out "$out/$task-pigdm"
-    # Denoising: the full reverse process to sigma 0.01 as well (the network's consistency).
-    # shellcheck disable=SC2086
-    [[ $task == denoise ]] && timed $task-vepc-full "$out/$task-vepc-full" run sample \
-      --model "$out/prior" --sampler ve-pc --obs "$y" ${op[$task]} --chains-per-obs 64 \
-      --steps 200 --corrector-steps 0 --seed 1 --quiet --out "$out/$task-vepc-full"
-    # shellcheck disable=SC2086
-    timed $task-annealed "$out/$task-annealed" run sample --model "$out/prior" --sampler annealed --obs "$y" \
-      ${op[$task]} --chains-per-obs 16 --sigma-max 2 --sigma-min 0.02 --levels 12 --steps 100 \
-      --step-size 2e-5 --seed 1 --quiet --out "$out/$task-annealed"
+    local -a op=(--operator mask --mask "$out/mask.csv" --sigma-y 0.02)
+    [[ $task == denoise ]] && op=(--operator identity --sigma-y 0.2)
+    timed $task-gaussian "$out/$task-gaussian" "$bin" map --model "$out/gaussian" \
+      --obs "$out/y_$task.csv" "${op[@]}" --method exact --out "$out/$task-gaussian"
   done
+
+  local cand
+  for cand in "${candidates[@]}"; do
+    mkdir -p "$out/$cand"
+    timed "$cand-prior" "$out/$cand/prior" run fit --config "${prior_toml[$cand]}" \
+      --data "$out/train.csv" --seed "${train_seed[$split]}" --out "$out/$cand/prior"
+    validate "$cand"
+  done
+  # chosen.txt: "TASK CANDIDATE ESTIMATOR" per task, by validation PSNR.
+  /usr/bin/python3 jobs/optdigits/study.py select "$out" "${candidates[@]}" >"$out/validation.md"
+  local -A chosen_prior chosen_estimator
+  local task prior estimator
+  while read -r task prior estimator; do
+    chosen_prior[$task]=$prior chosen_estimator[$task]=$estimator
+    estimate "$prior" "$task"
+  done <"$out/chosen.txt"
+  # The figure's learned panels: the chosen estimates.
+  ln -sfn "${chosen_prior[inpaint]}/inpaint-${chosen_estimator[inpaint]}" "$out/inpaint-learned"
+  ln -sfn "${chosen_prior[denoise]}/denoise-${chosen_estimator[denoise]}" "$out/denoise-learned"
 
   {
     echo "Priors (wall time of the fit, 2 cores): Gaussian $(seconds gaussian) s;" \
       "GMM-K $(/usr/bin/python3 -c "import json; t = json.load(open('$out/gmm-times.json'));
 print(', '.join(f'K={k}: {v:.1f} s' for k, v in t.items()))");" \
-      "learned score $(cat "$out/prior.seconds") s."
+      "learned score: $(for c in "${candidates[@]}"; do printf '%s %s s, ' "$c" "$(seconds "$c-prior")"; done | sed 's/, $/./')"
+    echo
+    echo "#### split $split, choice on the validation digits (PSNR dB, 16 chains)"
+    echo
+    cat "$out/validation.md"
     echo
     for task in inpaint denoise; do
-      echo "#### split $split, $task (sigma_y ${op[$task]##*--sigma-y })"
-      echo
-      local est=("observation (zero-filled)=$out/y_$task.csv"
-        "Gaussian prior, posterior mean (exact)=$out/$task-gaussian/x_map.npy@$(seconds $task-gaussian)")
-      for k in 1 5 10 20 40; do est+=("GMM-$k prior, posterior mean (exact)=$out/$task-gmm-$k.npy"); done
-      est+=("learned prior, MAP (Adam, prior at sigma ${level[$task]}${anneal[$task]:+, from sigma 1})=$out/$task-map/x_map.npy@$(seconds $task-map)"
-        "learned prior, posterior mean (ve-pc to sigma ${last[$task]}, ${correct[$task]} corrector steps, 64 chains)=$out/$task-vepc/posterior_mean.npy@$(seconds $task-vepc)"
-        "learned prior, posterior mean (annealed Langevin, 16 chains)=$out/$task-annealed/posterior_mean.npy@$(seconds $task-annealed)")
-      [[ $task == inpaint ]] &&
-        est+=("learned prior, posterior mean (ve-pc with pigdm guidance, sigma_data 0.12, 2 corrector steps, 64 chains)=$out/inpaint-pigdm/posterior_mean.npy@$(seconds inpaint-pigdm)")
-      [[ $task == denoise ]] &&
-        est+=("learned prior, posterior mean (ve-pc to sigma 0.01, 64 chains)=$out/denoise-vepc-full/posterior_mean.npy@$(seconds denoise-vepc-full)"
-          "learned prior, posterior mean (Tweedie, exact)=$out/denoise-tweedie/x_map.npy@$(seconds denoise-tweedie)")
-      /usr/bin/python3 jobs/optdigits/study.py metrics "$out/test.csv" "${est[@]}"
-      echo
+      table "${chosen_prior[$task]}" "$task" "${chosen_estimator[$task]}"
     done
   } >"$out/table.md"
 }

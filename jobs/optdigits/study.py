@@ -16,14 +16,26 @@ Standard library only (runs with Debian's /usr/bin/python3, no numpy).
   study.py metrics TRUTH.csv NAME=FILE[@SECONDS] [NAME=FILE[@SECONDS] ...]
       MSE over all test pixels and PSNR = 10 log10(1 / MSE) (peak 1), plus the mean per-image
       PSNR, for each estimate (.npy <f8 C-order 2-D, or .csv with a header); one markdown row each,
-      with the estimate's wall time when given.
+      with the estimate's wall time when given. FILE.failed (an estimate whose run failed, its
+      reason inside) prints a row without numbers.
+  study.py select SPLITDIR CANDIDATE [CANDIDATE ...]
+      Model selection on the validation digits: reads each candidate's validation estimates
+      (SPLITDIR/CANDIDATE/val-inpaint-{imputation,pigdm}/posterior_mean.npy,
+      val-denoise-tweedie/x_map.npy, val-denoise-vepc/posterior_mean.npy), prints their PSNR
+      against val.csv as a markdown table (the chosen ones in bold; a run that failed, OUTPUT.failed,
+      is "failed", with its reason below the table, and never chosen) and writes SPLITDIR/chosen.txt:
+      per task "TASK CANDIDATE ESTIMATOR", the pair of the highest validation PSNR (ties: the
+      first candidate).
   study.py figure SPLITDIR OUT.dat
       Six test digits of SPLITDIR (rows 0, 50, …, 250) as a gnuplot image file ("x y value" rows): per digit the truth,
       then for inpainting the observation, the Gaussian, the best GMM-K and the learned (ve-pc)
-      posterior means, then for denoising the same four (learned: Tweedie). Read by figure.gp.
+      posterior means, then for denoising the same four; "learned" is the estimate chosen on the
+      validation digits (SPLITDIR/inpaint-learned, denoise-learned, written by run.sh). Read by
+      figure.gp.
 """
 import ast
 import math
+import os
 import random
 import struct
 import sys
@@ -109,6 +121,10 @@ def metrics(args):
     for spec in args[1:]:
         name, path = spec.split("=", 1)
         path, _, seconds = path.partition("@")
+        if path.endswith(".failed"):  # undefined, with the reason (run.sh's attempt)
+            with open(path) as f:
+                print(f"| {name} | – | – | – | failed: {f.read().strip()} |")
+            continue
         est = read_any(path)
         if len(est) != len(truth) or any(len(a) != len(b) for a, b in zip(est, truth)):
             raise SystemExit(f"{path}: shape differs from {args[0]}")
@@ -118,6 +134,62 @@ def metrics(args):
         mean_psnr = sum(10 * math.log10(1 / max(p, 1e-300)) for p in per) / len(per)
         wall = f"{float(seconds):.1f}" if seconds else ""
         print(f"| {name} | {mse:.5f} | {psnr:.2f} | {mean_psnr:.2f} | {wall} |")
+
+
+def psnr(est, truth):
+    mse = sum((a - b) ** 2 for e, t in zip(est, truth) for a, b in zip(e, t)) / (len(truth) * len(truth[0]))
+    return 10 * math.log10(1 / mse)
+
+
+# The validation estimates of each task: estimator name -> file under SPLITDIR/CANDIDATE.
+VALIDATION = {"inpaint": {"imputation": "val-inpaint-imputation/posterior_mean.npy",
+                          "pigdm": "val-inpaint-pigdm/posterior_mean.npy"},
+              "denoise": {"tweedie": "val-denoise-tweedie/x_map.npy",
+                          "vepc": "val-denoise-vepc/posterior_mean.npy"}}
+
+
+def select(args):
+    split, candidates = args[0], args[1:]
+    truth = read_any(f"{split}/val.csv")
+    def score(c, path):  # None when the run failed (SPLITDIR/CANDIDATE/OUTPUT.failed)
+        failed = f"{split}/{c}/{path.split('/')[0]}.failed"
+        return None if os.path.exists(failed) else psnr(read_any(f"{split}/{c}/{path}"), truth)
+
+    scores = {(c, task, e): score(c, path)
+              for c in candidates for task, files in VALIDATION.items() for e, path in files.items()}
+    chosen = {}
+    for task, files in VALIDATION.items():
+        ok = [(c, e) for c in candidates for e in files if scores[(c, task, e)] is not None]
+        if not ok:
+            raise SystemExit(f"{split}: every {task} estimator failed on the validation digits")
+        chosen[task] = max(ok, key=lambda ce: (scores[(ce[0], task, ce[1])], -candidates.index(ce[0])))
+    columns = [(task, e) for task, files in VALIDATION.items() for e in files]
+    print("| prior | " + " | ".join(f"{task}: {e}" for task, e in columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for c in candidates:
+        cells = ["failed" if scores[(c, t, e)] is None else
+                 f"**{scores[(c, t, e)]:.2f}**" if chosen[t] == (c, e) else f"{scores[(c, t, e)]:.2f}"
+                 for t, e in columns]
+        print(f"| {c} | " + " | ".join(cells) + " |")
+    for c in candidates:
+        for task, files in VALIDATION.items():
+            for e, path in files.items():
+                if scores[(c, task, e)] is None:
+                    with open(f"{split}/{c}/{path.split('/')[0]}.failed") as f:
+                        print(f"\n{c}, {task}: {e} failed: {f.read().strip()}")
+    with open(f"{split}/chosen.txt", "w") as f:
+        for task, (c, e) in chosen.items():
+            f.write(f"{task} {c} {e}\n")
+
+
+def learned(split, task):
+    """The estimate chosen on validation (run.sh links SPLITDIR/TASK-learned to it)."""
+    for name in ("posterior_mean.npy", "x_map.npy"):
+        try:
+            return read_any(f"{split}/{task}-learned/{name}")
+        except FileNotFoundError:
+            pass
+    raise SystemExit(f"{split}/{task}-learned: no posterior_mean.npy or x_map.npy")
 
 
 def best_gmm(split, task, truth):
@@ -140,11 +212,11 @@ def figure(args):
                zip(read_any(f"{split}/y_inpaint.csv"), mask)],  # missing pixels grey
               read_any(f"{split}/inpaint-gaussian/x_map.npy"),
               best_gmm(split, "inpaint", truth),
-              read_any(f"{split}/inpaint-vepc/posterior_mean.npy"),
+              learned(split, "inpaint"),
               read_any(f"{split}/y_denoise.csv"),
               read_any(f"{split}/denoise-gaussian/x_map.npy"),
               best_gmm(split, "denoise", truth),
-              read_any(f"{split}/denoise-tweedie/x_map.npy")]
+              learned(split, "denoise")]
     digits = [0, 50, 100, 150, 200, 250]
     with open(out, "w") as f:
         # Image rows top to bottom: digit r occupies y in [9 r, 9 r + 8), panel c x in [9 c, 9 c + 8).
@@ -159,7 +231,7 @@ def figure(args):
 
 
 if __name__ == "__main__":
-    commands = {"prepare": prepare, "metrics": metrics, "figure": figure}
+    commands = {"prepare": prepare, "metrics": metrics, "select": select, "figure": figure}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         raise SystemExit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])
