@@ -22,10 +22,11 @@
 # Writes OUT/<split>/table.md (validation table, then one table per task) and OUT/table.md (both
 # splits); OUT/figure.png (gnuplot, last split).
 #   bash jobs/optdigits/run.sh [OUT] [SPLITS]   (default out/optdigits "A B"; RANKS=2,
-#   SCOREMATCH_BIN=build/scorematch, PRIORS="edm ncsn").
+#   SCOREMATCH_BIN=build/scorematch, PRIORS="edm ncsn edm-long").
 # A candidate in PRIORS is a name from the table below or NAME=CONFIG.toml,STEPS,SNR (its ve-pc
 # inpainting corrector). Round 3/4 of docs/OPTDIGITS.md: PRIORS=edm; round 1: PRIORS=ncsn.
-# About 100 minutes per split on 2 cores: 2 x 17 training, 15 validation, 50 test estimates.
+# About 2.5 hours per split on 2 cores: training 17 (edm) + 25 (ncsn) + 35 (edm-long) minutes,
+# validation 20, test estimates 50.
 # Resumable: a step whose output exists is skipped (its wall time is kept in OUT/<split>/times.txt);
 # delete an output to redo that step.
 set -euo pipefail
@@ -33,24 +34,26 @@ cd "$(dirname "$0")/../.."
 source tools/mpi-env.sh
 bin=${SCOREMATCH_BIN:-build/scorematch} root=${1:-out/optdigits} splits=${2:-A B}
 ranks=${RANKS:-2}
-run() { mpirun -np "$ranks" --bind-to none "$bin" "$@"; }
+run() { mpirun -np "$ranks" --bind-to none "$bin" "$@" </dev/null; }  # mpirun reads stdin
 command -v gnuplot >/dev/null && /usr/bin/python3 -c 'import sklearn' 2>/dev/null ||
   apt-get install -y -q gnuplot-nox python3-sklearn >/dev/null
 
 # Candidate priors: the fit configuration and the ve-pc inpainting corrector (steps snr) chosen for
 # it on validation digits in its round (docs/OPTDIGITS.md): edm = rounds 3-4 (edm preconditioning,
-# early stopping, dropout 0.1), ncsn = round 1 (NCSN output, last weights).
-declare -A prior_toml=([edm]=jobs/optdigits/prior.toml [ncsn]=jobs/optdigits/prior-ncsn.toml)
-declare -A corrector=([edm]="2 0.24" [ncsn]="1 0.16")
+# early stopping, dropout 0.1), ncsn = round 1 (NCSN output, last weights), edm-long = edm with a
+# 60 000-step schedule (round 5).
+declare -A prior_toml=([edm]=jobs/optdigits/prior.toml [ncsn]=jobs/optdigits/prior-ncsn.toml
+  [edm-long]=jobs/optdigits/prior-long.toml)
+declare -A corrector=([edm]="2 0.24" [ncsn]="1 0.16" [edm-long]="2 0.24")
 candidates=()
-for spec in ${PRIORS:-edm ncsn}; do
+for spec in ${PRIORS:-edm ncsn edm-long}; do
   name=${spec%%=*}
   if [[ $spec == *=* ]]; then
     IFS=, read -r file steps snr <<<"${spec#*=}"
     prior_toml[$name]=$file corrector[$name]="$steps $snr"
   fi
   [[ -n ${prior_toml[$name]:-} && -n ${corrector[$name]:-} ]] ||
-    { echo "run.sh: PRIORS: unknown candidate '$spec' (expected edm, ncsn or NAME=CONFIG.toml,STEPS,SNR)" >&2; exit 2; }
+    { echo "run.sh: PRIORS: unknown candidate '$spec' (expected edm, ncsn, edm-long or NAME=CONFIG.toml,STEPS,SNR)" >&2; exit 2; }
   candidates+=("$name")
 done
 
@@ -226,8 +229,8 @@ study_split() {
   local task prior estimator
   while read -r task prior estimator; do
     chosen_prior[$task]=$prior chosen_estimator[$task]=$estimator
-    estimate "$prior" "$task"
   done <"$out/chosen.txt"
+  for task in inpaint denoise; do estimate "${chosen_prior[$task]}" "$task"; done
   # The figure's learned panels: the chosen estimates.
   ln -sfn "${chosen_prior[inpaint]}/inpaint-${chosen_estimator[inpaint]}" "$out/inpaint-learned"
   ln -sfn "${chosen_prior[denoise]}/denoise-${chosen_estimator[denoise]}" "$out/denoise-learned"
