@@ -132,7 +132,7 @@ estimate() {
   local -a opa anneal_args
   read -r -a opa <<<"$op"
   read -r -a anneal_args <<<"${anneal[$task]}"
-  timed "$cand-$task-map" "$d/$task-map" run map --model "$d/prior" --prior-level "${level[$task]}" \
+  attempt "$cand-$task-map" "$d/$task-map" run map --model "$d/prior" --prior-level "${level[$task]}" \
     "${anneal_args[@]}" --obs "$y" "${opa[@]}" --steps 2000 --lr 0.01 --out "$d/$task-map"
   if [[ $task == inpaint ]]; then
     # An estimator whose chains diverged on the validation digits is not rerun on the test digits.
@@ -183,7 +183,8 @@ table() {
   local est=("observation (zero-filled)=$out/y_$task.csv"
     "Gaussian prior, posterior mean (exact)=$out/$task-gaussian/x_map.npy@$(seconds "$task-gaussian")")
   for k in 1 5 10 20 40; do est+=("GMM-$k prior, posterior mean (exact)=$out/$task-gmm-$k.npy"); done
-  est+=("learned prior ($cand), MAP (Adam, prior at sigma ${level[$task]}${anneal[$task]:+, from sigma 1})=$d/$task-map/x_map.npy@$(seconds "$cand-$task-map")")
+  est+=("$(row_spec "learned prior ($cand), MAP (Adam, prior at sigma ${level[$task]}${anneal[$task]:+, from sigma 1})" \
+    "$d/$task-map/x_map.npy" "$d/$task-map" "$cand-$task-map")")
   local rows=(inpaint-imputation inpaint-pigdm) row mark
   [[ $task == denoise ]] && rows=(denoise-vepc denoise-vepc-full denoise-tweedie)
   for row in "${rows[@]}"; do
