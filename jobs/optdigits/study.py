@@ -151,9 +151,11 @@ VALIDATION = {"inpaint": {"imputation": "val-inpaint-imputation/posterior_mean.n
 def select(args):
     split, candidates = args[0], args[1:]
     truth = read_any(f"{split}/val.csv")
-    def score(c, path):  # None when the run failed (SPLITDIR/CANDIDATE/OUTPUT.failed)
-        failed = f"{split}/{c}/{path.split('/')[0]}.failed"
-        return None if os.path.exists(failed) else psnr(read_any(f"{split}/{c}/{path}"), truth)
+    def failed(c, path):  # SPLITDIR/CANDIDATE/OUTPUT.failed: the run failed (run.sh's attempt)
+        return f"{split}/{c}/{path.split('/')[0]}.failed"
+
+    def score(c, path):  # None when the run failed
+        return None if os.path.exists(failed(c, path)) else psnr(read_any(f"{split}/{c}/{path}"), truth)
 
     scores = {(c, task, e): score(c, path)
               for c in candidates for task, files in VALIDATION.items() for e, path in files.items()}
@@ -175,7 +177,7 @@ def select(args):
         for task, files in VALIDATION.items():
             for e, path in files.items():
                 if scores[(c, task, e)] is None:
-                    with open(f"{split}/{c}/{path.split('/')[0]}.failed") as f:
+                    with open(failed(c, path)) as f:
                         print(f"\n{c}, {task}: {e} failed: {f.read().strip()}")
     with open(f"{split}/chosen.txt", "w") as f:
         for task, (c, e) in chosen.items():
