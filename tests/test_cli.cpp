@@ -176,6 +176,15 @@ TEST(Cli, OptionsOfAnotherComponentAreRefused) {
       "fit --model mlp-energy --objective dsm --noise ladder --sigma 0.3 --data " + faithful(),
       "--sigma does not apply to dsm with noise 'ladder' (it is read by dsm with noise "
       "'single')");
+  // The training density's parameters belong to the lognormal density of the VE SDE only.
+  expect_clean_failure(
+      "fit --model mlp-score --objective dsm --noise vesde --p-mean -1 --data " + faithful(),
+      "--p-mean does not apply to dsm with noise 'vesde' (it is read by dsm with noise 'vesde' "
+      "(lognormal sigma))");
+  expect_clean_failure(
+      "fit --model mlp-score --objective dsm --noise vesde --sigma-density normal --data " +
+          faithful(),
+      "unknown --sigma-density 'normal' (expected log-uniform or lognormal)");
   expect_clean_failure("fit --model mlp-energy --momentum 0.5 --data " + faithful(),
                        "--momentum does not apply to the adam optimizer (it is read by sgd)");
   expect_clean_failure("fit --model mlp-energy --objective ism --probes 2 --data " + faithful(),

@@ -645,6 +645,12 @@ std::vector<ObjectiveCase> objective_cases() {
       all.push_back({kind + "dsm-vesde-edm-embedded-dropout", s, out, Conditioning::sigma, 2,
                      Precondition::edm});
       s.dropout = 0.0;
+      s.sigma_density = "lognormal";  // Karras et al. 2022's training density of σ
+      s.p_mean = -0.5;
+      s.p_std = 0.8;
+      all.push_back(
+          {kind + "dsm-vesde-lognormal-edm", s, out, Conditioning::sigma, 0, Precondition::edm});
+      s.sigma_density = "log-uniform";
     }
     s.noise = "vpsde";
     all.push_back({kind + "dsm-vpsde", s, out, Conditioning::time});

@@ -2,10 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "scorematch/io/model_dir.hpp"
 #include "scorematch/models/noise_process.hpp"
 #include "scorematch/objectives/objective.hpp"
+#include "scorematch/objectives/sigma_density.hpp"
 
 namespace scorematch {
 namespace {
@@ -102,6 +104,72 @@ TEST(NoiseProcess, MetaSectionRoundTripsAndLegacyDirectoriesStillLoad) {
   nlohmann::json ism = legacy;
   ism["fit"]["config"]["objective"]["name"] = "ism";
   EXPECT_FALSE(io::parse_noise_meta(ism).has_value());
+}
+
+// The training density of σ (objectives/sigma_density.hpp). n = 40 000 seeded rows; the bounds
+// are 5 standard errors of each statistic: the mean of log σ (sd/√n), its sd (≈ sd/√(2n)) and the
+// fraction below the median (½/√n).
+TEST(SigmaDensity, LognormalDrawsHaveTheirMeanAndSdOfLogSigma) {
+  NoiseProcess p;
+  p.kind = NoiseKind::ve_sde;
+  const SigmaDensity d = SigmaDensity::parse("lognormal", -1.8, 1.2);
+  const int n = 40000;
+  double sum = 0, sum2 = 0, below = 0;
+  for (int i = 0; i < n; ++i) {
+    RandomStream rng(11, static_cast<std::uint64_t>(i), 3);
+    const double l = std::log(d.draw(p, rng));
+    sum += l;
+    sum2 += l * l;
+    below += l < -1.8;
+  }
+  const double mean = sum / n, sd = std::sqrt(sum2 / n - mean * mean);
+  EXPECT_NEAR(mean, -1.8, 5 * 1.2 / std::sqrt(n));
+  EXPECT_NEAR(sd, 1.2, 5 * 1.2 / std::sqrt(2.0 * n));
+  EXPECT_NEAR(below / n, 0.5, 5 * 0.5 / std::sqrt(n));
+}
+
+// log-uniform (the default) is bitwise the VE SDE's σ(u) of one uniform, inside [σ_min, σ_max],
+// log σ of mean (log σ_min + log σ_max)/2 within 5 standard errors (range/√(12 n)).
+TEST(SigmaDensity, LogUniformIsTheVeSdeSigmaOfOneUniform) {
+  NoiseProcess p;
+  p.kind = NoiseKind::ve_sde;
+  p.sigma_min = 0.01;
+  p.sigma_max = 5.0;
+  const SigmaDensity d = SigmaDensity::parse("log-uniform", -1.2, 1.2);
+  const int n = 40000;
+  double sum = 0;
+  for (int i = 0; i < n; ++i) {
+    RandomStream a(11, static_cast<std::uint64_t>(i), 3), b = a;
+    const double sigma = d.draw(p, a);
+    EXPECT_EQ(sigma, p.ve_sigma(b.uniform()));
+    ASSERT_TRUE(sigma >= p.sigma_min && sigma <= p.sigma_max) << sigma;
+    sum += std::log(sigma);
+  }
+  const double range = std::log(p.sigma_max / p.sigma_min);
+  EXPECT_NEAR(sum / n, std::log(p.sigma_min) + range / 2, 5 * range / std::sqrt(12.0 * n));
+}
+
+TEST(SigmaDensity, BadSettingsAreErrorsAndOnlyLognormalReadsItsParameters) {
+  EXPECT_THROW(SigmaDensity::parse("normal", -1.2, 1.2), Error);
+  EXPECT_THROW(SigmaDensity::parse("lognormal", -1.2, 0.0), Error);
+  EXPECT_THROW(SigmaDensity::parse("lognormal", -1.2, std::nan("")), Error);
+  EXPECT_THROW(SigmaDensity::parse("lognormal", std::nan(""), 1.2), Error);
+  ObjectiveSettings s;
+  s.name = "dsm";
+  s.noise = "vesde";
+  auto dsm = make_objective(s);
+  EXPECT_TRUE(dsm->uses("sigma_density"));
+  EXPECT_FALSE(dsm->uses("p_mean"));
+  EXPECT_FALSE(dsm->uses("p_std"));
+  s.sigma_density = "lognormal";
+  dsm = make_objective(s);
+  EXPECT_TRUE(dsm->uses("p_mean"));
+  EXPECT_TRUE(dsm->uses("p_std"));
+  EXPECT_EQ(dsm->description(), "dsm with noise 'vesde' (lognormal sigma)");
+  s.noise = "ladder";  // a ladder has its own levels: no density to choose
+  EXPECT_THROW(make_objective(s), Error);
+  s.sigma_density = "log-uniform";
+  EXPECT_FALSE(make_objective(s)->uses("sigma_density"));
 }
 
 }  // namespace

@@ -9,11 +9,12 @@ label=$objective
 out=$root/${label}_np${np}_t${threads}
 model=mlp-energy extra=()
 [ "$objective" = dsm ] && extra=(--noise ladder --sigma-min 0.05 --sigma-max 1 --levels 5)
-# A score network on the VE SDE with an embedding, edm preconditioning and dropout: sigma_data is
-# measured on the data over the ranks and the dropout masks are keyed by each row's global slot,
-# so neither may depend on the decomposition.
+# A score network on the VE SDE (lognormal sigma) with an embedding, edm preconditioning and
+# dropout: sigma_data is measured on the data over the ranks and the noise levels and dropout
+# masks are keyed by each row's global slot, so none may depend on the decomposition.
 [ "$objective" = dsm-edm ] && model=mlp-score objective=dsm extra=(--noise vesde --sigma-min 0.05
-  --sigma-max 2 --embedding 2 --precondition edm --dropout 0.2 --no-standardize)
+  --sigma-max 2 --embedding 2 --precondition edm --dropout 0.2 --no-standardize
+  --sigma-density lognormal --p-mean -1 --p-std 1)
 OMP_NUM_THREADS=$threads "$mpiexec" -n "$np" --bind-to none "$bin" fit --data "$data" \
   --model $model --objective "$objective" "${extra[@]}" --steps 50 --batch 96 \
   --hidden 16,16 --lr 3e-3 --log-every 1 --seed 11 --out "$out" >/dev/null 2>&1

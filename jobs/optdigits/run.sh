@@ -41,10 +41,11 @@ command -v gnuplot >/dev/null && /usr/bin/python3 -c 'import sklearn' 2>/dev/nul
 # Candidate priors: the fit configuration and the ve-pc inpainting corrector (steps snr) chosen for
 # it on validation digits in its round (docs/OPTDIGITS.md): edm = rounds 3-4 (edm preconditioning,
 # early stopping, dropout 0.1), ncsn = round 1 (NCSN output, last weights), edm-long = edm with a
-# 60 000-step schedule (round 5).
+# 60 000-step schedule (round 5), edm-lognormal = edm with Karras et al.'s lognormal training density
+# of sigma (round 6; its corrector is edm's, not re-tuned).
 declare -A prior_toml=([edm]=jobs/optdigits/prior.toml [ncsn]=jobs/optdigits/prior-ncsn.toml
-  [edm-long]=jobs/optdigits/prior-long.toml)
-declare -A corrector=([edm]="2 0.24" [ncsn]="1 0.16" [edm-long]="2 0.24")
+  [edm-long]=jobs/optdigits/prior-long.toml [edm-lognormal]=jobs/optdigits/prior-lognormal.toml)
+declare -A corrector=([edm]="2 0.24" [ncsn]="1 0.16" [edm-long]="2 0.24" [edm-lognormal]="2 0.24")
 candidates=()
 for spec in ${PRIORS:-edm ncsn edm-long}; do
   name=${spec%%=*}
@@ -53,7 +54,7 @@ for spec in ${PRIORS:-edm ncsn edm-long}; do
     prior_toml[$name]=$file corrector[$name]="$steps $snr"
   fi
   [[ -n ${prior_toml[$name]:-} && -n ${corrector[$name]:-} ]] ||
-    { echo "run.sh: PRIORS: unknown candidate '$spec' (expected edm, ncsn, edm-long or NAME=CONFIG.toml,STEPS,SNR)" >&2; exit 2; }
+    { echo "run.sh: PRIORS: unknown candidate '$spec' (expected edm, ncsn, edm-long, edm-lognormal or NAME=CONFIG.toml,STEPS,SNR)" >&2; exit 2; }
   candidates+=("$name")
 done
 

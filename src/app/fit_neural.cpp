@@ -59,6 +59,10 @@ std::string objective_readers(const std::string& key) {
       p.kind = kind;
       s.noise = p.name();
       add(s);
+      if (kind != NoiseKind::ve_sde) continue;
+      s.sigma_density = "lognormal";  // p_mean, p_std: read by this density only
+      add(s);
+      s.sigma_density = ObjectiveSettings{}.sigma_density;
     }
   }
   return readers;
@@ -165,6 +169,11 @@ nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, cons
   // Only when on, so that checkpoints of runs without them still resume.
   if (o.early_stopping) config["early_stopping"] = {{"val_every", o.val_every}};
   if (s.dropout > 0) config["objective"]["dropout"] = s.dropout;
+  if (s.sigma_density != "log-uniform") {
+    config["objective"]["sigma_density"] = s.sigma_density;
+    config["objective"]["p_mean"] = s.p_mean;
+    config["objective"]["p_std"] = s.p_std;
+  }
   return config;
 }
 

@@ -11,9 +11,9 @@ const std::string kNeuralGroup = "Neural models (--model mlp-energy | mlp-score)
 // The component an option configures: "objective" and "optimizer" settings are read only by
 // some objectives (optimizers), which decide (Objective::uses, OptimizerSettings::uses).
 std::string component_of(const std::string& key) {
-  for (const char* k :
-       {"projections", "probe", "variance_reduced", "noise", "sigma", "sigma_min", "sigma_max",
-        "levels", "beta_min", "beta_max", "t_eps", "target", "noise_ratio", "dropout"})
+  for (const char* k : {"projections", "probe", "variance_reduced", "noise", "sigma", "sigma_min",
+                        "sigma_max", "levels", "beta_min", "beta_max", "t_eps", "target",
+                        "noise_ratio", "dropout", "sigma_density", "p_mean", "p_std"})
     if (key == k) return "objective";
   if (key == "momentum") return "optimizer";
   // How the run is driven, not what is fitted: generic batch scripts (jobs/slurm/) pass these to
@@ -82,6 +82,11 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--sigma", o.objective.sigma, "dsm single: noise level (standardised units)");
   opt("--sigma-min", o.objective.sigma_min, "dsm ladder, vesde: smallest sigma");
   opt("--sigma-max", o.objective.sigma_max, "dsm ladder, vesde: largest sigma");
+  opt("--sigma-density", o.objective.sigma_density,
+      "dsm vesde: density of sigma in training: log-uniform on [sigma-min, sigma-max] | lognormal "
+      "(log sigma ~ N(p-mean, p-std^2), Karras et al. 2022)");
+  opt("--p-mean", o.objective.p_mean, "dsm vesde lognormal: mean of log sigma (EDM: -1.2)");
+  opt("--p-std", o.objective.p_std, "dsm vesde lognormal: sd of log sigma (EDM: 1.2)");
   opt("--levels", o.objective.levels, "dsm ladder: number of geometric levels");
   opt("--beta-min", o.beta_min, "dsm vpsde: beta(0)");
   opt("--beta-max", o.beta_max, "dsm vpsde: beta(1)");

@@ -4,7 +4,8 @@
 //   single  one fixed σ (the model may be unconditioned);
 //   ladder  σ_i = σ_max (σ_min/σ_max)^{i/(L−1)}, i uniform on {0..L−1} (σ-conditioned model);
 //   vesde   σ = σ_min (σ_max/σ_min)^u, u ~ U[0, 1): log σ uniform (σ-conditioned model; the VE
-//           SDE of Song et al. 2021 with t ~ U[0, 1]);
+//           SDE of Song et al. 2021 with t ~ U[0, 1]); or, sigma_density "lognormal", log σ ~
+//           N(P_mean, P_std²) (Karras et al. 2022; objectives/sigma_density.hpp);
 //   vpsde   t ~ U[t_eps, 1], x̃ = α(t)x + σ(t)ε (time-conditioned model, Song et al. 2021).
 // Score model: ∂ℓ/∂s = σ(σs + ε). With edm preconditioning (models/mlp.hpp) the row's loss is
 // multiplied by w(σ) = 1 + σ²/σ_d² and s = o F(c_in x̃) − k x̃ (Karras et al. 2022). Energy model (s
@@ -21,13 +22,17 @@
 #include "scorematch/core/vector_math.hpp"
 #include "scorematch/objectives/dropout.hpp"
 #include "scorematch/objectives/objective.hpp"
+#include "scorematch/objectives/sigma_density.hpp"
 
 namespace scorematch {
 
 namespace {
 class Dsm : public ObjectiveImpl<Dsm> {
  public:
-  explicit Dsm(const ObjectiveSettings& s) : p_(s.noise_process()), dropout_(s.dropout) {
+  explicit Dsm(const ObjectiveSettings& s)
+      : p_(s.noise_process()),
+        dropout_(s.dropout),
+        density_(SigmaDensity::parse(s.sigma_density, s.p_mean, s.p_std)) {
     // The CLI's range too (a NaN passes CLI11's range check and stops here, with its words).
     if (!(dropout_ >= 0 && dropout_ <= kMaxDropout))
       throw Error(setting("dropout") + " must lie in [0, 0.95] (dsm dropout rate)");
@@ -42,12 +47,23 @@ class Dsm : public ObjectiveImpl<Dsm> {
     } else if (!(p_.t_eps > 0 && p_.t_eps < 1)) {
       throw Error("dsm vpsde needs 0 < t-eps < 1");
     }
+    if (density_.kind != SigmaDensity::Kind::log_uniform && p_.kind != NoiseKind::ve_sde)
+      throw Error("dsm " + setting("sigma_density") + " " + density_.name() +
+                  " needs noise vesde (it has '" + p_.name() + "')");
   }
   std::string name() const override { return "dsm"; }
   bool uses(const std::string& setting) const override {
+    if (p_.kind == NoiseKind::ve_sde && setting == "sigma_density") return true;
+    if (density_.kind == SigmaDensity::Kind::lognormal &&
+        (setting == "p_mean" || setting == "p_std"))
+      return true;
     return setting == "noise" || setting == "dropout" || p_.uses(setting);
   }
-  std::string description() const override { return "dsm with noise '" + p_.name() + "'"; }
+  std::string description() const override {
+    return "dsm with noise '" + p_.name() + "'" +
+           (density_.kind == SigmaDensity::Kind::log_uniform ? ""
+                                                             : " (" + density_.name() + " sigma)");
+  }
   std::optional<NoiseProcess> noise() const override { return p_; }
   Index tangents(const MlpSpec&) const override { return 0; }
   void check(const MlpSpec& spec) const override {
@@ -163,7 +179,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
       return {sd, 1.0, sd};
     }
     if (p_.kind == NoiseKind::ve_sde) {
-      const double sd = p_.ve_sigma(rng.uniform());
+      const double sd = density_.draw(p_, rng);
       return {sd, 1.0, sd};
     }
     const double t = p_.t_eps + (1.0 - p_.t_eps) * rng.uniform();
@@ -172,6 +188,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
 
   NoiseProcess p_;
   double dropout_;
+  SigmaDensity density_;
 };
 }  // namespace
 

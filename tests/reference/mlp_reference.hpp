@@ -52,7 +52,8 @@
 // Draws, all from RandomStream(seed, stream, step) called in order (scalar generator, not the
 // bulk fills the objectives use): ssm's probe k, coordinate i is draw k·d + i (rademacher() or
 // normal()); dsm's ε is d calls of normal(), then (ladder / vesde / vpsde) one uniform(): vesde
-// σ = exp(log σ_min + u (log σ_max − log σ_min)), feature log σ, scale 1/σ; ladder level
+// σ = exp(log σ_min + u (log σ_max − log σ_min)) (sigma_density lognormal: two uniform() u1, u2,
+// σ = exp(P_mean + P_std √(−2 log u1) cos(2π u2))), feature log σ, scale 1/σ; ladder level
 // i = min(L − 1, ⌊u L⌋), σ_i = σ_max (σ_min/σ_max)^{i/(L−1)}, α = 1, feature log σ_i, scale 1/σ_i;
 // vpsde t = t_eps + (1 − t_eps) u, I(t) = β_min t + ½t²(β_max − β_min), α = e^{−I/2},
 // σ = √(1 − e^{−I}), feature t, scale 1/σ; single σ: α = 1, feature log σ and scale 1/σ when the
@@ -409,6 +410,13 @@ SampleLoss<T> sample_loss(const MlpSpec& spec, const ObjectiveSettings& settings
       const T ratio = static_cast<T>(settings.sigma_min) / static_cast<T>(settings.sigma_max);
       sigma = static_cast<T>(settings.sigma_max) *
               std::pow(ratio, static_cast<T>(i) / static_cast<T>(levels - 1.0));
+      feature = std::log(sigma);
+      scale = T(1) / sigma;
+    } else if (settings.noise == "vesde" && settings.sigma_density == "lognormal") {
+      // log σ ~ N(P_mean, P_std²): Box–Muller's first value of two fresh uniforms (libm here)
+      const T u1 = static_cast<T>(rng.uniform()), u2 = static_cast<T>(rng.uniform());
+      const T z = std::sqrt(T(-2) * std::log(u1)) * std::cos(T(2) * std::numbers::pi_v<T> * u2);
+      sigma = std::exp(static_cast<T>(settings.p_mean) + static_cast<T>(settings.p_std) * z);
       feature = std::log(sigma);
       scale = T(1) / sigma;
     } else if (settings.noise == "vesde") {  // log σ uniform on [log σ_min, log σ_max]

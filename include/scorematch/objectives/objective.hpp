@@ -59,6 +59,10 @@ struct ObjectiveSettings {
   double sigma_min = 0.01, sigma_max = 1.0;
   Index levels = 10;    // ladder
   double t_eps = 1e-3;  // vpsde: t ~ U[t_eps, 1]
+  // vesde: the density of σ in training (objectives/sigma_density.hpp): "log-uniform" on
+  // [sigma_min, sigma_max] or "lognormal", log σ ~ N(p_mean, p_std²) (Karras et al. 2022)
+  std::string sigma_density = "log-uniform";
+  double p_mean = -1.2, p_std = 1.2;
   // Hidden-unit dropout rate p ∈ [0, 0.95] of score MLPs in training steps
   // (objectives/dropout.hpp).
   double dropout = 0.0;
