@@ -8,7 +8,7 @@
 #    blocks of chains;
 #  - gaussian fits are exact (log Z = 0), and AIS on them gives 0 within 3 SE;
 #  - an unnormalised model without log Z, a score-only model and bad settings stop with one line,
-#    exit code 1 and no output.
+#    exit code 1 (2 for a bad setting) and no output; a log Z is refused for another model.
 # Usage: logz_cli.sh <scorematch> <mpiexec> <workdir> <source dir>
 set -euo pipefail
 bin=$1 mpiexec=$2 root=$3 src=$4
@@ -81,3 +81,14 @@ refuse "$root/r2" "$bin" logz --model "$root/p4" --schedule cosine --out "$root/
 refuse "$root/r3" "$bin" logz --model "$root/p4" --method exact --out "$root/r3"
 refuse "$root/r4" "$bin" logz --model "$root/p4" --out "$root/p4"
 echo "refusals: loglik without log Z, bad schedule, exact for poly, output over the model"
+
+# A log Z belongs to one model: logz.json records the model's fingerprint (its contents), and
+# loglik refuses it for another model of the same kind and dimension; a copy of the model keeps it.
+"$bin" fit --data "$data" --model poly:4 --ridge 0.1 --out "$root/p4b" >/dev/null
+refuse "$root/r5" "$bin" loglik --model "$root/p4b" --logz "$root/z/logz.json" --data "$data" \
+  --out "$root/r5"
+grep -q "fingerprints differ" "$root/msg" || fail "a log Z of another model was not named as such"
+cp -r "$root/p4" "$root/p4copy"
+"$bin" loglik --model "$root/p4copy" --logz "$root/z/logz.json" --data "$data" \
+  --out "$root/r6" >/dev/null || fail "the log Z of a copied model was refused"
+echo "refusals: the log Z of another model (fingerprint); a copy of the model is accepted"

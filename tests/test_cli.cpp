@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "../src/cli/setting_names.hpp"
 #include "scorematch/core/array.hpp"
@@ -69,7 +71,9 @@ std::string faithful() {
   return std::string(SCOREMATCH_SOURCE_DIR) + "/data/faithful.csv";
 }
 
-// The failure contract: exit code 1, exactly `message` as the only stderr line, no output.
+// The failure contract: a nonzero exit code (1 for a bad input, 2 for a usage error: see
+// UsageErrorsExitTwoAndBadInputsOneOnEveryRank), exactly `message` as the only stderr line, no
+// output.
 void expect_clean_failure(const std::string& args, const std::string& message, int ranks = 0) {
   const fs::path out = kDir / "out";
   fs::remove_all(out);
@@ -373,4 +377,111 @@ TEST(Cli, EverySettingKeyTheLibraryNamesIsARealFlag) {
                           "through",        "total_steps", "warmup",        "weight_decay"})
     EXPECT_TRUE(registered(cli::flag_for_setting(key)))
         << key << " -> " << cli::flag_for_setting(key);
+}
+
+// Exit codes are one contract on every rank count (mpirun returns the code of the first rank to
+// exit, so every rank must end with the same one): 2 for a usage error — an unknown option, a bad
+// job file, a setting value outside its domain (SettingError), a negative seed, a preemption code
+// outside 0..255 — and 1 for a bad input file. Each case runs alone and on 2 and 3 ranks, twice
+// under mpirun (which rank exits first varies).
+TEST(Cli, UsageErrorsExitTwoAndBadInputsOneOnEveryRank) {
+  const std::string job = file("bogus.toml", "[fit]\nbogus = 3\n");
+  const std::string bad = file("nan_cell.csv", "a,b\n1,2\n3,x\n");
+  const fs::path model = kDir / "usage_model";
+  fs::remove_all(model);
+  ASSERT_EQ(run("fit --data " + faithful() + " --out " + model.string()).code, 0);
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"fit --data " + faithful() + " --bogus", 2},
+      {"fit --config " + job + " --data " + faithful(), 2},
+      {"fit --data " + faithful() + " --model gaussian --ridge -1", 2},
+      {"fit --data " + faithful() + " --model mlp-energy --optimizer nadam", 2},
+      {"fit --data " + faithful() + " --model mlp-energy --seed -3", 2},
+      {"fit --data " + faithful() + " --model mlp-energy --preempt-exit-code 256", 2},
+      {"sample --model " + model.string() + " --sampler bogus", 2},
+      {"fit --data " + bad, 1}};
+  for (const auto& [args, code] : cases)
+    for (const int ranks : {0, 2, 3, 2, 3}) {
+      const fs::path out = kDir / "usage_out";
+      fs::remove_all(out);
+      const Result r = run(args + " --out " + out.string(), ranks);
+      EXPECT_EQ(r.code, code) << args << " on " << ranks << " ranks\n" << r.err;
+      EXPECT_FALSE(fs::exists(out)) << args;
+    }
+}
+
+// No output may lie inside an input: a file written into an input model directory (or next to
+// the samples, where diag reads sampler.json) would change that input. Refused before any work,
+// the input unchanged.
+TEST(Cli, OutputsInsideAnInputAreRefused) {
+  const fs::path model = kDir / "inside_model", samples = kDir / "inside_samples";
+  fs::remove_all(model);
+  fs::remove_all(samples);
+  ASSERT_EQ(run("fit --data " + faithful() + " --out " + model.string()).code, 0);
+  ASSERT_EQ(run("sample --model " + model.string() +
+                " --sampler mala --chains 4 --steps 200 --quiet --out " + samples.string())
+                .code,
+            0);
+  const auto slurp = [](const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  const std::string meta = slurp(model / "meta.json"), info = slurp(samples / "sampler.json");
+  Result r = run("compare --models " + model.string() + " --data " + faithful() + " --out " +
+                 (model / "meta.json").string());
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("lies inside --models"), std::string::npos) << r.err;
+  r = run("diag --samples " + (samples / "samples.npy").string() + " --out " +
+          (samples / "sampler.json").string());
+  EXPECT_NE(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("an input of this run"), std::string::npos) << r.err;
+  r = run("logz --model " + model.string() + " --out " + (model / "logz").string(), 2);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(slurp(model / "meta.json"), meta);
+  EXPECT_EQ(slurp(samples / "sampler.json"), info);
+  EXPECT_FALSE(fs::exists(model / "logz"));
+}
+
+// Undefined is not zero: with no more rows than parameters the sandwich standard errors are not
+// estimable (the per-row gradients' covariance has rank ≤ n − 1), so none are written and
+// meta.json says why; with one row more they are.
+TEST(Cli, StandardErrorsNeedMoreRowsThanParameters) {
+  const std::string two = file("two_rows.csv", "a\n1.0\n2.0\n");
+  const std::string three = file("three_rows.csv", "a\n1.0\n2.0\n4.0\n");
+  const fs::path a = kDir / "se_two", b = kDir / "se_three";
+  fs::remove_all(a);
+  fs::remove_all(b);
+  const Result r = run("fit --data " + two + " --se on --out " + a.string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream meta(a / "meta.json");
+  std::stringstream text;
+  text << meta.rdbuf();
+  EXPECT_NE(text.str().find("undefined: 2 rows for 2 parameters"), std::string::npos) << text.str();
+  EXPECT_FALSE(fs::exists(a / "precision_se.npy"));
+  ASSERT_EQ(run("fit --data " + three + " --out " + b.string()).code, 0);
+  EXPECT_TRUE(fs::exists(b / "precision_se.npy"));
+}
+
+// A data file with the model's columns in another order (a swapped header) is refused, naming
+// both orders; the same columns in the model's order are evaluated.
+TEST(Cli, DataWithTheModelsColumnsInAnotherOrderAreRefused) {
+  const std::string fitted = file("order_fit.csv", "u,v\n1,2\n2,1\n4,4\n3,1\n");
+  const std::string swapped = file("order_swapped.csv", "v,u\n2,1\n1,2\n");
+  const fs::path model = kDir / "order_model";
+  fs::remove_all(model);
+  ASSERT_EQ(run("fit --data " + fitted + " --out " + model.string()).code, 0);
+  expect_clean_failure("eval --model " + model.string() + " --data " + swapped,
+                       "'" + swapped +
+                           "' has the columns of the model in another order (v,u; "
+                           "it was fitted on u,v): reorder the columns");
+  expect_clean_failure("loglik --model " + model.string() + " --data " + swapped,
+                       "'" + swapped +
+                           "' has the columns of the model in another order (v,u; "
+                           "it was fitted on u,v): reorder the columns");
+  const fs::path out = kDir / "order_eval";
+  fs::remove_all(out);
+  EXPECT_EQ(
+      run("eval --model " + model.string() + " --data " + fitted + " --out " + out.string()).code,
+      0);
 }

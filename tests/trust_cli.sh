@@ -28,11 +28,11 @@ sum_model() { find model -type f -exec md5sum {} + | sort | md5sum; }
 before=$(sum_model)
 
 # 3. No command writes over its own inputs.
-expect 1 "would overwrite --model" eval --model model --data data.npy --out model
-expect 1 "would overwrite --model" sample --model model --chains 4 --steps 10 --out model
-expect 1 "would overwrite --model" map --model model --obs data.npy --sigma-y 0.5 --out model
-expect 1 "would overwrite --data" eval --model model --data data.npy --out data.npy
-expect 1 "would overwrite --samples" diag --samples data.npy --chains 1 --out data.npy
+expect 2 "would overwrite --model" eval --model model --data data.npy --out model
+expect 2 "would overwrite --model" sample --model model --chains 4 --steps 10 --out model
+expect 2 "would overwrite --model" map --model model --obs data.npy --sigma-y 0.5 --out model
+expect 2 "would overwrite --data" eval --model model --data data.npy --out data.npy
+expect 2 "would overwrite --samples" diag --samples data.npy --chains 1 --out data.npy
 [ "$(sum_model)" = "$before" ] || fail "the model directory changed"
 echo "outputs onto inputs are refused; the model is untouched"
 
@@ -78,14 +78,14 @@ echo precious > lk.lock
 expect 1 "exists and was not written by scorematch" eval --model model --data data.npy --out lk
 grep -q precious lk.lock || fail "a foreign lock file was taken over"
 printf '[diag]\nsamples = "data.npy"\nchains = 1\n' > d.toml
-expect 1 "would overwrite --config" diag --config d.toml --out d.toml
-expect 1 "overlap" sample --target gmm --dim 2 --chains 3 --steps 10 --checkpoint-every 5 \
+expect 2 "would overwrite --config" diag --config d.toml --out d.toml
+expect 2 "overlap" sample --target gmm --dim 2 --chains 3 --steps 10 --checkpoint-every 5 \
   --checkpoint-dir s3/ck --out s3
 [ ! -e s3 ] || fail "an overlapping checkpoint directory left output behind"
 echo "checkpoint dirs, foreign lock files, job files and overlapping outputs are safe"
 
 # Impossible settings are refused up front, not discovered as NaN or an empty file.
-expect 1 "keeps no draw" sample --target gmm --dim 2 --chains 3 --steps 5 --thin 10 --out thin
+expect 2 "keeps no draw" sample --target gmm --dim 2 --chains 3 --steps 5 --thin 10 --out thin
 expect 1 "pc needs more than" sample --target gaussian --dim 2 --sampler pc --steps 10 --out pc10
 printf 'a,b\n1,2\n3,5\n' > two.csv
 expect 1 "n <= d rows is singular" fit --data two.csv --model gaussian --out two

@@ -74,15 +74,13 @@ ModelRow evaluate_model(const dist::Comm& comm, const CompareJob& o, std::size_t
   dist::run_collectively(comm, [&] {
     src = load_score_source(row.dir, "", shard.info.cols());
     row.kind = src.model->kind();
-    if (src.model->dim() != shard.info.cols())
-      throw Error("model '" + row.dir + "' has dimension " + std::to_string(src.model->dim()) +
-                  " but '" + o.data + "' has " + std::to_string(shard.info.cols()) + " columns");
+    check_data_fits_model(src, shard.info, o.data, "the model '" + row.dir + "'");
     if (!job.logz.empty() && (is_time_conditioned(src) || !src.model->has_energy()))
-      throw Error(setting("logz") + " entry " + std::to_string(k + 1) + " ('" + job.logz +
-                  "') is for an energy model, but '" + row.dir + "' is a " +
-                  (is_time_conditioned(src) ? "time-conditioned model (probability-flow ODE)"
-                                            : "score-only model") +
-                  "; give auto for it");
+      throw SettingError(setting("logz") + " entry " + std::to_string(k + 1) + " ('" + job.logz +
+                         "') is for an energy model, but '" + row.dir + "' is a " +
+                         (is_time_conditioned(src) ? "time-conditioned model (probability-flow ODE)"
+                                                   : "score-only model") +
+                         "; give auto for it");
     if (!is_time_conditioned(src)) {
       if (!src.model->has_energy())
         row.no_loglik = "a score-only model without time conditioning has no log-likelihood";
@@ -123,20 +121,21 @@ std::string name_of(const ModelRow& r) {
 void run_compare(const dist::Comm& comm, CompareJob& job) {
   CompareJob& o = job;
   dist::run_collectively(comm, [&] {
-    if (o.models.empty()) throw Error(setting("models") + " needs at least one model directory");
+    if (o.models.empty())
+      throw SettingError(setting("models") + " needs at least one model directory");
     if (o.logz.empty()) o.logz.assign(o.models.size(), "auto");
     for (std::size_t i = 0; i < o.models.size(); ++i)
       for (std::size_t j = i + 1; j < o.models.size(); ++j)
         if (std::filesystem::path(o.models[i]).lexically_normal() ==
             std::filesystem::path(o.models[j]).lexically_normal())
-          throw Error(setting("models") + " names '" + o.models[i] + "' twice");
+          throw SettingError(setting("models") + " names '" + o.models[i] + "' twice");
     if (!o.out.empty() && std::filesystem::is_directory(o.out))
       throw Error(setting("out") + " '" + o.out +
                   "' is a directory; give a file name for the JSON report");
     if (o.logz.size() != o.models.size())
-      throw Error(setting("logz") + " needs one entry per model (" +
-                  std::to_string(o.models.size()) + "; use auto for a model's own), got " +
-                  std::to_string(o.logz.size()));
+      throw SettingError(setting("logz") + " needs one entry per model (" +
+                         std::to_string(o.models.size()) + "; use auto for a model's own), got " +
+                         std::to_string(o.logz.size()));
   });
   const Shard shard = read_block_shard(comm, o.data);
   // KSD² needs all its rows on every rank: the first --ksd-rows rows.

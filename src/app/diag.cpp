@@ -1,14 +1,18 @@
 #include "diag.hpp"
 
 #include "report.hpp"
+#include "scorematch/io/output_guard.hpp"
 
 namespace scorematch::app {
 
 namespace {
 // sampler.json next to the samples (chain count and column names), or null.
 nlohmann::json sampler_info(const DiagJob& o) {
-  std::ifstream in(std::filesystem::path(o.samples).parent_path() / "sampler.json");
+  const std::filesystem::path path =
+      std::filesystem::path(o.samples).parent_path() / "sampler.json";
+  std::ifstream in(path);
   if (!in) return nullptr;
+  io::note_input(path.string());  // read: no output of this run may replace it
   try {
     return nlohmann::json::parse(in);
   } catch (const std::exception&) {
@@ -24,6 +28,7 @@ void run_diag(const dist::Comm& comm, DiagJob& job) {
   dist::run_collectively(comm, [&] {
     request.samples = o->samples;
     const nlohmann::json info = sampler_info(*o);
+    io::check_not_input(o->out);  // e.g. --out over the sampler.json just read: before any work
     request.chains = o->chains > 0      ? o->chains
                      : info.is_object() ? info.value("chains", Index{0})
                                         : 0;
@@ -35,16 +40,17 @@ void run_diag(const dist::Comm& comm, DiagJob& job) {
     if (o->superchains == 0 && info.is_object())
       o->superchains = info.value("superchains", Index{0});
     if (o->superchains != 0 && request.chains % o->superchains != 0)
-      throw Error(setting("superchains") + " " + std::to_string(o->superchains) +
-                  " does not divide the " + std::to_string(request.chains) + " chains");
+      throw SettingError(setting("superchains") + " " + std::to_string(o->superchains) +
+                         " does not divide the " + std::to_string(request.chains) + " chains");
     if (o->superchains == 0 && !o->nested_options_given.empty())
-      throw Error(o->nested_options_given.front() + " applies to " + setting("superchains") +
-                  " only");
+      throw SettingError(o->nested_options_given.front() + " applies to " + setting("superchains") +
+                         " only");
     if (!o->ksd_test && !o->test_options_given.empty())
-      throw Error(o->test_options_given.front() + " applies to " + setting("ksd_test") + " only");
+      throw SettingError(o->test_options_given.front() + " applies to " + setting("ksd_test") +
+                         " only");
     if (o->ksd_test && o->model.empty() && o->target.empty())
-      throw Error(setting("ksd_test") + " needs the model's score: give " + setting("model") +
-                  " DIR or " + setting("target") + " NAME");
+      throw SettingError(setting("ksd_test") + " needs the model's score: give " +
+                         setting("model") + " DIR or " + setting("target") + " NAME");
     if (!o->model.empty() || !o->target.empty())
       model = load_score_source(o->model, o->target, io::probe_data(o->samples).cols()).model;
   });

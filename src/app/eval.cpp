@@ -15,11 +15,9 @@ void run_eval(const dist::Comm& comm, EvalJob& job) {
   const Shard shard = read_block_shard(comm, o->data);
   dist::run_collectively(comm, [&] {
     LoadedScore loaded = load_score_source(o->model, o->target, shard.info.cols());
+    check_data_fits_model(loaded, shard.info, o->data);
     model = std::move(loaded.model);
     source = loaded.description;
-    if (model->dim() != shard.info.cols())
-      throw Error("dimension mismatch: the model has dimension " + std::to_string(model->dim()) +
-                  " but '" + o->data + "' has " + std::to_string(shard.info.cols()) + " columns");
   });
 
   // Block by block (64 global rows): a batched evaluation is bitwise only for identical batches.

@@ -18,8 +18,19 @@ Vector reference_row(const dist::Comm& comm, const Shard& shard) {
 
 // The sandwich pass costs about n p² (d + 2) flops; by default we skip it when that would take
 // more than a few tens of seconds, and say so.
-bool want_standard_errors(const dist::Comm& comm, const FitJob& o, Index n, Index p, Index d) {
+// Undefined (not computed, even with --se on) unless n > p: the sandwich's middle term, the
+// covariance of the n per-row gradients, has rank ≤ n − 1 and would give some combinations of
+// the parameters a standard error of 0. `why_not` gets the reason for meta.json.
+bool want_standard_errors(const dist::Comm& comm, const FitJob& o, Index n, Index p, Index d,
+                          std::string& why_not) {
+  why_not = "not computed";
   if (o.se == "off") return false;
+  if (n <= p) {
+    why_not = "undefined: " + std::to_string(n) + " rows for " + std::to_string(p) +
+              " parameters (the sandwich estimate needs more rows than parameters)";
+    say(comm, "note: standard errors " + why_not + "\n");
+    return false;
+  }
   if (o.se == "on") return true;
   const double flops =
       static_cast<double>(n) * static_cast<double>(p * p) * static_cast<double>(d + 2);
@@ -102,7 +113,8 @@ void fit_gaussian(const dist::Comm& comm, const FitJob& o, const Shard& shard,
   NamedArrays extra;
   std::optional<GaussianStandardErrors> se;
   const GaussianNatural natural = gaussian_natural(fit, reference);
-  if (want_standard_errors(comm, o, shard.info.rows, natural.basis.size(), d)) {
+  std::string se_why_not;
+  if (want_standard_errors(comm, o, shard.info.rows, natural.basis.size(), d, se_why_not)) {
     const Vector penalty = o.ridge * natural.ridge_weights;
     const Matrix cov = theta_covariance(comm, shard, reference, Vector::Ones(d), natural.basis,
                                         natural.theta, penalty);
@@ -138,7 +150,7 @@ void fit_gaussian(const dist::Comm& comm, const FitJob& o, const Shard& shard,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json meta = fit_meta(comm, o, shard, seconds);
   meta["fit"]["ism_objective"] = ism;
-  meta["fit"]["standard_errors"] = se ? "sandwich" : "not computed";
+  meta["fit"]["standard_errors"] = se ? "sandwich" : se_why_not;
   write_model(comm, o.out, model, meta, extra);
 }
 
@@ -196,7 +208,8 @@ void fit_polynomial(const dist::Comm& comm, const FitJob& o, const Shard& shard,
 
   NamedArrays extra;
   std::optional<Vector> se;
-  if (want_standard_errors(comm, o, shard.info.rows, basis.size(), d)) {
+  std::string se_why_not;
+  if (want_standard_errors(comm, o, shard.info.rows, basis.size(), d, se_why_not)) {
     const Vector penalty = Vector::Constant(basis.size(), o.ridge);
     const Matrix cov = theta_covariance(comm, shard, shift, scale, basis, theta, penalty);
     se = cov.diagonal().cwiseMax(0.0).cwiseSqrt();
@@ -227,7 +240,7 @@ void fit_polynomial(const dist::Comm& comm, const FitJob& o, const Shard& shard,
   meta["fit"]["ism_objective_standardized"] = ism;
   meta["fit"]["normalisable"] = check.normalisable;
   meta["fit"]["normalisability_check"] = check.message;
-  meta["fit"]["standard_errors"] = se ? "sandwich" : "not computed";
+  meta["fit"]["standard_errors"] = se ? "sandwich" : se_why_not;
   write_model(comm, o.out, model, meta, extra);
 }
 

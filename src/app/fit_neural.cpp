@@ -72,8 +72,8 @@ std::string objective_readers(const std::string& key) {
 void check_given_settings(const NeuralOptions& o, const Objective& objective) {
   for (const NeuralOptions::Given& g : o.given) {
     if (g.component == "objective" && !objective.uses(g.key))
-      throw Error(g.name + " does not apply to " + objective.description() + " (it is read by " +
-                  objective_readers(g.key) + ")");
+      throw SettingError(g.name + " does not apply to " + objective.description() +
+                         " (it is read by " + objective_readers(g.key) + ")");
     if (g.component == "optimizer" && !o.optimizer.uses(g.key)) {
       std::string readers;
       for (const std::string& name : optimizer_names()) {
@@ -81,8 +81,8 @@ void check_given_settings(const NeuralOptions& o, const Objective& objective) {
         s.name = name;
         if (s.uses(g.key)) readers += (readers.empty() ? "" : ", ") + name;
       }
-      throw Error(g.name + " does not apply to the " + o.optimizer.name +
-                  " optimizer (it is read by " + readers + ")");
+      throw SettingError(g.name + " does not apply to the " + o.optimizer.name +
+                         " optimizer (it is read by " + readers + ")");
     }
   }
 }

@@ -4,6 +4,7 @@
 
 #include "logz.hpp"
 #include "report.hpp"
+#include "scorematch/io/model_dir.hpp"
 
 namespace scorematch::app {
 
@@ -54,19 +55,25 @@ std::optional<LogZEstimate> find_normaliser(const std::string& logz, const std::
       throw Error("'" + e.source + "' was estimated for a " + e.kind + " model of dimension " +
                   std::to_string(e.dim) + ", not this " + model.kind() + " model of dimension " +
                   std::to_string(model.dim()));
+    if (!e.fingerprint.empty() && !model_dir.empty() &&
+        e.fingerprint != io::model_fingerprint(model_dir))
+      throw Error("'" + e.source + "' was estimated for the model '" + e.model +
+                  "', whose contents differ from '" + model_dir +
+                  "' (model fingerprints differ): estimate this model's log Z with scorematch "
+                  "logz");
     return e;
   };
   if (!logz.empty()) {
     if (model.energy_is_normalised())
-      throw Error(setting("logz") + " does not apply to this " + model.kind() +
-                  " model: its energy is normalised (log Z = 0 exactly)");
+      throw SettingError(setting("logz") + " does not apply to this " + model.kind() +
+                         " model: its energy is normalised (log Z = 0 exactly)");
     return checked(read_logz(logz));
   }
   if (!model_dir.empty() && std::filesystem::exists(model_dir + "/logz.json"))
     return checked(read_logz(model_dir));
   if (model.energy_is_normalised())
-    return LogZEstimate{0.0,          0.0,        "exact", "the model's normalised energy",
-                        model.kind(), model.dim()};
+    return LogZEstimate{0.0,          0.0,         "exact", "the model's normalised energy",
+                        model.kind(), model.dim(), "",      ""};
   return std::nullopt;
 }
 
@@ -119,14 +126,15 @@ void run_loglik(const dist::Comm& comm, LoglikJob& job) {
   dist::run_collectively(comm, [&] {
     src = load_score_source(o.model, o.target, shard.info.cols(), NoiseScheme::vpsde,
                             VpSde{o.beta_min, o.beta_max});
+    check_data_fits_model(src, shard.info, o.data);
     if (!o.flow_options_given.empty() && !is_time_conditioned(src))
       throw Error(o.flow_options_given.front() +
                   " applies to the probability-flow ODE of a time-conditioned model, not to this " +
                   src.model->kind() + " model (its log-likelihood is -energy - log Z)");
     if (!o.logz.empty() && is_time_conditioned(src))
-      throw Error(setting("logz") +
-                  " applies to energy models; this time-conditioned model's "
-                  "log-likelihood comes from the probability-flow ODE");
+      throw SettingError(setting("logz") +
+                         " applies to energy models; this time-conditioned model's "
+                         "log-likelihood comes from the probability-flow ODE");
   });
   const RowLogDensity ll = row_log_density(comm, o, shard, src);
   dist::run_collectively(comm, [&] {

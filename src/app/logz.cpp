@@ -12,6 +12,7 @@
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/dist/collective_write.hpp"
 #include "scorematch/dist/column_stats.hpp"
+#include "scorematch/io/output_guard.hpp"
 #include "scorematch/models/targets.hpp"
 
 namespace scorematch::app {
@@ -49,11 +50,12 @@ void run_logz(const dist::Comm& comm, LogzJob& job) {
                   setting("method") + " ais");
     exact = normalised && o.method != "ais";
     if (exact && !o.ais_options_given.empty())
-      throw Error(o.ais_options_given.front() + " applies to AIS, but this " + src.model->kind() +
-                  " model's log Z is exact (its energy is normalised); use " + setting("method") +
-                  " ais to check it by AIS");
+      throw SettingError(o.ais_options_given.front() + " applies to AIS, but this " +
+                         src.model->kind() +
+                         " model's log Z is exact (its energy is normalised); use " +
+                         setting("method") + " ais to check it by AIS");
     if (!o.dim_given.empty() && !o.model.empty())
-      throw Error(o.dim_given + " applies to a --target (a model has its own dimension)");
+      throw SettingError(o.dim_given + " applies to a --target (a model has its own dimension)");
     if (!o.target_accept_given.empty() && o.ais.tune_chains == 0)
       throw Error(o.target_accept_given + " sets the goal of the step tuning, which " +
                   setting("tune_chains") + " 0 turns off");
@@ -65,6 +67,8 @@ void run_logz(const dist::Comm& comm, LogzJob& job) {
                   "model: gaussian, poly:K or mlp-energy)");
   });
   nlohmann::json out = {{"source", src.description}, {"dim", src.model->dim()}};
+  // The model's identity by content, so that loglik and compare refuse this log Z for another.
+  if (!o.model.empty()) out["source"]["fingerprint"] = io::model_fingerprint(o.model);
   std::vector<std::pair<std::string, std::string>> files;
   CollectiveOutput output(comm, o.out);
   if (exact) {
@@ -134,6 +138,7 @@ LogZEstimate read_logz(const std::string& path) {
   if (std::filesystem::is_directory(path)) file = path + "/logz.json";
   std::ifstream in(file);
   if (!in) throw Error("cannot read '" + file + "' (a logz.json written by `scorematch logz`)");
+  io::note_input(file);  // read: no output of this run may replace it
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(in);
@@ -148,8 +153,11 @@ LogZEstimate read_logz(const std::string& path) {
   e.se = j.contains("se") && j["se"].is_number() ? j["se"].get<double>() : std::nan("");
   if (!std::isfinite(e.log_z) || e.se < 0)
     throw Error("'" + file + "': \"log_z\" must be finite and \"se\" null or >= 0");
-  if (j.contains("source") && j["source"].is_object())
+  if (j.contains("source") && j["source"].is_object()) {
     e.kind = j["source"].value("kind", std::string());
+    e.fingerprint = j["source"].value("fingerprint", std::string());
+    e.model = j["source"].value("model", std::string());
+  }
   e.dim = j.value("dim", Index{0});
   e.method = j.value("method", "unknown");
   e.source = file;

@@ -30,6 +30,9 @@ struct LogZEstimate {
   std::string method, source;
   std::string kind;  // the model kind it was estimated for ("" when not recorded)
   Index dim = 0;     // its dimension (0 when not recorded)
+  // io::model_fingerprint of the model directory it was estimated for, and that directory as
+  // given then ("" when not recorded: a target, or a logz.json before the fingerprint).
+  std::string fingerprint, model;
 };
 // Reads `path` (a logz.json, or a directory holding one); throws Error naming the file.
 LogZEstimate read_logz(const std::string& path);

@@ -1,6 +1,7 @@
 #include "plot.hpp"
 
 #include "report.hpp"
+#include "scorematch/io/output_guard.hpp"
 
 namespace scorematch::app {
 
@@ -14,6 +15,7 @@ struct Curves {
 Curves read_metrics(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error("cannot open '" + path + "'");
+  io::note_input(path);  // read: no output of this run may replace it
   Curves c;
   std::ostringstream data;
   data.precision(12);

@@ -212,8 +212,9 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
     std::string levels_given;
     for (const auto& [key, name] : o.given) {
       if (!kind.uses(key))
-        throw Error(name + " does not apply to " + o.s.name + " (it is read by " +
-                    sampler_list([&](const SamplerDescriptor& d) { return d.uses(key); }) + ")");
+        throw SettingError(name + " does not apply to " + o.s.name + " (it is read by " +
+                           sampler_list([&](const SamplerDescriptor& d) { return d.uses(key); }) +
+                           ")");
       if ((key == "beta_min" || key == "beta_max") && !o.model.empty())
         throw Error(name +
                     " applies to a --target (a time-conditioned model keeps its own beta(t))");
@@ -339,12 +340,13 @@ void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
     const NoisedScore* noised = run.src.noised.get();
     if (run.posterior_noised) noised = run.posterior_noised.get();
     if (o.superchains != 0 && !o.inv.obs.empty())
-      throw Error(setting("superchains") +
-                  " does not apply to posterior sampling (--obs): its "
-                  "chains sample different posteriors");
+      throw SettingError(setting("superchains") +
+                         " does not apply to posterior sampling (--obs): its "
+                         "chains sample different posteriors");
     if (o.superchains != 0 && (o.superchains < 2 || o.chains % o.superchains != 0))
-      throw Error(setting("superchains") + " must be at least 2 and divide the " +
-                  std::to_string(o.chains) + " chains, got " + std::to_string(o.superchains));
+      throw SettingError(setting("superchains") + " must be at least 2 and divide the " +
+                         std::to_string(o.chains) + " chains, got " +
+                         std::to_string(o.superchains));
     run.sampler = make_sampler(o.s, {target, noised});
     if (run.sampler->num_transitions() >= (Index{1} << 32))
       throw Error("too many steps for the 32-bit step counter of the noise streams");

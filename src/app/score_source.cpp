@@ -1,5 +1,7 @@
 #include "score_source.hpp"
 
+#include <algorithm>
+
 #include "scorematch/core/error.hpp"
 #include "scorematch/io/model_dir.hpp"
 #include "scorematch/models/mlp_model.hpp"
@@ -26,6 +28,29 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
       src.noised = make_noised_mixture(*mixture, scheme, sde);
   }
   return src;
+}
+
+void check_data_fits_model(const LoadedScore& src, const io::DataInfo& data,
+                           const std::string& path, const std::string& model_name) {
+  if (src.model->dim() != data.cols())
+    throw Error("dimension mismatch: " + model_name + " has dimension " +
+                std::to_string(src.model->dim()) + " but '" + path + "' has " +
+                std::to_string(data.cols()) + " columns");
+  if (!src.meta.is_object() || !src.meta.contains("columns") || !src.meta["columns"].is_array())
+    return;
+  std::vector<std::string> model;
+  for (const auto& c : src.meta["columns"])
+    if (c.is_string()) model.push_back(c.get<std::string>());
+  if (model.size() != data.columns.size() || model == data.columns) return;
+  if (!std::is_permutation(model.begin(), model.end(), data.columns.begin())) return;
+  const auto joined = [](const std::vector<std::string>& names) {
+    std::string text;
+    for (const std::string& n : names) text += (text.empty() ? "" : ",") + n;
+    return text;
+  };
+  throw Error("'" + path + "' has the columns of " + model_name + " in another order (" +
+              joined(data.columns) + "; it was fitted on " + joined(model) +
+              "): reorder the columns");
 }
 
 }  // namespace scorematch::app

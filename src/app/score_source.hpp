@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "scorematch/io/dataset.hpp"
 #include "scorematch/io/model_dir.hpp"
 #include "scorematch/models/noise_process.hpp"
 #include "scorematch/models/score_model.hpp"
@@ -25,5 +26,12 @@ struct LoadedScore {
 LoadedScore load_score_source(const std::string& model_dir, const std::string& target, Index dim,
                               NoiseScheme scheme = NoiseScheme::vpsde, VpSde sde = {},
                               const io::LoadOptions& options = {});
+
+// Throws Error unless the data fit the model: the model's dimension, and — where the model
+// recorded its columns — not the model's columns in another order (a swapped header would give
+// numbers for the wrong variables). Other names are accepted (a renamed held-out file).
+// `model` names it in the messages ("the model", or "the model 'DIR'" among several).
+void check_data_fits_model(const LoadedScore& src, const io::DataInfo& data,
+                           const std::string& path, const std::string& model = "the model");
 
 }  // namespace scorematch::app

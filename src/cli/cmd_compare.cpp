@@ -26,7 +26,7 @@ Command add_compare(CLI::App& root) {
   app->add_option("--steps", o->flow.steps, "Time-conditioned models: Heun steps of the ODE");
   app->add_option("--probes", o->flow.probes,
                   "Time-conditioned models: Hutchinson probes (0: exact divergence)");
-  app->add_option("--seed", o->flow.seed, "Seed of the probes");
+  app->add_option("--seed", o->flow.seed, "Seed of the probes")->check(at_least(0));
   auto run = [o, app](const dist::Comm& comm) {
     for (const char* name : {"--steps", "--probes", "--seed"})
       if (const CLI::Option* option = app->get_option(name); is_given(option))

@@ -33,7 +33,8 @@ Command add_diag(CLI::App& root) {
       app->add_option("--bootstrap", o->bootstrap, "--ksd-test: bootstrap replicates")
           ->check(at_least(1));
   CLI::Option* seed =
-      app->add_option("--seed", o->seed, "--ksd-test: seed of the bootstrap multipliers");
+      app->add_option("--seed", o->seed, "--ksd-test: seed of the bootstrap multipliers")
+          ->check(at_least(0));
   app->add_option("--out", o->out, "Report file (JSON)")->required();
   auto run = [o, bootstrap, seed, threshold](const dist::Comm& comm) {
     if (is_given(threshold)) o->nested_options_given.push_back(given_name(threshold));

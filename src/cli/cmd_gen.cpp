@@ -17,7 +17,7 @@ Command add_gen(CLI::App& root) {
   app->add_option("--dist", o->dist, "gaussian | gmm | banana | rings")->capture_default_str();
   app->add_option("--n", o->n, "Number of rows")->check(at_least(1))->capture_default_str();
   app->add_option("--dim", o->dim, "Dimension")->check(at_least(1))->capture_default_str();
-  app->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+  app->add_option("--seed", o->seed, "Random seed")->check(at_least(0))->capture_default_str();
   app->add_option("--out", o->out, "Output file (.npy or .csv)")->required();
   auto run = [o](const dist::Comm& comm) { app::run_gen(comm, *o); };
   return {app, run, /*file_output=*/true};

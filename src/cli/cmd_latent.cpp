@@ -40,7 +40,9 @@ Command add_latent(CLI::App& root) {
       ->group(group);
   app->add_option("--thin", o->s.thin, "Keep every k-th draw")->group(group);
   app->add_option("--step-size", o->s.step_size, "Initial step size")->group(group);
-  app->add_option("--seed", o->s.seed, "Seed of the chains' noise")->group(group);
+  app->add_option("--seed", o->s.seed, "Seed of the chains' noise")
+      ->check(at_least(0))
+      ->group(group);
   o->s.name = "mala";
   o->s.warmup = 500;
   o->s.steps = 1000;

@@ -21,7 +21,7 @@ Command add_loglik(CLI::App& root) {
   app->add_option("--t-eps", o->s.t_eps, "Start time of the ODE");
   app->add_option("--probes,--projections", o->s.probes,
                   "Hutchinson probes per row (0: exact divergence by jets; use for large d)");
-  app->add_option("--seed", o->s.seed, "Seed of the probes");
+  app->add_option("--seed", o->s.seed, "Seed of the probes")->check(at_least(0));
   app->add_option("--beta-min", o->beta_min, "Target only: beta(0)");
   app->add_option("--beta-max", o->beta_max, "Target only: beta(1)");
   auto run = [o, app](const dist::Comm& comm) {

@@ -37,7 +37,7 @@ Command add_logz(CLI::App& root) {
   app->add_option("--initial-step", o->ais.initial_step,
                   "MALA step at the base (standardised units); tuning starts here");
   app->add_option("--target-accept", o->ais.target_accept, "Acceptance the step tuning aims at");
-  app->add_option("--seed", o->ais.seed, "Seed of the chains");
+  app->add_option("--seed", o->ais.seed, "Seed of the chains")->check(at_least(0));
   auto run = [o, app, dim](const dist::Comm& comm) {
     for (const char* name :
          {"--data", "--base-scale", "--chains", "--temps", "--steps-per-temp", "--schedule",

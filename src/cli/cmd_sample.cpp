@@ -93,7 +93,8 @@ void add_run_options(CLI::App* app, app::SampleJob* o) {
   app->add_option("--resume", o->resume, "Continue from this checkpoint directory");
   app->add_option("--preempt-exit-code", o->preempt_exit_code,
                   "Exit status after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: "
-                  "the run stopped without writing its output, so 'sample && next' stops too)");
+                  "the run stopped without writing its output, so 'sample && next' stops too)")
+      ->check(CLI::Range(0, 255));  // an exit status: more would wrap
   app->add_option("--progress-every", o->progress_every, "Status line every N steps (non-TTY)");
   app->add_flag("--quiet", o->quiet, "No progress line");
   app->add_flag("--timings", o->timings, "Print the compute / io / diagnostics split");
@@ -126,7 +127,8 @@ Command add_sample(CLI::App& root) {
   app->add_option("--init", o->init, "auto | prior | data (--data rows) | file (--init-file)");
   app->add_option("--data", o->data, "Data file for --init data (chain c starts at row c mod n)");
   app->add_option("--init-file", o->init_file, "Starting states, one row per chain");
-  app->add_option("--seed", o->s.seed, "Seed of the initial states and the transition noise");
+  app->add_option("--seed", o->s.seed, "Seed of the initial states and the transition noise")
+      ->check(at_least(0));
   add_run_options(app, o.get());
   std::string posterior_samplers;
   for (const std::string& name :

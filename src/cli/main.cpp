@@ -1,6 +1,7 @@
 // scorematch: score matching and Langevin sampling from the command line, under mpirun or alone.
 // main sets up MPI and the thread count, parses the subcommand (flags override --config TOML), runs
-// it, and maps failures to exit codes: 0 ok, 1 error (message printed once), 2+ usage errors.
+// it, and maps failures to exit codes: 0 ok, 1 error (message printed once), 2 usage errors (a
+// bad option, job file or setting value: CLI11's parse errors and SettingError), on every rank.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <csignal>
@@ -94,7 +95,7 @@ int report_parse_error(CLI::App& app, const std::vector<scorematch::cli::Command
              "of the subcommand, in its [table]; see scorematch <subcommand> --help)";
     std::cerr << "scorematch: error: config '" << app.get_option("--config")->as<std::string>()
               << "': " << what << "\n";
-    return e.get_exit_code();
+    return 2;
   }
   if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
   std::string what = e.what();
@@ -139,13 +140,13 @@ int run_parsed(const scorematch::dist::Comm& comm,
     }
   } catch (const app::ExitRequest& request) {
     return request.code;
-  } catch (const dist::CollectiveFailure&) {
-    return 1;
+  } catch (const dist::CollectiveFailure& failure) {
+    return failure.exit_code();
   } catch (const std::exception& e) {
     // Not agreed collectively: other ranks may be waiting in a collective, so end them all.
     if (comm.size() > 1) comm.abort(e.what());
     std::cerr << "scorematch: error: " << e.what() << "\n";
-    return 1;
+    return dynamic_cast<const SettingError*>(&e) != nullptr ? 2 : 1;
   }
   return 0;
 }
@@ -183,7 +184,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
-    return comm.is_root() ? report_parse_error(app, commands, e) : e.get_exit_code();
+    // Every rank ends with the code rank 0 reports (mpirun returns the first rank's to exit).
+    return comm.is_root() ? report_parse_error(app, commands, e) : (e.get_exit_code() == 0 ? 0 : 2);
   }
 
   // Both backends honour OMP_NUM_THREADS (batch scripts set it from SLURM_CPUS_PER_TASK); oneTBB

@@ -45,7 +45,8 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--objective", o.objective.name, "esm | ism | ssm | dsm; nce (poly:K)");
   opt("--steps", o.steps, "Optimiser steps")->check(at_least(1));
   opt("--batch", o.batch, "Global minibatch size (split over ranks)")->check(at_least(1));
-  opt("--seed", o.seed, "Seed of initialisation, minibatches, noise and validation split");
+  opt("--seed", o.seed, "Seed of initialisation, minibatches, noise and validation split")
+      ->check(at_least(0));
   opt("--hidden", o.hidden, "Hidden widths, e.g. 128,128,128")->delimiter(',');
   opt("--activation", o.activation, "softplus | tanh | silu | gelu");
   opt("--dtype", o.dtype, "Precision of the forward/backward sweeps: float64 | float32")
@@ -105,7 +106,8 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--resume", o.resume, "Resume from a checkpoint file or the newest one in a directory");
   opt("--preempt-exit-code", o.preempt_exit_code,
       "Exit status after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: no model was "
-      "written, so 'fit && next' stops too; a requeueing batch script resumes)");
+      "written, so 'fit && next' stops too; a requeueing batch script resumes)")
+      ->check(CLI::Range(0, 255));  // an exit status: more would wrap
   app->add_flag("--stream", o.stream,
                 "Read each step's minibatch rows from the (.npy) data file instead of holding this "
                 "rank's rows in memory: memory independent of the data size; same result, bitwise")

@@ -27,7 +27,7 @@ void set_setting_namer(SettingNamer namer) {
 }
 
 InvalidSetting::InvalidSetting(std::string setting_key, std::string what_it_must, std::string got)
-    : Error(invalid_setting_message(setting_key, what_it_must, got)),
+    : SettingError(invalid_setting_message(setting_key, what_it_must, got)),
       key(std::move(setting_key)),
       requirement(std::move(what_it_must)),
       value(std::move(got)) {}

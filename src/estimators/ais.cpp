@@ -145,8 +145,8 @@ void check(const ScoreModel& model, const DiagonalGaussian& base, const AisSetti
   if (!(s.target_accept > 0 && s.target_accept < 1))
     throw InvalidSetting("target_accept", "lie in (0, 1)");
   if (s.temps * s.steps_per_temp >= (Index{1} << 32))
-    throw Error(setting("temps") + " x " + setting("steps_per_temp") +
-                " must stay below 2^32 (the Philox step counter)");
+    throw SettingError(setting("temps") + " x " + setting("steps_per_temp") +
+                       " must stay below 2^32 (the Philox step counter)");
   if (base.mean.size() != model.dim() || base.sd.size() != model.dim() ||
       !(base.sd.array() > 0).all() || !base.mean.allFinite() || !base.sd.allFinite())
     throw Error("the AIS base needs a finite mean and positive standard deviations of length " +

@@ -32,6 +32,7 @@ std::string temp_suffix() {
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
+  check_not_input(path);  // as every writer: never over a file this run read
   const std::string temp = path + temp_suffix();
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw Error("cannot write '" + path + "': " + errno_text());

@@ -1,9 +1,13 @@
 #include "scorematch/io/model_dir.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
+#include <vector>
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/inverse/decoder.hpp"
@@ -167,6 +171,42 @@ RawModelDir read_model_dir(const std::string& dir) {
 }
 }  // namespace
 
+std::string model_fingerprint(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a offset basis
+  const auto add = [&h](const std::string& bytes) {
+    for (const unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;  // FNV prime
+  };
+  const auto slurp = [&dir](const std::string& name) {
+    const std::string path = (fs::path(dir) / name).string();
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("cannot read '" + path + "'");
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str();
+  };
+  const std::string meta_text = slurp("meta.json");
+  add(meta_text);
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(meta_text);
+  } catch (const std::exception& e) {
+    throw Error("'" + (fs::path(dir) / "meta.json").string() + "' is not valid JSON: " + e.what());
+  }
+  std::vector<std::string> arrays;
+  if (meta.contains("arrays") && meta["arrays"].is_object())
+    for (const auto& [name, file] : meta["arrays"].items())
+      if (file.is_string()) arrays.push_back(file.get<std::string>());
+  std::sort(arrays.begin(), arrays.end());
+  for (const std::string& file : arrays) {
+    add(file);
+    add(slurp(file));
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
 nlohmann::json noise_meta(const NoiseProcess& noise) {
   nlohmann::json j = {{"process", noise.name()}};
   if (noise.kind == NoiseKind::fixed) j["sigma"] = noise.sigma;
@@ -240,7 +280,7 @@ LoadedModel load_model(const std::string& dir, const LoadOptions& options) {
   if (parts.network != nullptr) parts.network->use_float32(options.float32);
   if (options.noise_level != 0) {
     if (parts.network == nullptr)
-      throw Error(setting("prior_level") + " needs a noise-conditioned network prior");
+      throw SettingError(setting("prior_level") + " needs a noise-conditioned network prior");
     parts.network->set_noise_level(options.noise_level);  // refuses an unconditioned network
   }
   if (parts.network != nullptr && parts.network->spec().conditioning != Conditioning::none)

@@ -67,11 +67,16 @@ void clear_inputs() {
 void check_not_input(const std::string& path) {
   const std::string target = normalised_path(path);
   std::lock_guard<std::mutex> lock(inputs_mutex);
-  for (const std::string& input : inputs())
+  for (const std::string& input : inputs()) {
     if (path_within(input, target))
       throw Error("refusing to write '" + path + "': it " +
                   (input == target ? "is" : "holds '" + input + "', which is") +
                   " an input of this run (choose another " + setting("out") + ")");
+    // A file written into an input directory (a model's) would change that input too.
+    if (path_within(target, input))
+      throw Error("refusing to write '" + path + "': it lies inside '" + input +
+                  "', an input of this run (choose another " + setting("out") + ")");
+  }
 }
 
 void check_replaceable(const std::string& dir) {

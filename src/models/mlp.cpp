@@ -16,22 +16,23 @@ Index MlpSpec::weight_offset(Index l) const {
 void MlpSpec::validate() const {
   if (dim < 1) throw Error("MLP input dimension must be at least 1");
   if (hidden.empty())
-    throw Error("MLP needs at least one hidden layer (" + setting("hidden") + ")");
+    throw SettingError("MLP needs at least one hidden layer (" + setting("hidden") + ")");
   if (output == MlpOutput::decoder && out_dim < 1)
     throw Error("an MLP decoder needs an output dimension of at least 1");
   for (Index w : hidden)
-    if (w < 1) throw Error("MLP hidden widths must be positive (" + setting("hidden") + ")");
+    if (w < 1) throw SettingError("MLP hidden widths must be positive (" + setting("hidden") + ")");
   if (embedding < 0 || embedding > 64)
-    throw Error("the conditioning embedding needs 0 to 64 frequencies (" + setting("embedding") +
-                ")");
+    throw SettingError("the conditioning embedding needs 0 to 64 frequencies (" +
+                       setting("embedding") + ")");
   if (embedding > 0 && conditioning == Conditioning::none)
-    throw Error("a conditioning embedding (" + setting("embedding") +
-                ") needs a noise-conditioned model (dsm with noise ladder, vesde or vpsde)");
+    throw SettingError("a conditioning embedding (" + setting("embedding") +
+                       ") needs a noise-conditioned model (dsm with noise ladder, vesde or vpsde)");
   if (precondition == Precondition::edm &&
       (conditioning != Conditioning::sigma || output != MlpOutput::score))
-    throw Error("edm preconditioning (" + setting("precondition") +
-                ") is for sigma-conditioned score networks: mlp-score with dsm noise ladder or "
-                "vesde");
+    throw SettingError(
+        "edm preconditioning (" + setting("precondition") +
+        ") is for sigma-conditioned score networks: mlp-score with dsm noise ladder or "
+        "vesde");
   if (precondition == Precondition::edm && !(sigma_data > 0 && std::isfinite(sigma_data)))
     throw Error(
         "edm preconditioning needs a positive, finite sigma_data (the data's spread), got " +
@@ -56,7 +57,7 @@ Conditioning parse_conditioning(const std::string& name) {
   if (name == "none") return Conditioning::none;
   if (name == "sigma") return Conditioning::sigma;
   if (name == "time") return Conditioning::time;
-  throw Error("unknown conditioning '" + name + "' (expected none, sigma or time)");
+  throw SettingError("unknown conditioning '" + name + "' (expected none, sigma or time)");
 }
 
 std::string precondition_name(Precondition p) {
@@ -66,7 +67,7 @@ std::string precondition_name(Precondition p) {
 Precondition parse_precondition(const std::string& name) {
   if (name == "none") return Precondition::none;
   if (name == "edm") return Precondition::edm;
-  throw Error("unknown preconditioning '" + name + "' (expected none or edm)");
+  throw SettingError("unknown preconditioning '" + name + "' (expected none or edm)");
 }
 
 ConditioningValues conditioning_values(const MlpSpec& spec, double level) {

@@ -14,7 +14,7 @@ namespace {
 class BananaTarget final : public Target {
  public:
   explicit BananaTarget(Index d) : d_(d) {
-    if (d < 2) throw Error("banana needs " + setting("dim") + " ≥ 2");
+    if (d < 2) throw SettingError("banana needs " + setting("dim") + " ≥ 2");
   }
   std::string kind() const override { return "banana"; }
   Index dim() const override { return d_; }

@@ -82,7 +82,7 @@ class GmmTarget final : public Target {
 }  // namespace
 
 SharedCovarianceMixture gmm_target_mixture(Index d) {
-  if (d < 2) throw Error("gmm needs " + setting("dim") + " ≥ 2");
+  if (d < 2) throw SettingError("gmm needs " + setting("dim") + " ≥ 2");
   SharedCovarianceMixture m{Vector(3), Matrix::Zero(3, d), 0.36 * Matrix::Identity(d, d)};
   const double angles[3] = {90.0, 210.0, 330.0};
   const double weights[3] = {0.5, 0.3, 0.2};

@@ -19,7 +19,7 @@ namespace {
 class RingsTarget final : public Target {
  public:
   explicit RingsTarget(Index d) : d_(d) {
-    if (d < 2) throw Error("rings needs " + setting("dim") + " ≥ 2");
+    if (d < 2) throw SettingError("rings needs " + setting("dim") + " ≥ 2");
     for (int k = 0; k < 3; ++k) {
       const double r = kRadii[k];
       const double z = kSigma * kSigma * std::exp(-r * r / (2 * kSigma * kSigma)) +

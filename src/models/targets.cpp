@@ -32,7 +32,7 @@ std::unique_ptr<Target> make_target(const std::string& name, Index dim) {
   if (it == registry().end()) {
     std::string known;
     for (const auto& n : target_names()) known += (known.empty() ? "" : ", ") + n;
-    throw Error("unknown distribution '" + name + "' (expected one of: " + known + ")");
+    throw SettingError("unknown distribution '" + name + "' (expected one of: " + known + ")");
   }
   if (dim < 1) throw InvalidSetting("dim", "be ≥ 1");
   return it->second(dim);

@@ -35,9 +35,9 @@ class Dsm : public ObjectiveImpl<Dsm> {
         density_(SigmaDensity::parse(s.sigma_density, s.p_mean, s.p_std)) {
     // The CLI's range too (a NaN passes CLI11's range check and stops here, with its words).
     if (!(dropout_ >= 0 && dropout_ <= kMaxDropout))
-      throw Error(setting("dropout") + " must lie in [0, 0.95] (dsm dropout rate)");
+      throw SettingError(setting("dropout") + " must lie in [0, 0.95] (dsm dropout rate)");
     if (p_.kind == NoiseKind::fixed) {
-      if (!(p_.sigma > 0)) throw Error("dsm needs " + setting("sigma") + " > 0");
+      if (!(p_.sigma > 0)) throw SettingError("dsm needs " + setting("sigma") + " > 0");
     } else if (p_.kind == NoiseKind::ve_ladder) {
       if (!(p_.sigma_min > 0 && p_.sigma_max > p_.sigma_min) || p_.levels < 2)
         throw Error("dsm ladder needs 0 < sigma-min < sigma-max and at least 2 levels");
@@ -48,8 +48,8 @@ class Dsm : public ObjectiveImpl<Dsm> {
       throw Error("dsm vpsde needs 0 < t-eps < 1");
     }
     if (density_.kind != SigmaDensity::Kind::log_uniform && p_.kind != NoiseKind::ve_sde)
-      throw Error("dsm " + setting("sigma_density") + " " + density_.name() +
-                  " needs noise vesde (it has '" + p_.name() + "')");
+      throw SettingError("dsm " + setting("sigma_density") + " " + density_.name() +
+                         " needs noise vesde (it has '" + p_.name() + "')");
   }
   std::string name() const override { return "dsm"; }
   bool uses(const std::string& setting) const override {
@@ -75,7 +75,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
     if (p_.kind == NoiseKind::fixed && spec.conditioning == Conditioning::time)
       throw Error("dsm with a single sigma cannot train a time-conditioned model");
     if (dropout_ > 0 && spec.output != MlpOutput::score)
-      throw Error("dsm " + setting("dropout") + " needs a score model (mlp-score)");
+      throw SettingError("dsm " + setting("dropout") + " needs a score model (mlp-score)");
   }
 
   template <class T>

@@ -29,7 +29,7 @@ std::unique_ptr<Objective> make_objective(const ObjectiveSettings& settings) {
   if (it == factories().end()) {
     std::string known;
     for (const auto& name : objective_names()) known += (known.empty() ? "" : ", ") + name;
-    throw Error("unknown objective '" + settings.name + "' (expected one of " + known + ")");
+    throw SettingError("unknown objective '" + settings.name + "' (expected one of " + known + ")");
   }
   return it->second(settings);
 }

@@ -11,13 +11,13 @@ SigmaDensity SigmaDensity::parse(const std::string& name, double p_mean, double 
   if (name == "lognormal") {
     d.kind = Kind::lognormal;
   } else if (name != "log-uniform") {
-    throw Error("unknown " + setting("sigma_density") + " '" + name +
-                "' (expected log-uniform or lognormal)");
+    throw SettingError("unknown " + setting("sigma_density") + " '" + name +
+                       "' (expected log-uniform or lognormal)");
   }
   if (!std::isfinite(p_mean))
-    throw Error(setting("p_mean") + " must be finite (mean of log sigma)");
+    throw SettingError(setting("p_mean") + " must be finite (mean of log sigma)");
   if (!(p_std > 0 && std::isfinite(p_std)))
-    throw Error(setting("p_std") + " must be finite and > 0 (sd of log sigma)");
+    throw SettingError(setting("p_std") + " must be finite and > 0 (sd of log sigma)");
   d.p_mean = p_mean;
   d.p_std = p_std;
   return d;

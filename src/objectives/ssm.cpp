@@ -18,9 +18,10 @@ class Ssm : public ObjectiveImpl<Ssm> {
  public:
   explicit Ssm(const ObjectiveSettings& s)
       : m_(s.projections), gaussian_(s.probe == "gaussian"), reduced_(s.variance_reduced) {
-    if (m_ < 1) throw Error("ssm needs at least one projection (" + setting("projections") + ")");
+    if (m_ < 1)
+      throw SettingError("ssm needs at least one projection (" + setting("projections") + ")");
     if (s.probe != "rademacher" && s.probe != "gaussian")
-      throw Error("unknown probe '" + s.probe + "' (expected rademacher or gaussian)");
+      throw SettingError("unknown probe '" + s.probe + "' (expected rademacher or gaussian)");
   }
   std::string name() const override { return "ssm"; }
   bool uses(const std::string& setting) const override {

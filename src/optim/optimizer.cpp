@@ -10,8 +10,8 @@ namespace scorematch {
 
 void OptimizerSettings::validate() const {
   if (name != "sgd" && name != "adam" && name != "adamw")
-    throw Error("unknown optimizer '" + name + "' (expected adam, adamw or sgd)");
-  if (!(lr > 0)) throw Error("learning rate must be positive (" + setting("lr") + ")");
+    throw SettingError("unknown optimizer '" + name + "' (expected adam, adamw or sgd)");
+  if (!(lr > 0)) throw SettingError("learning rate must be positive (" + setting("lr") + ")");
   if (!(lr_min >= 0 && lr_min <= lr)) throw InvalidSetting("lr_min", "lie in [0, lr]");
   if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1))
     throw Error("adam betas must lie in [0, 1)");
@@ -20,9 +20,9 @@ void OptimizerSettings::validate() const {
   if (!(clip_norm >= 0)) throw InvalidSetting("clip_norm", "be >= 0");
   if (!(ema_decay >= 0 && ema_decay < 1)) throw InvalidSetting("ema_decay", "lie in [0, 1)");
   if (warmup < 0 || total_steps < 1)
-    throw Error(setting("warmup") + " must be >= 0 and " + setting("total_steps") + " >= 1");
+    throw SettingError(setting("warmup") + " must be >= 0 and " + setting("total_steps") + " >= 1");
   if (schedule != "cosine" && schedule != "constant")
-    throw Error("unknown schedule '" + schedule + "' (expected cosine or constant)");
+    throw SettingError("unknown schedule '" + schedule + "' (expected cosine or constant)");
 }
 
 Optimizer::Optimizer(OptimizerSettings settings) : s_(std::move(settings)) {

@@ -51,7 +51,7 @@ static std::unique_ptr<Sampler> make_annealed(const SamplerSettings& s, const Sc
         setting("objective") + " dsm " + setting("noise") +
         " ladder) or a target whose noised score is closed-form (gaussian, gmm)");
   if (!(s.sigma_max > s.sigma_min && s.sigma_min > 0))
-    throw Error("annealed needs 0 < " + setting("sigma_min") + " < " + setting("sigma_max"));
+    throw SettingError("annealed needs 0 < " + setting("sigma_min") + " < " + setting("sigma_max"));
   if (s.levels < 1) throw InvalidSetting("levels", "be ≥ 1");
   return std::make_unique<Annealed>(s, *source.noised);
 }

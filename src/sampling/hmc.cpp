@@ -196,8 +196,8 @@ class Hmc final : public McmcSampler {
 
 static std::unique_ptr<Sampler> make_hmc(const SamplerSettings& s, const ScoreSource& source) {
   if (source.model == nullptr)
-    throw Error("hmc needs a model with an energy (" + setting("model") + " DIR or " +
-                setting("target") + " NAME)");
+    throw SettingError("hmc needs a model with an energy (" + setting("model") + " DIR or " +
+                       setting("target") + " NAME)");
   if (!source.model->has_energy())
     throw Error("hmc needs the energy for its Metropolis test, but this " + source.model->kind() +
                 " model has only a score; use ula, or fit an energy model (mlp-energy, "

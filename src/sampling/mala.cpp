@@ -160,8 +160,8 @@ class Mala final : public McmcSampler {
 
 static std::unique_ptr<Sampler> make_mala(const SamplerSettings& s, const ScoreSource& source) {
   if (source.model == nullptr)
-    throw Error("mala needs a model with an energy (" + setting("model") + " DIR or " +
-                setting("target") + " NAME)");
+    throw SettingError("mala needs a model with an energy (" + setting("model") + " DIR or " +
+                       setting("target") + " NAME)");
   if (!source.model->has_energy())
     throw Error("mala needs the energy for its Metropolis-Hastings test, but this " +
                 source.model->kind() +

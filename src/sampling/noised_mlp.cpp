@@ -10,9 +10,10 @@ class NoisedMlp final : public NoisedScore {
  public:
   explicit NoisedMlp(const MlpModel& model) : m_(model) {
     if (model.spec().conditioning == Conditioning::none)
-      throw Error("this sampler needs a noise-conditioned model (fit with " + setting("objective") +
-                  " dsm " + setting("noise") + " ladder or vpsde); this " + model.kind() +
-                  " model is not conditioned on a noise level");
+      throw SettingError("this sampler needs a noise-conditioned model (fit with " +
+                         setting("objective") + " dsm " + setting("noise") +
+                         " ladder or vpsde); this " + model.kind() +
+                         " model is not conditioned on a noise level");
   }
   Index dim() const override { return m_.dim(); }
   NoiseScheme scheme() const override {

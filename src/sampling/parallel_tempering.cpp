@@ -327,8 +327,8 @@ class ParallelTempering final : public McmcSampler {
 static std::unique_ptr<Sampler> make_pt(const SamplerSettings& s, const ScoreSource& source) {
   const auto* model = dynamic_cast<const ScoreModel*>(source.model);
   if (model == nullptr)
-    throw Error("pt needs a model with an energy (" + setting("model") + " DIR or " +
-                setting("target") + " NAME)");
+    throw SettingError("pt needs a model with an energy (" + setting("model") + " DIR or " +
+                       setting("target") + " NAME)");
   if (!model->has_energy())
     throw Error("pt needs the energy for its swaps and Metropolis tests, but this " +
                 model->kind() +

@@ -33,7 +33,7 @@ const SamplerDescriptor& find_sampler(const std::string& name) {
     if (d.name == name) return d;
   std::string known;
   for (const auto& n : sampler_names()) known += (known.empty() ? "" : ", ") + n;
-  throw Error("unknown sampler '" + name + "' (expected one of: " + known + ")");
+  throw SettingError("unknown sampler '" + name + "' (expected one of: " + known + ")");
 }
 
 std::vector<std::string> sampler_names() {
@@ -61,9 +61,9 @@ std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const Sco
     throw InvalidSetting("step_size", "be positive and finite");
   std::unique_ptr<Sampler> sampler = descriptor.make(s, source);
   if (sampler->draws_per_chain() < 1)
-    throw Error(setting("thin") + " " + std::to_string(s.thin) + " keeps no draw of " +
-                setting("steps") + " " + std::to_string(s.steps) +
-                " (thin must be at most the number of kept steps)");
+    throw SettingError(setting("thin") + " " + std::to_string(s.thin) + " keeps no draw of " +
+                       setting("steps") + " " + std::to_string(s.steps) +
+                       " (thin must be at most the number of kept steps)");
   return sampler;
 }
 

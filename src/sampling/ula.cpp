@@ -27,8 +27,8 @@ class Ula final : public McmcSampler {
 
 static std::unique_ptr<Sampler> make_ula(const SamplerSettings& s, const ScoreSource& source) {
   if (source.model == nullptr)
-    throw Error("ula needs a score model (" + setting("model") + " DIR or " + setting("target") +
-                " NAME)");
+    throw SettingError("ula needs a score model (" + setting("model") + " DIR or " +
+                       setting("target") + " NAME)");
   check_metric(s, source.model->dim());
   return std::make_unique<Ula>(s, *source.model);
 }

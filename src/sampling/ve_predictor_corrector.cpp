@@ -47,8 +47,9 @@ class VePredictorCorrector final : public Sampler {
     if (imputation_ != nullptr) {
       const double level = imputation_->level();
       if (!(level < s.sigma_max))
-        throw Error("ve-pc imputes observations whose noise is below " + setting("sigma_max") +
-                    " (sigma_y is " + std::to_string(level) + " in the model's units)");
+        throw SettingError("ve-pc imputes observations whose noise is below " +
+                           setting("sigma_max") + " (sigma_y is " + std::to_string(level) +
+                           " in the model's units)");
       if (level > s.sigma_min && std::find(grid_.begin(), grid_.end(), level) == grid_.end()) {
         grid_.push_back(level);
         std::sort(grid_.begin(), grid_.end(), std::greater<>());
@@ -123,7 +124,7 @@ static std::unique_ptr<Sampler> make_ve_pc(const SamplerSettings& s, const Score
                 setting("objective") + " dsm " + setting("noise") +
                 " vesde or ladder) or a target whose noised score is closed-form (gaussian, gmm)");
   if (!(s.sigma_max > s.sigma_min && s.sigma_min > 0))
-    throw Error("ve-pc needs 0 < " + setting("sigma_min") + " < " + setting("sigma_max"));
+    throw SettingError("ve-pc needs 0 < " + setting("sigma_min") + " < " + setting("sigma_max"));
   if (s.steps < 2)
     throw InvalidSetting("steps", "be ≥ 2 (grid points from sigma_max to sigma_min)");
   if (s.corrector_steps < 0) throw InvalidSetting("corrector_steps", "be ≥ 0");

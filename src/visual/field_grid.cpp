@@ -16,7 +16,7 @@ GridField evaluate_field(const ScoreModel& model, const GridSpec& g) {
       !std::isfinite(g.y_min + g.y_max))
     throw Error("field range must have x_min < x_max and y_min < y_max (finite)");
   if (g.through.size() != 0 && g.through.size() != d)
-    throw Error(setting("through") + " needs " + std::to_string(d) + " values");
+    throw SettingError(setting("through") + " needs " + std::to_string(d) + " values");
   GridField f;
   const Index n = g.nx * g.ny;
   f.points = Matrix(n, d);

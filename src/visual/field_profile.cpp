@@ -31,12 +31,12 @@ double silverman_bandwidth(const Vector& x) {
 Profile evaluate_profile(const ScoreModel& model, const ProfileSpec& spec, const Matrix& data) {
   const Index d = model.dim();
   if (spec.axis < 0 || spec.axis >= d)
-    throw Error(setting("profile") + " axis must lie in [0, " + std::to_string(d) + ")");
+    throw SettingError(setting("profile") + " axis must lie in [0, " + std::to_string(d) + ")");
   if (spec.n < 2) throw Error("the profile needs at least 2 points");
   if (!(spec.t_max > spec.t_min) || !std::isfinite(spec.t_min + spec.t_max))
     throw Error("profile range must have t_min < t_max (finite)");
   if (spec.through.size() != 0 && spec.through.size() != d)
-    throw Error(setting("through") + " needs " + std::to_string(d) + " values");
+    throw SettingError(setting("through") + " needs " + std::to_string(d) + " values");
   Profile p;
   p.t = Vector::LinSpaced(spec.n, spec.t_min, spec.t_max);
   p.points = Matrix(spec.n, d);

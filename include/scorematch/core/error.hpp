@@ -20,6 +20,14 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A setting the user gave that cannot be used: an unknown name, a value outside its domain, an
+// option the chosen component does not read. A usage error: the CLI exits with code 2 (a bad
+// input file or a failed computation is a plain Error, code 1).
+class SettingError : public Error {
+ public:
+  using Error::Error;
+};
+
 // How the user named the setting `key`: the installed namer's answer, or the key itself.
 std::string setting(std::string_view key);
 
@@ -30,7 +38,7 @@ void set_setting_namer(SettingNamer namer);
 // A setting outside its domain: setting(key) + " must " + requirement [+ ", got " + value], e.g.
 // InvalidSetting{ridge, be a finite number ≥ 0, -1} reads --ridge must be a finite number ≥ 0, got
 // -1 under the CLI. The parts stay available for callers that want the data.
-class InvalidSetting : public Error {
+class InvalidSetting : public SettingError {
  public:
   InvalidSetting(std::string setting_key, std::string what_it_must, std::string got = {});
   std::string key, requirement, value;

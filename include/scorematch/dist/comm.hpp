@@ -7,7 +7,8 @@
 //  - run_collectively(): error agreement. A bad row is seen by one rank only; instead of letting
 //    the others hang in the next collective, every rank runs the step, then all agree on whether
 //    any failed; the lowest failing rank prints its message and every rank throws
-//    CollectiveFailure (main turns it into exit code 1).
+//    CollectiveFailure carrying the exit code of that rank's error (main returns it: 2 for a
+//    SettingError, a usage error, 1 otherwise), so that every rank ends with the same code.
 #pragma once
 #include <exception>
 #include <functional>
@@ -53,9 +54,15 @@ class Comm final : public Collective {
 RowRange shard(Index n, int rank, int size);
 
 // Thrown on every rank after a failed collective step; the message was already printed.
+// exit_code(): 2 when the lowest failing rank's error was a SettingError (a usage error), else 1.
 class CollectiveFailure : public std::exception {
  public:
+  explicit CollectiveFailure(int exit_code = 1) : exit_code_(exit_code) {}
   const char* what() const noexcept override { return "collective step failed"; }
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
 };
 
 void run_collectively(const Comm& comm, const std::function<void()>& step);

@@ -51,6 +51,11 @@ struct LoadedModel {
   std::optional<NoiseProcess> noise;  // the training noise of a denoising fit
 };
 
+// The identity of a model directory's contents: FNV-1a (64 bits, hex) over meta.json and every
+// array file it names, in name order (not the directory's path: a copied model keeps it, a refit
+// changes it). logz records it so that loglik and compare refuse a log Z of another model.
+std::string model_fingerprint(const std::string& dir);
+
 LoadedModel load_model(const std::string& dir, const LoadOptions& options = {});
 
 // Decoder directories (kind linear-decoder: W.npy [d, k], b.npy [d]; kind mlp-decoder: W0.npy,
