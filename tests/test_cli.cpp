@@ -485,3 +485,60 @@ TEST(Cli, DataWithTheModelsColumnsInAnotherOrderAreRefused) {
       run("eval --model " + model.string() + " --data " + fitted + " --out " + out.string()).code,
       0);
 }
+
+// A bad value set in a job file names the file (the installed setting namer); options of another
+// inverse operator are refused, not ignored; a mask that is not 0/1 names its row and column.
+TEST(Cli, JobFileValuesAndOperatorOptionsAreNamed) {
+  const std::string job = file("ridge.toml", "[fit]\nmodel = \"gaussian\"\nridge = -1.0\n");
+  expect_clean_failure(
+      "fit --config " + job + " --data " + faithful(),
+      "--ridge (set in job file '" + job + "') must be a finite number ≥ 0, got -1");
+  const fs::path model = kDir / "operator_model";
+  fs::remove_all(model);
+  ASSERT_EQ(run("fit --data " + faithful() + " --out " + model.string()).code, 0);
+  const std::string mask = file("half.csv", "a,b\n1,0.5\n");
+  const std::string map = "map --model " + model.string() + " --obs " + faithful() +
+                          " --sigma-y 0.5 --mask " + mask + " --operator ";
+  expect_clean_failure(map + "identity",
+                       "--mask does not apply to --operator identity (it is read by --operator "
+                       "mask)");
+  expect_clean_failure(map + "mask",
+                       "'" + mask + "' row 1, column 2: mask entries must be 0 or 1, got 0.5");
+  const fs::path out = kDir / "chains0";
+  const Result r = run("diag --samples " + faithful() + " --chains 0 --out " + out.string());
+  EXPECT_EQ(r.code, 2) << r.err;
+}
+
+// One row: the standard error of a mean over rows is null in metrics.json, with its reason.
+TEST(Cli, OneRowStandardErrorsAreNullWithAReason) {
+  const fs::path model = kDir / "one_row_model", ev = kDir / "one_row_eval",
+                 ll = kDir / "one_row_ll";
+  for (const fs::path& p : {model, ev, ll}) fs::remove_all(p);
+  ASSERT_EQ(run("fit --data " + faithful() + " --out " + model.string()).code, 0);
+  const std::string one = file("one_row.csv", "eruptions,waiting\n3.6,79\n");
+  ASSERT_EQ(run("eval --model " + model.string() + " --data " + one + " --out " + ev.string()).code,
+            0);
+  ASSERT_EQ(
+      run("loglik --model " + model.string() + " --data " + one + " --out " + ll.string()).code, 0);
+  for (const fs::path& metrics : {ev / "metrics.json", ll / "metrics.json"}) {
+    std::ifstream in(metrics);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_NE(text.str().find("\"undefined\""), std::string::npos) << metrics << text.str();
+    EXPECT_NE(text.str().find("one row: no spread to estimate"), std::string::npos) << text.str();
+  }
+}
+
+// A failed run leaves no trace: the parent directories its --out needed are removed again when
+// they stayed empty; a run that succeeds keeps them.
+TEST(Cli, AFailedRunLeavesNoNewDirectories) {
+  const std::string bad = file("fails.csv", "a,b\n1,2\n3,x\n");
+  const fs::path top = kDir / "new_parent";
+  fs::remove_all(top);
+  EXPECT_EQ(run("fit --data " + bad + " --out " + (top / "a" / "m").string()).code, 1);
+  EXPECT_FALSE(fs::exists(top));
+  EXPECT_EQ(run("fit --data " + bad + " --out " + (top / "a" / "m").string(), 2).code, 1);
+  EXPECT_FALSE(fs::exists(top));
+  ASSERT_EQ(run("fit --data " + faithful() + " --out " + (top / "a" / "m").string()).code, 0);
+  EXPECT_TRUE(fs::exists(top / "a" / "m" / "meta.json"));
+}

@@ -56,7 +56,7 @@ void run_eval(const dist::Comm& comm, EvalJob& job) {
   dist::write_npy_collective(comm, staged + "score.npy", score, false);
   if (has_energy) dist::write_npy_collective(comm, staged + "energy.npy", energy, true);
   dist::write_npy_collective(comm, staged + "laplacian.npy", divergence, true);
-  const nlohmann::json metrics = {
+  nlohmann::json metrics = {
       {"data", o->data},
       {"rows", static_cast<Index>(n)},
       {"source", source},
@@ -64,6 +64,8 @@ void run_eval(const dist::Comm& comm, EvalJob& job) {
       {"ism_objective_se", std::isfinite(se) ? nlohmann::json(se) : nlohmann::json()},
       {"energy_normalised", model->energy_is_normalised()},
       {"laplacian", "divergence of the score = Laplacian of log p (= -Laplacian of the energy)"}};
+  if (!std::isfinite(se))  // undefined is not zero: null, with the reason
+    metrics["undefined"] = {{"ism_objective_se", "one row: no spread to estimate"}};
   output.commit(comm, {{"metrics.json", metrics.dump(2) + "\n"}});
   say(comm, "ISM objective on " + std::to_string(static_cast<Index>(n)) +
                 " rows: " + std::to_string(mean) +

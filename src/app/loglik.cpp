@@ -181,7 +181,10 @@ void run_loglik(const dist::Comm& comm, LoglikJob& job) {
           "divergence, or --probes >= 2)";
   } else {
     metrics["mean_loglik_se"] = number(total_se);
-    if (!std::isfinite(logz_se)) undefined["mean_loglik_se"] = "the SE of log Z is undefined";
+    if (!std::isfinite(se))
+      undefined["mean_loglik_se"] = "one row: no spread to estimate";
+    else if (!std::isfinite(logz_se))
+      undefined["mean_loglik_se"] = "the SE of log Z is undefined";
   }
   if (!undefined.empty()) metrics["undefined"] = undefined;
   if (has_exact) {
@@ -203,8 +206,8 @@ void run_loglik(const dist::Comm& comm, LoglikJob& job) {
                                : "");
   } else {
     text += (std::isfinite(total_se) ? " +- " + fmt("%.2g", total_se) : " (SE undefined)") +
-            " (rows " + fmt("%.2g", se) + "; log Z " + fmt("%.6g", ll.log_z->log_z) + " by " +
-            ll.log_z->method +
+            " (rows " + (std::isfinite(se) ? fmt("%.2g", se) : std::string("undefined: one row")) +
+            "; log Z " + fmt("%.6g", ll.log_z->log_z) + " by " + ll.log_z->method +
             (std::isfinite(logz_se) ? " +- " + fmt("%.2g", logz_se) : ", its SE undefined") + ")";
   }
   text += "\n";

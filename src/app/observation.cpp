@@ -15,12 +15,35 @@ Matrix read_small(const std::string& path, const std::string& what) {
   return io::read_data_rows(info, {0, info.rows});
 }
 
+// An option of another operator would be ignored: refused, naming the operator that reads it.
+void check_operator_options(const InverseOptions& o) {
+  const struct {
+    const char* flag;
+    const std::string* value;
+    const char* op;
+  } owned[] = {{"--mask", &o.mask, "mask"},
+               {"--kernel", &o.kernel, "blur"},
+               {"--image", &o.image, "blur"},
+               {"--matrix", &o.matrix, "dense"}};
+  for (const auto& option : owned)
+    if (!option.value->empty() && o.op != option.op)
+      throw SettingError(std::string(option.flag) + " does not apply to --operator " + o.op +
+                         " (it is read by --operator " + option.op + ")");
+}
+
 std::unique_ptr<inverse::LinearOperator> build(const InverseOptions& o, Index d,
                                                Index observations) {
+  check_operator_options(o);
   if (o.op == "identity") return inverse::make_identity(d);
   if (o.op == "mask") {
     Matrix masks =
         read_small(o.mask, "--mask FILE (0/1, one row per observation or one shared row)");
+    for (Index r = 0; r < masks.rows(); ++r)
+      for (Index c = 0; c < masks.cols(); ++c)
+        if (masks(r, c) != 0.0 && masks(r, c) != 1.0)
+          throw Error("'" + o.mask + "' row " + std::to_string(r + 1) + ", column " +
+                      std::to_string(c + 1) + ": mask entries must be 0 or 1, got " +
+                      number_text(masks(r, c)));
     if (masks.cols() != d)
       throw Error("'" + o.mask + "': mask rows have " + std::to_string(masks.cols()) +
                   " entries but the model has dimension " + std::to_string(d));
@@ -45,7 +68,7 @@ std::unique_ptr<inverse::LinearOperator> build(const InverseOptions& o, Index d,
                   " columns but the model has dimension " + std::to_string(d));
     return inverse::make_dense(std::move(a));
   }
-  throw Error("--operator must be identity | mask | blur | dense, not '" + o.op + "'");
+  throw SettingError("--operator must be identity | mask | blur | dense, not '" + o.op + "'");
 }
 
 }  // namespace

@@ -14,7 +14,8 @@ Command add_diag(CLI::App& root) {
       "Example: build/scorematch diag --samples out/mala/samples.npy --model out/poly4 "
       "--out report.json");
   app->add_option("--samples", o->samples, "Samples file (.npy or .csv)")->required();
-  app->add_option("--chains", o->chains, "Number of chains (default: from sampler.json)");
+  app->add_option("--chains", o->chains, "Number of chains (default: from sampler.json)")
+      ->check(at_least(1));
   add_model_or_target(app, o->model, o->target, "Model directory (for the KSD)",
                       "Or an analytic target (for the KSD)");
   app->add_option("--reference", o->reference, "Reference draws: energy distance and MMD");

@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <optional>
 #include <utility>
@@ -57,6 +58,10 @@ void set_command_line(const std::vector<std::string>& args, const CLI::App* root
 bool is_given(const CLI::Option* option);
 // How the user gave it, for messages: "--warmup", or "--warmup (set in job file 'run.toml')".
 std::string given_name(const CLI::Option* option);
+// The setting namer main installs (core/error.hpp): the flag of a library key, named as given —
+// "--ridge (set in job file 'run.toml')" when the job file set it — so that a bad value in a job
+// file names the file.
+std::string setting_as_given(std::string_view key);
 
 // --model DIR or --target NAME (mutually exclusive): the density a command works on.
 inline void add_model_or_target(CLI::App* app, std::string& model, std::string& target,

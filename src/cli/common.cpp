@@ -1,6 +1,7 @@
 #include <filesystem>
 
 #include "command.hpp"
+#include "setting_names.hpp"
 
 namespace scorematch::cli {
 
@@ -35,6 +36,17 @@ std::string given_name(const CLI::Option* option) {
   const CLI::Option* config = root != nullptr ? root->get_option_no_throw("--config") : nullptr;
   if (config == nullptr || config->count() == 0) return name;
   return name + " (set in job file '" + config->as<std::string>() + "')";
+}
+
+std::string setting_as_given(std::string_view key) {
+  const std::string flag = flag_for_setting(key);
+  const CLI::App* root = root_app();
+  if (root == nullptr) return flag;
+  for (const CLI::App* sub : root->get_subcommands([](const CLI::App* s) { return s->parsed(); }))
+    if (const CLI::Option* option = sub->get_option_no_throw(flag);
+        option != nullptr && option->count() > 0)
+      return given_name(option);
+  return flag;
 }
 
 app::OutputPlan output_plan(const Command& command) {

@@ -155,7 +155,7 @@ int run_parsed(const scorematch::dist::Comm& comm,
 
 int main(int argc, char** argv) {
   using namespace scorematch;
-  set_setting_namer(cli::flag_for_setting);  // library messages name our flags
+  set_setting_namer(cli::setting_as_given);  // library messages name our flags (and job file)
   // First of all: a SIGTERM/SIGUSR1 from a scheduler during start-up, MPI set-up or a --resume load
   // is recorded, never fatal; fit and sample act on it at their first chance (checkpoint or not,
   // exit with --preempt-exit-code), every other command restores the default action below.

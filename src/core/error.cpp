@@ -1,6 +1,7 @@
 #include "scorematch/core/error.hpp"
 
 #include <atomic>
+#include <charconv>
 #include <utility>
 
 namespace scorematch {
@@ -16,6 +17,12 @@ std::string invalid_setting_message(std::string_view key, const std::string& req
   return message;
 }
 }  // namespace
+
+std::string number_text(double value) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  return std::string(text, end);
+}
 
 std::string setting(std::string_view key) {
   const SettingNamer namer = installed_namer.load(std::memory_order_acquire);

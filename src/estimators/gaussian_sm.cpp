@@ -91,7 +91,7 @@ GaussianFit solve_gaussian_sm(const GaussianStats& stats, const Vector& referenc
                 "penalty, e.g. " +
                 setting("ridge") + " 1e-6)");
   if (!(ridge >= 0.0) || !std::isfinite(ridge))
-    throw InvalidSetting("ridge", "be a finite number ≥ 0", std::to_string(ridge));
+    throw InvalidSetting("ridge", "be a finite number ≥ 0", number_text(ridge));
   const Vector offset = stats.sum / stats.count;
   GaussianFit fit;
   fit.mean = reference + offset;

@@ -108,7 +108,7 @@ QuadraticObjective assemble_polynomial_objective(const MonomialBasis& basis,
 Vector solve_quadratic_objective(const QuadraticObjective& objective, double ridge,
                                  const Vector& ridge_weights) {
   if (!(ridge >= 0.0) || !std::isfinite(ridge))
-    throw InvalidSetting("ridge", "be a finite number ≥ 0", std::to_string(ridge));
+    throw InvalidSetting("ridge", "be a finite number ≥ 0", number_text(ridge));
   const Matrix h = objective.A + ridge * Matrix(ridge_weights.asDiagonal());
   Eigen::LDLT<Eigen::MatrixXd> ldlt(h);
   // A is a Gram matrix (PSD); treat pivots tiny against its largest as zero.

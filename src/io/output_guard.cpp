@@ -154,6 +154,9 @@ OutputLock::OutputLock(const std::string& path, const std::string& option) {
   lock_path_ = base + ".lock";
   std::error_code ec;
   const fs::path parent = fs::absolute(lock_path_).parent_path();
+  for (fs::path p = parent; !p.empty() && !fs::exists(p, ec) && p != p.root_path();
+       p = p.parent_path())
+    created_.push_back(p.string());
   fs::create_directories(parent, ec);
   for (int attempt = 0; attempt < 100; ++attempt) {
     fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -203,9 +206,12 @@ OutputLock::OutputLock(const std::string& path, const std::string& option) {
 }
 
 OutputLock::~OutputLock() {
-  if (fd_ < 0) return;
-  ::unlink(lock_path_.c_str());  // before unlocking: a waiter that opened it retries (see above)
-  ::close(fd_);
+  if (fd_ >= 0) {
+    ::unlink(lock_path_.c_str());  // before unlocking: a waiter that opened it retries (see above)
+    ::close(fd_);
+  }
+  std::error_code ec;
+  for (const std::string& dir : created_) fs::remove(dir, ec);  // only if empty: fails otherwise
 }
 
 }  // namespace scorematch::io

@@ -28,6 +28,10 @@ class SettingError : public Error {
   using Error::Error;
 };
 
+// A number for a message: the shortest text that reads back as the same double ("-1e-09", "0.5";
+// std::to_string's fixed 6 decimals would print -1e-9 as "-0.000000").
+std::string number_text(double value);
+
 // How the user named the setting `key`: the installed namer's answer, or the key itself.
 std::string setting(std::string_view key);
 

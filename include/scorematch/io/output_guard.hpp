@@ -43,6 +43,8 @@ class OutputLock {
   // Locks "<path>.lock" (creating its parent directories); throws Error naming the holder if
   // another live process holds it, or naming `option` and the reason if it cannot be created.
   OutputLock(const std::string& path, const std::string& option);
+  // Unlocks, and removes the parent directories it created where they are still empty (a failed
+  // run leaves no trace; a finished one's output keeps them).
   ~OutputLock();
   OutputLock(const OutputLock&) = delete;
   OutputLock& operator=(const OutputLock&) = delete;
@@ -50,6 +52,7 @@ class OutputLock {
  private:
   std::string lock_path_;
   int fd_ = -1;
+  std::vector<std::string> created_;  // parent directories this lock created, deepest first
 };
 
 }  // namespace scorematch::io
