@@ -38,12 +38,6 @@ std::unique_ptr<inverse::LinearOperator> build(const InverseOptions& o, Index d,
   if (o.op == "mask") {
     Matrix masks =
         read_small(o.mask, "--mask FILE (0/1, one row per observation or one shared row)");
-    for (Index r = 0; r < masks.rows(); ++r)
-      for (Index c = 0; c < masks.cols(); ++c)
-        if (masks(r, c) != 0.0 && masks(r, c) != 1.0)
-          throw Error("'" + o.mask + "' row " + std::to_string(r + 1) + ", column " +
-                      std::to_string(c + 1) + ": mask entries must be 0 or 1, got " +
-                      number_text(masks(r, c)));
     if (masks.cols() != d)
       throw Error("'" + o.mask + "': mask rows have " + std::to_string(masks.cols()) +
                   " entries but the model has dimension " + std::to_string(d));
@@ -51,7 +45,11 @@ std::unique_ptr<inverse::LinearOperator> build(const InverseOptions& o, Index d,
       throw Error("'" + o.mask + "': " + std::to_string(masks.rows()) + " mask rows for " +
                   std::to_string(observations) +
                   " observations (expected 1 shared row or one per observation)");
-    return inverse::make_mask(std::move(masks));
+    try {
+      return inverse::make_mask(std::move(masks));
+    } catch (const Error& e) {  // the operator knows the row and column, not the file
+      throw Error("'" + o.mask + "' " + e.what());
+    }
   }
   if (o.op == "blur") {
     Index h = 0, w = 0;

@@ -37,9 +37,11 @@ class Identity final : public LinearOperator {
 class Mask final : public LinearOperator {
  public:
   explicit Mask(Matrix masks) : masks_(std::move(masks)) {
-    for (Index i = 0; i < masks_.size(); ++i)
-      if (masks_.data()[i] != 0.0 && masks_.data()[i] != 1.0)
-        throw Error("mask entries must be 0 or 1");
+    for (Index r = 0; r < masks_.rows(); ++r)
+      for (Index c = 0; c < masks_.cols(); ++c)
+        if (masks_(r, c) != 0.0 && masks_(r, c) != 1.0)
+          throw Error("row " + std::to_string(r + 1) + ", column " + std::to_string(c + 1) +
+                      ": mask entries must be 0 or 1, got " + number_text(masks_(r, c)));
   }
   std::string name() const override { return "mask"; }
   bool selects_coordinates() const override { return true; }
