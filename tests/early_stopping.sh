@@ -52,7 +52,7 @@ set +e
 out=$("$bin" "${common[@]}" --steps 10 --early-stopping --val-fraction 0 --out "$root/x" 2>&1)
 status=$?
 set -e
-[ "$status" -eq 1 ] && echo "$out" | grep -q -- "--early-stopping needs validation rows" ||
+[ "$status" -eq 2 ] && echo "$out" | grep -q -- "--early-stopping needs validation rows" ||
   { echo "early stopping without validation rows not refused: $out"; exit 1; }
 [ ! -e "$root/x" ] || { echo "refused fit wrote output"; exit 1; }
 echo "early stopping: best step $best; short run and resumed run byte-identical"

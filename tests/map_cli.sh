@@ -135,24 +135,24 @@ grep -q '"guidance": "pigdm"' "$root/pig1-mask/sampler.json" || fail "pigdm not 
 grep -q '"guidance": "widened"' "$root/ann1/sampler.json" || fail "widened not in sampler.json"
 echo "sample --guidance pigdm (ve-pc; mask, dense): bitwise on 1 and 3 ranks; refusals are clear"
 
-# Bad input: message, exit 1, no output directory.
+# Bad input (exit 1) or a bad setting (exit 2): one message, no output directory.
 expect_error() {
-  local pattern=$1 rc=0 msg
-  shift
+  local code=$1 pattern=$2 rc=0 msg
+  shift 2
   msg=$("$bin" map --model "$root/prior" "$@" --out "$root/bad" 2>&1) || rc=$?
-  [[ $rc == 1 ]] || fail "exit $rc for: $* ($msg)"
+  [[ $rc == "$code" ]] || fail "exit $rc (expected $code) for: $* ($msg)"
   grep -q -- "$pattern" <<<"$msg" || fail "no '$pattern' in: $msg"
   [[ ! -e $root/bad ]] || fail "output written for: $*"
   echo "refused: $msg"
 }
-expect_error "sigma-y must be > 0" --obs "$root/y.csv" --sigma-y 0
-expect_error "observations have 2 values per row but the identity operator produces 4" \
+expect_error 2 "sigma-y must be > 0" --obs "$root/y.csv" --sigma-y 0
+expect_error 1 "observations have 2 values per row but the identity operator produces 4" \
   --obs "$root/y2.csv" --sigma-y 0.3
 printf 'a,b,c,d\n1,0,1,0\n0,1,1,0\n' >"$root/mask2.csv"
-expect_error "2 mask rows for 40 observations" --operator mask --mask "$root/mask2.csv" \
+expect_error 1 "2 mask rows for 40 observations" --operator mask --mask "$root/mask2.csv" \
   --obs "$root/y.csv" --sigma-y 0.3
 printf 'a,b,c,d\n1,2,3,4\n5,nan,7,8\n' >"$root/ynan.csv"
-expect_error "ynan.csv' line 3" --obs "$root/ynan.csv" --sigma-y 0.3
+expect_error 1 "ynan.csv' line 3" --obs "$root/ynan.csv" --sigma-y 0.3
 echo "PASS: map"
 
 # --method tweedie (denoising posterior mean under a sigma-conditioned prior): equals

@@ -49,14 +49,14 @@ run 3 2 "${common[@]}" --out "$root/term" --resume "$root/term.ckpt" >/dev/null
 cmp "$root/full/samples.npy" "$root/term/samples.npy" || { echo "resumed run differs"; exit 1; }
 echo "SIGTERM + resume (2 -> 3 ranks) is bitwise identical"
 
-expect_fail() {  # expect_fail PATTERN OUTDIR ARGS...
-  local pattern=$1 out=$2
+expect_fail() {  # expect_fail PATTERN OUTDIR ARGS...: a bad input, exit 1 (EXIT=2: a bad setting)
+  local pattern=$1 out=$2 code=${EXIT:-1}
   shift 2
   set +e
   msg=$("$@" 2>&1)
   status=$?
   set -e
-  [ "$status" -eq 1 ] || { echo "expected exit 1, got $status: $msg"; exit 1; }
+  [ "$status" -eq "$code" ] || { echo "expected exit $code, got $status: $msg"; exit 1; }
   echo "$msg" | grep -q -- "$pattern" || { echo "message lacks '$pattern': $msg"; exit 1; }
   [ ! -e "$out" ] || { echo "failed run left $out"; exit 1; }
 }
@@ -113,7 +113,7 @@ done
 "$bin" sample --model "$root/vp" --sampler ode --dtype float32 --chains 1000 --steps 300 \
   --reference "$root/gmm.npy" --quiet --out "$root/ode32" >/dev/null
 check_energy "$root/ode32"
-expect_fail "conditioned on the other noise scheme" "$root/wrong" \
+EXIT=2 expect_fail "conditioned on the other noise scheme" "$root/wrong" \
   "$bin" sample --model "$root/vp" --sampler annealed --out "$root/wrong" --quiet
 "$bin" loglik --model "$root/vp" --data "$root/gmm.npy" --out "$root/ll" --steps 100 >/dev/null
 "$bin" loglik --model "$root/vp" --data "$root/gmm.npy" --out "$root/llh" --steps 100 --probes 4 >/dev/null

@@ -509,6 +509,44 @@ TEST(Cli, JobFileValuesAndOperatorOptionsAreNamed) {
   EXPECT_EQ(r.code, 2) << r.err;
 }
 
+// A job-file value must have the TOML type its option takes (CLI11 sees text: "10" would pass as
+// an integer, 2.5 fail without naming the file); a value a validator refuses names the file.
+TEST(Cli, JobFileValuesMustHaveTheirOptionsType) {
+  struct Case {
+    std::string toml, message;
+  };
+  const std::vector<Case> cases{
+      {"[fit]\nsteps = \"10\"\n", "line 2: steps is a string, but --steps takes an integer"},
+      {"[fit]\nmodel = \"gaussian\"\nridge = \"0.1\"\n",
+       "line 3: ridge is a string, but --ridge takes a number"},
+      {"[fit]\nsteps = 2.5\n",
+       "line 2: steps is a floating-point number, but --steps takes an integer"},
+      {"[fit]\nsteps = 99999999999\n",
+       "line 2: steps = 99999999999 is out of range for --steps (an integer)"},
+      {"[fit]\nstandardize = 1\n",
+       "line 2: standardize is an integer, but --standardize takes true or false"},
+      {"[fit.objective]\nname = 3\n",
+       "line 2: objective is an integer, but --objective takes a string"}};
+  for (const Case& c : cases) {
+    const std::string job = file("typed.toml", c.toml);
+    expect_clean_failure("fit --config " + job + " --data " + faithful(),
+                         "config '" + job + "': " + c.message);
+    EXPECT_EQ(
+        run("fit --config " + job + " --data " + faithful() + " --out " + (kDir / "typed").string())
+            .code,
+        2);
+  }
+  const std::string job = file("steps0.toml", "[fit]\nmodel = \"mlp-energy\"\nsteps = 0\n");
+  expect_clean_failure(
+      "fit --config " + job + " --data " + faithful(),
+      "--steps (set in job file '" + job + "'): must be >= 1, got 0 (see scorematch fit --help)");
+  // Integers are numbers: a float option takes `ridge = 1`.
+  const std::string ok = file("ridge1.toml", "[fit]\nmodel = \"gaussian\"\nridge = 1\n");
+  const fs::path out = kDir / "ridge1";
+  fs::remove_all(out);
+  EXPECT_EQ(run("fit --config " + ok + " --data " + faithful() + " --out " + out.string()).code, 0);
+}
+
 // One row: the standard error of a mean over rows is null in metrics.json, with its reason.
 TEST(Cli, OneRowStandardErrorsAreNullWithAReason) {
   const fs::path model = kDir / "one_row_model", ev = kDir / "one_row_eval",

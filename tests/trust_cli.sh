@@ -227,7 +227,7 @@ expect 2 "unknown subcommand 'smaple'; did you mean 'sample'" smaple --target gm
 "$bin" eval --target gmm --data data.npy --out th --threads 1 >/dev/null || fail "--threads after the subcommand"
 expect 2 "scorematch: error: --steps: must be >= 1, got 0" fit --data data.npy --model mlp-energy --steps 0 --out s0
 [ ${#msg} -lt 200 ] || fail "--steps 0 message is ${#msg} characters long"
-expect 1 "--hidden asks for" fit --data data.npy --model mlp-energy --hidden 100000000000 --out hh
+expect 2 "--hidden asks for" fit --data data.npy --model mlp-energy --hidden 100000000000 --out hh
 mkdir -p adir.csv
 expect 1 "is a directory, expected a data file" eval --target gmm --data adir.csv --out dd
 printf '\xef\xbb\xbf"x 1","y,2"\n1,"2"\n3,4\n5,7\n' >bom.csv

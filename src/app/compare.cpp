@@ -130,8 +130,8 @@ void run_compare(const dist::Comm& comm, CompareJob& job) {
             std::filesystem::path(o.models[j]).lexically_normal())
           throw SettingError(setting("models") + " names '" + o.models[i] + "' twice");
     if (!o.out.empty() && std::filesystem::is_directory(o.out))
-      throw Error(setting("out") + " '" + o.out +
-                  "' is a directory; give a file name for the JSON report");
+      throw SettingError(setting("out") + " '" + o.out +
+                         "' is a directory; give a file name for the JSON report");
     if (o.logz.size() != o.models.size())
       throw SettingError(setting("logz") + " needs one entry per model (" +
                          std::to_string(o.models.size()) + "; use auto for a model's own), got " +
@@ -151,9 +151,9 @@ void run_compare(const dist::Comm& comm, CompareJob& job) {
     const bool any_flow =
         std::any_of(rows.begin(), rows.end(), [](const ModelRow& r) { return r.flow; });
     if (!o.flow_options_given.empty() && !any_flow)
-      throw Error(o.flow_options_given.front() +
-                  " applies to time-conditioned models (probability-flow ODE); none of " +
-                  setting("models") + " is one");
+      throw SettingError(o.flow_options_given.front() +
+                         " applies to time-conditioned models (probability-flow ODE); none of " +
+                         setting("models") + " is one");
   });
   // Sorted: log-likelihood (descending; models without one last), then ISM (ascending).
   std::vector<std::size_t> order(rows.size());

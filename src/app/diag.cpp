@@ -33,8 +33,8 @@ void run_diag(const dist::Comm& comm, DiagJob& job) {
                      : info.is_object() ? info.value("chains", Index{0})
                                         : 0;
     if (request.chains < 1)
-      throw Error("diag needs --chains (no sampler.json next to '" + o->samples +
-                  "' to take it from)");
+      throw SettingError("diag needs --chains (no sampler.json next to '" + o->samples +
+                         "' to take it from)");
     if (info.is_object()) request.columns = info.value("columns", std::vector<std::string>{});
     // A nested design written by `sample --superchains` is diagnosed as such by default.
     if (o->superchains == 0 && info.is_object())

@@ -37,7 +37,7 @@ io::DataInfo probe_samples(const dist::Comm& comm, const DiagRequest& req) {
   io::DataInfo info;
   dist::run_collectively(comm, [&] {
     info = io::probe_data(req.samples);
-    if (req.chains < 1) throw Error("diag needs --chains ≥ 1");
+    if (req.chains < 1) throw SettingError("diag needs --chains ≥ 1");
     if (info.rows % req.chains != 0)
       throw Error("'" + req.samples + "' has " + std::to_string(info.rows) +
                   " rows, not a multiple of --chains " + std::to_string(req.chains) +

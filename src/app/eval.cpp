@@ -8,7 +8,7 @@ void run_eval(const dist::Comm& comm, EvalJob& job) {
   EvalJob* const o = &job;
   if (o->model.empty() == o->target.empty()) {
     dist::run_collectively(
-        comm, [] { throw Error("eval needs exactly one of --model DIR or --target NAME"); });
+        comm, [] { throw SettingError("eval needs exactly one of --model DIR or --target NAME"); });
   }
   std::unique_ptr<ScoreModel> model;
   nlohmann::json source;

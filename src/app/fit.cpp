@@ -298,32 +298,34 @@ std::pair<const FitFamily*, int> find_family(const std::string& model) {
       if (used == text.size() && k >= f.parameter_min && k <= f.parameter_max) return {&f, k};
     } catch (const std::exception&) {
     }
-    throw Error("--model '" + model +
-                "' is not a closed-form family (expected gaussian or poly:K with " +
-                f.parameter_help + ")");
+    throw SettingError("--model '" + model +
+                       "' is not a closed-form family (expected gaussian or poly:K with " +
+                       f.parameter_help + ")");
   }
   std::string known;
   for (const FitFamily& f : kFitFamilies)
     known += std::string(known.empty() ? "" : ", ") + f.name +
              (f.parameter_help ? std::string(":K with ") + f.parameter_help : "");
-  throw Error("--model '" + model + "' is not a model family of fit (expected one of: " + known +
-              ")");
+  throw SettingError("--model '" + model +
+                     "' is not a model family of fit (expected one of: " + known + ")");
 }
 void run_fit(const dist::Comm& comm, FitJob& job) {
   std::pair<const FitFamily*, int> family{nullptr, 0};
   dist::run_collectively(comm, [&] {
     family = find_family(job.model);
     if (family.first->neural && !job.closed_form_given.empty())
-      throw Error(job.closed_form_given.front() +
-                  " applies to closed-form fits (--model gaussian | poly:K), not " + job.model);
+      throw SettingError(job.closed_form_given.front() +
+                         " applies to closed-form fits (--model gaussian | poly:K), not " +
+                         job.model);
     const bool nce = job.neural.objective.name == "nce";
     for (const std::string& given : job.closed_form_given)
       if (nce && given.rfind("--se", 0) == 0)
-        throw Error(given +
-                    " does not apply to nce: it always computes the sandwich standard errors (the "
-                    "SE of log Z needs them)");
+        throw SettingError(
+            given +
+            " does not apply to nce: it always computes the sandwich standard errors (the "
+            "SE of log Z needs them)");
     if (nce && !family.first->neural && family.first->parameter_help == nullptr)
-      throw Error(
+      throw SettingError(
           "--objective nce applies to poly:K and mlp-energy; a gaussian fit is the "
           "maximum-likelihood estimate already (normalised, log Z = 0)");
     // Settings NCE of the polynomial family reads besides the run-driving ones.
@@ -333,8 +335,9 @@ void run_fit(const dist::Comm& comm, FitJob& job) {
     if (!family.first->neural)
       for (const NeuralOptions::Given& g : job.neural.given)
         if (g.component != "run" && !nce_reads(g.key))
-          throw Error(g.name + " applies to neural models (--model mlp-energy | mlp-score)" +
-                      std::string(nce ? " or is not read by nce" : "") + ", not " + job.model);
+          throw SettingError(g.name + " applies to neural models (--model mlp-energy | mlp-score)" +
+                             std::string(nce ? " or is not read by nce" : "") + ", not " +
+                             job.model);
   });
   family.first->run(comm, job, family.second);
 }

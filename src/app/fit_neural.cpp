@@ -110,7 +110,7 @@ MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, const Objective& 
   // allocated: an absurd --hidden is an error naming the option and the size, not bad_alloc.
   double params = 0, width = static_cast<double>(d) + 1;
   for (Index h : o.hidden) {
-    if (h < 1) throw Error("--hidden widths must be >= 1, got " + std::to_string(h));
+    if (h < 1) throw SettingError("--hidden widths must be >= 1, got " + std::to_string(h));
     params += width * static_cast<double>(h);
     width = static_cast<double>(h) + 1;
   }
@@ -119,10 +119,10 @@ MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, const Objective& 
   const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) *
                         static_cast<double>(::sysconf(_SC_PAGE_SIZE));
   if (bytes > memory)
-    throw Error("--hidden asks for " + fmt("%.3g", params) + " parameters (" +
-                fmt("%.3g", bytes / 1073741824.0) +
-                " GiB with the optimiser state), more than this " + "machine's " +
-                fmt("%.3g", memory / 1073741824.0) + " GiB of memory");
+    throw SettingError("--hidden asks for " + fmt("%.3g", params) + " parameters (" +
+                       fmt("%.3g", bytes / 1073741824.0) +
+                       " GiB with the optimiser state), more than this " + "machine's " +
+                       fmt("%.3g", memory / 1073741824.0) + " GiB of memory");
   spec.validate();
   return spec;
 }
@@ -305,14 +305,15 @@ class NeuralFit {
       objective_->check(spec_);
       optimizer_.emplace(opt_settings);
       if (!(o_.val_fraction >= 0 && o_.val_fraction < 1))
-        throw Error("--val-fraction must lie in [0, 1)");
+        throw SettingError("--val-fraction must lie in [0, 1)");
       if (o_.early_stopping && !(o_.val_fraction > 0))
-        throw Error("--early-stopping needs validation rows (--val-fraction > 0)");
+        throw SettingError("--early-stopping needs validation rows (--val-fraction > 0)");
       if (objective_->needs_target_score()) {
-        if (o_.target.empty()) throw Error("--objective esm needs --target NAME (its true score)");
+        if (o_.target.empty())
+          throw SettingError("--objective esm needs --target NAME (its true score)");
         target_ = make_target(o_.target, dim());
       }
-      if (o_.steps > 0xfffffffeLL) throw Error("--steps is too large");
+      if (o_.steps > 0xfffffffeLL) throw SettingError("--steps is too large");
     });
   }
 
@@ -331,8 +332,8 @@ class NeuralFit {
     dist::run_collectively(comm_, [&] {
       if (!o_.stream) return;
       if (shard_.info.format != io::DataInfo::Format::npy)
-        throw Error("--stream needs an .npy data file (random access by row); '" + in_.data +
-                    "' is CSV (convert it, e.g. with numpy, or drop --stream)");
+        throw SettingError("--stream needs an .npy data file (random access by row); '" + in_.data +
+                           "' is CSV (convert it, e.g. with numpy, or drop --stream)");
       reader_.emplace(in_.data);
     });
     const RangeReader read_range = [&](RowRange r) -> Matrix {

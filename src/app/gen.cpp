@@ -10,7 +10,7 @@ void run_gen(const dist::Comm& comm, GenJob& job) {
   const std::string ext = std::filesystem::path(o->out).extension().string();
   dist::run_collectively(comm, [&] {
     if (ext != ".npy" && ext != ".csv")
-      throw Error("--out '" + o->out + "': expected a .npy or .csv file name");
+      throw SettingError("--out '" + o->out + "': expected a .npy or .csv file name");
     target = make_target(o->dist, o->dim);
   });
   const Matrix rows = draw_rows(*target, o->seed, dist::shard(o->n, comm.rank(), comm.size()));

@@ -128,9 +128,10 @@ void run_loglik(const dist::Comm& comm, LoglikJob& job) {
                             VpSde{o.beta_min, o.beta_max});
     check_data_fits_model(src, shard.info, o.data);
     if (!o.flow_options_given.empty() && !is_time_conditioned(src))
-      throw Error(o.flow_options_given.front() +
-                  " applies to the probability-flow ODE of a time-conditioned model, not to this " +
-                  src.model->kind() + " model (its log-likelihood is -energy - log Z)");
+      throw SettingError(
+          o.flow_options_given.front() +
+          " applies to the probability-flow ODE of a time-conditioned model, not to this " +
+          src.model->kind() + " model (its log-likelihood is -energy - log Z)");
     if (!o.logz.empty() && is_time_conditioned(src))
       throw SettingError(setting("logz") +
                          " applies to energy models; this time-conditioned model's "

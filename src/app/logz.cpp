@@ -46,8 +46,8 @@ void run_logz(const dist::Comm& comm, LogzJob& job) {
     src = load_score_source(o.model, o.target, o.dim);
     const bool normalised = src.model->energy_is_normalised();
     if (o.method == "exact" && !normalised)
-      throw Error("log Z of this " + src.model->kind() + " model has no closed form; use " +
-                  setting("method") + " ais");
+      throw SettingError("log Z of this " + src.model->kind() + " model has no closed form; use " +
+                         setting("method") + " ais");
     exact = normalised && o.method != "ais";
     if (exact && !o.ais_options_given.empty())
       throw SettingError(o.ais_options_given.front() + " applies to AIS, but this " +
@@ -57,8 +57,8 @@ void run_logz(const dist::Comm& comm, LogzJob& job) {
     if (!o.dim_given.empty() && !o.model.empty())
       throw SettingError(o.dim_given + " applies to a --target (a model has its own dimension)");
     if (!o.target_accept_given.empty() && o.ais.tune_chains == 0)
-      throw Error(o.target_accept_given + " sets the goal of the step tuning, which " +
-                  setting("tune_chains") + " 0 turns off");
+      throw SettingError(o.target_accept_given + " sets the goal of the step tuning, which " +
+                         setting("tune_chains") + " 0 turns off");
     if (const std::string problem = src.model->normalisability_problem(); !problem.empty())
       throw Error("log Z of this " + src.model->kind() + " model is infinite: " + problem);
     if (!exact && !src.model->has_energy())

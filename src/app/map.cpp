@@ -23,14 +23,14 @@ Matrix start_point(const MapContext& c, const Matrix& y, Index first) {
 
 void check_tweedie(const MapContext& c) {
   if (!c.noised || c.noised->scheme() != NoiseScheme::sigma)
-    throw Error(
+    throw SettingError(
         "--method tweedie needs a sigma-conditioned prior (fit --noise ladder or vesde, or the "
         "gaussian/gmm target)");
   if (!c.a.is_identity())
-    throw Error("--method tweedie is the posterior mean for denoising: --operator identity");
+    throw SettingError("--method tweedie is the posterior mean for denoising: --operator identity");
   const Vector scale = c.noised->scale();
   if ((scale.array() != scale[0]).any())
-    throw Error(
+    throw SettingError(
         "--method tweedie needs the same scale in every column (fit with "
         "--no-standardize, or data whose columns share one scale)");
 }
@@ -46,8 +46,9 @@ Matrix solve_tweedie(const MapContext& c, const Matrix& y, Index) {
 
 void check_exact(const MapContext& c) {
   if (!c.prior.gaussian())
-    throw Error("--method exact needs a Gaussian prior (fit --model gaussian); this prior is '" +
-                c.prior.kind() + "': use --method adam");
+    throw SettingError(
+        "--method exact needs a Gaussian prior (fit --model gaussian); this prior is '" +
+        c.prior.kind() + "': use --method adam");
 }
 
 Matrix solve_exact(const MapContext& c, const Matrix& y, Index first) {
@@ -57,8 +58,8 @@ Matrix solve_exact(const MapContext& c, const Matrix& y, Index first) {
 
 void check_lbfgs(const MapContext& c) {
   if (!c.prior.has_energy())
-    throw Error("--method lbfgs needs a prior with an energy; this " + c.prior.kind() +
-                " model has only a score: use --method adam");
+    throw SettingError("--method lbfgs needs a prior with an energy; this " + c.prior.kind() +
+                       " model has only a score: use --method adam");
 }
 
 Matrix solve_lbfgs(const MapContext& c, const Matrix& y, Index first) {
@@ -100,13 +101,14 @@ Matrix solve_adam(const MapContext& c, const Matrix& y, Index first) {
 void check_adam(const MapContext& c) {
   if (c.job.anneal_from <= 0) return;
   if (!c.noised || c.noised->scheme() != NoiseScheme::sigma)
-    throw Error("--anneal-from needs a sigma-conditioned prior (fit --noise ladder or vesde)");
+    throw SettingError(
+        "--anneal-from needs a sigma-conditioned prior (fit --noise ladder or vesde)");
   if (!(c.final_level > 0))
-    throw Error("--anneal-from needs --prior-level (the last stage's level) for this prior");
+    throw SettingError("--anneal-from needs --prior-level (the last stage's level) for this prior");
   if (!(c.job.anneal_from > c.final_level))
-    throw Error("--anneal-from must exceed the prior's level " + std::to_string(c.final_level) +
-                " (--prior-level or the model's own)");
-  if (c.job.anneal_stages < 2) throw Error("--anneal-stages must be at least 2");
+    throw SettingError("--anneal-from must exceed the prior's level " + number_text(c.final_level) +
+                       " (--prior-level or the model's own)");
+  if (c.job.anneal_stages < 2) throw SettingError("--anneal-stages must be at least 2");
 }
 
 // The MAP methods: a new one is a check, a solver and one line here.
@@ -130,7 +132,7 @@ const MapMethod& find_method(const std::string& name, const ScoreModel& prior) {
     if (wanted == m.name) return m;
   std::string known = "auto";
   for (const MapMethod& m : kMapMethods) known += std::string(" | ") + m.name;
-  throw Error("--method must be " + known + ", not '" + name + "'");
+  throw SettingError("--method must be " + known + ", not '" + name + "'");
 }
 }  // namespace
 
@@ -145,12 +147,13 @@ void run_map(const dist::Comm& comm, MapJob& job) {
   double final_level = 0;
   dist::run_collectively(comm, [&] {
     if (o->model.empty() == o->target.empty())
-      throw Error("map needs exactly one of --model DIR or --target NAME (the prior)");
-    if (o->adam.steps < 1 || !(o->adam.lr > 0)) throw Error("--steps and --lr must be > 0");
-    if (o->init != "adjoint" && o->init != "zero") throw Error("--init must be adjoint | zero");
+      throw SettingError("map needs exactly one of --model DIR or --target NAME (the prior)");
+    if (o->adam.steps < 1 || !(o->adam.lr > 0)) throw SettingError("--steps and --lr must be > 0");
+    if (o->init != "adjoint" && o->init != "zero")
+      throw SettingError("--init must be adjoint | zero");
     // --prior-level: a σ-conditioned network prior evaluated at another level (io::LoadOptions).
     if (o->prior_level != 0 && !o->target.empty())
-      throw Error("--prior-level needs a noise-conditioned network prior");
+      throw SettingError("--prior-level needs a noise-conditioned network prior");
     io::LoadOptions options;
     options.noise_level = o->prior_level;
     LoadedScore loaded =
@@ -167,7 +170,7 @@ void run_map(const dist::Comm& comm, MapJob& job) {
     a = make_operator(o->inv, prior->dim(), shard.info.rows, shard.info.cols());
     method = &find_method(o->method, *prior);
     if (o->anneal_from > 0 && method->solve != solve_adam)
-      throw Error("--anneal-from applies to --method adam");
+      throw SettingError("--anneal-from applies to --method adam");
     if (method->check != nullptr) method->check({*o, *prior, noised.get(), *a, final_level});
   });
   // Block by block (64 global rows each), so the rows are the same on any number of ranks.

@@ -10,7 +10,7 @@ namespace scorematch::app {
 namespace {
 
 Matrix read_small(const std::string& path, const std::string& what) {
-  if (path.empty()) throw Error("--operator needs " + what);
+  if (path.empty()) throw SettingError("--operator needs " + what);
   const io::DataInfo info = io::probe_data(path);
   return io::read_data_rows(info, {0, info.rows});
 }
@@ -54,8 +54,8 @@ std::unique_ptr<inverse::LinearOperator> build(const InverseOptions& o, Index d,
   if (o.op == "blur") {
     Index h = 0, w = 0;
     if (std::sscanf(o.image.c_str(), "%ldx%ld", &h, &w) != 2 || h * w != d)
-      throw Error("--image must be HxW with H*W = " + std::to_string(d) + " (got '" + o.image +
-                  "')");
+      throw SettingError("--image must be HxW with H*W = " + std::to_string(d) + " (got '" +
+                         o.image + "')");
     return inverse::make_blur(h, w, read_small(o.kernel, "--kernel FILE (odd height and width)"),
                               o.boundary);
   }
@@ -73,7 +73,7 @@ std::unique_ptr<inverse::LinearOperator> build(const InverseOptions& o, Index d,
 
 std::unique_ptr<inverse::LinearOperator> make_operator(const InverseOptions& o, Index d,
                                                        Index observations, Index obs_width) {
-  if (!(o.sigma_y > 0)) throw Error("--sigma-y must be > 0");
+  if (!(o.sigma_y > 0)) throw SettingError("--sigma-y must be > 0");
   auto a = build(o, d, observations);
   if (a->out_dim() != obs_width)
     throw Error("'" + o.obs + "': observations have " + std::to_string(obs_width) +

@@ -59,13 +59,14 @@ Vector choose_metric(const dist::Comm& comm, const SampleJob& o, const ScoreMode
     if (kind == "auto") kind = network ? "model" : (o.data.empty() ? "identity" : "data");
     if (kind == "model") {
       if (!network)
-        throw Error("--metric model needs a network model (it uses its standardisation scale)");
+        throw SettingError(
+            "--metric model needs a network model (it uses its standardisation scale)");
       metric = scale;
     } else if (kind == "data") {
-      if (o.data.empty()) throw Error("--metric data needs --data FILE");
+      if (o.data.empty()) throw SettingError("--metric data needs --data FILE");
       from_data = true;
     } else if (kind != "identity") {
-      throw Error("--metric must be auto, identity, data or model, got '" + kind + "'");
+      throw SettingError("--metric must be auto, identity, data or model, got '" + kind + "'");
     }
   });
   if (!from_data) return metric;
@@ -104,15 +105,15 @@ Matrix initial_states(const SampleJob& o, const SamplerDescriptor& kind, const S
     std::string on_p = sampler_list([](const SamplerDescriptor& d) { return !d.noised(); });
     for (std::size_t at; (at = on_p.find(" or ")) != std::string::npos;)
       on_p.replace(at, 4, " and ");
-    throw Error(o.s.name + " starts from its prior (noise at the largest level); --init " + init +
-                " applies to " + on_p + " only");
+    throw SettingError(o.s.name + " starts from its prior (noise at the largest level); --init " +
+                       init + " applies to " + on_p + " only");
   }
   if (init != "data" && init != "file")
-    throw Error("--init must be auto, prior, data or file, got '" + init + "'");
+    throw SettingError("--init must be auto, prior, data or file, got '" + init + "'");
   const std::string path = init == "data" ? o.data : o.init_file;
   if (path.empty())
-    throw Error("--init " + init + " needs " +
-                (init == "data" ? "--data FILE" : "--init-file FILE"));
+    throw SettingError("--init " + init + " needs " +
+                       (init == "data" ? "--data FILE" : "--init-file FILE"));
   const io::DataInfo info = io::probe_data(path);
   if (info.cols() != sampler.dim())
     throw Error("dimension mismatch: the model has dimension " + std::to_string(sampler.dim()) +
@@ -216,28 +217,29 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
                            sampler_list([&](const SamplerDescriptor& d) { return d.uses(key); }) +
                            ")");
       if ((key == "beta_min" || key == "beta_max") && !o.model.empty())
-        throw Error(name +
-                    " applies to a --target (a time-conditioned model keeps its own beta(t))");
+        throw SettingError(
+            name + " applies to a --target (a time-conditioned model keeps its own beta(t))");
       if (key == "target_accept" && o.no_adapt)
-        throw Error(name +
-                    " sets the goal of the step-size adaptation, which --no-adapt turns off");
+        throw SettingError(
+            name + " sets the goal of the step-size adaptation, which --no-adapt turns off");
       if (key == "levels") levels_given = name;
     }
     if (!o.posterior_given.empty() && o.inv.obs.empty())
-      throw Error(o.posterior_given + " applies to posterior sampling (--obs Y)");
+      throw SettingError(o.posterior_given + " applies to posterior sampling (--obs Y)");
     if (!o.dim_given.empty() && !o.model.empty())
-      throw Error(o.dim_given + " applies to a --target (a model has its own dimension)");
+      throw SettingError(o.dim_given + " applies to a --target (a model has its own dimension)");
     if (!o.init_file.empty() && o.init != "file")
-      throw Error("--init-file needs --init file (it holds one starting row per chain)");
+      throw SettingError("--init-file needs --init file (it holds one starting row per chain)");
     run.src = load_score_source(o.model, o.target, o.dim, kind.noise_scheme(),
                                 VpSde{o.beta_min, o.beta_max}, {o.dtype == "float32", 0.0});
     if (o.dtype != "float64" && o.dtype != "float32")
-      throw Error("--dtype must be float64 or float32, got '" + o.dtype + "'");
+      throw SettingError("--dtype must be float64 or float32, got '" + o.dtype + "'");
     if (run.src.noised && kind.noised() && run.src.noised->scheme() != kind.noise_scheme())
-      throw Error(o.s.name + " needs a model conditioned on " +
-                  (kind.noise_scheme() == NoiseScheme::sigma ? "sigma (dsm --noise ladder or vesde)"
-                                                             : "time (dsm --noise vpsde)") +
-                  ", but '" + o.model + "' is conditioned on the other noise scheme");
+      throw SettingError(o.s.name + " needs a model conditioned on " +
+                         (kind.noise_scheme() == NoiseScheme::sigma
+                              ? "sigma (dsm --noise ladder or vesde)"
+                              : "time (dsm --noise vpsde)") +
+                         ", but '" + o.model + "' is conditioned on the other noise scheme");
     if (kind.input == SamplerInput::sigma_noised)
       fill_ladder_defaults(o.s, run.src.noise, !levels_given.empty());
     o.s = resolve_step_size(o.s);  // recorded in sampler.json and the checkpoint config
@@ -262,25 +264,26 @@ inverse::GuidanceSettings resolve_guidance(SampleJob& o, const SamplerDescriptor
   inverse::GuidanceSettings g{
       o.guidance == "auto" ? automatic : inverse::parse_guidance(o.guidance), 0.0};
   if (g.kind == inverse::Guidance::imputation && !kind.imputes)
-    throw Error("--guidance imputation applies to " +
-                sampler_list([](const SamplerDescriptor& d) { return d.imputes; }) + ", not " +
-                kind.name + " (use widened or pigdm)");
+    throw SettingError("--guidance imputation applies to " +
+                       sampler_list([](const SamplerDescriptor& d) { return d.imputes; }) +
+                       ", not " + kind.name + " (use widened or pigdm)");
   if (g.kind == inverse::Guidance::imputation && !op.selects_coordinates())
-    throw Error("--guidance imputation needs --operator identity or mask, not " + o.inv.op);
+    throw SettingError("--guidance imputation needs --operator identity or mask, not " + o.inv.op);
   if (g.kind != inverse::Guidance::pigdm && o.sigma_data_given)
-    throw Error("--sigma-data applies to --guidance pigdm");
+    throw SettingError("--sigma-data applies to --guidance pigdm");
   if (g.kind == inverse::Guidance::pigdm) {
     const auto* mlp = dynamic_cast<const MlpModel*>(&prior);
     if (mlp != nullptr && mlp->has_energy())
-      throw Error(
+      throw SettingError(
           "--guidance pigdm needs the Jacobian of the prior's score, implemented for mlp-score "
           "networks and analytic targets, not for this mlp-energy model");
     if (o.sigma_data_given && !(o.sigma_data > 0 && std::isfinite(o.sigma_data)))
-      throw Error("--sigma-data must be positive and finite, got " + std::to_string(o.sigma_data));
+      throw SettingError("--sigma-data must be positive and finite, got " +
+                         number_text(o.sigma_data));
     if (!o.sigma_data_given && mlp != nullptr && mlp->spec().sigma_data > 0)
       o.sigma_data = mlp->spec().sigma_data;
     if (!(o.sigma_data > 0))
-      throw Error(
+      throw SettingError(
           "--guidance pigdm needs --sigma-data (the data's sd per coordinate in the "
           "model's units): this prior does not record one (only edm preconditioning does)");
     g.sigma_data = o.sigma_data;
@@ -296,11 +299,11 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
   dist::run_collectively(comm, [&] {
     const SamplerDescriptor& kind = *run.kind;
     if (!kind.posterior)
-      throw Error("posterior sampling (--obs) runs " +
-                  sampler_list([](const SamplerDescriptor& d) { return d.posterior; }) + ", not " +
-                  o.s.name);
+      throw SettingError("posterior sampling (--obs) runs " +
+                         sampler_list([](const SamplerDescriptor& d) { return d.posterior; }) +
+                         ", not " + o.s.name);
     if (o.chains_per_obs < 1 || kChainBlock % o.chains_per_obs != 0)
-      throw Error("--chains-per-obs must divide " + std::to_string(kChainBlock));
+      throw SettingError("--chains-per-obs must divide " + std::to_string(kChainBlock));
     const io::DataInfo info = io::probe_data(o.inv.obs);
     run.op = make_operator(o.inv, run.src.model->dim(), info.rows, info.cols());
     o.chains = info.rows * o.chains_per_obs;
@@ -309,18 +312,18 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
     const Matrix y = io::read_data_rows(info, obs);
     const bool noised = kind.input == SamplerInput::sigma_noised;
     if (noised && !run.src.noised)
-      throw Error(
+      throw SettingError(
           o.s.name +
           " posterior sampling needs the prior's score at every noise level: a "
           "sigma-conditioned model (fit --objective dsm --noise ladder or vesde) or a gaussian/gmm "
           "target");
     if (!noised && (o.guidance_given || o.sigma_data_given))
-      throw Error(std::string(o.guidance_given ? "--guidance" : "--sigma-data") +
-                  " applies to the noised samplers (" +
-                  sampler_list([](const SamplerDescriptor& d) {
-                    return d.posterior && d.input == SamplerInput::sigma_noised;
-                  }) +
-                  "), not " + o.s.name);
+      throw SettingError(std::string(o.guidance_given ? "--guidance" : "--sigma-data") +
+                         " applies to the noised samplers (" +
+                         sampler_list([](const SamplerDescriptor& d) {
+                           return d.posterior && d.input == SamplerInput::sigma_noised;
+                         }) +
+                         "), not " + o.s.name);
     if (noised)  // the noised prior + the observation by the chosen guidance
       run.posterior_noised = std::make_unique<inverse::PosteriorNoisedScore>(
           *run.src.noised, *run.op, y, obs.begin, o.inv.sigma_y, o.chains_per_obs,
@@ -349,7 +352,7 @@ void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
                          std::to_string(o.superchains));
     run.sampler = make_sampler(o.s, {target, noised});
     if (run.sampler->num_transitions() >= (Index{1} << 32))
-      throw Error("too many steps for the 32-bit step counter of the noise streams");
+      throw SettingError("too many steps for the 32-bit step counter of the noise streams");
   });
   const Sampler& sampler = *run.sampler;
   run.chains = chain_shard(o.chains, comm.rank(), comm.size());

@@ -12,7 +12,7 @@ namespace scorematch::app {
 LoadedScore load_score_source(const std::string& model_dir, const std::string& target, Index dim,
                               NoiseScheme scheme, VpSde sde, const io::LoadOptions& options) {
   if (model_dir.empty() == target.empty())
-    throw Error("needs exactly one of --model DIR or --target NAME");
+    throw SettingError("needs exactly one of --model DIR or --target NAME");
   LoadedScore src;
   if (!model_dir.empty()) {
     io::LoadedModel loaded = io::load_model(model_dir, options);

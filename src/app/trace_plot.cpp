@@ -21,13 +21,13 @@ void render_trace(const TracePicture& pic, const std::string& png) {
                 " rows, not a multiple of --chains " + std::to_string(pic.chains));
   const Index draws = rows / pic.chains;
   if (draws < 4) throw Error("trace plots need at least 4 draws per chain");
-  if (pic.dims.empty()) throw Error("choose at least one dimension to plot");
+  if (pic.dims.empty()) throw SettingError("choose at least one dimension to plot");
   for (Index j : pic.dims)
     if (j < 0 || j >= d)
       throw Error("dimension " + std::to_string(j) + " is outside [0, " + std::to_string(d) + ")");
   if (pic.width < 200 || pic.width > 8000 ||
       (pic.height != 0 && (pic.height < 150 || pic.height > 8000)))
-    throw Error("picture size must lie between 200 x 150 and 8000 x 8000 pixels");
+    throw SettingError("picture size must lie between 200 x 150 and 8000 x 8000 pixels");
   const Index used = std::min<Index>(pic.chains, 64);
   const Matrix x = io::read_npy_rows(pic.samples, header, {0, used * draws});
   const Index lags = std::min(pic.max_lag, draws - 1), shown = std::min(pic.trace_chains, used);

@@ -89,6 +89,6 @@ Command add_logz(CLI::App& root);
 Command add_compare(CLI::App& root);
 
 // The TOML job-file reader used by --config (see toml_config.cpp).
-std::shared_ptr<CLI::Config> make_toml_config();
+std::shared_ptr<CLI::Config> make_toml_config(const CLI::App& root);
 
 }  // namespace scorematch::cli

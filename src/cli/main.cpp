@@ -81,6 +81,23 @@ std::string unknown_subcommand(const CLI::App& app, const std::vector<std::strin
   return {};
 }
 
+// CLI11 names an option whose value a validator refused ("--chains: must be >= 1, got 0"); a value
+// set in the job file is named with its file, as the library's value errors are (given_name).
+std::string value_error_as_given(const std::string& what,
+                                 const std::vector<scorematch::cli::Command>& commands) {
+  if (what.rfind("--", 0) != 0) return what;
+  const std::size_t end = what.find(':');
+  if (end == std::string::npos) return what;
+  const std::string flag = what.substr(0, end);
+  for (const auto& command : commands) {
+    if (!command.app->parsed()) continue;
+    if (const CLI::Option* option = command.app->get_option_no_throw(flag);
+        option != nullptr && option->count() > 0)
+      return scorematch::cli::given_name(option) + what.substr(end);
+  }
+  return what;
+}
+
 // A parse failure's message and exit status: a job-file error names the file and the key, a
 // usage error is one line naming the command to ask for help; --help and --version print.
 int report_parse_error(CLI::App& app, const std::vector<scorematch::cli::Command>& commands,
@@ -98,7 +115,7 @@ int report_parse_error(CLI::App& app, const std::vector<scorematch::cli::Command
     return 2;
   }
   if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-  std::string what = e.what();
+  std::string what = value_error_as_given(e.what(), commands);
   for (char& c : what)
     if (c == '\n') c = ' ';
   std::string help = "scorematch --help";
@@ -121,7 +138,7 @@ void add_root_options(CLI::App& app, int& threads) {
                  "[latent] tables set that subcommand's options ([fit.objective], "
                  "[fit.optimizer], [sample.sampler] group a component's, name = its choice); "
                  "command-line flags override it");
-  app.config_formatter(scorematch::cli::make_toml_config());
+  app.config_formatter(scorematch::cli::make_toml_config(app));
   app.allow_config_extras(CLI::config_extras_mode::error);
 }
 

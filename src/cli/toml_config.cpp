@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include <charconv>
+#include <limits>
 #include <sstream>
 #include <string_view>
 #include <system_error>
@@ -49,17 +50,113 @@ bool is_component(const std::vector<std::string>& parents, std::string_view key)
   return parents.size() == 1 && (key == "objective" || key == "optimizer" || key == "sampler");
 }
 
-void flatten(const toml::table& table, std::vector<std::string> parents,
+// What an option takes on the command line, from the type CLI11 records for it (INT, UINT, FLOAT,
+// TEXT; a flag takes no value).
+enum class Takes { integer, unsigned_integer, number, text, flag, unknown };
+
+Takes takes(const CLI::Option& option) {
+  if (option.get_expected_min() == 0) return Takes::flag;
+  std::string type = option.get_type_name();
+  type = type.substr(0, type.find(':'));  // validators append ":description"
+  if (type == "INT") return Takes::integer;
+  if (type == "UINT") return Takes::unsigned_integer;
+  if (type == "FLOAT") return Takes::number;
+  if (type == "TEXT") return Takes::text;
+  return Takes::unknown;
+}
+
+const char* described(Takes kind) {
+  switch (kind) {
+    case Takes::integer:
+      return "an integer";
+    case Takes::unsigned_integer:
+      return "an integer >= 0";
+    case Takes::number:
+      return "a number";
+    case Takes::text:
+      return "a string";
+    case Takes::flag:
+      return "true or false";
+    case Takes::unknown:
+      break;
+  }
+  return "a value";
+}
+
+// Whether a TOML value has the type the option takes. CLI11 sees every value as text, so without
+// this `steps = "10"` or `chains = 2.5` (read as 2 by some conversions) would pass or fail with a
+// message that does not name the job file.
+bool fits(const toml::node& node, Takes kind) {
+  switch (kind) {
+    case Takes::integer:
+      if (const auto* v = node.as_integer())
+        return v->get() >= std::numeric_limits<int>::min() &&
+               v->get() <= std::numeric_limits<int>::max();
+      return false;
+    case Takes::unsigned_integer:
+      return node.is_integer() && node.as_integer()->get() >= 0;
+    case Takes::number:
+      return node.is_integer() || node.is_floating_point();
+    case Takes::text:
+      return node.is_string();
+    case Takes::flag:
+      return node.is_boolean();
+    case Takes::unknown:
+      return true;
+  }
+  return true;
+}
+
+const char* toml_type(const toml::node& node) {
+  if (node.is_string()) return "a string";
+  if (node.is_integer()) return "an integer";
+  if (node.is_floating_point()) return "a floating-point number";
+  if (node.is_boolean()) return "a boolean";
+  return "another TOML type";
+}
+
+// The option a job-file key sets ([fit] steps -> fit's --steps), or null (CLI11 then reports the
+// unknown key).
+const CLI::Option* option_for(const CLI::App* root, const std::vector<std::string>& parents,
+                              const std::string& name) {
+  const CLI::App* app = root;
+  for (const std::string& parent : parents) {
+    const auto subs =
+        app->get_subcommands([&](const CLI::App* s) { return s->check_name(parent); });
+    if (subs.empty()) return nullptr;
+    app = subs.front();
+  }
+  return app->get_option_no_throw("--" + name);
+}
+
+void check_type(const CLI::App* root, const std::vector<std::string>& parents,
+                const std::string& name, const toml::node& node) {
+  if (root == nullptr) return;
+  const CLI::Option* option = option_for(root, parents, name);
+  if (option == nullptr) return;
+  const Takes kind = takes(*option);
+  if (fits(node, kind)) return;
+  std::ostringstream msg;
+  msg << "line " << node.source().begin.line << ": " << name;
+  if (node.is_integer() && (kind == Takes::integer || kind == Takes::unsigned_integer))
+    msg << " = " << node.as_integer()->get() << " is out of range for --" << name << " ("
+        << described(kind) << ")";
+  else
+    msg << " is " << toml_type(node) << ", but --" << name << " takes " << described(kind);
+  throw CLI::ConfigError(msg.str());
+}
+
+void flatten(const CLI::App* root, const toml::table& table, std::vector<std::string> parents,
              std::vector<CLI::ConfigItem>& items, std::string_view component = {}) {
   for (const auto& [key, node] : table) {
     if (const auto* sub = node.as_table(); sub != nullptr && is_component(parents, key.str())) {
-      flatten(*sub, parents, items, key.str());
+      flatten(root, *sub, parents, items, key.str());
       continue;
     }
     if (const auto* sub = node.as_table()) {
       auto deeper = parents;
       deeper.emplace_back(key.str());
-      flatten(*sub, deeper, items);
+      flatten(root, *sub, deeper, items);
       continue;
     }
     CLI::ConfigItem item;
@@ -67,8 +164,12 @@ void flatten(const toml::table& table, std::vector<std::string> parents,
     item.name =
         !component.empty() && key.str() == "name" ? std::string(component) : std::string(key.str());
     if (const auto* array = node.as_array()) {
-      for (const auto& element : *array) item.inputs.push_back(scalar_text(element));
+      for (const auto& element : *array) {
+        check_type(root, parents, item.name, element);
+        item.inputs.push_back(scalar_text(element));
+      }
     } else {
+      check_type(root, parents, item.name, node);
       item.inputs.push_back(scalar_text(node));
     }
     items.push_back(std::move(item));
@@ -77,11 +178,12 @@ void flatten(const toml::table& table, std::vector<std::string> parents,
 
 class TomlConfig : public CLI::Config {
  public:
+  explicit TomlConfig(const CLI::App* root) : root_(root) {}
   std::string to_config(const CLI::App*, bool, bool, std::string) const override { return {}; }
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
     std::vector<CLI::ConfigItem> parsed;
     try {
-      flatten(toml::parse(input), {}, parsed);
+      flatten(root_, toml::parse(input), {}, parsed);
     } catch (const toml::parse_error& e) {
       std::ostringstream msg;
       msg << "line " << e.source().begin.line << ", column " << e.source().begin.column << ": "
@@ -90,12 +192,15 @@ class TomlConfig : public CLI::Config {
     }
     return parsed;
   }
+
+ private:
+  const CLI::App* root_;
 };
 
 }  // namespace
 
-std::shared_ptr<CLI::Config> make_toml_config() {
-  return std::make_shared<TomlConfig>();
+std::shared_ptr<CLI::Config> make_toml_config(const CLI::App& root) {
+  return std::make_shared<TomlConfig>(&root);
 }
 
 }  // namespace scorematch::cli
