@@ -189,6 +189,13 @@ TEST(Cli, OptionsOfAnotherComponentAreRefused) {
       "fit --model mlp-score --objective dsm --noise vesde --sigma-density normal --data " +
           faithful(),
       "unknown --sigma-density 'normal' (expected log-uniform or lognormal)");
+  // dsm's consistency term: the VE SDE's only, λ ≥ 0.
+  expect_clean_failure(
+      "fit --model mlp-score --objective dsm --noise ladder --consistency 1 --data " + faithful(),
+      "dsm --consistency needs noise vesde (it has 'ladder')");
+  expect_clean_failure(
+      "fit --model mlp-score --objective dsm --noise vesde --consistency -1 --data " + faithful(),
+      "--consistency: must be >= 0, got -1 (see scorematch fit --help)");
   expect_clean_failure("fit --model mlp-energy --momentum 0.5 --data " + faithful(),
                        "--momentum does not apply to the adam optimizer (it is read by sgd)");
   expect_clean_failure("fit --model mlp-energy --objective ism --probes 2 --data " + faithful(),
@@ -545,6 +552,38 @@ TEST(Cli, JobFileValuesMustHaveTheirOptionsType) {
   const fs::path out = kDir / "ridge1";
   fs::remove_all(out);
   EXPECT_EQ(run("fit --config " + ok + " --data " + faithful() + " --out " + out.string()).code, 0);
+}
+
+// fit --init-from: a fitted network's parameters start the run (after one step at a tiny rate the
+// weights are the model's to 1e-6, where a fresh start is far off); another architecture or
+// standardisation is refused, naming what differs.
+TEST(Cli, InitFromStartsAtTheModelAndNeedsTheSameNetwork) {
+  const fs::path first = kDir / "init_first", tuned = kDir / "init_tuned",
+                 fresh = kDir / "init_fresh";
+  for (const fs::path& p : {first, tuned, fresh}) {
+    fs::remove_all(p);
+    fs::remove_all(p.string() + ".ckpt");
+  }
+  const std::string common = "fit --data " + faithful() +
+                             " --model mlp-score --objective dsm --noise vesde --sigma-min 0.05 "
+                             "--sigma-max 2 --precondition edm --hidden 16";
+  ASSERT_EQ(run(common + " --steps 300 --out " + first.string()).code, 0);
+  const std::string tiny = " --steps 1 --warmup 0 --lr 1e-9 --ema 0 --consistency 1";
+  ASSERT_EQ(run(common + tiny + " --init-from " + first.string() + " --out " + tuned.string()).code,
+            0);
+  ASSERT_EQ(run(common + tiny + " --seed 4 --out " + fresh.string()).code, 0);
+  const auto weights = [](const fs::path& dir) {
+    const std::string path = (dir / "W0.npy").string();
+    return io::read_npy_rows(path, io::read_npy_header(path), {0, 16});
+  };
+  EXPECT_LT((weights(tuned) - weights(first)).cwiseAbs().maxCoeff(), 1e-6);
+  EXPECT_GT((weights(fresh) - weights(first)).cwiseAbs().maxCoeff(), 1e-2);
+  expect_clean_failure(
+      common + " --hidden 8 --init-from " + first.string(),
+      "--init-from '" + first.string() + "' is another network (hidden was [16], now [16,8])");
+  expect_clean_failure(common + " --no-standardize --init-from " + first.string(),
+                       "--init-from '" + first.string() +
+                           "' is another network (sigma_data was 1.0, now 9.6291680266091)");
 }
 
 // One row: the standard error of a mean over rows is null in metrics.json, with its reason.

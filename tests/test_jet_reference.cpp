@@ -645,6 +645,13 @@ std::vector<ObjectiveCase> objective_cases() {
       all.push_back({kind + "dsm-vesde-edm-embedded-dropout", s, out, Conditioning::sigma, 2,
                      Precondition::edm});
       s.dropout = 0.0;
+      s.consistency = 0.7;  // the consistency term (Daras et al. 2023; dsm.cpp), with and without
+      all.push_back({kind + "dsm-vesde-consistency", s, out, Conditioning::sigma});
+      s.dropout = 0.3;  // edm, dropout in the trained pass and none in the teacher's
+      all.push_back({kind + "dsm-vesde-edm-dropout-consistency", s, out, Conditioning::sigma, 0,
+                     Precondition::edm});
+      s.dropout = 0.0;
+      s.consistency = 0.0;
       s.sigma_density = "lognormal";  // Karras et al. 2022's training density of σ
       s.p_mean = -0.5;
       s.p_std = 0.8;
@@ -713,13 +720,15 @@ TEST(BatchSumsReference, LossAndGradientMatchReferenceAtOneTwoThreeThreads) {
       input.target_score = objective->needs_target_score() ? &target : nullptr;
       input.train = true;  // dropout acts in training steps only (its own test below)
 
+      // dsm consistency's target is held fixed (stop-gradient): its teacher stays at θ while the
+      // finite differences move θ.
       const auto loss_sum = [&](const LdVec& th, LD* magnitude) {
         LD sum = 0, mag = 0;
         for (Index b = 0; b < n; ++b) {
           const LdVec xb = to_ld(x.row(b).data(), d), tb = to_ld(target.row(b).data(), d);
           const auto l =
               reference::sample_loss(spec, c.settings, th, xb.data(), tb.data(), input.seed,
-                                     streams[static_cast<std::size_t>(b)], input.step);
+                                     streams[static_cast<std::size_t>(b)], input.step, &theta_ref);
           sum += l.loss;
           mag += l.magnitude;
         }

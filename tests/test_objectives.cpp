@@ -233,6 +233,42 @@ TEST(Objectives, DropoutActsInTrainingStepsOnly) {
   EXPECT_THROW(make_objective(c.settings), Error);
 }
 
+// dsm's consistency term (dsm.cpp; Daras et al. 2023) acts in training steps only: a validation
+// evaluation is bitwise plain DSM; a training step adds a nonnegative term (its value and
+// gradient against the reference twin: tests/test_jet_reference.cpp, "dsm-…-consistency"). It
+// needs the VE SDE, a score model and a finite λ ≥ 0.
+TEST(Objectives, ConsistencyActsInTrainingStepsOnly) {
+  Case c{"dsm-vesde-consistency", ObjectiveSettings{}, MlpOutput::score, Conditioning::sigma};
+  c.settings.name = "dsm";
+  c.settings.noise = "vesde";
+  Fixture f = make_fixture(c, 4, 300);
+  const auto plain = make_objective(c.settings);
+  c.settings.consistency = 0.5;
+  const auto consistent = make_objective(c.settings);
+  consistent->check(f.spec);
+  JetPool<double> pool(f.spec);
+  const BatchSums reference = batch_sums(*plain, f.spec, f.theta, f.input, true, pool);
+  const BatchSums validation = batch_sums(*consistent, f.spec, f.theta, f.input, true, pool);
+  EXPECT_EQ(validation.loss, reference.loss);
+  EXPECT_TRUE(validation.grad == reference.grad);
+  f.input.train = true;
+  const BatchSums trained = batch_sums(*consistent, f.spec, f.theta, f.input, true, pool);
+  const BatchSums plain_trained = batch_sums(*plain, f.spec, f.theta, f.input, true, pool);
+  EXPECT_GT(trained.loss, plain_trained.loss);
+  EXPECT_TRUE(std::isfinite(trained.loss) && trained.grad.allFinite());
+
+  EXPECT_THROW(consistent->check(
+                   make_spec(4, MlpOutput::energy, Activation::tanh, {4}, Conditioning::sigma)),
+               Error);
+  for (const double bad : {-0.1, std::nan(""), HUGE_VAL}) {
+    c.settings.consistency = bad;
+    EXPECT_THROW(make_objective(c.settings), SettingError) << bad;
+  }
+  c.settings.consistency = 0.5;
+  c.settings.noise = "ladder";
+  EXPECT_THROW(make_objective(c.settings), SettingError);
+}
+
 TEST(Objectives, BadSettingsAndModelsAreRejected) {
   ObjectiveSettings s;
   s.name = "nope";

@@ -169,6 +169,11 @@ nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, cons
   // Only when on, so that checkpoints of runs without them still resume.
   if (o.early_stopping) config["early_stopping"] = {{"val_every", o.val_every}};
   if (s.dropout > 0) config["objective"]["dropout"] = s.dropout;
+  if (s.consistency > 0) config["objective"]["consistency"] = s.consistency;
+  // The starting model by content, so a resume with another one is refused.
+  if (!o.init_from.empty())
+    config["init_from"] = {{"model", o.init_from},
+                           {"fingerprint", io::model_fingerprint(o.init_from)}};
   if (s.sigma_density != "log-uniform") {
     config["objective"]["sigma_density"] = s.sigma_density;
     config["objective"]["p_mean"] = s.p_mean;
@@ -384,6 +389,26 @@ class NeuralFit {
     });
   }
 
+  // --init-from: the parameters of a fitted network of the same architecture, standardisation
+  // and σ_d (fine-tuning it, e.g. with another objective; the optimiser state starts afresh).
+  Vector warm_start() const {
+    const std::string& dir = o_.init_from;
+    const io::LoadedModel loaded = io::load_model(dir);
+    const auto* mlp = dynamic_cast<const MlpModel*>(loaded.model.get());
+    if (mlp == nullptr)
+      throw SettingError(setting("init_from") + " '" + dir + "' holds a " + loaded.model->kind() +
+                         " model, not a network");
+    const nlohmann::json theirs = io::mlp_meta(mlp->spec(), 0.0), ours = io::mlp_meta(spec_, 0.0);
+    if (theirs != ours)
+      throw SettingError(setting("init_from") + " '" + dir + "' is another network (" +
+                         io::config_difference(theirs, ours) + ")");
+    if (mlp->shift() != shift_ || mlp->scale() != scale_)
+      throw SettingError(setting("init_from") + " '" + dir +
+                         "' was fitted with another standardisation of the data (its column "
+                         "shift or scale differ: other data or --standardize)");
+    return mlp->theta();
+  }
+
   void start_state() {
     config_ = training_config(in_, o_, spec_, rows());
     ckdir_ = o_.checkpoint_dir.empty() ? in_.out + ".ckpt" : o_.checkpoint_dir;
@@ -391,7 +416,9 @@ class NeuralFit {
       if (!o_.resume.empty()) {
         st_ = restore(o_.resume, config_, shift_, scale_, spec_.num_parameters());
       } else {
-        st_.theta = init_mlp_parameters(spec_, derive_seed(o_.seed, kInitTag));
+        st_.theta = o_.init_from.empty()
+                        ? init_mlp_parameters(spec_, derive_seed(o_.seed, kInitTag))
+                        : warm_start();
         st_.opt = optimizer_->init(st_.theta);
       }
     });

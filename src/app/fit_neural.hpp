@@ -24,6 +24,9 @@ struct NeuralOptions {
   Index val_every = 0, log_every = 0, checkpoint_every = 0;
   int keep = 3, preempt_exit_code = 75;  // EX_TEMPFAIL: stopped with a checkpoint, no model yet
   std::string checkpoint_dir, resume;
+  // A fitted model directory whose parameters start the run (fine-tuning; same network, data
+  // standardisation and σ_d), instead of the random initialisation.
+  std::string init_from;
   bool timings = false, stream = false;
   // Early stopping on the validation loss: save the EMA weights of the validation with the
   // lowest loss instead of the last ones (the schedule still runs all steps).

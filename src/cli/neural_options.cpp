@@ -11,9 +11,10 @@ const std::string kNeuralGroup = "Neural models (--model mlp-energy | mlp-score)
 // The component an option configures: "objective" and "optimizer" settings are read only by
 // some objectives (optimizers), which decide (Objective::uses, OptimizerSettings::uses).
 std::string component_of(const std::string& key) {
-  for (const char* k : {"projections", "probe", "variance_reduced", "noise", "sigma", "sigma_min",
-                        "sigma_max", "levels", "beta_min", "beta_max", "t_eps", "target",
-                        "noise_ratio", "dropout", "sigma_density", "p_mean", "p_std"})
+  for (const char* k :
+       {"projections", "probe", "variance_reduced", "noise", "sigma", "sigma_min", "sigma_max",
+        "levels", "beta_min", "beta_max", "t_eps", "target", "noise_ratio", "dropout",
+        "sigma_density", "p_mean", "p_std", "consistency"})
     if (key == k) return "objective";
   if (key == "momentum") return "optimizer";
   // How the run is driven, not what is fitted: generic batch scripts (jobs/slurm/) pass these to
@@ -96,6 +97,10 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
       "dsm, mlp-score: hidden-unit dropout rate in training steps (Srivastava et al. 2014; "
       "inverted: kept units scaled by 1/(1 - p), none in validation, sampling and MAP)")
       ->check(CLI::Range(0.0, kMaxDropout));
+  opt("--consistency", o.objective.consistency,
+      "dsm vesde, mlp-score: weight of the consistency term in training steps (Daras et al. 2023: "
+      "the denoiser at sigma regressed on the model's own denoiser one ancestral step below)")
+      ->check(at_least(0));
   opt("--target", o.target, "esm: analytic target whose score is matched (gen names)");
   opt("--val-fraction", o.val_fraction, "Fraction of rows held out for validation");
   opt("--val-every", o.val_every, "Validation every N steps (0: 10 times per run)");
@@ -104,6 +109,9 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--keep", o.keep, "Checkpoints kept")->check(at_least(1));
   opt("--checkpoint-dir", o.checkpoint_dir, "Checkpoints and metrics.jsonl (default <out>.ckpt)");
   opt("--resume", o.resume, "Resume from a checkpoint file or the newest one in a directory");
+  opt("--init-from", o.init_from,
+      "Start from the parameters of this fitted model directory (fine-tuning: same network, data "
+      "and standardisation) instead of a random initialisation");
   opt("--preempt-exit-code", o.preempt_exit_code,
       "Exit status after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: no model was "
       "written, so 'fit && next' stops too; a requeueing batch script resumes)")

@@ -14,6 +14,22 @@
 // then σ or t, of row b come from RandomStream(seed, stream[b], step). Score models may drop
 // hidden units in training steps (`dropout` p > 0, objectives/dropout.hpp): the loss and its
 // gradient are those of the masked network m ⊙ σ(a), the masks from their own key.
+//
+// Consistency (`consistency` λ > 0; vesde, score models; training steps only). The denoisers
+// D(x, σ) = x + σ² s(x, σ) of a true score are a martingale along the reverse process: for σ' < σ,
+// E[D(x_σ', σ') | x_σ] = D(x_σ, σ) (Daras, Dagan, Dimakis & Daskalakis 2023, "Consistent
+// diffusion models"), which is what makes a sampler started at x_σ end, on average, at Tweedie's
+// mean of the score at σ. A network trained by DSM alone learns each level separately and need
+// not be one family. Each training row adds λ·½ w ‖σ s(x̃, σ) + (x̃ − t)/σ‖² = λ·½ (w/σ²) ‖D(x̃, σ)
+// − t‖², the regression of D at (x̃, σ) on the target t = D̄(x', σ') of one ancestral step of the
+// model's own reverse process (Song et al. 2021, eq. 47):
+//   σ' = σ 2^{−u},  x' = x̃ + (σ² − σ'²) s̄(x̃, σ) + σ' √(1 − σ'²/σ²) ξ,  u ~ U(0, 1), ξ ~ N(0, I),
+// where the bar marks the network without dropout and held fixed (no gradient flows through the
+// target, as the teacher of Song et al. 2023's consistency training). The least-squares minimiser
+// of the term is D(x̃, σ) = E[t | x̃], the martingale property for one step (exact for small steps;
+// the ancestral step's Gaussian is the first-order law of x' given x̃). u and ξ of row b come from
+// their own key, RandomStream(derive_seed(seed, kConsistencyTag), stream[b], step): uniform(),
+// then d normal() calls. The validation loss stays plain DSM.
 #include <cmath>
 
 #include "scorematch/core/error.hpp"
@@ -27,11 +43,14 @@
 namespace scorematch {
 
 namespace {
+constexpr std::uint64_t kConsistencyTag = 72;  // after dropout's 71 (objectives/dropout.hpp)
+
 class Dsm : public ObjectiveImpl<Dsm> {
  public:
   explicit Dsm(const ObjectiveSettings& s)
       : p_(s.noise_process()),
         dropout_(s.dropout),
+        consistency_(s.consistency),
         density_(SigmaDensity::parse(s.sigma_density, s.p_mean, s.p_std)) {
     // The CLI's range too (a NaN passes CLI11's range check and stops here, with its words).
     if (!(dropout_ >= 0 && dropout_ <= kMaxDropout))
@@ -47,6 +66,12 @@ class Dsm : public ObjectiveImpl<Dsm> {
     } else if (!(p_.t_eps > 0 && p_.t_eps < 1)) {
       throw Error("dsm vpsde needs 0 < t-eps < 1");
     }
+    if (!(consistency_ >= 0 && std::isfinite(consistency_)))
+      throw SettingError(setting("consistency") + " must be a finite number >= 0, got " +
+                         number_text(consistency_));
+    if (consistency_ > 0 && p_.kind != NoiseKind::ve_sde)
+      throw SettingError("dsm " + setting("consistency") + " needs noise vesde (it has '" +
+                         p_.name() + "')");
     if (density_.kind != SigmaDensity::Kind::log_uniform && p_.kind != NoiseKind::ve_sde)
       throw SettingError("dsm " + setting("sigma_density") + " " + density_.name() +
                          " needs noise vesde (it has '" + p_.name() + "')");
@@ -57,12 +82,14 @@ class Dsm : public ObjectiveImpl<Dsm> {
     if (density_.kind == SigmaDensity::Kind::lognormal &&
         (setting == "p_mean" || setting == "p_std"))
       return true;
+    if (p_.kind == NoiseKind::ve_sde && setting == "consistency") return true;
     return setting == "noise" || setting == "dropout" || p_.uses(setting);
   }
   std::string description() const override {
     return "dsm with noise '" + p_.name() + "'" +
            (density_.kind == SigmaDensity::Kind::log_uniform ? ""
-                                                             : " (" + density_.name() + " sigma)");
+                                                             : " (" + density_.name() + " sigma)") +
+           (consistency_ > 0 ? " and consistency " + number_text(consistency_) : "");
   }
   std::optional<NoiseProcess> noise() const override { return p_; }
   Index tangents(const MlpSpec&) const override { return 0; }
@@ -76,6 +103,8 @@ class Dsm : public ObjectiveImpl<Dsm> {
       throw Error("dsm with a single sigma cannot train a time-conditioned model");
     if (dropout_ > 0 && spec.output != MlpOutput::score)
       throw SettingError("dsm " + setting("dropout") + " needs a score model (mlp-score)");
+    if (consistency_ > 0 && spec.output != MlpOutput::score)
+      throw SettingError("dsm " + setting("consistency") + " needs a score model (mlp-score)");
   }
 
   template <class T>
@@ -83,7 +112,8 @@ class Dsm : public ObjectiveImpl<Dsm> {
     const MlpSpec& spec = *batch.spec;
     MlpJet<T>& jet = *batch.jet;
     const Index B = batch.x->rows(), d = spec.dim;
-    MatrixT<T> noisy(B, d), eps(B, d);
+    MatrixT<T> noisy(B, d), eps(B, d), xi;
+    std::vector<double> lower;  // consistency: σ' per row
     VectorT<T> sigma(B), feature(B), scale(B);
     // edm preconditioning (mlp.hpp): per-row input scale, skip coefficient and loss weight.
     const bool edm = spec.precondition == Precondition::edm;
@@ -104,11 +134,19 @@ class Dsm : public ObjectiveImpl<Dsm> {
       sigma.setConstant(static_cast<T>(p_.sigma));
       noisy = *batch.x + static_cast<T>(p_.sigma) * eps;
     } else {
+      const bool consistent = batch.train && consistency_ > 0;
+      if (consistent) lower.resize(static_cast<std::size_t>(B)), xi.resize(B, d);
       for (Index b = 0; b < B; ++b) {
-        const Level level = draw_level(spec, batch.seed, batch.streams[b], batch.step);
+        RandomStream rng(batch.seed, batch.streams[b], batch.step);
+        rng.seek(static_cast<std::uint32_t>((d + 1) / 2));  // after ε's blocks
+        const Level level = draw_level(spec, rng);
         set_row(b, conditioning_values(spec, level.value));
         sigma[b] = static_cast<T>(level.sd);
         noisy.row(b) = static_cast<T>(level.alpha) * batch.x->row(b) + sigma[b] * eps.row(b);
+        if (!consistent) continue;
+        RandomStream own(derive_seed(batch.seed, kConsistencyTag), batch.streams[b], batch.step);
+        lower[static_cast<std::size_t>(b)] = level.sd * std::exp2(-own.uniform());  // σ 2^{−u}
+        for (Index j = 0; j < d; ++j) xi(b, j) = static_cast<T>(own.normal());
       }
     }
     const bool conditioned = spec.conditioning != Conditioning::none;
@@ -116,9 +154,12 @@ class Dsm : public ObjectiveImpl<Dsm> {
     if (batch.train && dropout_ > 0)
       masks = dropout_masks<T>(spec, dropout_, batch.seed, batch.streams, B, batch.step);
     const std::vector<MatrixT<T>>* dropout = masks.empty() ? nullptr : &masks;
+    // Consistency: the target's residual term (x̃ − t)/σ, added to ε's in the loss and gradient.
+    MatrixT<T> eps_c;
+    if (!lower.empty()) eps_c = consistency_residual(batch, noisy, sigma, lower, xi);
     if (edm)
       return run_preconditioned(batch, noisy, eps, sigma, feature, scale, in_scale, skip, weight,
-                                dropout);
+                                dropout, eps_c);
     JetRequest<T> plain = objective_detail::plain_request<T>(
         noisy, conditioned ? &feature : nullptr, conditioned ? &scale : nullptr);
     plain.dropout = dropout;
@@ -126,8 +167,16 @@ class Dsm : public ObjectiveImpl<Dsm> {
       jet.forward(batch.theta, plain);
       // r = σs + ε; ℓ = ½‖r‖², ∂ℓ/∂s = σ r.
       const MatrixT<T> r = sigma.asDiagonal() * jet.output() + eps;
-      if (batch.grad) jet.reverse(batch.theta, sigma.asDiagonal() * r, batch.grad);
-      return 0.5 * vector_math::squared_norm(r.data(), r.size());
+      if (eps_c.size() == 0) {
+        if (batch.grad) jet.reverse(batch.theta, sigma.asDiagonal() * r, batch.grad);
+        return 0.5 * vector_math::squared_norm(r.data(), r.size());
+      }
+      // + λ·½‖r_c‖², r_c = σs + (x̃ − t)/σ: ∂/∂s = σ(r + λ r_c).
+      const MatrixT<T> rc = sigma.asDiagonal() * jet.output() + eps_c;
+      const T lambda = static_cast<T>(consistency_);
+      if (batch.grad) jet.reverse(batch.theta, sigma.asDiagonal() * (r + lambda * rc), batch.grad);
+      return 0.5 * vector_math::squared_norm(r.data(), r.size()) +
+             0.5 * consistency_ * vector_math::squared_norm(rc.data(), rc.size());
     }
     const MatrixT<T> g =
         objective_detail::energy_gradient(jet, batch.theta, plain, batch.grad != nullptr);
@@ -147,31 +196,82 @@ class Dsm : public ObjectiveImpl<Dsm> {
                             const MatrixT<T>& eps, const VectorT<T>& sigma,
                             const VectorT<T>& feature, const VectorT<T>& scale,
                             const VectorT<T>& in_scale, const VectorT<T>& skip,
-                            const VectorT<T>& weight,
-                            const std::vector<MatrixT<T>>* dropout) const {
+                            const VectorT<T>& weight, const std::vector<MatrixT<T>>* dropout,
+                            const MatrixT<T>& eps_c) const {
     MlpJet<T>& jet = *batch.jet;
     const MatrixT<T> input = in_scale.asDiagonal() * noisy;
     JetRequest<T> request = objective_detail::plain_request<T>(input, &feature, &scale);
     request.dropout = dropout;
     jet.forward(batch.theta, request);
-    const MatrixT<T> r = sigma.asDiagonal() * (jet.output() - skip.asDiagonal() * noisy) + eps;
-    if (batch.grad)
-      jet.reverse(batch.theta, (weight.cwiseProduct(sigma)).asDiagonal() * r, batch.grad);
+    const MatrixT<T> sigma_s = sigma.asDiagonal() * (jet.output() - skip.asDiagonal() * noisy);
+    const MatrixT<T> r = sigma_s + eps;
     double loss = 0;
     for (Index b = 0; b < r.rows(); ++b)
       loss += 0.5 * static_cast<double>(weight[b]) * static_cast<double>(r.row(b).squaredNorm());
+    if (eps_c.size() == 0) {
+      if (batch.grad)
+        jet.reverse(batch.theta, (weight.cwiseProduct(sigma)).asDiagonal() * r, batch.grad);
+      return loss;
+    }
+    const MatrixT<T> rc = sigma_s + eps_c;  // + λ·½ w ‖r_c‖²
+    for (Index b = 0; b < rc.rows(); ++b)
+      loss += 0.5 * consistency_ * static_cast<double>(weight[b]) *
+              static_cast<double>(rc.row(b).squaredNorm());
+    if (batch.grad)
+      jet.reverse(
+          batch.theta,
+          (weight.cwiseProduct(sigma)).asDiagonal() * (r + static_cast<T>(consistency_) * rc),
+          batch.grad);
     return loss;
   }
 
-  // A row's noise level (σ_i or t), its signal factor α and noise sd: the uniform after the ε
-  // blocks of RandomStream(seed, stream, step). Ladder, VE SDE and VP SDE only.
+  // s̄(x, σ_b) per row: the network's score without dropout (the consistency target's teacher).
+  template <class T>
+  MatrixT<T> teacher_score(const ObjectiveBatch<T>& batch, const MatrixT<T>& x,
+                           const std::vector<double>& levels) const {
+    const MlpSpec& spec = *batch.spec;
+    const Index B = x.rows();
+    const bool edm = spec.precondition == Precondition::edm;
+    VectorT<T> feature(B), scale(B), in_scale(B), skip(B);
+    for (Index b = 0; b < B; ++b) {
+      const ConditioningValues c = conditioning_values(spec, levels[static_cast<std::size_t>(b)]);
+      feature[b] = static_cast<T>(c.feature);
+      scale[b] = static_cast<T>(c.output_scale);
+      in_scale[b] = static_cast<T>(edm ? c.input_scale : 1.0);
+      skip[b] = static_cast<T>(edm ? c.skip : 0.0);
+    }
+    const MatrixT<T> input = in_scale.asDiagonal() * x;
+    batch.jet->forward(batch.theta, objective_detail::plain_request<T>(input, &feature, &scale));
+    return batch.jet->output() - skip.asDiagonal() * x;
+  }
+
+  // (x̃ − t)/σ per row, t = D̄(x', σ') after one ancestral step from (x̃, σ) (header comment).
+  template <class T>
+  MatrixT<T> consistency_residual(const ObjectiveBatch<T>& batch, const MatrixT<T>& noisy,
+                                  const VectorT<T>& sigma, const std::vector<double>& lower,
+                                  const MatrixT<T>& xi) const {
+    const Index B = noisy.rows();
+    std::vector<double> upper(static_cast<std::size_t>(B));
+    VectorT<T> drift(B), spread(B), lower2(B);
+    for (Index b = 0; b < B; ++b) {
+      const double s = static_cast<double>(sigma[b]), l = lower[static_cast<std::size_t>(b)];
+      upper[static_cast<std::size_t>(b)] = s;
+      drift[b] = static_cast<T>(s * s - l * l);
+      spread[b] = static_cast<T>(l * std::sqrt(1.0 - (l * l) / (s * s)));
+      lower2[b] = static_cast<T>(l * l);
+    }
+    const MatrixT<T> step = drift.asDiagonal() * teacher_score(batch, noisy, upper);
+    const MatrixT<T> moved = noisy + step + spread.asDiagonal() * xi;
+    const MatrixT<T> target = moved + lower2.asDiagonal() * teacher_score(batch, moved, lower);
+    return sigma.cwiseInverse().asDiagonal() * (noisy - target);
+  }
+
+  // A row's noise level (σ_i or t), its signal factor α and noise sd, drawn from the row's stream
+  // positioned after the ε blocks of RandomStream(seed, stream, step). Ladder, VE SDE and VP SDE.
   struct Level {
     double value, alpha, sd;
   };
-  Level draw_level(const MlpSpec& spec, std::uint64_t seed, std::uint64_t stream,
-                   std::uint32_t step) const {
-    RandomStream rng(seed, stream, step);
-    rng.seek(static_cast<std::uint32_t>((spec.dim + 1) / 2));
+  Level draw_level(const MlpSpec& spec, RandomStream& rng) const {
     if (p_.kind == NoiseKind::ve_ladder) {
       const auto i = std::min<Index>(
           p_.levels - 1, static_cast<Index>(rng.uniform() * static_cast<double>(p_.levels)));
@@ -187,7 +287,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
   }
 
   NoiseProcess p_;
-  double dropout_;
+  double dropout_, consistency_;
   SigmaDensity density_;
 };
 }  // namespace

@@ -322,10 +322,13 @@ T half_squared_norm(const std::vector<T>& v) {
 }
 
 // Loss of one sample x (d values) with stream index `stream`. target: s*(x) (esm only).
+// teacher: the parameters of dsm consistency's target, held fixed when θ is differentiated (null:
+// θ itself).
 template <class T>
 SampleLoss<T> sample_loss(const MlpSpec& spec, const ObjectiveSettings& settings,
                           const std::vector<T>& theta, const T* x, const T* target,
-                          std::uint64_t seed, std::uint64_t stream, std::uint32_t step) {
+                          std::uint64_t seed, std::uint64_t stream, std::uint32_t step,
+                          const std::vector<T>* teacher = nullptr) {
   const std::size_t d = static_cast<std::size_t>(spec.dim);
   const bool energy = spec.output == MlpOutput::energy;
   if (spec.output == MlpOutput::decoder)
@@ -486,6 +489,48 @@ SampleLoss<T> sample_loss(const MlpSpec& spec, const ObjectiveSettings& settings
     // ½σ²‖s + ε/σ‖² (NCSN weighting), or ½λ‖D − x‖² = ½λσ²‖σs + ε‖² with edm.
     const T weight = spec.precondition == Precondition::edm ? lambda * sigma * sigma : T(1);
     r.loss = weight * half_squared_norm(residual);
+    if (settings.consistency > 0) {
+      // Consistency (vesde, training steps; src/objectives/dsm.cpp): from the key's own stream u
+      // then ξ (d normals); σ' = σ 2^{−u}; one ancestral step x' = x̃ + (σ² − σ'²) s̄(x̃, σ) +
+      // σ'√(1 − σ'²/σ²) ξ and the target t = x' + σ'² s̄(x', σ') of the teacher θ̄ (no dropout,
+      // held fixed: `teacher`, default θ); loss += λ·weight·½‖σ s + (x̃ − t)/σ‖².
+      const std::vector<T>& tt = teacher != nullptr ? *teacher : theta;
+      const auto teacher_score = [&](const std::vector<T>& at, T level) {
+        const long double sd = static_cast<long double>(spec.sigma_data);
+        const bool edm = spec.precondition == Precondition::edm;
+        const T v = level * level + static_cast<T>(sd * sd);
+        const T in = edm ? T(1) / std::sqrt(v) : T(1);
+        std::vector<T> z(d);
+        for (std::size_t i = 0; i < d; ++i) z[i] = in * at[i];
+        const std::vector<T> net =
+            score_of(evaluate(spec, tt, z.data(), std::log(level), edm ? T(1) : T(1) / level, 0));
+        std::vector<T> out(d);
+        for (std::size_t i = 0; i < d; ++i) {
+          if (!edm) {
+            out[i] = net[i];
+            continue;
+          }
+          const T skip = static_cast<T>(sd * sd) / v,
+                  out_scale = level * static_cast<T>(sd) / std::sqrt(v);
+          out[i] = (skip * at[i] + out_scale * net[i] - at[i]) / (level * level);
+        }
+        return out;
+      };
+      RandomStream own(derive_seed(seed, 72), stream, step);
+      const T lower = sigma * std::exp2(-static_cast<T>(own.uniform()));
+      std::vector<T> xi(d), moved(d), goal(d), rc(d);
+      for (T& v : xi) v = static_cast<T>(own.normal());
+      const std::vector<T> s_up = teacher_score(noisy, sigma);
+      const T spread = lower * std::sqrt(T(1) - lower * lower / (sigma * sigma));
+      for (std::size_t i = 0; i < d; ++i)
+        moved[i] = noisy[i] + (sigma * sigma - lower * lower) * s_up[i] + spread * xi[i];
+      const std::vector<T> s_low = teacher_score(moved, lower);
+      for (std::size_t i = 0; i < d; ++i) {
+        goal[i] = moved[i] + lower * lower * s_low[i];
+        rc[i] = sigma * s[i] + (noisy[i] - goal[i]) / sigma;
+      }
+      r.loss += static_cast<T>(settings.consistency) * weight * half_squared_norm(rc);
+    }
     r.magnitude = r.loss;
     return r;
   }

@@ -66,6 +66,9 @@ struct ObjectiveSettings {
   // Hidden-unit dropout rate p ∈ [0, 0.95] of score MLPs in training steps
   // (objectives/dropout.hpp).
   double dropout = 0.0;
+  // dsm vesde, score models: weight λ ≥ 0 of the consistency term (src/objectives/dsm.cpp; Daras
+  // et al. 2023), training steps only.
+  double consistency = 0.0;
   // nce (the polynomial family, estimators/polynomial_nce.hpp): noise rows per data row; its
   // noise distribution is `noise` (gaussian | uniform; "single", the default, means gaussian)
   Index noise_ratio = 10;
