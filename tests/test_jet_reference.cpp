@@ -701,6 +701,9 @@ TEST(BatchSumsReference, LossAndGradientMatchReferenceAtOneTwoThreeThreads) {
     objective->check(spec);
     const Vector theta = test_parameters(spec, 40 + index);
     const LdVec theta_ref = to_ld(theta.data(), theta.size());
+    // A teacher network near θ (dsm consistency's target network; the others ignore it).
+    const Vector teacher = theta + 0.05 * test_parameters(spec, 90 + index);
+    const LdVec teacher_ref = to_ld(teacher.data(), teacher.size());
     // n = 1, and 133 = 2·64 + 5 rows: three chunks of the grain of these models (64), the last
     // one partial, so 2 and 3 threads really split the batch.
     for (const Index n : {Index{1}, Index{133}}) {
@@ -719,16 +722,17 @@ TEST(BatchSumsReference, LossAndGradientMatchReferenceAtOneTwoThreeThreads) {
       input.step = 17;
       input.target_score = objective->needs_target_score() ? &target : nullptr;
       input.train = true;  // dropout acts in training steps only (its own test below)
+      input.teacher = &teacher;
 
-      // dsm consistency's target is held fixed (stop-gradient): its teacher stays at θ while the
-      // finite differences move θ.
+      // dsm consistency's target is the teacher's, held fixed (stop-gradient) while the finite
+      // differences move θ.
       const auto loss_sum = [&](const LdVec& th, LD* magnitude) {
         LD sum = 0, mag = 0;
         for (Index b = 0; b < n; ++b) {
           const LdVec xb = to_ld(x.row(b).data(), d), tb = to_ld(target.row(b).data(), d);
-          const auto l =
-              reference::sample_loss(spec, c.settings, th, xb.data(), tb.data(), input.seed,
-                                     streams[static_cast<std::size_t>(b)], input.step, &theta_ref);
+          const auto l = reference::sample_loss(spec, c.settings, th, xb.data(), tb.data(),
+                                                input.seed, streams[static_cast<std::size_t>(b)],
+                                                input.step, &teacher_ref);
           sum += l.loss;
           mag += l.magnitude;
         }

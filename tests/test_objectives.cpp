@@ -256,6 +256,15 @@ TEST(Objectives, ConsistencyActsInTrainingStepsOnly) {
   const BatchSums plain_trained = batch_sums(*plain, f.spec, f.theta, f.input, true, pool);
   EXPECT_GT(trained.loss, plain_trained.loss);
   EXPECT_TRUE(std::isfinite(trained.loss) && trained.grad.allFinite());
+  // No teacher is θ as the teacher; another teacher changes the loss (its values: the reference
+  // twin).
+  f.input.teacher = &f.theta;
+  const BatchSums self = batch_sums(*consistent, f.spec, f.theta, f.input, true, pool);
+  EXPECT_EQ(self.loss, trained.loss);
+  EXPECT_TRUE(self.grad == trained.grad);
+  const Vector other = f.theta * 1.01;
+  f.input.teacher = &other;
+  EXPECT_NE(batch_sums(*consistent, f.spec, f.theta, f.input, true, pool).loss, trained.loss);
 
   EXPECT_THROW(consistent->check(
                    make_spec(4, MlpOutput::energy, Activation::tanh, {4}, Conditioning::sigma)),

@@ -44,8 +44,13 @@ command -v gnuplot >/dev/null && /usr/bin/python3 -c 'import sklearn' 2>/dev/nul
 # 60 000-step schedule (round 5), edm-lognormal = edm with Karras et al.'s lognormal training density
 # of sigma (round 6; its corrector is edm's, not re-tuned).
 declare -A prior_toml=([edm]=jobs/optdigits/prior.toml [ncsn]=jobs/optdigits/prior-ncsn.toml
-  [edm-long]=jobs/optdigits/prior-long.toml [edm-lognormal]=jobs/optdigits/prior-lognormal.toml)
-declare -A corrector=([edm]="2 0.24" [ncsn]="1 0.16" [edm-long]="2 0.24" [edm-lognormal]="2 0.24")
+  [edm-long]=jobs/optdigits/prior-long.toml [edm-lognormal]=jobs/optdigits/prior-lognormal.toml
+  [edm-consistent]=jobs/optdigits/prior-consistent.toml)
+declare -A corrector=([edm]="2 0.24" [ncsn]="1 0.16" [edm-long]="2 0.24" [edm-lognormal]="2 0.24"
+  [edm-consistent]="2 0.24")
+# A candidate fine-tuned from another one's prior (fit --init-from; round 7): edm-consistent is
+# edm-lognormal's prior trained further with the consistency term (prior-consistent.toml).
+declare -A base_prior=([edm-consistent]=edm-lognormal)
 candidates=()
 for spec in ${PRIORS:-edm ncsn edm-long edm-lognormal}; do
   name=${spec%%=*}
@@ -54,7 +59,7 @@ for spec in ${PRIORS:-edm ncsn edm-long edm-lognormal}; do
     prior_toml[$name]=$file corrector[$name]="$steps $snr"
   fi
   [[ -n ${prior_toml[$name]:-} && -n ${corrector[$name]:-} ]] ||
-    { echo "run.sh: PRIORS: unknown candidate '$spec' (expected edm, ncsn, edm-long, edm-lognormal or NAME=CONFIG.toml,STEPS,SNR)" >&2; exit 2; }
+    { echo "run.sh: PRIORS: unknown candidate '$spec' (expected edm, ncsn, edm-long, edm-lognormal, edm-consistent or NAME=CONFIG.toml,STEPS,SNR)" >&2; exit 2; }
   candidates+=("$name")
 done
 
@@ -199,6 +204,19 @@ table() {
   echo
 }
 
+# train_prior CAND: CAND's prior on the split's training digits (first its base prior, if any).
+train_prior() {
+  local cand=$1 base=${base_prior[$1]:-}
+  local -a init=()
+  if [[ -n $base ]]; then
+    train_prior "$base"
+    init=(--init-from "$out/$base/prior")
+  fi
+  mkdir -p "$out/$cand"
+  timed "$cand-prior" "$out/$cand/prior" run fit --config "${prior_toml[$cand]}" "${init[@]}" \
+    --data "$out/train.csv" --seed "${train_seed[$split]}" --out "$out/$cand/prior"
+}
+
 study_split() {
   split=$1
   out=$root/$split
@@ -220,9 +238,7 @@ study_split() {
 
   local cand
   for cand in "${candidates[@]}"; do
-    mkdir -p "$out/$cand"
-    timed "$cand-prior" "$out/$cand/prior" run fit --config "${prior_toml[$cand]}" \
-      --data "$out/train.csv" --seed "${train_seed[$split]}" --out "$out/$cand/prior"
+    train_prior "$cand"
     validate "$cand"
   done
   # chosen.txt: "TASK CANDIDATE ESTIMATOR" per task, by validation PSNR.

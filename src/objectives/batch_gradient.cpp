@@ -40,24 +40,31 @@ void JetPool<T>::chunk_buffers(Index chunks, Index P) {
     if (g.size() != P) g.resize(P);
 }
 
+// θ in precision T: float64 uses the caller's vector, float32 a rounded copy in `copy`.
+template <class T>
+const T* in_precision(const Vector& theta, VectorT<T>& copy) {
+  if constexpr (std::is_same_v<T, double>) {
+    (void)copy;
+    return theta.data();
+  } else {
+    // Split over the threads: a serial cast of P ~ 10⁵ values would idle the other threads.
+    copy.resize(theta.size());
+    parallel::for_each_chunk(theta.size(), 16384, [&](Index, Index begin, Index end) {
+      copy.segment(begin, end - begin) = theta.segment(begin, end - begin).template cast<T>();
+    });
+    return copy.data();
+  }
+}
+
 template <class T>
 BatchSums batch_sums(const Objective& objective, const MlpSpec& spec, const Vector& theta,
                      const BatchInput& input, bool want_grad, JetPool<T>& pool) {
   const Index n = input.x->rows(), P = spec.num_parameters();
   const Index grain = batch_grain(objective, spec), chunks = parallel::num_chunks(n, grain);
   // The sweeps read θ in precision T: float64 uses the caller's vector, float32 a rounded copy.
-  VectorT<T> theta_copy;
-  const T* theta_t;
-  if constexpr (std::is_same_v<T, double>) {
-    theta_t = theta.data();
-  } else {
-    // Split over the threads: a serial cast of P ~ 10⁵ values would idle the other threads.
-    theta_copy.resize(P);
-    parallel::for_each_chunk(P, 16384, [&](Index, Index begin, Index end) {
-      theta_copy.segment(begin, end - begin) = theta.segment(begin, end - begin).template cast<T>();
-    });
-    theta_t = theta_copy.data();
-  }
+  VectorT<T> theta_copy, teacher_copy;
+  const T* theta_t = in_precision<T>(theta, theta_copy);
+  const T* teacher_t = input.teacher ? in_precision<T>(*input.teacher, teacher_copy) : nullptr;
   pool.prepare();
   if (want_grad) pool.chunk_buffers(chunks, P);
   std::vector<double> losses(static_cast<std::size_t>(chunks), 0.0);
@@ -74,6 +81,7 @@ BatchSums batch_sums(const Objective& objective, const MlpSpec& spec, const Vect
     batch.seed = input.seed;
     batch.step = input.step;
     batch.train = input.train;
+    batch.teacher = teacher_t;
     batch.target_score = input.target_score ? &target : nullptr;
     if (want_grad) {
       VectorT<T>& grad = pool.chunk_grad(chunk);

@@ -24,12 +24,13 @@
 // − t‖², the regression of D at (x̃, σ) on the target t = D̄(x', σ') of one ancestral step of the
 // model's own reverse process (Song et al. 2021, eq. 47):
 //   σ' = σ 2^{−u},  x' = x̃ + (σ² − σ'²) s̄(x̃, σ) + σ' √(1 − σ'²/σ²) ξ,  u ~ U(0, 1), ξ ~ N(0, I),
-// where the bar marks the network without dropout and held fixed (no gradient flows through the
-// target, as the teacher of Song et al. 2023's consistency training). The least-squares minimiser
-// of the term is D(x̃, σ) = E[t | x̃], the martingale property for one step (exact for small steps;
-// the ancestral step's Gaussian is the first-order law of x' given x̃). u and ξ of row b come from
-// their own key, RandomStream(derive_seed(seed, kConsistencyTag), stream[b], step): uniform(),
-// then d normal() calls. The validation loss stays plain DSM.
+// where the bar marks the teacher network: without dropout, held fixed (no gradient flows through
+// the target), with the EMA of the weights in training (ObjectiveBatch::teacher; Song et al.
+// 2023's consistency training; with the raw weights, λ ≥ 16 diverged on optdigits). The
+// least-squares minimiser of the term is D(x̃, σ) = E[t | x̃], the martingale property for one step
+// (exact for small steps; the ancestral step's Gaussian is the first-order law of x' given x̃). u
+// and ξ of row b come from their own key, RandomStream(derive_seed(seed, kConsistencyTag),
+// stream[b], step): uniform(), then d normal() calls. The validation loss stays plain DSM.
 #include <cmath>
 
 #include "scorematch/core/error.hpp"
@@ -225,7 +226,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
     return loss;
   }
 
-  // s̄(x, σ_b) per row: the network's score without dropout (the consistency target's teacher).
+  // s̄(x, σ_b) per row: the teacher's score without dropout (the consistency target).
   template <class T>
   MatrixT<T> teacher_score(const ObjectiveBatch<T>& batch, const MatrixT<T>& x,
                            const std::vector<double>& levels) const {
@@ -241,7 +242,8 @@ class Dsm : public ObjectiveImpl<Dsm> {
       skip[b] = static_cast<T>(edm ? c.skip : 0.0);
     }
     const MatrixT<T> input = in_scale.asDiagonal() * x;
-    batch.jet->forward(batch.theta, objective_detail::plain_request<T>(input, &feature, &scale));
+    const T* weights = batch.teacher != nullptr ? batch.teacher : batch.theta;
+    batch.jet->forward(weights, objective_detail::plain_request<T>(input, &feature, &scale));
     return batch.jet->output() - skip.asDiagonal() * x;
   }
 

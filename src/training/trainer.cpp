@@ -39,9 +39,9 @@ Trainer::Trainer(MlpSpec spec, const Objective& objective, TrainSettings setting
   objective_.check(spec_);
 }
 
-BatchSums Trainer::sums(const Vector& theta, const LocalData& data, const std::vector<Index>& local,
-                        const std::vector<std::uint64_t>& streams, std::uint32_t step,
-                        bool want_grad) {
+BatchSums Trainer::sums(const Vector& theta, const Vector* teacher, const LocalData& data,
+                        const std::vector<Index>& local, const std::vector<std::uint64_t>& streams,
+                        std::uint32_t step, bool want_grad) {
   if (local.empty()) return {0.0, want_grad ? Vector::Zero(theta.size()) : Vector()};
   const LocalRows g = data.fetch(local);
   BatchInput input;
@@ -51,6 +51,7 @@ BatchSums Trainer::sums(const Vector& theta, const LocalData& data, const std::v
   input.step = step;
   input.target_score = g.target.size() > 0 ? &g.target : nullptr;
   input.train = want_grad;  // the training step; validation losses never take a gradient
+  input.teacher = teacher;
   return settings_.float32 ? batch_sums(objective_, spec_, theta, input, want_grad, pool32_)
                            : batch_sums(objective_, spec_, theta, input, want_grad, pool64_);
 }
@@ -68,7 +69,9 @@ StepResult Trainer::step(std::uint32_t step, Vector& theta, const Optimizer& opt
       local.push_back(rows[j] - data.range.begin);
     }
   const auto n = static_cast<Index>(local.size());
-  const BatchSums local_sums = sums(theta, data, local, streams, step, true);
+  // The teacher of objectives that have one (dsm consistency): the EMA of the weights, when kept.
+  const Vector* teacher = state.ema.size() == theta.size() ? &state.ema : nullptr;
+  const BatchSums local_sums = sums(theta, teacher, data, local, streams, step, true);
 
   StepResult result;
   result.local_samples = n;
@@ -97,7 +100,7 @@ double Trainer::validation_loss(const Vector& theta, const LocalData& data, cons
   std::vector<std::uint64_t> streams;
   auto flush = [&] {
     if (local.empty()) return;
-    loss += sums(theta, data, local, streams, kValidationStep, false).loss;
+    loss += sums(theta, nullptr, data, local, streams, kValidationStep, false).loss;
     count += static_cast<Index>(local.size());
     local.clear();
     streams.clear();

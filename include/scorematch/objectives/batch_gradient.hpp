@@ -22,6 +22,8 @@ struct BatchInput {
   std::uint32_t step = 0;
   const Matrix* target_score = nullptr;  // ESM
   bool train = false;                    // a training step (ObjectiveBatch::train)
+  // Parameters of the teacher network (ObjectiveBatch::teacher); null: θ itself.
+  const Vector* teacher = nullptr;
 };
 
 // Rows per chunk: the largest power of two in [4, 64] with at most 2048 stacked jet rows. A

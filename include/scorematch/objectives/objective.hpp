@@ -45,6 +45,10 @@ struct ObjectiveBatch {
   // A training step's evaluation: regularisers that only act in training (dsm's dropout) are
   // on. Validation losses and evaluations of a fitted model leave it false.
   bool train = false;
+  // The teacher network's parameters (dsm consistency's target; the trainer passes the EMA of
+  // the weights, as the mean teacher of Tarvainen & Valpola 2017 and Song et al. 2023's
+  // consistency training); null: θ itself.
+  const T* teacher = nullptr;
 };
 
 struct ObjectiveSettings {

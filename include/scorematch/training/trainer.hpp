@@ -68,8 +68,9 @@ class Trainer {
 
  private:
   // Loss (and gradient) sums over the listed local rows, noise keyed by (stream, step).
-  BatchSums sums(const Vector& theta, const LocalData& data, const std::vector<Index>& local,
-                 const std::vector<std::uint64_t>& streams, std::uint32_t step, bool want_grad);
+  BatchSums sums(const Vector& theta, const Vector* teacher, const LocalData& data,
+                 const std::vector<Index>& local, const std::vector<std::uint64_t>& streams,
+                 std::uint32_t step, bool want_grad);
 
   MlpSpec spec_;
   const Objective& objective_;
