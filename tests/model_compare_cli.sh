@@ -91,6 +91,12 @@ refuse "$root/r6" "$bin" fit --data "$root/train.csv" --model poly:4 --objective
 "$bin" fit --data "$root/train.csv" --model poly:3 --out "$root/p3" >/dev/null 2>&1
 refuse "$root/r7" "$bin" logz --model "$root/p3" --out "$root/r7"
 grep -q "infinite" "$root/msg" || fail "logz of a non-normalisable fit does not say why"
+refuse "$root/r7b" "$bin" loglik --model "$root/p3" --data "$root/test.csv" --out "$root/r7b"
+grep -q "no log-likelihood (log Z is infinite)" "$root/msg" || fail "loglik of a non-normalisable fit: $(cat "$root/msg")"
+# compare names why the fit has no log-likelihood instead of suggesting logz (which refuses it).
+"$bin" compare --models "$root/p3" --data "$root/test.csv" --out "$root/p3.json" >"$root/p3.txt"
+grep -q "log Z is infinite" "$root/p3.txt" && ! grep -q "run .scorematch logz" "$root/p3.txt" ||
+  fail "compare of a non-normalisable fit: $(cat "$root/p3.txt")"
 refuse "$root/r8.json" "$bin" compare --models "$root/g,$root/sm" --logz "$root/sm-z,auto" --data "$root/test.csv" --out "$root/r8.json"
 refuse "$root/r9.json" "$bin" compare --models "$root/g,$root/g" --data "$root/test.csv" --out "$root/r9.json"
 refuse "$root/r10" "$bin" logz --model "$root/g" --temps 100 --out "$root/r10"

@@ -84,6 +84,8 @@ ModelRow evaluate_model(const dist::Comm& comm, const CompareJob& o, std::size_t
     if (!is_time_conditioned(src)) {
       if (!src.model->has_energy())
         row.no_loglik = "a score-only model without time conditioning has no log-likelihood";
+      else if (const std::string problem = src.model->normalisability_problem(); !problem.empty())
+        row.no_loglik = "no log-likelihood (log Z is infinite): " + problem;
       else if (!find_normaliser(job.logz, row.dir, *src.model))
         row.no_loglik = "no log Z yet: run `scorematch logz --model " + row.dir + " --out Z`";
     }

@@ -80,6 +80,9 @@ std::optional<LogZEstimate> find_normaliser(const std::string& logz, const std::
 namespace {
 LogZEstimate energy_normaliser(const LoglikJob& o, const ScoreModel& model) {
   if (auto found = find_normaliser(o.logz, o.model, model)) return *found;
+  if (const std::string problem = model.normalisability_problem(); !problem.empty())
+    throw Error("this " + model.kind() +
+                " model has no log-likelihood (log Z is infinite): " + problem);
   throw Error("this " + model.kind() +
               " model's energy is not normalised: estimate its log Z first (scorematch logz "
               "--model " +
