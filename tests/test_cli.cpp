@@ -486,6 +486,14 @@ TEST(Cli, DataWithTheModelsColumnsInAnotherOrderAreRefused) {
                        "'" + swapped +
                            "' has the columns of the model in another order (v,u; "
                            "it was fitted on u,v): reorder the columns");
+  // Chains started from data rows, too.
+  expect_clean_failure("sample --model " + model.string() +
+                           " --sampler mala --chains 2 --steps "
+                           "5 --init data --data " +
+                           swapped,
+                       "'" + swapped +
+                           "' has the columns of the model in another order (v,u; "
+                           "it was fitted on u,v): reorder the columns");
   const fs::path out = kDir / "order_eval";
   fs::remove_all(out);
   EXPECT_EQ(

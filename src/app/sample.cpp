@@ -89,7 +89,7 @@ Index start_index(const SampleJob& o, Index c) {
 }
 
 Matrix initial_states(const SampleJob& o, const SamplerDescriptor& kind, const Sampler& sampler,
-                      RowRange chains) {
+                      const LoadedScore& src, RowRange chains) {
   std::string init = o.init;
   if (init == "auto") init = kind.noised() || o.data.empty() ? "prior" : "data";
   if (init == "prior") {
@@ -115,9 +115,7 @@ Matrix initial_states(const SampleJob& o, const SamplerDescriptor& kind, const S
     throw SettingError("--init " + init + " needs " +
                        (init == "data" ? "--data FILE" : "--init-file FILE"));
   const io::DataInfo info = io::probe_data(path);
-  if (info.cols() != sampler.dim())
-    throw Error("dimension mismatch: the model has dimension " + std::to_string(sampler.dim()) +
-                " but '" + path + "' has " + std::to_string(info.cols()) + " columns");
+  check_data_fits_model(src, info, path);  // its dimension, and its columns' order
   if (info.rows < 1) throw Error("'" + path + "' has no rows");
   if (init == "file" && info.rows < o.chains)
     throw Error("'" + path + "' has " + std::to_string(info.rows) + " rows but --chains is " +
@@ -362,8 +360,8 @@ void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
     scale = run.src.noised->scale();
   }
   dist::run_collectively(comm, [&] {
-    run.runner.emplace(sampler, run.chains, initial_states(o, *run.kind, sampler, run.chains),
-                       shift, scale);
+    run.runner.emplace(sampler, run.chains,
+                       initial_states(o, *run.kind, sampler, run.src, run.chains), shift, scale);
   });
   run.config = settings_json(o, *run.kind, run.src);
   if (!o.resume.empty()) read_sample_checkpoint(comm, o.resume, run.config, *run.runner);
