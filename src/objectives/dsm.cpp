@@ -114,7 +114,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
     MlpJet<T>& jet = *batch.jet;
     const Index B = batch.x->rows(), d = spec.dim;
     MatrixT<T> noisy(B, d), eps(B, d), xi;
-    std::vector<double> lower;  // consistency: σ' per row
+    std::vector<double> upper, lower;  // consistency: σ and σ' per row
     VectorT<T> sigma(B), feature(B), scale(B);
     // edm preconditioning (mlp.hpp): per-row input scale, skip coefficient and loss weight.
     const bool edm = spec.precondition == Precondition::edm;
@@ -136,7 +136,11 @@ class Dsm : public ObjectiveImpl<Dsm> {
       noisy = *batch.x + static_cast<T>(p_.sigma) * eps;
     } else {
       const bool consistent = batch.train && consistency_ > 0;
-      if (consistent) lower.resize(static_cast<std::size_t>(B)), xi.resize(B, d);
+      if (consistent) {
+        upper.resize(static_cast<std::size_t>(B));
+        lower.resize(static_cast<std::size_t>(B));
+        xi.resize(B, d);
+      }
       for (Index b = 0; b < B; ++b) {
         RandomStream rng(batch.seed, batch.streams[b], batch.step);
         rng.seek(static_cast<std::uint32_t>((d + 1) / 2));  // after ε's blocks
@@ -146,6 +150,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
         noisy.row(b) = static_cast<T>(level.alpha) * batch.x->row(b) + sigma[b] * eps.row(b);
         if (!consistent) continue;
         RandomStream own(derive_seed(batch.seed, kConsistencyTag), batch.streams[b], batch.step);
+        upper[static_cast<std::size_t>(b)] = level.sd;
         lower[static_cast<std::size_t>(b)] = level.sd * std::exp2(-own.uniform());  // σ 2^{−u}
         for (Index j = 0; j < d; ++j) xi(b, j) = static_cast<T>(own.normal());
       }
@@ -157,7 +162,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
     const std::vector<MatrixT<T>>* dropout = masks.empty() ? nullptr : &masks;
     // Consistency: the target's residual term (x̃ − t)/σ, added to ε's in the loss and gradient.
     MatrixT<T> eps_c;
-    if (!lower.empty()) eps_c = consistency_residual(batch, noisy, sigma, lower, xi);
+    if (!lower.empty()) eps_c = consistency_residual(batch, noisy, upper, lower, xi);
     if (edm)
       return run_preconditioned(batch, noisy, eps, sigma, feature, scale, in_scale, skip, weight,
                                 dropout, eps_c);
@@ -250,22 +255,22 @@ class Dsm : public ObjectiveImpl<Dsm> {
   // (x̃ − t)/σ per row, t = D̄(x', σ') after one ancestral step from (x̃, σ) (header comment).
   template <class T>
   MatrixT<T> consistency_residual(const ObjectiveBatch<T>& batch, const MatrixT<T>& noisy,
-                                  const VectorT<T>& sigma, const std::vector<double>& lower,
-                                  const MatrixT<T>& xi) const {
+                                  const std::vector<double>& upper,
+                                  const std::vector<double>& lower, const MatrixT<T>& xi) const {
     const Index B = noisy.rows();
-    std::vector<double> upper(static_cast<std::size_t>(B));
-    VectorT<T> drift(B), spread(B), lower2(B);
+    VectorT<T> drift(B), spread(B), lower2(B), inverse(B);
     for (Index b = 0; b < B; ++b) {
-      const double s = static_cast<double>(sigma[b]), l = lower[static_cast<std::size_t>(b)];
-      upper[static_cast<std::size_t>(b)] = s;
+      const auto i = static_cast<std::size_t>(b);
+      const double s = upper[i], l = lower[i];
       drift[b] = static_cast<T>(s * s - l * l);
       spread[b] = static_cast<T>(l * std::sqrt(1.0 - (l * l) / (s * s)));
       lower2[b] = static_cast<T>(l * l);
+      inverse[b] = static_cast<T>(1.0 / s);
     }
     const MatrixT<T> step = drift.asDiagonal() * teacher_score(batch, noisy, upper);
     const MatrixT<T> moved = noisy + step + spread.asDiagonal() * xi;
     const MatrixT<T> target = moved + lower2.asDiagonal() * teacher_score(batch, moved, lower);
-    return sigma.cwiseInverse().asDiagonal() * (noisy - target);
+    return inverse.asDiagonal() * (noisy - target);
   }
 
   // A row's noise level (σ_i or t), its signal factor α and noise sd, drawn from the row's stream
