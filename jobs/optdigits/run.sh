@@ -22,11 +22,12 @@
 # Writes OUT/<split>/table.md (validation table, then one table per task) and OUT/table.md (both
 # splits); OUT/figure.png (gnuplot, last split).
 #   bash jobs/optdigits/run.sh [OUT] [SPLITS]   (default out/optdigits "A B"; RANKS=2,
-#   SCOREMATCH_BIN=build/scorematch, PRIORS="edm ncsn edm-long edm-lognormal").
+#   SCOREMATCH_BIN=build/scorematch, PRIORS="edm ncsn edm-long edm-lognormal edm-consistent").
 # A candidate in PRIORS is a name from the table below or NAME=CONFIG.toml,STEPS,SNR (its ve-pc
 # inpainting corrector). Round 3/4 of docs/OPTDIGITS.md: PRIORS=edm; round 1: PRIORS=ncsn.
 # About 3 hours per split on 2 cores: training 17 (edm) + 25 (ncsn) + 35 (edm-long) + 17
-# (edm-lognormal) minutes, validation 25, test estimates 50.
+# (edm-lognormal) + 4 (edm-consistent, fine-tuned from edm-lognormal) minutes, validation 30,
+# test estimates 50.
 # Resumable: a step whose output exists is skipped (its wall time is kept in OUT/<split>/times.txt);
 # delete an output to redo that step.
 set -euo pipefail
@@ -52,7 +53,7 @@ declare -A corrector=([edm]="2 0.24" [ncsn]="1 0.16" [edm-long]="2 0.24" [edm-lo
 # edm-lognormal's prior trained further with the consistency term (prior-consistent.toml).
 declare -A base_prior=([edm-consistent]=edm-lognormal)
 candidates=()
-for spec in ${PRIORS:-edm ncsn edm-long edm-lognormal}; do
+for spec in ${PRIORS:-edm ncsn edm-long edm-lognormal edm-consistent}; do
   name=${spec%%=*}
   if [[ $spec == *=* ]]; then
     IFS=, read -r file steps snr <<<"${spec#*=}"
