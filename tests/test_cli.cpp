@@ -486,7 +486,14 @@ TEST(Cli, DataWithTheModelsColumnsInAnotherOrderAreRefused) {
                        "'" + swapped +
                            "' has the columns of the model in another order (v,u; "
                            "it was fitted on u,v): reorder the columns");
-  // Chains started from data rows, too.
+  // The AIS base placed by the data's columns, and chains started from data rows, too.
+  expect_clean_failure("logz --model " + model.string() +
+                           " --method ais --temps 10 --chains 8 "
+                           "--data " +
+                           swapped,
+                       "'" + swapped +
+                           "' has the columns of the model in another order (v,u; "
+                           "it was fitted on u,v): reorder the columns");
   expect_clean_failure("sample --model " + model.string() +
                            " --sampler mala --chains 2 --steps "
                            "5 --init data --data " +

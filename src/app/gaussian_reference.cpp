@@ -6,11 +6,13 @@
 
 namespace scorematch::app {
 
-DiagonalGaussian gaussian_reference(const dist::Comm& comm, const ScoreModel& model,
+DiagonalGaussian gaussian_reference(const dist::Comm& comm, const LoadedScore& src,
                                     const std::string& data, std::string& from) {
+  const ScoreModel& model = *src.model;
   DiagonalGaussian base;
   if (!data.empty()) {
     const Shard shard = read_shard(comm, data, model.dim());
+    dist::run_collectively(comm, [&] { check_data_fits_model(src, shard.info, data); });
     const dist::ColumnStats stats =
         dist::column_stats(comm, shard.rows, shard.info.rows, shard.info.columns, data);
     base = {stats.mean, stats.sd};

@@ -5,14 +5,15 @@
 #pragma once
 #include <string>
 
+#include "score_source.hpp"
 #include "scorematch/dist/comm.hpp"
-#include "scorematch/models/score_model.hpp"
 #include "scorematch/sampling/tempered_mala.hpp"
 
 namespace scorematch::app {
 
-// `from` receives a plain-words description of where it came from.
-DiagonalGaussian gaussian_reference(const dist::Comm& comm, const ScoreModel& model,
+// `from` receives a plain-words description of where it came from. --data must have the model's
+// columns in its order (check_data_fits_model).
+DiagonalGaussian gaussian_reference(const dist::Comm& comm, const LoadedScore& src,
                                     const std::string& data, std::string& from);
 
 }  // namespace scorematch::app

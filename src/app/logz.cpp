@@ -27,9 +27,9 @@ nlohmann::json vector_json(const Vector& v) {
 }
 
 // The Gaussian base q₀ (app/gaussian_reference.hpp), widened by --base-scale.
-DiagonalGaussian choose_base(const dist::Comm& comm, const LogzJob& o, const ScoreModel& model,
+DiagonalGaussian choose_base(const dist::Comm& comm, const LogzJob& o, const LoadedScore& src,
                              std::string& from) {
-  DiagonalGaussian base = gaussian_reference(comm, model, o.data, from);
+  DiagonalGaussian base = gaussian_reference(comm, src, o.data, from);
   base.sd *= o.base_scale;
   return base;
 }
@@ -79,7 +79,7 @@ void run_logz(const dist::Comm& comm, LogzJob& job) {
     say(comm, "log Z = 0 (exact: the " + src.model->kind() + " model's energy is normalised)\n");
   } else {
     std::string from;
-    const DiagonalGaussian base = choose_base(comm, o, *src.model, from);
+    const DiagonalGaussian base = choose_base(comm, o, src, from);
     AisResult r;
     dist::run_collectively(comm, [&] { r = ais_log_z(comm, *src.model, base, o.ais); });
     const double seconds = seconds_since(start);

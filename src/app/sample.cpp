@@ -246,7 +246,7 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
   if (run.kind->uses("metric")) o.s.metric = choose_metric(comm, o, *run.src.model);
   if (run.kind->uses("reference")) {
     std::string from;
-    const DiagonalGaussian reference = gaussian_reference(comm, *run.src.model, o.data, from);
+    const DiagonalGaussian reference = gaussian_reference(comm, run.src, o.data, from);
     o.s.reference_mean = reference.mean;
     o.s.reference_sd = reference.sd;
   }
