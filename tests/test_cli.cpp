@@ -548,7 +548,11 @@ TEST(Cli, JobFileValuesMustHaveTheirOptionsType) {
       {"[fit]\nstandardize = 1\n",
        "line 2: standardize is an integer, but --standardize takes true or false"},
       {"[fit.objective]\nname = 3\n",
-       "line 2: objective is an integer, but --objective takes a string"}};
+       "line 2: objective is an integer, but --objective takes a string"},
+      // One option set twice (tables are read in key order: both lines named).
+      {"[fit]\nlr = 0.01\n[fit.optimizer]\nlr = 0.002\n", "lines 2 (lr) and 4 (lr) both set --lr"},
+      {"[fit]\nstandardize = true\nno-standardize = true\n",
+       "lines 2 (standardize) and 3 (no-standardize) both set --standardize"}};
   for (const Case& c : cases) {
     const std::string job = file("typed.toml", c.toml);
     expect_clean_failure("fit --config " + job + " --data " + faithful(),
@@ -596,6 +600,16 @@ TEST(Cli, InitFromStartsAtTheModelAndNeedsTheSameNetwork) {
   expect_clean_failure(
       common + " --hidden 8 --init-from " + first.string(),
       "--init-from '" + first.string() + "' is another network (hidden was [16], now [16,8])");
+  // Another dimension: named before anything is trained.
+  const std::string wide = file("wide.csv", "a,b,c\n1,2,3\n2,1,0\n4,4,1\n3,1,2\n5,2,2\n");
+  expect_clean_failure(
+      "fit --data " + wide +
+          " --model mlp-score --objective dsm --noise vesde --sigma-min 0.05 --sigma-max 2 "
+          "--precondition edm --hidden 16 --init-from " +
+          first.string(),
+      "--init-from '" + first.string() + "' has dimension 2, but the data have 3 columns");
+  // Infinite rates are settings errors, not a diverged first step.
+  expect_clean_failure(common + " --lr inf", "learning rate must be positive and finite (--lr)");
   expect_clean_failure(common + " --no-standardize --init-from " + first.string(),
                        "--init-from '" + first.string() +
                            "' is another network (sigma_data was 1.0, now 9.6291680266091)");

@@ -170,10 +170,10 @@ nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, cons
   if (o.early_stopping) config["early_stopping"] = {{"val_every", o.val_every}};
   if (s.dropout > 0) config["objective"]["dropout"] = s.dropout;
   if (s.consistency > 0) config["objective"]["consistency"] = s.consistency;
-  // The starting model by content, so a resume with another one is refused.
+  // The starting model by content (not by path: a resume from another directory, or of a copy,
+  // is the same run), so a resume with another one is refused.
   if (!o.init_from.empty())
-    config["init_from"] = {{"model", o.init_from},
-                           {"fingerprint", io::model_fingerprint(o.init_from)}};
+    config["init_from"] = {{"fingerprint", io::model_fingerprint(o.init_from)}};
   if (s.sigma_density != "log-uniform") {
     config["objective"]["sigma_density"] = s.sigma_density;
     config["objective"]["p_mean"] = s.p_mean;
@@ -398,6 +398,10 @@ class NeuralFit {
     if (mlp == nullptr)
       throw SettingError(setting("init_from") + " '" + dir + "' holds a " + loaded.model->kind() +
                          " model, not a network");
+    if (mlp->dim() != spec_.dim)
+      throw SettingError(setting("init_from") + " '" + dir + "' has dimension " +
+                         std::to_string(mlp->dim()) + ", but the data have " +
+                         std::to_string(spec_.dim) + " columns");
     const nlohmann::json theirs = io::mlp_meta(mlp->spec(), 0.0), ours = io::mlp_meta(spec_, 0.0);
     if (theirs != ours)
       throw SettingError(setting("init_from") + " '" + dir + "' is another network (" +
@@ -410,7 +414,8 @@ class NeuralFit {
   }
 
   void start_state() {
-    config_ = training_config(in_, o_, spec_, rows());
+    // Collective: --init-from's fingerprint reads that model's files.
+    dist::run_collectively(comm_, [&] { config_ = training_config(in_, o_, spec_, rows()); });
     ckdir_ = o_.checkpoint_dir.empty() ? in_.out + ".ckpt" : o_.checkpoint_dir;
     dist::run_collectively(comm_, [&] {
       if (!o_.resume.empty()) {

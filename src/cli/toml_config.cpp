@@ -9,6 +9,7 @@
 
 #include <charconv>
 #include <limits>
+#include <map>
 #include <sstream>
 #include <string_view>
 #include <system_error>
@@ -146,23 +147,45 @@ void check_type(const CLI::App* root, const std::vector<std::string>& parents,
   throw CLI::ConfigError(msg.str());
 }
 
+// Options already set by the file, with the key and line that set them: a second setting of the
+// same option (`lr` in [fit] and in [fit.optimizer], or `standardize` and `no-standardize`) is an
+// error, not a silent first-one-wins.
+using SetBy = std::map<const CLI::Option*, std::pair<std::string, std::size_t>>;
+
+void check_once(const CLI::App* root, const std::vector<std::string>& parents,
+                const std::string& name, const toml::node& node, SetBy& seen) {
+  if (root == nullptr) return;
+  const CLI::Option* option = option_for(root, parents, name);
+  if (option == nullptr) return;
+  const std::size_t line = node.source().begin.line;
+  const auto [at, fresh] = seen.emplace(option, std::make_pair(name, line));
+  if (fresh) return;
+  // TOML tables are read in key order, not line order: name both, earlier line first.
+  std::pair<std::string, std::size_t> first = at->second, second{name, line};
+  if (second.second < first.second) std::swap(first, second);
+  throw CLI::ConfigError("lines " + std::to_string(first.second) + " (" + first.first + ") and " +
+                         std::to_string(second.second) + " (" + second.first + ") both set --" +
+                         option->get_lnames().front());
+}
+
 void flatten(const CLI::App* root, const toml::table& table, std::vector<std::string> parents,
-             std::vector<CLI::ConfigItem>& items, std::string_view component = {}) {
+             std::vector<CLI::ConfigItem>& items, SetBy& seen, std::string_view component = {}) {
   for (const auto& [key, node] : table) {
     if (const auto* sub = node.as_table(); sub != nullptr && is_component(parents, key.str())) {
-      flatten(root, *sub, parents, items, key.str());
+      flatten(root, *sub, parents, items, seen, key.str());
       continue;
     }
     if (const auto* sub = node.as_table()) {
       auto deeper = parents;
       deeper.emplace_back(key.str());
-      flatten(root, *sub, deeper, items);
+      flatten(root, *sub, deeper, items, seen);
       continue;
     }
     CLI::ConfigItem item;
     item.parents = parents;
     item.name =
         !component.empty() && key.str() == "name" ? std::string(component) : std::string(key.str());
+    check_once(root, parents, item.name, node, seen);
     if (const auto* array = node.as_array()) {
       for (const auto& element : *array) {
         check_type(root, parents, item.name, element);
@@ -183,7 +206,8 @@ class TomlConfig : public CLI::Config {
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
     std::vector<CLI::ConfigItem> parsed;
     try {
-      flatten(root_, toml::parse(input), {}, parsed);
+      SetBy seen;
+      flatten(root_, toml::parse(input), {}, parsed, seen);
     } catch (const toml::parse_error& e) {
       std::ostringstream msg;
       msg << "line " << e.source().begin.line << ", column " << e.source().begin.column << ": "

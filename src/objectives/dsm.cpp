@@ -57,15 +57,19 @@ class Dsm : public ObjectiveImpl<Dsm> {
     if (!(dropout_ >= 0 && dropout_ <= kMaxDropout))
       throw SettingError(setting("dropout") + " must lie in [0, 0.95] (dsm dropout rate)");
     if (p_.kind == NoiseKind::fixed) {
-      if (!(p_.sigma > 0)) throw SettingError("dsm needs " + setting("sigma") + " > 0");
+      if (!(p_.sigma > 0 && std::isfinite(p_.sigma)))
+        throw SettingError("dsm needs a finite " + setting("sigma") + " > 0");
     } else if (p_.kind == NoiseKind::ve_ladder) {
-      if (!(p_.sigma_min > 0 && p_.sigma_max > p_.sigma_min) || p_.levels < 2)
-        throw Error("dsm ladder needs 0 < sigma-min < sigma-max and at least 2 levels");
+      if (!(p_.sigma_min > 0 && p_.sigma_max > p_.sigma_min && std::isfinite(p_.sigma_max)) ||
+          p_.levels < 2)
+        throw SettingError("dsm ladder needs 0 < " + setting("sigma_min") + " < " +
+                           setting("sigma_max") + " < inf and at least 2 " + setting("levels"));
     } else if (p_.kind == NoiseKind::ve_sde) {
-      if (!(p_.sigma_min > 0 && p_.sigma_max > p_.sigma_min))
-        throw Error("dsm vesde needs 0 < sigma-min < sigma-max");
+      if (!(p_.sigma_min > 0 && p_.sigma_max > p_.sigma_min && std::isfinite(p_.sigma_max)))
+        throw SettingError("dsm vesde needs 0 < " + setting("sigma_min") + " < " +
+                           setting("sigma_max") + " < inf");
     } else if (!(p_.t_eps > 0 && p_.t_eps < 1)) {
-      throw Error("dsm vpsde needs 0 < t-eps < 1");
+      throw SettingError("dsm vpsde needs 0 < " + setting("t_eps") + " < 1");
     }
     if (!(consistency_ >= 0 && std::isfinite(consistency_)))
       throw SettingError(setting("consistency") + " must be a finite number >= 0, got " +
@@ -97,11 +101,11 @@ class Dsm : public ObjectiveImpl<Dsm> {
   void check(const MlpSpec& spec) const override {
     const Conditioning needed = p_.conditioning();
     if (needed != Conditioning::none && spec.conditioning != needed)
-      throw Error("dsm with noise '" + p_.name() + "' needs a model with " +
-                  setting("conditioning") + " " + conditioning_name(needed) + " (it has " +
-                  conditioning_name(spec.conditioning) + ")");
+      throw SettingError("dsm with noise '" + p_.name() + "' needs a model with " +
+                         setting("conditioning") + " " + conditioning_name(needed) + " (it has " +
+                         conditioning_name(spec.conditioning) + ")");
     if (p_.kind == NoiseKind::fixed && spec.conditioning == Conditioning::time)
-      throw Error("dsm with a single sigma cannot train a time-conditioned model");
+      throw SettingError("dsm with a single sigma cannot train a time-conditioned model");
     if (dropout_ > 0 && spec.output != MlpOutput::score)
       throw SettingError("dsm " + setting("dropout") + " needs a score model (mlp-score)");
     if (consistency_ > 0 && spec.output != MlpOutput::score)

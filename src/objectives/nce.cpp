@@ -40,7 +40,7 @@ class Nce : public ObjectiveImpl<Nce> {
   void check(const MlpSpec& spec) const override {
     objective_detail::require_unconditioned(spec, "nce");
     if (spec.output != MlpOutput::energy)
-      throw Error(
+      throw SettingError(
           "nce classifies by the log-density, so it needs an energy model (--model "
           "mlp-energy), not a score network");
   }

@@ -11,13 +11,17 @@ namespace scorematch {
 void OptimizerSettings::validate() const {
   if (name != "sgd" && name != "adam" && name != "adamw")
     throw SettingError("unknown optimizer '" + name + "' (expected adam, adamw or sgd)");
-  if (!(lr > 0)) throw SettingError("learning rate must be positive (" + setting("lr") + ")");
+  // Finite too: an infinite rate or decay would only show up as a diverged first step.
+  if (!(lr > 0 && std::isfinite(lr)))
+    throw SettingError("learning rate must be positive and finite (" + setting("lr") + ")");
   if (!(lr_min >= 0 && lr_min <= lr)) throw InvalidSetting("lr_min", "lie in [0, lr]");
   if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1))
-    throw Error("adam betas must lie in [0, 1)");
+    throw SettingError("adam betas must lie in [0, 1)");
   if (!(momentum >= 0 && momentum < 1)) throw InvalidSetting("momentum", "lie in [0, 1)");
-  if (!(weight_decay >= 0)) throw InvalidSetting("weight_decay", "be >= 0");
-  if (!(clip_norm >= 0)) throw InvalidSetting("clip_norm", "be >= 0");
+  if (!(weight_decay >= 0 && std::isfinite(weight_decay)))
+    throw InvalidSetting("weight_decay", "be finite and >= 0");
+  if (!(clip_norm >= 0 && std::isfinite(clip_norm)))
+    throw InvalidSetting("clip_norm", "be finite and >= 0");
   if (!(ema_decay >= 0 && ema_decay < 1)) throw InvalidSetting("ema_decay", "lie in [0, 1)");
   if (warmup < 0 || total_steps < 1)
     throw SettingError(setting("warmup") + " must be >= 0 and " + setting("total_steps") + " >= 1");

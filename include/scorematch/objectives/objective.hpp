@@ -143,8 +143,8 @@ namespace objective_detail {
 // ESM, ISM and SSM fit the clean density; noise-conditioned networks are for DSM.
 inline void require_unconditioned(const MlpSpec& spec, const std::string& objective) {
   if (spec.conditioning != Conditioning::none)
-    throw Error(objective + " trains unconditioned models; a noise-conditioned MLP needs " +
-                setting("objective") + " dsm");
+    throw SettingError(objective + " trains unconditioned models; a noise-conditioned MLP needs " +
+                       setting("objective") + " dsm");
 }
 
 // Jet request for plain values (no tangents) of x with optional conditioning.
