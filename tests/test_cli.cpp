@@ -338,12 +338,12 @@ TEST(Cli, LibraryErrorsNameSettingsByKeyOrByTheInstalledNamer) {
 
   set_setting_namer(nullptr);
   EXPECT_EQ(setting("sigma_min"), "sigma_min");
-  EXPECT_EQ(message(validate), "clip_norm must be >= 0");
+  EXPECT_EQ(message(validate), "clip_norm must be finite and >= 0");
   EXPECT_EQ(message(grid), "t_eps must lie in (0, 1)");
 
   set_setting_namer(cli::flag_for_setting);
   EXPECT_EQ(setting("sigma_min"), "--sigma-min");
-  EXPECT_EQ(message(validate), "--clip must be >= 0");
+  EXPECT_EQ(message(validate), "--clip must be finite and >= 0");
   EXPECT_EQ(message(grid), "--t-eps must lie in (0, 1)");
   try {
     throw InvalidSetting("ridge", "be a finite number ≥ 0", "-1");
@@ -354,7 +354,7 @@ TEST(Cli, LibraryErrorsNameSettingsByKeyOrByTheInstalledNamer) {
     EXPECT_EQ(e.value, "-1");
   }
   set_setting_namer(nullptr);
-  EXPECT_EQ(message(validate), "clip_norm must be >= 0");
+  EXPECT_EQ(message(validate), "clip_norm must be finite and >= 0");
 }
 
 // Every key the library names maps to a flag that some subcommand registers.
