@@ -130,10 +130,8 @@ const CLI::Option* option_for(const CLI::App* root, const std::vector<std::strin
   return app->get_option_no_throw("--" + name);
 }
 
-void check_type(const CLI::App* root, const std::vector<std::string>& parents,
-                const std::string& name, const toml::node& node) {
-  if (root == nullptr) return;
-  const CLI::Option* option = option_for(root, parents, name);
+// The checks below take the option a key sets (null: unknown, left to CLI11).
+void check_type(const CLI::Option* option, const std::string& name, const toml::node& node) {
   if (option == nullptr) return;
   const Takes kind = takes(*option);
   if (fits(node, kind)) return;
@@ -152,10 +150,8 @@ void check_type(const CLI::App* root, const std::vector<std::string>& parents,
 // error, not a silent first-one-wins.
 using SetBy = std::map<const CLI::Option*, std::pair<std::string, std::size_t>>;
 
-void check_once(const CLI::App* root, const std::vector<std::string>& parents,
-                const std::string& name, const toml::node& node, SetBy& seen) {
-  if (root == nullptr) return;
-  const CLI::Option* option = option_for(root, parents, name);
+void check_once(const CLI::Option* option, const std::string& name, const toml::node& node,
+                SetBy& seen) {
   if (option == nullptr) return;
   const std::size_t line = node.source().begin.line;
   const auto [at, fresh] = seen.emplace(option, std::make_pair(name, line));
@@ -185,14 +181,15 @@ void flatten(const CLI::App* root, const toml::table& table, std::vector<std::st
     item.parents = parents;
     item.name =
         !component.empty() && key.str() == "name" ? std::string(component) : std::string(key.str());
-    check_once(root, parents, item.name, node, seen);
+    const CLI::Option* option = root != nullptr ? option_for(root, parents, item.name) : nullptr;
+    check_once(option, item.name, node, seen);
     if (const auto* array = node.as_array()) {
       for (const auto& element : *array) {
-        check_type(root, parents, item.name, element);
+        check_type(option, item.name, element);
         item.inputs.push_back(scalar_text(element));
       }
     } else {
-      check_type(root, parents, item.name, node);
+      check_type(option, item.name, node);
       item.inputs.push_back(scalar_text(node));
     }
     items.push_back(std::move(item));

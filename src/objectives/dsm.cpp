@@ -97,6 +97,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
            (consistency_ > 0 ? " and consistency " + number_text(consistency_) : "");
   }
   std::optional<NoiseProcess> noise() const override { return p_; }
+  bool needs_teacher() const override { return consistency_ > 0; }
   Index tangents(const MlpSpec&) const override { return 0; }
   void check(const MlpSpec& spec) const override {
     const Conditioning needed = p_.conditioning();

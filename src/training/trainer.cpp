@@ -70,7 +70,8 @@ StepResult Trainer::step(std::uint32_t step, Vector& theta, const Optimizer& opt
     }
   const auto n = static_cast<Index>(local.size());
   // The teacher of objectives that have one (dsm consistency): the EMA of the weights, when kept.
-  const Vector* teacher = state.ema.size() == theta.size() ? &state.ema : nullptr;
+  const Vector* teacher =
+      objective_.needs_teacher() && state.ema.size() == theta.size() ? &state.ema : nullptr;
   const BatchSums local_sums = sums(theta, teacher, data, local, streams, step, true);
 
   StepResult result;

@@ -101,6 +101,9 @@ class Objective {
   // Throws Error when the model cannot be trained with this objective.
   virtual void check(const MlpSpec& spec) const { (void)spec; }
   virtual bool needs_target_score() const { return false; }
+  // Whether it reads ObjectiveBatch::teacher (dsm consistency), so that a trainer passes (and,
+  // in float32, rounds) the EMA weights only when they are used.
+  virtual bool needs_teacher() const { return false; }
   // Whether it reads a setting of ObjectiveSettings beyond its name (by field name: "projections",
   // "probe", "variance_reduced", "noise", "sigma", …, "target" for ESM's analytic target), so that
   // a front end can refuse a setting the chosen objective would ignore.
