@@ -373,6 +373,9 @@ TEST(Cli, EverySettingKeyTheLibraryNamesIsARealFlag) {
     }
     return false;
   };
+  for (const char* key :
+       {"activation", "guidance", "optimizer", "precondition", "probe", "sampler", "schedule"})
+    EXPECT_TRUE(registered(cli::flag_for_setting(key))) << key;
   for (const char* key : {"checkpoint_dir", "clip_norm",   "conditioning",  "corrector_steps",
                           "decoder",        "dim",         "ema_decay",     "hidden",
                           "levels",         "lr",          "lr_min",        "model",
@@ -647,4 +650,54 @@ TEST(Cli, AFailedRunLeavesNoNewDirectories) {
   EXPECT_FALSE(fs::exists(top));
   ASSERT_EQ(run("fit --data " + faithful() + " --out " + (top / "a" / "m").string()).code, 0);
   EXPECT_TRUE(fs::exists(top / "a" / "m" / "meta.json"));
+}
+
+// Integers are read as written or refused: CLI11 reads them with strtoll base 0 (010 is 8, 0x10
+// is 16) and saturates on overflow; an empty text value is not "not given"; a size beyond this
+// machine's memory is a setting error naming it, not a bad_alloc; a name a component does not know
+// names its option and the job file that set it.
+TEST(Cli, OptionValuesAreReadAsWrittenOrRefused) {
+  const std::string gen = "gen --dist gmm ";
+  expect_clean_failure(gen + "--n 010",
+                       "--n: expected an integer in decimal digits without leading "
+                       "zeros, got '010' (see scorematch gen --help)");
+  expect_clean_failure(gen + "--n 0x10",
+                       "--n: expected an integer in decimal digits, got '0x10' "
+                       "(see scorematch gen --help)");
+  expect_clean_failure(gen + "--n 1e3",
+                       "--n: expected an integer in decimal digits, got '1e3' "
+                       "(see scorematch gen --help)");
+  expect_clean_failure(gen + "--seed 99999999999999999999",
+                       "--seed: '99999999999999999999' is out of range (an integer >= 0 in "
+                       "decimal digits up to 18446744073709551615) (see scorematch gen --help)");
+  expect_clean_failure("--threads 99999999999 " + gen,
+                       "--threads: '99999999999' is out of range for this option (see scorematch "
+                       "gen --help)");
+  expect_clean_failure("fit --data " + faithful() + " --model mlp-score --init-from ''",
+                       "--init-from: expected a value, got an empty string (see scorematch fit "
+                       "--help)");
+  const fs::path out = kDir / "seedmax.csv";
+  fs::remove(out);
+  EXPECT_EQ(run(gen + "--n 5 --seed 18446744073709551615 --out " + out.string()).code, 0);
+  const fs::path huge = kDir / "huge";
+  for (const std::string& args :
+       {gen + "--n 9000000000000000000 --out " + huge.string() + ".csv",
+        "fit --data " + faithful() + " --model mlp-score --steps 2 --batch 100000000000 --out " +
+            huge.string(),
+        "sample --target gaussian --dim 2 --sampler ula --chains 1000000000 --steps 10 --out " +
+            huge.string()}) {
+    const Result r = run(args);
+    EXPECT_EQ(r.code, 2) << args << r.err;
+    EXPECT_NE(r.err.find(" per rank, more than this machine's "), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(huge) || fs::exists(huge.string() + ".csv"));
+  }
+  const std::string relu =
+      file("relu.toml", "[fit]\nmodel = \"mlp-score\"\nactivation = \"relu\"\n");
+  expect_clean_failure("fit --config " + relu + " --data " + faithful(),
+                       "--activation (set in job file '" + relu +
+                           "'): unknown activation 'relu' (expected softplus, tanh, silu or gelu)");
+  const std::string widths =
+      file("widths.toml", "[fit]\nmodel = \"mlp-score\"\nhidden = [16, -3]\n");
+  expect_clean_failure("fit --config " + widths + " --data " + faithful(),
+                       "--hidden (set in job file '" + widths + "') widths must be >= 1, got -3");
 }

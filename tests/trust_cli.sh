@@ -116,6 +116,7 @@ expect 1 "training diverged at step 1: the parameter norm exploded" fit --data d
   --model mlp-energy --hidden 8 --steps 50 --lr 1e6 --out diverged
 echo "$msg" | grep -q "no checkpoint was written before it" || fail "divergence names a checkpoint: $msg"
 [ ! -e diverged ] || fail "a diverged fit wrote its output"
+[ ! -e diverged.ckpt ] || fail "a fit diverged before its first log line left diverged.ckpt/"
 echo "Adam at lr 1e6 stops at step 1 with a clear message"
 
 # Data near 1e300: standardisation is exact (no inf), overflow is reported as such.
@@ -227,7 +228,7 @@ expect 2 "unknown subcommand 'smaple'; did you mean 'sample'" smaple --target gm
 "$bin" eval --target gmm --data data.npy --out th --threads 1 >/dev/null || fail "--threads after the subcommand"
 expect 2 "scorematch: error: --steps: must be >= 1, got 0" fit --data data.npy --model mlp-energy --steps 0 --out s0
 [ ${#msg} -lt 200 ] || fail "--steps 0 message is ${#msg} characters long"
-expect 2 "--hidden asks for" fit --data data.npy --model mlp-energy --hidden 100000000000 --out hh
+expect 2 "--hidden (4e+11 parameters, with their EMA and the optimiser state) needs at least" fit --data data.npy --model mlp-energy --hidden 100000000000 --out hh
 mkdir -p adir.csv
 expect 1 "is a directory, expected a data file" eval --target gmm --data adir.csv --out dd
 printf '\xef\xbb\xbf"x 1","y,2"\n1,"2"\n3,4\n5,7\n' >bom.csv

@@ -90,7 +90,8 @@ void run_profile(const dist::Comm& comm, const FieldJob& o) {
     if (columns.empty() && src.meta.is_object())
       columns = src.meta.value("columns", std::vector<std::string>{});
     if (!o.range.empty()) {
-      if (o.range.size() != 2) throw SettingError("--range takes t_min t_max in the 1-D mode");
+      if (o.range.size() != 2)
+        throw SettingError(setting("range") + " takes t_min t_max in the 1-D mode");
       spec.t_min = o.range[0];
       spec.t_max = o.range[1];
     }
@@ -156,9 +157,11 @@ void run_field(const dist::Comm& comm, FieldJob& job) {
       columns = src.meta.value("columns", std::vector<std::string>{});
     if (o->png && (o->png_size[0] < 200 || o->png_size[1] < 150 || o->png_size[0] > 8000 ||
                    o->png_size[1] > 8000))
-      throw SettingError("--png-size must lie between 200 x 150 and 8000 x 8000 pixels");
+      throw SettingError(setting("png-size") +
+                         " must lie between 200 x 150 and 8000 x 8000 pixels");
     if (!o->range.empty()) {
-      if (o->range.size() != 4) throw SettingError("--range takes x_min x_max y_min y_max");
+      if (o->range.size() != 4)
+        throw SettingError(setting("range") + " takes x_min x_max y_min y_max");
       g.x_min = o->range[0];
       g.x_max = o->range[1];
       g.y_min = o->range[2];

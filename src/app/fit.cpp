@@ -298,7 +298,7 @@ std::pair<const FitFamily*, int> find_family(const std::string& model) {
       if (used == text.size() && k >= f.parameter_min && k <= f.parameter_max) return {&f, k};
     } catch (const std::exception&) {
     }
-    throw SettingError("--model '" + model +
+    throw SettingError(setting("model") + " '" + model +
                        "' is not a closed-form family (expected gaussian or poly:K with " +
                        f.parameter_help + ")");
   }
@@ -306,7 +306,7 @@ std::pair<const FitFamily*, int> find_family(const std::string& model) {
   for (const FitFamily& f : kFitFamilies)
     known += std::string(known.empty() ? "" : ", ") + f.name +
              (f.parameter_help ? std::string(":K with ") + f.parameter_help : "");
-  throw SettingError("--model '" + model +
+  throw SettingError(setting("model") + " '" + model +
                      "' is not a model family of fit (expected one of: " + known + ")");
 }
 void run_fit(const dist::Comm& comm, FitJob& job) {

@@ -16,6 +16,7 @@
 
 #include "data_shard.hpp"
 #include "fit_neural.hpp"
+#include "memory_budget.hpp"
 #include "report.hpp"
 #include "run_control.hpp"
 #include "scorematch/core/error.hpp"
@@ -28,6 +29,7 @@
 #include "scorematch/io/npy_row_reader.hpp"
 #include "scorematch/models/mlp_model.hpp"
 #include "scorematch/models/targets.hpp"
+#include "scorematch/objectives/batch_gradient.hpp"
 #include "scorematch/training/divergence.hpp"
 #include "scorematch/training/trainer.hpp"
 
@@ -110,19 +112,14 @@ MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, const Objective& 
   // allocated: an absurd --hidden is an error naming the option and the size, not bad_alloc.
   double params = 0, width = static_cast<double>(d) + 1;
   for (Index h : o.hidden) {
-    if (h < 1) throw SettingError("--hidden widths must be >= 1, got " + std::to_string(h));
+    if (h < 1)
+      throw SettingError(setting("hidden") + " widths must be >= 1, got " + std::to_string(h));
     params += width * static_cast<double>(h);
     width = static_cast<double>(h) + 1;
   }
   params += width * static_cast<double>(spec.output == MlpOutput::energy ? 1 : d);
-  const double bytes = 4 * 8 * params;
-  const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) *
-                        static_cast<double>(::sysconf(_SC_PAGE_SIZE));
-  if (bytes > memory)
-    throw SettingError("--hidden asks for " + fmt("%.3g", params) + " parameters (" +
-                       fmt("%.3g", bytes / 1073741824.0) +
-                       " GiB with the optimiser state), more than this " + "machine's " +
-                       fmt("%.3g", memory / 1073741824.0) + " GiB of memory");
+  app::require_memory(4 * 8 * params, setting("hidden") + " (" + fmt("%.3g", params) +
+                                          " parameters, with their EMA and the optimiser state)");
   spec.validate();
   return spec;
 }
@@ -310,16 +307,30 @@ class NeuralFit {
       objective_->check(spec_);
       optimizer_.emplace(opt_settings);
       if (!(o_.val_fraction >= 0 && o_.val_fraction < 1))
-        throw SettingError("--val-fraction must lie in [0, 1)");
+        throw SettingError(setting("val-fraction") + " must lie in [0, 1)");
       if (o_.early_stopping && !(o_.val_fraction > 0))
-        throw SettingError("--early-stopping needs validation rows (--val-fraction > 0)");
+        throw SettingError(setting("early-stopping") +
+                           " needs validation rows (--val-fraction > 0)");
       if (objective_->needs_target_score()) {
         if (o_.target.empty())
-          throw SettingError("--objective esm needs --target NAME (its true score)");
+          throw SettingError(setting("objective") + " esm needs --target NAME (its true score)");
         target_ = make_target(o_.target, dim());
       }
-      if (o_.steps > 0xfffffffeLL) throw SettingError("--steps is too large");
+      if (o_.steps > 0xfffffffeLL) throw SettingError(setting("steps") + " is too large");
+      check_step_memory();
     });
+  }
+
+  // What one training step holds on a rank, at least: its share of the batch's row indices and
+  // inputs, and one gradient of all parameters per chunk of rows (batch_gradient.cpp sums the
+  // chunks' gradients in order, so the sum does not depend on the threads).
+  void check_step_memory() const {
+    const double share = std::ceil(static_cast<double>(o_.batch) / comm_.size());
+    const double chunks = std::ceil(share / static_cast<double>(batch_grain(*objective_, spec_)));
+    const double real = o_.dtype == "float32" ? 4 : 8;
+    app::require_memory(share * (8 + real * static_cast<double>(dim())) +
+                            chunks * real * static_cast<double>(spec_.num_parameters()),
+                        setting("batch") + " " + std::to_string(o_.batch));
   }
 
   // Rows in model units z = (x − shift)/scale; ESM targets in model units: ∇_z = scale ⊙ ∇_x.
@@ -337,7 +348,8 @@ class NeuralFit {
     dist::run_collectively(comm_, [&] {
       if (!o_.stream) return;
       if (shard_.info.format != io::DataInfo::Format::npy)
-        throw SettingError("--stream needs an .npy data file (random access by row); '" + in_.data +
+        throw SettingError(setting("stream") +
+                           " needs an .npy data file (random access by row); '" + in_.data +
                            "' is CSV (convert it, e.g. with numpy, or drop --stream)");
       reader_.emplace(in_.data);
     });
@@ -430,11 +442,7 @@ class NeuralFit {
     first_ = st_.step + 1;
     ck_every_ = o_.checkpoint_every > 0 ? o_.checkpoint_every : std::max<Index>(1, o_.steps / 10);
     if (!o_.resume.empty()) last_checkpoint_ = io::resolve_checkpoint(o_.resume);
-    dist::run_collectively(comm_, [&] {
-      if (!comm_.is_root()) return;
-      std::filesystem::create_directories(ckdir_);
-      log_.emplace(ckdir_ + "/metrics.jsonl", o_.resume.empty() ? -1 : st_.step);
-    });
+    if (!o_.resume.empty()) open_log();  // trims the log to the checkpoint's step
     say(comm_, std::string(o_.resume.empty() ? "training " : "resuming ") + spec_.kind() + " (" +
                    std::to_string(spec_.num_parameters()) + " parameters, " + o_.dtype + ") by " +
                    objective_->name() + " on " + std::to_string(rows()) + " rows x " +
@@ -496,6 +504,8 @@ class NeuralFit {
         dist::run_collectively(comm_, [&] {
           throw Error("training diverged at step " + std::to_string(step) + ": " + diverged +
                       "; nothing was written for this step; " + last_good() +
+                      (log_open_ ? "; the loss history is in " + ckdir_ + "/metrics.jsonl"
+                                 : std::string()) +
                       " (try a smaller --lr or --clip)");
         });
       }
@@ -538,7 +548,19 @@ class NeuralFit {
     if (st_.step % ck_every_ != 0) write_checkpoint();
   }
 
+  // metrics.jsonl in the checkpoint directory, opened at the first logged step of a new run, so a
+  // run that fails before it leaves no directory behind.
+  void open_log() {
+    dist::run_collectively(comm_, [&] {
+      if (!comm_.is_root()) return;
+      std::filesystem::create_directories(ckdir_);
+      log_.emplace(ckdir_ + "/metrics.jsonl", o_.resume.empty() ? -1 : st_.step);
+    });
+    log_open_ = true;
+  }
+
   void log_step(Index step, const StepResult& r, double rate, bool validate) {
+    if (!log_open_) open_log();
     const auto t0 = std::chrono::steady_clock::now();
     nlohmann::json record = {
         {"step", step},      {"loss", st_.loss},      {"grad_norm", r.update.grad_norm},
@@ -628,6 +650,7 @@ class NeuralFit {
   RunState st_;
   Index first_ = 1, ck_every_ = 1;
   std::optional<io::MetricsLog> log_;
+  bool log_open_ = false;
   double compute_ = 0, allreduce_ = 0, io_seconds_ = 0;
   double stream_read_seconds_ = 0;  // inside the trainer's compute time; reported as I/O
 };

@@ -1,5 +1,8 @@
 #include "gen.hpp"
 
+#include <cmath>
+
+#include "memory_budget.hpp"
 #include "report.hpp"
 
 namespace scorematch::app {
@@ -10,8 +13,12 @@ void run_gen(const dist::Comm& comm, GenJob& job) {
   const std::string ext = std::filesystem::path(o->out).extension().string();
   dist::run_collectively(comm, [&] {
     if (ext != ".npy" && ext != ".csv")
-      throw SettingError("--out '" + o->out + "': expected a .npy or .csv file name");
+      throw SettingError(setting("out") + " '" + o->out + "': expected a .npy or .csv file name");
     target = make_target(o->dist, o->dim);
+    require_memory(
+        std::ceil(static_cast<double>(o->n) / comm.size()) * static_cast<double>(o->dim) * 8,
+        setting("n") + " " + std::to_string(o->n) + " rows x " + setting("dim") + " " +
+            std::to_string(o->dim));
   });
   const Matrix rows = draw_rows(*target, o->seed, dist::shard(o->n, comm.rank(), comm.size()));
   if (ext == ".npy") {

@@ -12,7 +12,8 @@ Vector noise_variance(const LatentJob& o, const io::LoadedDecoder& loaded) {
   Vector sd;
   if (!std::isnan(o.sigma)) {
     if (!(o.sigma > 0) || !std::isfinite(o.sigma))
-      throw SettingError("--sigma must be positive and finite, got " + number_text(o.sigma));
+      throw SettingError(setting("sigma") + " must be positive and finite, got " +
+                         number_text(o.sigma));
     sd = Vector::Constant(d, o.sigma);
   } else if (!o.noise_sd.empty()) {
     const io::DataInfo info = io::probe_data(o.noise_sd);
@@ -56,9 +57,10 @@ void load_latent(const dist::Comm& comm, LatentJob* o, LatentRun& run) {
                   " columns but the decoder '" + o->decoder + "' writes " +
                   std::to_string(loaded.decoder->data_dim()));
     if (o->prior != "normal" && o->prior != "flat")
-      throw SettingError("--prior must be normal | flat, not '" + o->prior + "'");
+      throw SettingError(setting("prior") + " must be normal | flat, not '" + o->prior + "'");
     if (o->method != "newton" && o->method != "gauss-newton")
-      throw SettingError("--method must be newton | gauss-newton, not '" + o->method + "'");
+      throw SettingError(setting("method") + " must be newton | gauss-newton, not '" + o->method +
+                         "'");
     model = {loaded.decoder.get(), noise_variance(*o, loaded), o->prior == "normal" ? 1.0 : 0.0};
     inverse::validate(model);
     o->map.exact_hessian = o->method == "newton";
@@ -69,10 +71,11 @@ void load_latent(const dist::Comm& comm, LatentJob* o, LatentRun& run) {
       if (std::find(on_p.begin(), on_p.end(), o->s.name) == on_p.end()) {
         std::string names;
         for (const std::string& name : on_p) names += (names.empty() ? "" : " | ") + name;
-        throw SettingError("--sampler must be " + names + ", not '" + o->s.name + "'");
+        throw SettingError(setting("sampler") + " must be " + names + ", not '" + o->s.name + "'");
       }
       if (o->chains_per_row < 1 || kChainBlock % o->chains_per_row != 0)
-        throw SettingError("--chains-per-row must divide " + std::to_string(kChainBlock));
+        throw SettingError(setting("chains-per-row") + " must divide " +
+                           std::to_string(kChainBlock));
     }
     shard.rows = io::read_data_rows(shard.info, rows);
   });

@@ -27,7 +27,8 @@ void check_tweedie(const MapContext& c) {
         "--method tweedie needs a sigma-conditioned prior (fit --noise ladder or vesde, or the "
         "gaussian/gmm target)");
   if (!c.a.is_identity())
-    throw SettingError("--method tweedie is the posterior mean for denoising: --operator identity");
+    throw SettingError(setting("method") +
+                       " tweedie is the posterior mean for denoising: --operator identity");
   const Vector scale = c.noised->scale();
   if ((scale.array() != scale[0]).any())
     throw SettingError(
@@ -58,8 +59,8 @@ Matrix solve_exact(const MapContext& c, const Matrix& y, Index first) {
 
 void check_lbfgs(const MapContext& c) {
   if (!c.prior.has_energy())
-    throw SettingError("--method lbfgs needs a prior with an energy; this " + c.prior.kind() +
-                       " model has only a score: use --method adam");
+    throw SettingError(setting("method") + " lbfgs needs a prior with an energy; this " +
+                       c.prior.kind() + " model has only a score: use --method adam");
 }
 
 Matrix solve_lbfgs(const MapContext& c, const Matrix& y, Index first) {
@@ -104,11 +105,12 @@ void check_adam(const MapContext& c) {
     throw SettingError(
         "--anneal-from needs a sigma-conditioned prior (fit --noise ladder or vesde)");
   if (!(c.final_level > 0))
-    throw SettingError("--anneal-from needs --prior-level (the last stage's level) for this prior");
+    throw SettingError(setting("anneal-from") +
+                       " needs --prior-level (the last stage's level) for this prior");
   if (!(c.job.anneal_from > c.final_level))
-    throw SettingError("--anneal-from must exceed the prior's level " + number_text(c.final_level) +
-                       " (--prior-level or the model's own)");
-  if (c.job.anneal_stages < 2) throw SettingError("--anneal-stages must be at least 2");
+    throw SettingError(setting("anneal-from") + " must exceed the prior's level " +
+                       number_text(c.final_level) + " (--prior-level or the model's own)");
+  if (c.job.anneal_stages < 2) throw SettingError(setting("anneal-stages") + " must be at least 2");
 }
 
 // The MAP methods: a new one is a check, a solver and one line here.
@@ -132,7 +134,7 @@ const MapMethod& find_method(const std::string& name, const ScoreModel& prior) {
     if (wanted == m.name) return m;
   std::string known = "auto";
   for (const MapMethod& m : kMapMethods) known += std::string(" | ") + m.name;
-  throw SettingError("--method must be " + known + ", not '" + name + "'");
+  throw SettingError(setting("method") + " must be " + known + ", not '" + name + "'");
 }
 }  // namespace
 
@@ -148,12 +150,13 @@ void run_map(const dist::Comm& comm, MapJob& job) {
   dist::run_collectively(comm, [&] {
     if (o->model.empty() == o->target.empty())
       throw SettingError("map needs exactly one of --model DIR or --target NAME (the prior)");
-    if (o->adam.steps < 1 || !(o->adam.lr > 0)) throw SettingError("--steps and --lr must be > 0");
+    if (o->adam.steps < 1 || !(o->adam.lr > 0))
+      throw SettingError(setting("steps") + " and --lr must be > 0");
     if (o->init != "adjoint" && o->init != "zero")
-      throw SettingError("--init must be adjoint | zero");
+      throw SettingError(setting("init") + " must be adjoint | zero");
     // --prior-level: a σ-conditioned network prior evaluated at another level (io::LoadOptions).
     if (o->prior_level != 0 && !o->target.empty())
-      throw SettingError("--prior-level needs a noise-conditioned network prior");
+      throw SettingError(setting("prior-level") + " needs a noise-conditioned network prior");
     io::LoadOptions options;
     options.noise_level = o->prior_level;
     LoadedScore loaded =
@@ -170,7 +173,7 @@ void run_map(const dist::Comm& comm, MapJob& job) {
     a = make_operator(o->inv, prior->dim(), shard.info.rows, shard.info.cols());
     method = &find_method(o->method, *prior);
     if (o->anneal_from > 0 && method->solve != solve_adam)
-      throw SettingError("--anneal-from applies to --method adam");
+      throw SettingError(setting("anneal-from") + " applies to --method adam");
     if (method->check != nullptr) method->check({*o, *prior, noised.get(), *a, final_level});
   });
   // Block by block (64 global rows each), so the rows are the same on any number of ranks.

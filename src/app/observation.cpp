@@ -10,7 +10,7 @@ namespace scorematch::app {
 namespace {
 
 Matrix read_small(const std::string& path, const std::string& what) {
-  if (path.empty()) throw SettingError("--operator needs " + what);
+  if (path.empty()) throw SettingError(setting("operator") + " needs " + what);
   const io::DataInfo info = io::probe_data(path);
   return io::read_data_rows(info, {0, info.rows});
 }
@@ -54,8 +54,8 @@ std::unique_ptr<inverse::LinearOperator> build(const InverseOptions& o, Index d,
   if (o.op == "blur") {
     Index h = 0, w = 0;
     if (std::sscanf(o.image.c_str(), "%ldx%ld", &h, &w) != 2 || h * w != d)
-      throw SettingError("--image must be HxW with H*W = " + std::to_string(d) + " (got '" +
-                         o.image + "')");
+      throw SettingError(setting("image") + " must be HxW with H*W = " + std::to_string(d) +
+                         " (got '" + o.image + "')");
     return inverse::make_blur(h, w, read_small(o.kernel, "--kernel FILE (odd height and width)"),
                               o.boundary);
   }
@@ -66,14 +66,15 @@ std::unique_ptr<inverse::LinearOperator> build(const InverseOptions& o, Index d,
                   " columns but the model has dimension " + std::to_string(d));
     return inverse::make_dense(std::move(a));
   }
-  throw SettingError("--operator must be identity | mask | blur | dense, not '" + o.op + "'");
+  throw SettingError(setting("operator") + " must be identity | mask | blur | dense, not '" + o.op +
+                     "'");
 }
 
 }  // namespace
 
 std::unique_ptr<inverse::LinearOperator> make_operator(const InverseOptions& o, Index d,
                                                        Index observations, Index obs_width) {
-  if (!(o.sigma_y > 0)) throw SettingError("--sigma-y must be > 0");
+  if (!(o.sigma_y > 0)) throw SettingError(setting("sigma-y") + " must be > 0");
   auto a = build(o, d, observations);
   if (a->out_dim() != obs_width)
     throw Error("'" + o.obs + "': observations have " + std::to_string(obs_width) +

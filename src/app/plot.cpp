@@ -68,7 +68,7 @@ void run_plot(const dist::Comm& comm, PlotJob& job) {
       return;
     }
     if (o->size[0] < 200 || o->size[1] < 150 || o->size[0] > 8000 || o->size[1] > 8000)
-      throw SettingError("--size must lie between 200 x 150 and 8000 x 8000 pixels");
+      throw SettingError(setting("size") + " must lie between 200 x 150 and 8000 x 8000 pixels");
     const Curves c = read_metrics(o->metrics);
     render_png(o->out, "curves.gp", "curves.png", [&](const std::filesystem::path& dir) {
       write_text_file((dir / "curves.dat").string(), c.data);

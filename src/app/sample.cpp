@@ -1,5 +1,7 @@
 #include "sample.hpp"
 
+#include "memory_budget.hpp"
+
 #include "gaussian_reference.hpp"
 
 #include <algorithm>
@@ -63,10 +65,11 @@ Vector choose_metric(const dist::Comm& comm, const SampleJob& o, const ScoreMode
             "--metric model needs a network model (it uses its standardisation scale)");
       metric = scale;
     } else if (kind == "data") {
-      if (o.data.empty()) throw SettingError("--metric data needs --data FILE");
+      if (o.data.empty()) throw SettingError(setting("metric") + " data needs --data FILE");
       from_data = true;
     } else if (kind != "identity") {
-      throw SettingError("--metric must be auto, identity, data or model, got '" + kind + "'");
+      throw SettingError(setting("metric") + " must be auto, identity, data or model, got '" +
+                         kind + "'");
     }
   });
   if (!from_data) return metric;
@@ -109,10 +112,10 @@ Matrix initial_states(const SampleJob& o, const SamplerDescriptor& kind, const S
                        init + " applies to " + on_p + " only");
   }
   if (init != "data" && init != "file")
-    throw SettingError("--init must be auto, prior, data or file, got '" + init + "'");
+    throw SettingError(setting("init") + " must be auto, prior, data or file, got '" + init + "'");
   const std::string path = init == "data" ? o.data : o.init_file;
   if (path.empty())
-    throw SettingError("--init " + init + " needs " +
+    throw SettingError(setting("init") + " " + init + " needs " +
                        (init == "data" ? "--data FILE" : "--init-file FILE"));
   const io::DataInfo info = io::probe_data(path);
   check_data_fits_model(src, info, path);  // its dimension, and its columns' order
@@ -227,11 +230,12 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
     if (!o.dim_given.empty() && !o.model.empty())
       throw SettingError(o.dim_given + " applies to a --target (a model has its own dimension)");
     if (!o.init_file.empty() && o.init != "file")
-      throw SettingError("--init-file needs --init file (it holds one starting row per chain)");
+      throw SettingError(setting("init-file") +
+                         " needs --init file (it holds one starting row per chain)");
     run.src = load_score_source(o.model, o.target, o.dim, kind.noise_scheme(),
                                 VpSde{o.beta_min, o.beta_max}, {o.dtype == "float32", 0.0});
     if (o.dtype != "float64" && o.dtype != "float32")
-      throw SettingError("--dtype must be float64 or float32, got '" + o.dtype + "'");
+      throw SettingError(setting("dtype") + " must be float64 or float32, got '" + o.dtype + "'");
     if (run.src.noised && kind.noised() && run.src.noised->scheme() != kind.noise_scheme())
       throw SettingError(o.s.name + " needs a model conditioned on " +
                          (kind.noise_scheme() == NoiseScheme::sigma
@@ -262,13 +266,14 @@ inverse::GuidanceSettings resolve_guidance(SampleJob& o, const SamplerDescriptor
   inverse::GuidanceSettings g{
       o.guidance == "auto" ? automatic : inverse::parse_guidance(o.guidance), 0.0};
   if (g.kind == inverse::Guidance::imputation && !kind.imputes)
-    throw SettingError("--guidance imputation applies to " +
+    throw SettingError(setting("guidance") + " imputation applies to " +
                        sampler_list([](const SamplerDescriptor& d) { return d.imputes; }) +
                        ", not " + kind.name + " (use widened or pigdm)");
   if (g.kind == inverse::Guidance::imputation && !op.selects_coordinates())
-    throw SettingError("--guidance imputation needs --operator identity or mask, not " + o.inv.op);
+    throw SettingError(setting("guidance") + " imputation needs --operator identity or mask, not " +
+                       o.inv.op);
   if (g.kind != inverse::Guidance::pigdm && o.sigma_data_given)
-    throw SettingError("--sigma-data applies to --guidance pigdm");
+    throw SettingError(setting("sigma-data") + " applies to --guidance pigdm");
   if (g.kind == inverse::Guidance::pigdm) {
     const auto* mlp = dynamic_cast<const MlpModel*>(&prior);
     if (mlp != nullptr && mlp->has_energy())
@@ -276,7 +281,7 @@ inverse::GuidanceSettings resolve_guidance(SampleJob& o, const SamplerDescriptor
           "--guidance pigdm needs the Jacobian of the prior's score, implemented for mlp-score "
           "networks and analytic targets, not for this mlp-energy model");
     if (o.sigma_data_given && !(o.sigma_data > 0 && std::isfinite(o.sigma_data)))
-      throw SettingError("--sigma-data must be positive and finite, got " +
+      throw SettingError(setting("sigma-data") + " must be positive and finite, got " +
                          number_text(o.sigma_data));
     if (!o.sigma_data_given && mlp != nullptr && mlp->spec().sigma_data > 0)
       o.sigma_data = mlp->spec().sigma_data;
@@ -301,7 +306,7 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
                          sampler_list([](const SamplerDescriptor& d) { return d.posterior; }) +
                          ", not " + o.s.name);
     if (o.chains_per_obs < 1 || kChainBlock % o.chains_per_obs != 0)
-      throw SettingError("--chains-per-obs must divide " + std::to_string(kChainBlock));
+      throw SettingError(setting("chains-per-obs") + " must divide " + std::to_string(kChainBlock));
     const io::DataInfo info = io::probe_data(o.inv.obs);
     run.op = make_operator(o.inv, run.src.model->dim(), info.rows, info.cols());
     o.chains = info.rows * o.chains_per_obs;
@@ -351,6 +356,13 @@ void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
     run.sampler = make_sampler(o.s, {target, noised});
     if (run.sampler->num_transitions() >= (Index{1} << 32))
       throw SettingError("too many steps for the 32-bit step counter of the noise streams");
+    // The kept draws of this rank's chains stay in memory until they are written.
+    require_memory(std::ceil(static_cast<double>(o.chains) / comm.size()) *
+                       static_cast<double>(run.sampler->draws_per_chain()) *
+                       static_cast<double>(run.sampler->dim()) * 8,
+                   std::to_string(o.chains) + " chains x " +
+                       std::to_string(run.sampler->draws_per_chain()) + " kept draws x " +
+                       std::to_string(run.sampler->dim()) + " dimensions");
   });
   const Sampler& sampler = *run.sampler;
   run.chains = chain_shard(o.chains, comm.rank(), comm.size());

@@ -7,11 +7,13 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "app/run_control.hpp"
 #include "command.hpp"
+#include "option_values.hpp"
 #include "scorematch/core/allocator_tuning.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/parallel.hpp"
@@ -115,7 +117,15 @@ int report_parse_error(CLI::App& app, const std::vector<scorematch::cli::Command
     return 2;
   }
   if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-  std::string what = value_error_as_given(e.what(), commands);
+  std::string what = e.what();
+  // CLI11's "Could not convert: --threads = 99999999999": the value passed the option's checks
+  // (add_value_checks: a decimal integer in 64 bits) but does not fit the option's own type.
+  const std::string unconverted = "Could not convert: ";
+  if (const std::size_t eq = what.find(" = ");
+      what.rfind(unconverted, 0) == 0 && eq != std::string::npos)
+    what = what.substr(unconverted.size(), eq - unconverted.size()) + ": '" + what.substr(eq + 3) +
+           "' is out of range for this option";
+  what = value_error_as_given(what, commands);
   for (char& c : what)
     if (c == '\n') c = ' ';
   std::string help = "scorematch --help";
@@ -159,6 +169,10 @@ int run_parsed(const scorematch::dist::Comm& comm,
     return request.code;
   } catch (const dist::CollectiveFailure& failure) {
     return failure.exit_code();
+  } catch (const std::bad_alloc&) {
+    if (comm.size() > 1) comm.abort(out_of_memory_message());
+    std::cerr << "scorematch: error: " << out_of_memory_message() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     // Not agreed collectively: other ranks may be waiting in a collective, so end them all.
     if (comm.size() > 1) comm.abort(e.what());
@@ -190,6 +204,7 @@ int main(int argc, char** argv) {
       cli::add_fit(app),  cli::add_eval(app),   cli::add_gen(app),   cli::add_sample(app),
       cli::add_diag(app), cli::add_loglik(app), cli::add_field(app), cli::add_plot(app),
       cli::add_map(app),  cli::add_latent(app), cli::add_logz(app),  cli::add_compare(app)};
+  cli::add_value_checks(app);
 
   std::vector<std::string> args = hoist_config(argc, argv);
   cli::set_command_line(args, &app);

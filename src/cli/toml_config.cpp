@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "command.hpp"
+#include "option_values.hpp"
 
 namespace scorematch::cli {
 
@@ -49,39 +50,6 @@ std::string scalar_text(const toml::node& node) {
 // is the subcommand's option of that name, so the flat keys ([fit] sigma = 0.1) stay valid.
 bool is_component(const std::vector<std::string>& parents, std::string_view key) {
   return parents.size() == 1 && (key == "objective" || key == "optimizer" || key == "sampler");
-}
-
-// What an option takes on the command line, from the type CLI11 records for it (INT, UINT, FLOAT,
-// TEXT; a flag takes no value).
-enum class Takes { integer, unsigned_integer, number, text, flag, unknown };
-
-Takes takes(const CLI::Option& option) {
-  if (option.get_expected_min() == 0) return Takes::flag;
-  std::string type = option.get_type_name();
-  type = type.substr(0, type.find(':'));  // validators append ":description"
-  if (type == "INT") return Takes::integer;
-  if (type == "UINT") return Takes::unsigned_integer;
-  if (type == "FLOAT") return Takes::number;
-  if (type == "TEXT") return Takes::text;
-  return Takes::unknown;
-}
-
-const char* described(Takes kind) {
-  switch (kind) {
-    case Takes::integer:
-      return "an integer";
-    case Takes::unsigned_integer:
-      return "an integer >= 0";
-    case Takes::number:
-      return "a number";
-    case Takes::text:
-      return "a string";
-    case Takes::flag:
-      return "true or false";
-    case Takes::unknown:
-      break;
-  }
-  return "a value";
 }
 
 // Whether a TOML value has the type the option takes. CLI11 sees every value as text, so without

@@ -24,6 +24,11 @@ std::string number_text(double value) {
   return std::string(text, end);
 }
 
+std::string out_of_memory_message() {
+  return "out of memory (std::bad_alloc): the run asked for more memory than this machine could "
+         "give it; use fewer rows, chains, draws or a smaller batch or network, or more ranks";
+}
+
 std::string setting(std::string_view key) {
   const SettingNamer namer = installed_namer.load(std::memory_order_acquire);
   return namer != nullptr ? namer(key) : std::string(key);

@@ -1,6 +1,7 @@
 // What every Comm implementation (MPI: comm.cpp, serial: comm_serial.cpp) shares: the row shard
 // and the error agreement of run_collectively.
 #include <iostream>
+#include <new>
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/dist/comm.hpp"
@@ -21,6 +22,8 @@ void run_collectively(const Comm& comm, const std::function<void()>& step) {
     code = 2;
   } catch (const Error& e) {
     message = e.what();
+  } catch (const std::bad_alloc&) {
+    message = out_of_memory_message();
   } catch (const CollectiveFailure& f) {
     message = "\x01";  // a nested collective step failed and already reported it
     code = f.exit_code();

@@ -12,7 +12,8 @@ Guidance parse_guidance(const std::string& name) {
   if (name == "imputation") return Guidance::imputation;
   if (name == "widened") return Guidance::widened;
   if (name == "pigdm") return Guidance::pigdm;
-  throw SettingError("unknown guidance '" + name + "' (imputation | widened | pigdm)");
+  throw SettingError(setting("guidance") + ": unknown guidance '" + name +
+                     "' (imputation | widened | pigdm)");
 }
 
 std::string guidance_name(Guidance g) {

@@ -57,7 +57,8 @@ Conditioning parse_conditioning(const std::string& name) {
   if (name == "none") return Conditioning::none;
   if (name == "sigma") return Conditioning::sigma;
   if (name == "time") return Conditioning::time;
-  throw SettingError("unknown conditioning '" + name + "' (expected none, sigma or time)");
+  throw SettingError(setting("conditioning") + ": unknown conditioning '" + name +
+                     "' (expected none, sigma or time)");
 }
 
 std::string precondition_name(Precondition p) {
@@ -67,7 +68,8 @@ std::string precondition_name(Precondition p) {
 Precondition parse_precondition(const std::string& name) {
   if (name == "none") return Precondition::none;
   if (name == "edm") return Precondition::edm;
-  throw SettingError("unknown preconditioning '" + name + "' (expected none or edm)");
+  throw SettingError(setting("precondition") + ": unknown preconditioning '" + name +
+                     "' (expected none or edm)");
 }
 
 ConditioningValues conditioning_values(const MlpSpec& spec, double level) {

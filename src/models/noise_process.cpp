@@ -62,7 +62,8 @@ NoiseKind parse_noise_kind(const std::string& name) {
   if (name == "ladder") return NoiseKind::ve_ladder;
   if (name == "vesde") return NoiseKind::ve_sde;
   if (name == "vpsde") return NoiseKind::vp_sde;
-  throw SettingError("unknown dsm noise '" + name + "' (expected single, ladder, vesde or vpsde)");
+  throw SettingError(setting("noise") + ": unknown dsm noise '" + name +
+                     "' (expected single, ladder, vesde or vpsde)");
 }
 
 }  // namespace scorematch

@@ -29,7 +29,8 @@ std::unique_ptr<Objective> make_objective(const ObjectiveSettings& settings) {
   if (it == factories().end()) {
     std::string known;
     for (const auto& name : objective_names()) known += (known.empty() ? "" : ", ") + name;
-    throw SettingError("unknown objective '" + settings.name + "' (expected one of " + known + ")");
+    throw SettingError(setting("objective") + ": unknown objective '" + settings.name +
+                       "' (expected one of " + known + ")");
   }
   return it->second(settings);
 }

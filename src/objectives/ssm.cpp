@@ -21,7 +21,8 @@ class Ssm : public ObjectiveImpl<Ssm> {
     if (m_ < 1)
       throw SettingError("ssm needs at least one projection (" + setting("projections") + ")");
     if (s.probe != "rademacher" && s.probe != "gaussian")
-      throw SettingError("unknown probe '" + s.probe + "' (expected rademacher or gaussian)");
+      throw SettingError(setting("probe") + ": unknown probe '" + s.probe +
+                         "' (expected rademacher or gaussian)");
   }
   std::string name() const override { return "ssm"; }
   bool uses(const std::string& setting) const override {

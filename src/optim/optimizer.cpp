@@ -10,7 +10,8 @@ namespace scorematch {
 
 void OptimizerSettings::validate() const {
   if (name != "sgd" && name != "adam" && name != "adamw")
-    throw SettingError("unknown optimizer '" + name + "' (expected adam, adamw or sgd)");
+    throw SettingError(setting("optimizer") + ": unknown optimizer '" + name +
+                       "' (expected adam, adamw or sgd)");
   // Finite too: an infinite rate or decay would only show up as a diverged first step.
   if (!(lr > 0 && std::isfinite(lr)))
     throw SettingError("learning rate must be positive and finite (" + setting("lr") + ")");
@@ -26,7 +27,8 @@ void OptimizerSettings::validate() const {
   if (warmup < 0 || total_steps < 1)
     throw SettingError(setting("warmup") + " must be >= 0 and " + setting("total_steps") + " >= 1");
   if (schedule != "cosine" && schedule != "constant")
-    throw SettingError("unknown schedule '" + schedule + "' (expected cosine or constant)");
+    throw SettingError(setting("schedule") + ": unknown schedule '" + schedule +
+                       "' (expected cosine or constant)");
 }
 
 Optimizer::Optimizer(OptimizerSettings settings) : s_(std::move(settings)) {

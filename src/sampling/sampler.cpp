@@ -33,7 +33,8 @@ const SamplerDescriptor& find_sampler(const std::string& name) {
     if (d.name == name) return d;
   std::string known;
   for (const auto& n : sampler_names()) known += (known.empty() ? "" : ", ") + n;
-  throw SettingError("unknown sampler '" + name + "' (expected one of: " + known + ")");
+  throw SettingError(setting("sampler") + ": unknown sampler '" + name +
+                     "' (expected one of: " + known + ")");
 }
 
 std::vector<std::string> sampler_names() {

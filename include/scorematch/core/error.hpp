@@ -32,6 +32,9 @@ class SettingError : public Error {
 // std::to_string's fixed 6 decimals would print -1e-9 as "-0.000000").
 std::string number_text(double value);
 
+// The message for a std::bad_alloc caught at the top of a command: what ran out and what to change.
+std::string out_of_memory_message();
+
 // How the user named the setting `key`: the installed namer's answer, or the key itself.
 std::string setting(std::string_view key);
 

@@ -27,7 +27,8 @@ inline Activation parse_activation(const std::string& name) {
   const auto names = activation_names();
   for (std::size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return static_cast<Activation>(i);
-  throw SettingError("unknown activation '" + name + "' (expected softplus, tanh, silu or gelu)");
+  throw SettingError(setting("activation") + ": unknown activation '" + name +
+                     "' (expected softplus, tanh, silu or gelu)");
 }
 
 namespace detail {

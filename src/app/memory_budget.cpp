@@ -1,0 +1,32 @@
+#include "app/memory_budget.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "scorematch/core/error.hpp"
+
+namespace scorematch::app {
+
+double physical_memory_bytes() {
+  return static_cast<double>(::sysconf(_SC_PHYS_PAGES)) *
+         static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+}
+
+std::string byte_text(double bytes) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 6) bytes /= 1024, ++u;
+  char text[48];
+  std::snprintf(text, sizeof text, "%.3g %s", bytes, units[u]);
+  return text;
+}
+
+void require_memory(double bytes, const std::string& what) {
+  const double memory = physical_memory_bytes();
+  if (memory > 0 && bytes > memory)
+    throw SettingError(what + " needs at least " + byte_text(bytes) +
+                       " per rank, more than this machine's " + byte_text(memory) + " of memory");
+}
+
+}  // namespace scorematch::app

@@ -1,0 +1,20 @@
+// Sizes a user chooses (--hidden, --batch, --n, --chains × draws) checked against this machine's
+// memory before anything is allocated: an absurd size is a setting error naming the option and
+// the size, not a bad_alloc after minutes of work or an OOM kill.
+#pragma once
+#include <string>
+
+namespace scorematch::app {
+
+// Physical memory of this node in bytes (sysconf).
+double physical_memory_bytes();
+
+// Throws SettingError "<what> needs at least <bytes> per rank, more than this machine's <memory>
+// of memory" when `bytes` (a lower bound of what one rank will hold at once) exceeds the node's
+// physical memory.
+void require_memory(double bytes, const std::string& what);
+
+// "1.5 GiB", "980 MiB": a byte count for messages.
+std::string byte_text(double bytes);
+
+}  // namespace scorematch::app

@@ -1,0 +1,104 @@
+#include "option_values.hpp"
+
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <system_error>
+
+namespace scorematch::cli {
+
+Takes takes(const CLI::Option& option) {
+  if (option.get_expected_min() == 0) return Takes::flag;
+  std::string type = option.get_type_name();
+  type = type.substr(0, type.find(':'));  // validators append ":description"
+  if (type == "INT") return Takes::integer;
+  if (type == "UINT") return Takes::unsigned_integer;
+  if (type == "FLOAT") return Takes::number;
+  if (type == "TEXT") return Takes::text;
+  return Takes::unknown;
+}
+
+const char* described(Takes kind) {
+  switch (kind) {
+    case Takes::integer:
+      return "an integer";
+    case Takes::unsigned_integer:
+      return "an integer >= 0";
+    case Takes::number:
+      return "a number";
+    case Takes::text:
+      return "a string";
+    case Takes::flag:
+      return "true or false";
+    case Takes::unknown:
+      break;
+  }
+  return "a value";
+}
+
+namespace {
+
+// The message for a value that is not a plain decimal integer in range, or "" when it is.
+template <class Int>
+std::string integer_problem(const std::string& text, bool is_unsigned) {
+  const char* expected =
+      is_unsigned ? "an integer >= 0 in decimal digits" : "an integer in decimal digits";
+  std::string digits = text;
+  if (!digits.empty() && (digits[0] == '+' || (!is_unsigned && digits[0] == '-')))
+    digits.erase(0, 1);
+  const bool plain = !digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos;
+  if (!plain) return "expected " + std::string(expected) + ", got '" + text + "'";
+  if (digits.size() > 1 && digits[0] == '0')
+    return "expected " + std::string(expected) + " without leading zeros, got '" + text + "'";
+  Int value{};
+  const std::string number = text[0] == '+' ? text.substr(1) : text;
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (ec == std::errc::result_out_of_range)
+    return "'" + text + "' is out of range (" + std::string(expected) + " up to " +
+           std::to_string(std::numeric_limits<Int>::max()) + ")";
+  if (ec != std::errc() || end != number.data() + number.size())
+    return "expected " + std::string(expected) + ", got '" + text + "'";
+  return {};
+}
+
+CLI::Validator decimal_integer(bool is_unsigned) {
+  return CLI::Validator(
+      [is_unsigned](std::string& text) {
+        return is_unsigned ? integer_problem<std::uint64_t>(text, true)
+                           : integer_problem<std::int64_t>(text, false);
+      },
+      "", is_unsigned ? "decimal_unsigned" : "decimal_integer");
+}
+
+CLI::Validator non_empty() {
+  return CLI::Validator(
+      [](std::string& text) {
+        return text.empty() ? std::string("expected a value, got an empty string") : std::string();
+      },
+      "", "non_empty");
+}
+
+}  // namespace
+
+void add_value_checks(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    switch (takes(*option)) {
+      case Takes::integer:
+        option->check(decimal_integer(false));
+        break;
+      case Takes::unsigned_integer:
+        option->check(decimal_integer(true));
+        break;
+      case Takes::text:
+        option->check(non_empty());
+        break;
+      default:
+        break;
+    }
+  }
+  for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    add_value_checks(*sub);
+}
+
+}  // namespace scorematch::cli

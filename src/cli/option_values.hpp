@@ -1,0 +1,26 @@
+// What each option takes, from the type CLI11 records for it, and the checks every option's value
+// gets before CLI11 converts it (add_value_checks).
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace scorematch::cli {
+
+// What an option takes on the command line (INT, UINT, FLOAT, TEXT; a flag takes no value).
+enum class Takes { integer, unsigned_integer, number, text, flag, unknown };
+
+Takes takes(const CLI::Option& option);
+// "an integer", "an integer >= 0", "a number", ...
+const char* described(Takes kind);
+
+// Adds to every option of `app` and its subcommands the check its kind needs, so that a value is
+// either read as written or refused naming the option (and the job file that set it):
+//  - integers are decimal digits with an optional sign, in range for 64 bits. CLI11 (2.1) reads
+//    them with strtoll base 0 — `--steps 010` is 8 steps, `0x10` is 16 — and saturates on
+//    overflow, so `--seed 99999999999999999999` silently became 2^64 - 1;
+//  - an unsigned integer has no minus sign (strtoull wraps -1 to 2^64 - 1);
+//  - a text value is not empty: `--init-from ''` or `--data ''` read as "not given" or as a file
+//    with no name.
+// Call it once every option is registered.
+void add_value_checks(CLI::App& app);
+
+}  // namespace scorematch::cli
