@@ -322,14 +322,16 @@ class NeuralFit {
   }
 
   // What one training step holds on a rank, at least: its share of the batch's row indices and
-  // inputs, and one gradient of all parameters per chunk of rows (batch_gradient.cpp sums the
-  // chunks' gradients in order, so the sum does not depend on the threads).
+  // inputs, and one gradient of all parameters per chunk of rows in flight (batch_gradient.cpp
+  // sums the chunks' gradients in order, so the sum does not depend on the threads).
   void check_step_memory() const {
     const double share = std::ceil(static_cast<double>(o_.batch) / comm_.size());
-    const double chunks = std::ceil(share / static_cast<double>(batch_grain(*objective_, spec_)));
-    const double real = o_.dtype == "float32" ? 4 : 8;
-    app::require_memory(share * (8 + real * static_cast<double>(dim())) +
-                            chunks * real * static_cast<double>(spec_.num_parameters()),
+    const Index real = o_.dtype == "float32" ? 4 : 8;
+    const auto chunks = static_cast<double>(
+        chunks_in_flight(static_cast<Index>(share) / batch_grain(*objective_, spec_) + 1,
+                         spec_.num_parameters(), real));
+    app::require_memory(share * static_cast<double>(8 + real * dim()) +
+                            chunks * static_cast<double>(real * spec_.num_parameters()),
                         setting("batch") + " " + std::to_string(o_.batch));
   }
 

@@ -56,6 +56,31 @@ const T* in_precision(const Vector& theta, VectorT<T>& copy) {
   }
 }
 
+// total += Σ over the wave's chunk gradients, in chunk order, in double, for each parameter: with
+// the waves in order, the same sequence of additions as one pass over every chunk, so the sum is
+// bitwise the same for any thread count and wave size. The parameter ranges are split over the
+// threads (the sum is memory-bound), each range summed in L1-sized blocks so a total is read and
+// written once per wave instead of once per chunk.
+template <class T>
+void add_chunk_gradients(JetPool<T>& pool, Index count, bool first_wave, Vector& total) {
+  constexpr Index kParameterGrain = 4096, kBlock = 512;
+  parallel::for_each_chunk(total.size(), kParameterGrain, [&](Index, Index begin, Index end) {
+    for (Index first = begin; first < end; first += kBlock) {
+      const Index len = std::min(kBlock, end - first);
+      auto block = total.segment(first, len);
+      if (first_wave) block.setZero();  // here, not before: the threads zero their own ranges
+      for (Index c = 0; c < count; ++c)
+        block += pool.chunk_grad(c).segment(first, len).template cast<double>();
+    }
+  });
+}
+
+Index chunks_in_flight(Index chunks, Index P, Index value_bytes) {
+  // 256 MiB of gradients, and at least 4 chunks per thread so the threads stay busy.
+  const Index budget = (Index{256} << 20) / std::max<Index>(1, P * value_bytes);
+  return std::min(chunks, std::max<Index>(budget, 4 * parallel::max_thread_slots()));
+}
+
 template <class T>
 BatchSums batch_sums(const Objective& objective, const MlpSpec& spec, const Vector& theta,
                      const BatchInput& input, bool want_grad, JetPool<T>& pool) {
@@ -66,48 +91,52 @@ BatchSums batch_sums(const Objective& objective, const MlpSpec& spec, const Vect
   const T* theta_t = in_precision<T>(theta, theta_copy);
   const T* teacher_t = input.teacher ? in_precision<T>(*input.teacher, teacher_copy) : nullptr;
   pool.prepare();
-  if (want_grad) pool.chunk_buffers(chunks, P);
+  // The chunks run in waves of at most chunks_in_flight: one gradient buffer per chunk of a wave,
+  // so a step's memory does not grow with the batch (a batch of 10⁷ rows held 10⁷/64 gradients).
+  const Index wave = !want_grad       ? chunks
+                     : input.wave > 0 ? std::min(input.wave, chunks)
+                                      : chunks_in_flight(chunks, P, sizeof(T));
+  if (want_grad) pool.chunk_buffers(wave, P);
   std::vector<double> losses(static_cast<std::size_t>(chunks), 0.0);
-  parallel::for_each_chunk(n, grain, [&](Index chunk, Index begin, Index end) {
-    const MatrixT<T> x = input.x->middleRows(begin, end - begin).template cast<T>();
-    MatrixT<T> target;
-    if (input.target_score)
-      target = input.target_score->middleRows(begin, end - begin).template cast<T>();
-    ObjectiveBatch<T> batch;
-    batch.spec = &spec;
-    batch.theta = theta_t;
-    batch.x = &x;
-    batch.streams = input.streams->data() + begin;
-    batch.seed = input.seed;
-    batch.step = input.step;
-    batch.train = input.train;
-    batch.teacher = teacher_t;
-    batch.target_score = input.target_score ? &target : nullptr;
-    if (want_grad) {
-      VectorT<T>& grad = pool.chunk_grad(chunk);
-      grad.setZero();
-      batch.grad = grad.data();
-    }
-    batch.jet = &pool.local();
-    losses[static_cast<std::size_t>(chunk)] = objective.evaluate(batch);
-  });
   BatchSums sums;
+  if (want_grad) {  // the first wave zeroes it; a rank with no rows has no wave
+    if (chunks == 0)
+      sums.grad.setZero(P);
+    else
+      sums.grad.resize(P);
+  }
+  for (Index first = 0; first < chunks; first += wave) {
+    const Index count = std::min(wave, chunks - first), offset = first * grain;
+    parallel::for_each_chunk(
+        std::min(n - offset, count * grain), grain, [&](Index local, Index begin, Index end) {
+          const Index chunk = first + local;
+          begin += offset;
+          end += offset;
+          const MatrixT<T> x = input.x->middleRows(begin, end - begin).template cast<T>();
+          MatrixT<T> target;
+          if (input.target_score)
+            target = input.target_score->middleRows(begin, end - begin).template cast<T>();
+          ObjectiveBatch<T> batch;
+          batch.spec = &spec;
+          batch.theta = theta_t;
+          batch.x = &x;
+          batch.streams = input.streams->data() + begin;
+          batch.seed = input.seed;
+          batch.step = input.step;
+          batch.train = input.train;
+          batch.teacher = teacher_t;
+          batch.target_score = input.target_score ? &target : nullptr;
+          if (want_grad) {
+            VectorT<T>& grad = pool.chunk_grad(local);
+            grad.setZero();
+            batch.grad = grad.data();
+          }
+          batch.jet = &pool.local();
+          losses[static_cast<std::size_t>(chunk)] = objective.evaluate(batch);
+        });
+    if (want_grad) add_chunk_gradients(pool, count, first == 0, sums.grad);
+  }
   for (const double l : losses) sums.loss += l;  // chunk order: independent of the threads
-  if (!want_grad) return sums;
-  // Σ over chunks in chunk order, in double, for each parameter: the same sum for any thread
-  // count, and the parameter ranges are split over the threads (the sum is memory-bound). Each
-  // range is summed in L1-sized blocks, so the totals are written once instead of once per chunk.
-  sums.grad.resize(P);
-  constexpr Index kParameterGrain = 4096, kBlock = 512;
-  parallel::for_each_chunk(P, kParameterGrain, [&](Index, Index begin, Index end) {
-    for (Index first = begin; first < end; first += kBlock) {
-      const Index len = std::min(kBlock, end - first);
-      auto total = sums.grad.segment(first, len);
-      total.setZero();
-      for (Index c = 0; c < chunks; ++c)
-        total += pool.chunk_grad(c).segment(first, len).template cast<double>();
-    }
-  });
   return sums;
 }
 

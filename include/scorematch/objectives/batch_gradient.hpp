@@ -24,11 +24,19 @@ struct BatchInput {
   bool train = false;                    // a training step (ObjectiveBatch::train)
   // Parameters of the teacher network (ObjectiveBatch::teacher); null: θ itself.
   const Vector* teacher = nullptr;
+  // Chunks whose gradients are held at once; 0: chunks_in_flight. Any value gives bitwise the same
+  // sums (tests vary it).
+  Index wave = 0;
 };
 
 // Rows per chunk: the largest power of two in [4, 64] with at most 2048 stacked jet rows. A
 // function of the objective and model only, never of the thread count.
 Index batch_grain(const Objective& objective, const MlpSpec& spec);
+
+// Chunks whose gradients are held at once (a wave) when a batch has `chunks` chunks of P
+// parameters of value_bytes each: about 256 MiB of gradients (at least 4 chunks per thread), so
+// a step's memory does not grow with the batch.
+Index chunks_in_flight(Index chunks, Index P, Index value_bytes);
 
 // Per-thread jet scratch space and per-chunk gradient buffers, reused across steps: a training
 // step then allocates and page-faults nothing (fresh per-chunk gradient vectors were a visible
