@@ -50,6 +50,6 @@ bad width "dimension mismatch" latent --decoder "$root/fix/mlp" --data "$root/th
 bad sigma "must be positive" latent --decoder "$root/fix/mlp" --data "$root/fix/x.npy" --sigma -1
 bad nonoise "needs the decoder's noise" latent --decoder "$root/fix/mlp" --data "$root/fix/x.npy"
 bad nodir "does not exist" latent --decoder "$root/nowhere" --data "$root/fix/x.npy" --sigma 1
-bad chains "must divide 64" latent --decoder "$root/fix/linear" --data "$root/fix/x_linear.npy" \
-  --sample --chains-per-row 5
+bad chains "chains-per-row must be >= 1" latent --decoder "$root/fix/linear" \
+  --data "$root/fix/x_linear.npy" --sample --chains-per-row 0
 bad asmodel "is a decoder" sample --model "$root/fix/mlp" --sampler ula

@@ -6,7 +6,8 @@
 # Closed-form fits (gaussian, poly) sum their statistics exactly (long accumulators), so they are
 # bitwise too.
 # Usage: shard_grid.sh <scorematch> <make_decoder> <npy_compare> <mpiexec> <workdir> <command>
-#   command: fit-resume | fit-poly | sample | sample-metric | sample-obs | sample-vepc | latent | map |
+#   command: fit-resume | fit-poly | sample | sample-metric | sample-obs | sample-obs-wide |
+#            sample-vepc | latent | map |
 #            diag | loglik | eval | fit | gen
 set -euo pipefail
 bin=$1 make=$2 compare=$3 mpiexec=$4 root=$5 cmd=$6
@@ -75,6 +76,13 @@ for n in "${sizes[@]}"; do
     sample-obs) args=(sample --target gaussian --dim 2 --sampler mala --steps 30 --warmup 10
                       --obs "$(data "$n")" --operator identity --sigma-y 0.5 --chains-per-obs 2
                       --seed 5 --quiet); files=(samples.npy posterior_mean.npy) ;;
+    # 96 chains per observation: ranks own whole groups of lcm(64, 96) = 192 chains, and the
+    # 64-chain blocks straddle observations (block 1 holds the last 32 chains of observation 0
+    # and the first 32 of observation 1).
+    sample-obs-wide) args=(sample --target gaussian --dim 2 --sampler mala --steps 10 --warmup 5
+                           --obs "$(data "$n")" --operator identity --sigma-y 0.5
+                           --chains-per-obs 96 --seed 5 --quiet)
+                     files=(samples.npy posterior_mean.npy) ;;
     sample-vepc) printf 'x0,x1\n1,0\n' >"$root/mask.csv"  # ve-pc imputes the observed x0
                  args=(sample --target gaussian --dim 2 --sampler ve-pc --steps 20 --corrector-steps 1
                        --obs "$(data "$n")" --operator mask --mask "$root/mask.csv" --sigma-y 0.3

@@ -201,6 +201,7 @@ struct SampleRun {
   std::unique_ptr<inverse::PosteriorNoisedScore> posterior_noised;
   std::unique_ptr<Sampler> sampler;
   RowRange chains;
+  Index chain_group = kChainBlock;  // chain_shard's group: whole observations with --obs
   std::optional<ChainRunner> runner;
   nlohmann::json config;
   double compute = 0, io = 0, seconds = 0;
@@ -297,7 +298,8 @@ inverse::GuidanceSettings resolve_guidance(SampleJob& o, const SamplerDescriptor
 }
 
 // Posterior sampling: chain c samples p(x | y_o), o = c / K; this rank holds only the
-// observations of its chains (K divides the 64-chain block, so no observation is split).
+// observations of its chains (ranks own whole groups of lcm(64, K) chains, so no observation is
+// split).
 void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
   dist::run_collectively(comm, [&] {
     const SamplerDescriptor& kind = *run.kind;
@@ -305,12 +307,15 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
       throw SettingError("posterior sampling (--obs) runs " +
                          sampler_list([](const SamplerDescriptor& d) { return d.posterior; }) +
                          ", not " + o.s.name);
-    if (o.chains_per_obs < 1 || kChainBlock % o.chains_per_obs != 0)
-      throw SettingError(setting("chains-per-obs") + " must divide " + std::to_string(kChainBlock));
+    if (o.chains_per_obs < 1) throw InvalidSetting("chains-per-obs", "be >= 1");
     const io::DataInfo info = io::probe_data(o.inv.obs);
     run.op = make_operator(o.inv, run.src.model->dim(), info.rows, info.cols());
+    if (o.chains_per_obs > (Index{1} << 40) / std::max<Index>(1, info.rows))
+      throw InvalidSetting("chains-per-obs", "keep rows(y) x chains below 2^40",
+                           std::to_string(o.chains_per_obs));
     o.chains = info.rows * o.chains_per_obs;
-    const RowRange mine = chain_shard(o.chains, comm.rank(), comm.size());
+    run.chain_group = chain_group(o.chains_per_obs);
+    const RowRange mine = chain_shard(o.chains, comm.rank(), comm.size(), run.chain_group);
     const RowRange obs{mine.begin / o.chains_per_obs, mine.end / o.chains_per_obs};
     const Matrix y = io::read_data_rows(info, obs);
     const bool noised = kind.input == SamplerInput::sigma_noised;
@@ -365,7 +370,7 @@ void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
                        std::to_string(run.sampler->dim()) + " dimensions");
   });
   const Sampler& sampler = *run.sampler;
-  run.chains = chain_shard(o.chains, comm.rank(), comm.size());
+  run.chains = chain_shard(o.chains, comm.rank(), comm.size(), run.chain_group);
   Vector shift = Vector::Zero(sampler.dim()), scale = Vector::Ones(sampler.dim());
   if (sampler.uses_model_coordinates()) {
     shift = run.src.noised->shift();

@@ -33,8 +33,7 @@ Command add_latent(CLI::App& root) {
   const std::string group = "Langevin draws of p(z | x)";
   app->add_flag("--sample", o->sample, "Also sample p(z | x) per row")->group(group);
   app->add_option("--sampler", o->s.name, "ula | mala")->group(group);
-  app->add_option("--chains-per-row", o->chains_per_row, "Chains per row (divides 64)")
-      ->group(group);
+  app->add_option("--chains-per-row", o->chains_per_row, "Chains per row")->group(group);
   app->add_option("--steps", o->s.steps, "Kept-phase transitions")->group(group);
   app->add_option("--warmup", o->s.warmup, "Warm-up transitions (MALA adapts its step)")
       ->group(group);

@@ -141,7 +141,7 @@ Command add_sample(CLI::App& root) {
                   "Nested design: K superchains of consecutive chains sharing their start; "
                   "diag reports nested R-hat (Margossian et al. 2024)");
   app->add_option("--chains-per-obs", o->chains_per_obs,
-                  "Chains per observation (a divisor of 64); --chains becomes rows(y) x this")
+                  "Chains per observation; --chains becomes rows(y) x this")
       ->group(posterior_group);
   CLI::Option* guidance =
       app->add_option(

@@ -18,8 +18,14 @@ std::string short_g(double v) {
 }
 }  // namespace
 
-RowRange chain_shard(Index chains, int rank, int ranks) {
-  return block_range(chains, kChainBlock, rank, ranks);
+RowRange chain_shard(Index chains, int rank, int ranks, Index group) {
+  if (group < 1 || group % kChainBlock != 0)
+    throw Error("chain groups must be whole blocks of " + std::to_string(kChainBlock) + " chains");
+  return block_range(chains, group, rank, ranks);
+}
+
+Index chain_group(Index chains_per_unit) {
+  return std::lcm(kChainBlock, std::max<Index>(1, chains_per_unit));
 }
 
 Matrix prior_states(const Sampler& sampler, RowRange chains) {

@@ -6,6 +6,7 @@
 // any decomposition. Threads split the local blocks. Memory is O(local chains × (d + aux)) plus
 // the kept draws, O(local chains × draws × d).
 #pragma once
+#include <numeric>
 #include <vector>
 
 #include "scorematch/sampling/sampler.hpp"
@@ -14,9 +15,15 @@ namespace scorematch {
 
 inline constexpr Index kChainBlock = 64;
 
-// The chains owned by `rank` of `ranks`: a contiguous range of whole blocks (the last one may be
-// partial); empty, {chains, chains}, on a rank that owns no block.
-RowRange chain_shard(Index chains, int rank, int ranks);
+// The chains owned by `rank` of `ranks`: a contiguous range of whole groups of `group` chains (a
+// multiple of kChainBlock; the last group may be partial); empty, {chains, chains}, on a rank
+// that owns no group.
+RowRange chain_shard(Index chains, int rank, int ranks, Index group = kChainBlock);
+
+// The group of chain_shard for K chains per observation (or per row): lcm(kChainBlock, K) chains,
+// whole blocks and whole observations, so a rank holds every chain of each of its observations
+// (their posterior mean is local) and blocks start at the same chains on any number of ranks.
+Index chain_group(Index chains_per_unit);
 
 // Initial states in the sampler's coordinates: N(0, prior_scale² I) from
 // RandomStream(derive_seed(seed, kInitTag), chain).
