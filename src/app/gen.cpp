@@ -15,10 +15,13 @@ void run_gen(const dist::Comm& comm, GenJob& job) {
     if (ext != ".npy" && ext != ".csv")
       throw SettingError(setting("out") + " '" + o->out + "': expected a .npy or .csv file name");
     target = make_target(o->dist, o->dim);
-    require_memory(
-        std::ceil(static_cast<double>(o->n) / comm.size()) * static_cast<double>(o->dim) * 8,
-        setting("n") + " " + std::to_string(o->n) + " rows x " + setting("dim") + " " +
-            std::to_string(o->dim));
+    // This rank's rows, and for CSV also their text (up to 24 characters a value, as to_chars
+    // writes a double, plus the separator).
+    const double per_value = ext == ".csv" ? 8 + 25 : 8;
+    require_memory(std::ceil(static_cast<double>(o->n) / comm.size()) *
+                       static_cast<double>(o->dim) * per_value,
+                   setting("n") + " " + std::to_string(o->n) + " rows x " + setting("dim") + " " +
+                       std::to_string(o->dim));
   });
   const Matrix rows = draw_rows(*target, o->seed, dist::shard(o->n, comm.rank(), comm.size()));
   if (ext == ".npy") {
