@@ -685,12 +685,23 @@ TEST(Cli, OptionValuesAreReadAsWrittenOrRefused) {
         "fit --data " + faithful() + " --model mlp-score --steps 2 --batch 100000000000 --out " +
             huge.string(),
         "sample --target gaussian --dim 2 --sampler ula --chains 1000000000 --steps 10 --out " +
-            huge.string()}) {
+            huge.string(),
+        "fit --data " + faithful() +
+            " --model mlp-energy --objective nce --noise-ratio 1000000000 --out " + huge.string(),
+        "fit --data " + faithful() + " --model poly:2 --objective nce --noise-ratio 1000000000 " +
+            "--out " + huge.string()}) {
     const Result r = run(args);
     EXPECT_EQ(r.code, 2) << args << r.err;
     EXPECT_NE(r.err.find(" per rank, more than this machine's "), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(huge) || fs::exists(huge.string() + ".csv"));
   }
+  // Sampler counts stay below 2^31 (their sums and products must not overflow before the 32-bit
+  // step counter refuses the total; 2^63 - 1 corrector steps crashed).
+  expect_clean_failure("sample --target gaussian --dim 2 --sampler hmc --leapfrog-steps 4294967296",
+                       "--leapfrog-steps must be at most 2147483647, got 4294967296");
+  expect_clean_failure(
+      "sample --target gaussian --dim 2 --sampler pc --corrector-steps 9223372036854775807",
+      "--corrector-steps must be at most 2147483647, got 9223372036854775807");
   const std::string relu =
       file("relu.toml", "[fit]\nmodel = \"mlp-score\"\nactivation = \"relu\"\n");
   expect_clean_failure("fit --config " + relu + " --data " + faithful(),

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "fit_support.hpp"
+#include "memory_budget.hpp"
 #include "report.hpp"
 #include "scorematch/estimators/polynomial_nce.hpp"
 
@@ -65,6 +66,10 @@ void fit_polynomial_by_nce(const dist::Comm& comm, const FitJob& o, const Shard&
                            o.ridge};
   NceFit fit;
   dist::run_collectively(comm, [&] {
+    // This rank's noise rows and their monomial features (ν per data row).
+    require_memory(static_cast<double>(shard.rows.rows()) * static_cast<double>(problem.ratio) *
+                       static_cast<double>(d + problem.basis.size()) * 8,
+                   setting("noise_ratio") + " " + std::to_string(problem.ratio));
     fit = fit_polynomial_nce(comm, problem, shard.rows, shard.range.begin, shard.info.rows);
   });
   const MonomialBasis& basis = problem.basis;

@@ -333,6 +333,15 @@ class NeuralFit {
     app::require_memory(share * static_cast<double>(8 + real * dim()) +
                             chunks * static_cast<double>(real * spec_.num_parameters()),
                         setting("batch") + " " + std::to_string(o_.batch));
+    // Each thread's jet stacks 1 + tangents rows per sample (ssm's projections, nce's noise rows)
+    // through every layer.
+    double width = static_cast<double>(dim());
+    for (const Index h : spec_.hidden) width += static_cast<double>(h);
+    const double tangents = static_cast<double>(objective_->tangents(spec_));
+    app::require_memory(
+        parallel::num_threads() * static_cast<double>(batch_grain(*objective_, spec_)) *
+            (tangents + 2) * width * static_cast<double>(real),
+        objective_->name() + " with " + fmt("%.0f", tangents) + " stacked rows per sample");
   }
 
   // Rows in model units z = (x − shift)/scale; ESM targets in model units: ∇_z = scale ⊙ ∇_x.

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -152,6 +153,13 @@ void add_root_options(CLI::App& app, int& threads) {
   app.allow_config_extras(CLI::config_extras_mode::error);
 }
 
+// A bad_alloc (or length_error) outside a collective step: end every rank with one clear line.
+int out_of_memory(const scorematch::dist::Comm& comm) {
+  if (comm.size() > 1) comm.abort(scorematch::out_of_memory_message());
+  std::cerr << "scorematch: error: " << scorematch::out_of_memory_message() << "\n";
+  return 1;
+}
+
 // Runs the parsed command on every rank and maps its end to the exit status.
 int run_parsed(const scorematch::dist::Comm& comm,
                const std::vector<scorematch::cli::Command>& commands) {
@@ -170,9 +178,9 @@ int run_parsed(const scorematch::dist::Comm& comm,
   } catch (const dist::CollectiveFailure& failure) {
     return failure.exit_code();
   } catch (const std::bad_alloc&) {
-    if (comm.size() > 1) comm.abort(out_of_memory_message());
-    std::cerr << "scorematch: error: " << out_of_memory_message() << "\n";
-    return 1;
+    return out_of_memory(comm);
+  } catch (const std::length_error&) {  // a container asked for more than max_size()
+    return out_of_memory(comm);
   } catch (const std::exception& e) {
     // Not agreed collectively: other ranks may be waiting in a collective, so end them all.
     if (comm.size() > 1) comm.abort(e.what());

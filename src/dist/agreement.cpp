@@ -2,6 +2,7 @@
 // and the error agreement of run_collectively.
 #include <iostream>
 #include <new>
+#include <stdexcept>
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/dist/comm.hpp"
@@ -23,6 +24,8 @@ void run_collectively(const Comm& comm, const std::function<void()>& step) {
   } catch (const Error& e) {
     message = e.what();
   } catch (const std::bad_alloc&) {
+    message = out_of_memory_message();
+  } catch (const std::length_error&) {  // a container asked for more than max_size()
     message = out_of_memory_message();
   } catch (const CollectiveFailure& f) {
     message = "\x01";  // a nested collective step failed and already reported it

@@ -146,6 +146,9 @@ ExactVectorSum nce_partials(const NceProblem& pb, const Matrix& x, Index first_r
 NceFit fit_polynomial_nce(const Collective& collective, const NceProblem& pb, const Matrix& x,
                           Index first_row, Index n) {
   if (pb.ratio < 1) throw InvalidSetting("noise_ratio", "be at least 1", std::to_string(pb.ratio));
+  // ν noise rows per data row: bounded so rows × ν cannot overflow (memory is checked by callers).
+  if (pb.ratio > (Index{1} << 30))
+    throw InvalidSetting("noise_ratio", "be at most 2^30", std::to_string(pb.ratio));
   if (!(pb.ridge >= 0) || !std::isfinite(pb.ridge))
     throw InvalidSetting("ridge", "be a finite number >= 0");
   const Index p = pb.basis.size(), q = p + 1;

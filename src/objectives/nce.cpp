@@ -29,6 +29,9 @@ class Nce : public ObjectiveImpl<Nce> {
                            "the data's bounding box: fit poly:K for it)",
                            s.noise);
     if (ratio_ < 1) throw InvalidSetting("noise_ratio", "be at least 1", std::to_string(ratio_));
+    // Rows per sample are 1 + ν: bounded so the chunk arithmetic cannot overflow.
+    if (ratio_ > (Index{1} << 30))
+      throw InvalidSetting("noise_ratio", "be at most 2^30", std::to_string(ratio_));
   }
   std::string name() const override { return "nce"; }
   bool uses(const std::string& setting) const override {

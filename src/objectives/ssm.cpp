@@ -20,6 +20,9 @@ class Ssm : public ObjectiveImpl<Ssm> {
       : m_(s.projections), gaussian_(s.probe == "gaussian"), reduced_(s.variance_reduced) {
     if (m_ < 1)
       throw SettingError("ssm needs at least one projection (" + setting("projections") + ")");
+    // Rows per sample are 1 + m stacked tangents: bounded so the chunk arithmetic cannot overflow.
+    if (m_ > (Index{1} << 30))
+      throw InvalidSetting("projections", "be at most 2^30", std::to_string(m_));
     if (s.probe != "rademacher" && s.probe != "gaussian")
       throw SettingError(setting("probe") + ": unknown probe '" + s.probe +
                          "' (expected rademacher or gaussian)");

@@ -3,11 +3,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/core/random_fill.hpp"
 
 namespace scorematch {
+
+namespace {
+constexpr Index kMaxCount = (Index{1} << 31) - 1;
+}  // namespace
 
 const std::vector<SamplerDescriptor>& sampler_registry() {
   static const std::vector<SamplerDescriptor> table{
@@ -58,6 +64,18 @@ std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const Sco
   if (s.steps < 1) throw InvalidSetting("steps", "be ≥ 1");
   if (s.warmup < 0) throw InvalidSetting("warmup", "be ≥ 0");
   if (s.thin < 1) throw InvalidSetting("thin", "be ≥ 1");
+  // Counts stay below 2^31, so that their sums and products (warmup + steps, levels × steps, the
+  // corrector and leapfrog loops) cannot overflow before the 32-bit step counter of the noise
+  // streams (kTransitionTag's step word) refuses the total.
+  for (const auto& [key, value] : {std::pair<const char*, Index>{"steps", s.steps},
+                                   {"warmup", s.warmup},
+                                   {"thin", s.thin},
+                                   {"levels", s.levels},
+                                   {"corrector_steps", s.corrector_steps},
+                                   {"leapfrog_steps", s.leapfrog_steps},
+                                   {"replicas", s.replicas}})
+    if (value > kMaxCount)
+      throw InvalidSetting(key, "be at most " + std::to_string(kMaxCount), std::to_string(value));
   if (!(s.step_size > 0) || !std::isfinite(s.step_size))
     throw InvalidSetting("step_size", "be positive and finite");
   std::unique_ptr<Sampler> sampler = descriptor.make(s, source);
