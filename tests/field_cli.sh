@@ -57,7 +57,7 @@ set +e
 msg=$("$bin" field --target gmm --range 6 -6 -6 6 --out "$root/bad" 2>&1)
 status=$?
 set -e
-[ "$status" -eq 1 ] && echo "$msg" | grep -q "x_min < x_max" && [ ! -e "$root/bad" ] ||
+[ "$status" -eq 2 ] && echo "$msg" | grep -q "x_min < x_max" && [ ! -e "$root/bad" ] ||
   { echo "bad range not refused: $status $msg"; exit 1; }
 
 # The 1-D mode (--profile): the model gradient equals -score from eval at the same points

@@ -47,7 +47,7 @@ bad() { # NAME EXPECTED-TEXT ARGS...
 }
 printf 'a,b,c\n1,2,3\n' >"$root/three.csv"
 bad width "dimension mismatch" latent --decoder "$root/fix/mlp" --data "$root/three.csv" --sigma 0.1
-bad sigma "must be positive" latent --decoder "$root/fix/mlp" --data "$root/fix/x.npy" --sigma -1
+bad sigma "sigma: must be > 0" latent --decoder "$root/fix/mlp" --data "$root/fix/x.npy" --sigma -1
 bad nonoise "needs the decoder's noise" latent --decoder "$root/fix/mlp" --data "$root/fix/x.npy"
 bad nodir "does not exist" latent --decoder "$root/nowhere" --data "$root/fix/x.npy" --sigma 1
 bad chains "chains-per-row must be >= 1" latent --decoder "$root/fix/linear" \

@@ -145,7 +145,7 @@ expect_error() {
   [[ ! -e $root/bad ]] || fail "output written for: $*"
   echo "refused: $msg"
 }
-expect_error 2 "sigma-y must be > 0" --obs "$root/y.csv" --sigma-y 0
+expect_error 2 "sigma-y: must be > 0, got 0" --obs "$root/y.csv" --sigma-y 0
 expect_error 1 "observations have 2 values per row but the identity operator produces 4" \
   --obs "$root/y2.csv" --sigma-y 0.3
 printf 'a,b,c,d\n1,0,1,0\n0,1,1,0\n' >"$root/mask2.csv"

@@ -86,7 +86,7 @@ echo "checkpoint dirs, foreign lock files, job files and overlapping outputs are
 
 # Impossible settings are refused up front, not discovered as NaN or an empty file.
 expect 2 "keeps no draw" sample --target gmm --dim 2 --chains 3 --steps 5 --thin 10 --out thin
-expect 1 "pc needs more than" sample --target gaussian --dim 2 --sampler pc --steps 10 --out pc10
+expect 2 "pc needs more than" sample --target gaussian --dim 2 --sampler pc --steps 10 --out pc10
 printf 'a,b\n1,2\n3,5\n' > two.csv
 expect 1 "n <= d rows is singular" fit --data two.csv --model gaussian --out two
 echo "impossible settings are refused up front"

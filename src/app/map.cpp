@@ -108,9 +108,16 @@ void check_adam(const MapContext& c) {
     throw SettingError(setting("anneal-from") +
                        " needs --prior-level (the last stage's level) for this prior");
   if (!(c.job.anneal_from > c.final_level))
-    throw SettingError(setting("anneal-from") + " must exceed the prior's level " +
-                       number_text(c.final_level) + " (--prior-level or the model's own)");
+    throw SettingError(
+        setting("anneal-from") + " " + number_text(c.job.anneal_from) +
+        " must exceed the prior's level " + number_text(c.final_level) + " (" +
+        (c.job.prior_level > 0 ? setting("prior-level") : std::string("the model's own")) + ")");
   if (c.job.anneal_stages < 2) throw SettingError(setting("anneal-stages") + " must be at least 2");
+  // The Adam steps are split evenly over the stages: each needs one.
+  if (c.job.anneal_stages > c.job.adam.steps)
+    throw SettingError(setting("anneal-stages") + " " + std::to_string(c.job.anneal_stages) +
+                       " exceeds " + setting("steps") + " " + std::to_string(c.job.adam.steps) +
+                       " (the steps are split evenly over the stages)");
 }
 
 // The MAP methods: a new one is a check, a solver and one line here.
@@ -150,8 +157,9 @@ void run_map(const dist::Comm& comm, MapJob& job) {
   dist::run_collectively(comm, [&] {
     if (o->model.empty() == o->target.empty())
       throw SettingError("map needs exactly one of --model DIR or --target NAME (the prior)");
-    if (o->adam.steps < 1 || !(o->adam.lr > 0))
-      throw SettingError(setting("steps") + " and --lr must be > 0");
+    if (o->adam.steps < 1) throw InvalidSetting("steps", "be >= 1", std::to_string(o->adam.steps));
+    if (!(o->adam.lr > 0) || !std::isfinite(o->adam.lr))
+      throw InvalidSetting("lr", "be positive and finite", number_text(o->adam.lr));
     if (o->init != "adjoint" && o->init != "zero")
       throw SettingError(setting("init") + " must be adjoint | zero");
     // --prior-level: a σ-conditioned network prior evaluated at another level (io::LoadOptions).

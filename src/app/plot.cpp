@@ -60,6 +60,7 @@ void run_plot(const dist::Comm& comm, PlotJob& job) {
       pic.samples = o->samples;
       pic.chains = o->chains;
       pic.dims = o->dims;
+      pic.dims_option = setting("dims");
       pic.max_lag = std::max<Index>(o->max_lag, 1);
       pic.width = o->size[0];
       if (o->size_given) pic.height = o->size[1];

@@ -360,7 +360,15 @@ void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
                          std::to_string(o.superchains));
     run.sampler = make_sampler(o.s, {target, noised});
     if (run.sampler->num_transitions() >= (Index{1} << 32))
-      throw SettingError("too many steps for the 32-bit step counter of the noise streams");
+      throw SettingError(std::to_string(run.sampler->num_transitions()) + " transitions (from " +
+                         setting("steps") +
+                         ", --warmup, --levels) are too many for the 32-bit step counter of the "
+                         "noise streams (at most 4294967295)");
+    // --trace-dims is checked now, not after the run that it would otherwise fail at the end of.
+    for (const Index j : o.trace_dims)
+      if (j < 0 || j >= run.sampler->dim())
+        throw SettingError(setting("trace_dims") + " " + std::to_string(j) + " is outside [0, " +
+                           std::to_string(run.sampler->dim()) + ")");
     // The kept draws of this rank's chains stay in memory until they are written.
     require_memory(std::ceil(static_cast<double>(o.chains) / comm.size()) *
                        static_cast<double>(run.sampler->draws_per_chain()) *
@@ -489,6 +497,7 @@ void render_traces(const dist::Comm& comm, const SampleJob& o, const SampleRun& 
     pic.samples = staged + "samples.npy";
     pic.chains = o.chains;
     pic.dims = o.trace_dims;
+    pic.dims_option = setting("trace_dims");
     for (Index j : o.trace_dims)
       pic.labels.push_back(j >= 0 && j < static_cast<Index>(columns.size())
                                ? columns[static_cast<std::size_t>(j)]

@@ -22,6 +22,7 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
     src.noise = loaded.noise;
     src.description = {{"model", model_dir}, {"kind", src.model->kind()}};
   } else {
+    sde.validate();  // the noised laws of a target follow this VP SDE
     src.model = make_target(target, dim);
     src.description = {{"target", target}, {"dim", dim}};
     if (const auto mixture = target_mixture(target, dim))

@@ -24,7 +24,8 @@ void render_trace(const TracePicture& pic, const std::string& png) {
   if (pic.dims.empty()) throw SettingError("choose at least one dimension to plot");
   for (Index j : pic.dims)
     if (j < 0 || j >= d)
-      throw Error("dimension " + std::to_string(j) + " is outside [0, " + std::to_string(d) + ")");
+      throw SettingError("dimension " + std::to_string(j) + " (" + pic.dims_option +
+                         ") is outside [0, " + std::to_string(d) + ")");
   if (pic.width < 200 || pic.width > 8000 ||
       (pic.height != 0 && (pic.height < 150 || pic.height > 8000)))
     throw SettingError("picture size must lie between 200 x 150 and 8000 x 8000 pixels");

@@ -15,7 +15,8 @@ struct TracePicture {
   std::string samples;  // .npy written by sample (chain-major)
   Index chains = 0;
   std::vector<Index> dims{0};
-  std::vector<std::string> labels;  // column names (optional)
+  std::string dims_option = "--dims";  // the option that chose `dims`, for messages
+  std::vector<std::string> labels;     // column names (optional)
   Index max_lag = 50, trace_chains = 4;
   int width = 1200, height = 0;  // height 0: 260 per dimension
   std::string title;

@@ -20,11 +20,14 @@ Command add_field(CLI::App& root) {
                       "Or an analytic target");
   app->add_option("--dim", o->dim, "Dimension of --target")->check(at_least(1));
   app->add_option("--data", o->data, "Data: sets the default range (bounds + 10%) and slice point");
-  app->add_option("--axes", o->axes, "The two plotted coordinates (0-based)")->expected(2);
+  app->add_option("--axes", o->axes, "The two plotted coordinates (0-based)")
+      ->expected(2)
+      ->check(at_least(0));
   app->add_option("--range", o->range, "x_min x_max y_min y_max (1-D mode: t_min t_max)")
       ->expected(2, 4);
   app->add_option("--profile", o->profile,
-                  "1-D mode: model vs data potential and gradient along this axis (0-based)");
+                  "1-D mode: model vs data potential and gradient along this axis (0-based)")
+      ->check(at_least(0));
   app->add_option("--through", o->through, "Slice point (d values; default: data mean or 0)");
   app->add_option("--grid", o->grid, "Points per axis")->check(CLI::Range(2, 4000));
   app->add_flag("--png", o->png, "Also render field.png with gnuplot (heat map, arrows, data)");

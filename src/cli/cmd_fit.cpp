@@ -28,7 +28,8 @@ Command add_fit(CLI::App& root) {
   CLI::Option* se = app->add_option("--se", o->se, "Sandwich standard errors: auto | on | off")
                         ->check(CLI::IsMember({"auto", "on", "off"}))
                         ->capture_default_str();
-  app->add_option("--dim", o->dim, "Expected number of data columns (checked against the data)");
+  app->add_option("--dim", o->dim, "Expected number of data columns (checked against the data)")
+      ->check(at_least(1));
   app->add_flag("--standardize,!--no-standardize", o->standardize,
                 "poly:K and mlp-*: fit in standardised coordinates (default on)");
   add_neural_options(app, o->neural);

@@ -22,13 +22,17 @@ Command add_latent(CLI::App& root) {
       ->required();
   app->add_option("--data", o->data, "Data rows x (.csv or .npy)")->required();
   app->add_option("--out", o->out, "Output directory")->required();
-  app->add_option("--sigma", o->sigma, "Isotropic decoder noise sd (overrides the decoder's)");
+  app->add_option("--sigma", o->sigma, "Isotropic decoder noise sd (overrides the decoder's)")
+      ->check(above(0));
   app->add_option("--noise-sd", o->noise_sd, "Diagonal decoder noise sds (file, d values)");
   app->add_option("--prior", o->prior, "Latent prior: normal (N(0, I)) | flat");
   app->add_option("--method", o->method,
                   "MAP: newton (damped, exact Hessian via jets) | gauss-newton");
-  app->add_option("--iterations", o->map.max_iterations, "MAP: maximum iterations per row");
-  app->add_option("--tol", o->map.tolerance, "MAP: relative stationarity tolerance");
+  app->add_option("--iterations", o->map.max_iterations, "MAP: maximum iterations per row")
+      ->check(at_least(1));
+  app->add_option("--tol", o->map.tolerance,
+                  "MAP: relative stationarity tolerance (0: until no step lowers the energy)")
+      ->check(at_least(0));
   app->add_option("--init", o->init, "MAP start: zero | FILE (n x k codes)");
   const std::string group = "Langevin draws of p(z | x)";
   app->add_flag("--sample", o->sample, "Also sample p(z | x) per row")->group(group);
@@ -38,7 +42,9 @@ Command add_latent(CLI::App& root) {
   app->add_option("--warmup", o->s.warmup, "Warm-up transitions (MALA adapts its step)")
       ->group(group);
   app->add_option("--thin", o->s.thin, "Keep every k-th draw")->group(group);
-  app->add_option("--step-size", o->s.step_size, "Initial step size")->group(group);
+  app->add_option("--step-size", o->s.step_size, "Initial step size")
+      ->check(above(0))
+      ->group(group);
   app->add_option("--seed", o->s.seed, "Seed of the chains' noise")
       ->check(at_least(0))
       ->group(group);

@@ -18,12 +18,12 @@ Command add_loglik(CLI::App& root) {
   app->add_option("--data", o->data, "Data file (.csv or .npy)")->required();
   app->add_option("--out", o->out, "Output directory")->required();
   app->add_option("--steps", o->s.steps, "Heun steps from t_eps to 1");
-  app->add_option("--t-eps", o->s.t_eps, "Start time of the ODE");
+  app->add_option("--t-eps", o->s.t_eps, "Start time of the ODE")->check(above(0));
   app->add_option("--probes,--projections", o->s.probes,
                   "Hutchinson probes per row (0: exact divergence by jets; use for large d)");
   app->add_option("--seed", o->s.seed, "Seed of the probes")->check(at_least(0));
-  app->add_option("--beta-min", o->beta_min, "Target only: beta(0)");
-  app->add_option("--beta-max", o->beta_max, "Target only: beta(1)");
+  app->add_option("--beta-min", o->beta_min, "Target only: beta(0)")->check(above(0));
+  app->add_option("--beta-max", o->beta_max, "Target only: beta(1)")->check(above(0));
   auto run = [o, app](const dist::Comm& comm) {
     for (const char* name :
          {"--steps", "--t-eps", "--probes", "--seed", "--beta-min", "--beta-max"})

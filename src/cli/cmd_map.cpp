@@ -19,7 +19,8 @@ Command add_map(CLI::App& root) {
       "  --sigma-y 0.2 --out out/map");
   add_model_or_target(app, o->model, o->target, "Prior: model directory written by fit",
                       "Or an analytic target (gen names)");
-  app->add_option("--dim", o->dim, "Dimension of --target (default: the observations' width)");
+  app->add_option("--dim", o->dim, "Dimension of --target (default: the observations' width)")
+      ->check(at_least(1));
   add_inverse_options(app, o->inv, "Observation model");
   app->get_option("--obs")->required();
   app->get_option("--sigma-y")->required();
@@ -29,16 +30,20 @@ Command add_map(CLI::App& root) {
       "tweedie "
       "(denoising posterior mean y + sigma_y^2 s(y; sigma_y), sigma-conditioned prior)");
   app->add_option("--init", o->init, "adam start: adjoint (A^T y) | zero");
-  app->add_option("--steps", o->adam.steps, "adam: steps; lbfgs: maximum iterations");
-  app->add_option("--lr", o->adam.lr, "adam: peak step size (cosine decay)");
+  app->add_option("--steps", o->adam.steps, "adam: steps; lbfgs: maximum iterations")
+      ->check(at_least(1));
+  app->add_option("--lr", o->adam.lr, "adam: peak step size (cosine decay)")->check(above(0));
   app->add_option("--prior-level", o->prior_level,
                   "sigma-conditioned prior: noise level of the score used (model units; default "
-                  "the model's own, e.g. its smallest sigma)");
+                  "the model's own, e.g. its smallest sigma)")
+      ->check(above(0));
   app->add_option("--anneal-from", o->anneal_from,
                   "adam, sigma-conditioned prior: MAP by continuation over geometric levels from "
-                  "this sigma down to the prior's level (model units)");
+                  "this sigma down to the prior's level (model units)")
+      ->check(above(0));
   app->add_option("--anneal-stages", o->anneal_stages,
-                  "stages of --anneal-from (the Adam steps are split evenly)");
+                  "stages of --anneal-from (the Adam steps are split evenly)")
+      ->check(at_least(2));
   app->add_option("--out", o->out, "Output directory")->required();
   auto run = [o](const dist::Comm& comm) { app::run_map(comm, *o); };
   return {app, run};

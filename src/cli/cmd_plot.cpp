@@ -15,9 +15,11 @@ Command add_plot(CLI::App& root) {
   auto* samples = app->add_option(
       "--samples", o->samples, "Or samples.npy written by sample: trace and autocorrelation plots");
   metrics->excludes(samples);
-  app->add_option("--chains", o->chains, "samples: number of chains (chain-major rows)");
-  app->add_option("--dims", o->dims, "samples: dimensions to plot (0-based)");
-  app->add_option("--max-lag", o->max_lag, "samples: largest autocorrelation lag");
+  app->add_option("--chains", o->chains, "samples: number of chains (chain-major rows)")
+      ->check(at_least(1));
+  app->add_option("--dims", o->dims, "samples: dimensions to plot (0-based)")->check(at_least(0));
+  app->add_option("--max-lag", o->max_lag, "samples: largest autocorrelation lag")
+      ->check(at_least(1));
   app->add_option("--out", o->out, "PNG file to write")->required();
   app->add_option("--title", o->title, "Picture title (default: the metrics file)");
   auto* size_opt = app->add_option(

@@ -42,11 +42,13 @@ void add_sampler_settings(CLI::App* app, app::SampleJob* o, SamplerSettingOption
   setting(app->add_option("--thin", o->s.thin, "Keep every k-th draw"), "thin");
   setting(app->add_option("--step-size", o->s.step_size,
                           "ula/mala: alpha (default 0.01); annealed: epsilon, the step at "
-                          "sigma_min (default 0.2 sigma_min^2)"),
+                          "sigma_min (default 0.2 sigma_min^2)")
+              ->check(above(0)),
           "step_size");
   setting(app->add_option("--warmup", o->s.warmup, "Warm-up steps (MALA adapts its step size)"),
           "warmup");
-  setting(app->add_option("--target-accept", o->s.target_accept, "Target acceptance rate"),
+  setting(app->add_option("--target-accept", o->s.target_accept, "Target acceptance rate")
+              ->check(above(0)),
           "target_accept");
   setting(app->add_flag("--no-adapt", o->no_adapt, "Keep --step-size fixed during warm-up"),
           "adapt");
@@ -58,20 +60,26 @@ void add_sampler_settings(CLI::App* app, app::SampleJob* o, SamplerSettingOption
                           "Tempered replicas per chain, beta = 0 (Gaussian reference) ... 1")
               ->check(at_least(2)),
           "replicas");
-  setting(app->add_option("--sigma-max", o->s.sigma_max, "Largest sigma (default: the model's)"),
+  setting(app->add_option("--sigma-max", o->s.sigma_max, "Largest sigma (default: the model's)")
+              ->check(above(0)),
           "sigma_max");
-  setting(app->add_option("--sigma-min", o->s.sigma_min, "Smallest sigma (default: the model's)"),
+  setting(app->add_option("--sigma-min", o->s.sigma_min, "Smallest sigma (default: the model's)")
+              ->check(above(0)),
           "sigma_min");
   setting(app->add_option("--levels", o->s.levels,
                           "Number of geometric sigma levels (default: the model's, else 10)"),
           "levels");
   setting(app->add_flag("--no-denoise", o->no_denoise, "Skip the final Tweedie step"), "denoise");
-  setting(app->add_option("--snr", o->s.snr, "Corrector signal-to-noise ratio"), "snr");
-  setting(app->add_option("--corrector-steps", o->s.corrector_steps, "Langevin steps per time"),
+  setting(app->add_option("--snr", o->s.snr, "Corrector signal-to-noise ratio")->check(above(0)),
+          "snr");
+  setting(app->add_option("--corrector-steps", o->s.corrector_steps, "Langevin steps per time")
+              ->check(at_least(0)),
           "corrector_steps");
-  setting(app->add_option("--t-eps", o->s.t_eps, "Final time"), "t_eps");
-  setting(app->add_option("--beta-min", o->beta_min, "With a target: beta(0)"), "beta_min");
-  setting(app->add_option("--beta-max", o->beta_max, "With a target: beta(1)"), "beta_max");
+  setting(app->add_option("--t-eps", o->s.t_eps, "Final time")->check(above(0)), "t_eps");
+  setting(app->add_option("--beta-min", o->beta_min, "With a target: beta(0)")->check(above(0)),
+          "beta_min");
+  setting(app->add_option("--beta-max", o->beta_max, "With a target: beta(1)")->check(above(0)),
+          "beta_max");
   setting(app->add_option("--metric", o->metric,
                           "Preconditioner: auto (model: a network's standardisation scale, else "
                           "--data's column sd) | identity | data | model"),
@@ -83,11 +91,14 @@ void add_run_options(CLI::App* app, app::SampleJob* o) {
   app->add_option("--out", o->out, "Output directory")->required();
   app->add_flag("--no-diag", o->no_diag, "Skip the diagnostics at the end");
   app->add_option("--trace-dims", o->trace_dims,
-                  "Render trace.png: traces and autocorrelations of these dimensions (0-based)");
+                  "Render trace.png: traces and autocorrelations of these dimensions (0-based)")
+      ->check(at_least(0));
   app->add_option("--reference", o->reference, "Reference draws for energy distance / MMD");
-  app->add_option("--ksd-rows", o->ksd_rows, "Draws used (evenly thinned) for KSD and MMD");
+  app->add_option("--ksd-rows", o->ksd_rows, "Draws used (evenly thinned) for KSD and MMD")
+      ->check(at_least(2));
   app->add_option("--checkpoint-every", o->checkpoint_every,
-                  "Checkpoint every N steps (0: only on signal)");
+                  "Checkpoint every N steps (0: only on signal)")
+      ->check(at_least(0));
   app->add_option("--checkpoint-dir", o->checkpoint_dir,
                   "Checkpoint directory (default <out>.ckpt)");
   app->add_option("--resume", o->resume, "Continue from this checkpoint directory");
@@ -95,7 +106,8 @@ void add_run_options(CLI::App* app, app::SampleJob* o) {
                   "Exit status after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: "
                   "the run stopped without writing its output, so 'sample && next' stops too)")
       ->check(CLI::Range(0, 255));  // an exit status: more would wrap
-  app->add_option("--progress-every", o->progress_every, "Status line every N steps (non-TTY)");
+  app->add_option("--progress-every", o->progress_every, "Status line every N steps (non-TTY)")
+      ->check(at_least(0));
   app->add_flag("--quiet", o->quiet, "No progress line");
   app->add_flag("--timings", o->timings, "Print the compute / io / diagnostics split");
 }

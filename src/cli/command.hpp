@@ -3,6 +3,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -29,26 +30,33 @@ struct Command {
 };
 
 // Option checks whose messages a user can read (CLI11's PositiveNumber prints the range up to
-// DBL_MAX, 309 digits): "--steps: must be >= 1, got 0".
-inline CLI::Validator at_least(double lowest) {
+// DBL_MAX, 309 digits): "--steps: must be >= 1, got 0". A value must be finite: no option of
+// scorematch means anything with inf or nan.
+inline CLI::Validator bounded_below(double lowest, bool strict) {
   return CLI::Validator(
-      [lowest](std::string& text) -> std::string {
+      [lowest, strict](std::string& text) -> std::string {
         double v = 0;
         try {
           std::size_t used = 0;
           v = std::stod(text, &used);
           if (used != text.size()) throw std::invalid_argument(text);
         } catch (const std::exception&) {
-          return "expected a number, got '" + text + "'";
+          return "expected a finite number, got '" + text + "'";
         }
-        if (!(v >= lowest)) {
-          char bound[32];
-          std::snprintf(bound, sizeof bound, "%g", lowest);
-          return "must be >= " + std::string(bound) + ", got " + text;
-        }
+        char bound[32];
+        std::snprintf(bound, sizeof bound, "%g", lowest);
+        if (!std::isfinite(v)) return "expected a finite number, got '" + text + "'";
+        if (!(strict ? v > lowest : v >= lowest))
+          return std::string("must be ") + (strict ? "> " : ">= ") + bound + ", got " + text;
         return std::string();
       },
-      "", "at_least");
+      "", strict ? "above" : "at_least");
+}
+inline CLI::Validator at_least(double lowest) {
+  return bounded_below(lowest, false);
+}
+inline CLI::Validator above(double lowest) {
+  return bounded_below(lowest, true);
 }
 
 // The command line as main received it (for given_name: flag or job file).

@@ -1,5 +1,7 @@
 #include "inverse_options.hpp"
 
+#include "command.hpp"
+
 namespace scorematch::cli {
 
 void add_inverse_options(CLI::App* app, InverseOptions& o, const std::string& group) {
@@ -11,7 +13,9 @@ void add_inverse_options(CLI::App* app, InverseOptions& o, const std::string& gr
   app->add_option("--image", o.image, "blur: image size HxW (row-major pixels)")->group(group);
   app->add_option("--boundary", o.boundary, "blur: zero | reflect")->group(group);
   app->add_option("--matrix", o.matrix, "dense: the m x d matrix A")->group(group);
-  app->add_option("--sigma-y", o.sigma_y, "Observation noise sd (> 0)")->group(group);
+  app->add_option("--sigma-y", o.sigma_y, "Observation noise sd (> 0)")
+      ->check(above(0))
+      ->group(group);
 }
 
 }  // namespace scorematch::cli

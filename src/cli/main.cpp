@@ -86,7 +86,7 @@ std::string unknown_subcommand(const CLI::App& app, const std::vector<std::strin
 
 // CLI11 names an option whose value a validator refused ("--chains: must be >= 1, got 0"); a value
 // set in the job file is named with its file, as the library's value errors are (given_name).
-std::string value_error_as_given(const std::string& what,
+std::string value_error_as_given(const std::string& what, const CLI::App& root,
                                  const std::vector<scorematch::cli::Command>& commands) {
   if (what.rfind("--", 0) != 0) return what;
   const std::size_t end = what.find(':');
@@ -98,6 +98,10 @@ std::string value_error_as_given(const std::string& what,
         option != nullptr && option->count() > 0)
       return scorematch::cli::given_name(option) + what.substr(end);
   }
+  // The program's own options (--threads), which a job file may set at its top level.
+  if (const CLI::Option* option = root.get_option_no_throw(flag);
+      option != nullptr && option->count() > 0)
+    return scorematch::cli::given_name(option) + what.substr(end);
   return what;
 }
 
@@ -126,7 +130,7 @@ int report_parse_error(CLI::App& app, const std::vector<scorematch::cli::Command
       what.rfind(unconverted, 0) == 0 && eq != std::string::npos)
     what = what.substr(unconverted.size(), eq - unconverted.size()) + ": '" + what.substr(eq + 3) +
            "' is out of range for this option";
-  what = value_error_as_given(what, commands);
+  what = value_error_as_given(what, app, commands);
   for (char& c : what)
     if (c == '\n') c = ' ';
   std::string help = "scorematch --help";

@@ -90,8 +90,8 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--p-mean", o.objective.p_mean, "dsm vesde lognormal: mean of log sigma (EDM: -1.2)");
   opt("--p-std", o.objective.p_std, "dsm vesde lognormal: sd of log sigma (EDM: 1.2)");
   opt("--levels", o.objective.levels, "dsm ladder: number of geometric levels");
-  opt("--beta-min", o.beta_min, "dsm vpsde: beta(0)");
-  opt("--beta-max", o.beta_max, "dsm vpsde: beta(1)");
+  opt("--beta-min", o.beta_min, "dsm vpsde: beta(0)")->check(above(0));
+  opt("--beta-max", o.beta_max, "dsm vpsde: beta(1)")->check(above(0));
   opt("--t-eps", o.objective.t_eps, "dsm vpsde: t ~ U[t_eps, 1]");
   opt("--dropout", o.objective.dropout,
       "dsm, mlp-score: hidden-unit dropout rate in training steps (Srivastava et al. 2014; "
@@ -103,9 +103,12 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
       ->check(at_least(0));
   opt("--target", o.target, "esm: analytic target whose score is matched (gen names)");
   opt("--val-fraction", o.val_fraction, "Fraction of rows held out for validation");
-  opt("--val-every", o.val_every, "Validation every N steps (0: 10 times per run)");
-  opt("--log-every", o.log_every, "metrics.jsonl / progress every N steps (0: 100 per run)");
-  opt("--checkpoint-every", o.checkpoint_every, "Checkpoint every N steps (0: 10 per run)");
+  opt("--val-every", o.val_every, "Validation every N steps (0: 10 times per run)")
+      ->check(at_least(0));
+  opt("--log-every", o.log_every, "metrics.jsonl / progress every N steps (0: 100 per run)")
+      ->check(at_least(0));
+  opt("--checkpoint-every", o.checkpoint_every, "Checkpoint every N steps (0: 10 per run)")
+      ->check(at_least(0));
   opt("--keep", o.keep, "Checkpoints kept")->check(at_least(1));
   opt("--checkpoint-dir", o.checkpoint_dir, "Checkpoints and metrics.jsonl (default <out>.ckpt)");
   opt("--resume", o.resume, "Resume from a checkpoint file or the newest one in a directory");

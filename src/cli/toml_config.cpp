@@ -57,11 +57,9 @@ bool is_component(const std::vector<std::string>& parents, std::string_view key)
 // message that does not name the job file.
 bool fits(const toml::node& node, Takes kind) {
   switch (kind) {
-    case Takes::integer:
-      if (const auto* v = node.as_integer())
-        return v->get() >= std::numeric_limits<int>::min() &&
-               v->get() <= std::numeric_limits<int>::max();
-      return false;
+    case Takes::integer:  // any TOML integer (64 bits), as on the command line; CLI11 refuses a
+                          // value out of range of a narrower option ("out of range for this option")
+      return node.is_integer();
     case Takes::unsigned_integer:
       return node.is_integer() && node.as_integer()->get() >= 0;
     case Takes::number:

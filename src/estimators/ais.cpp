@@ -144,7 +144,8 @@ void check(const ScoreModel& model, const DiagonalGaussian& base, const AisSetti
     throw InvalidSetting("initial_step", "be a positive number");
   if (!(s.target_accept > 0 && s.target_accept < 1))
     throw InvalidSetting("target_accept", "lie in (0, 1)");
-  if (s.temps * s.steps_per_temp >= (Index{1} << 32))
+  // In double: the product of two 64-bit counts may overflow (2^63 - 1 moves ran forever).
+  if (static_cast<double>(s.temps) * static_cast<double>(s.steps_per_temp) >= 4294967296.0)
     throw SettingError(setting("temps") + " x " + setting("steps_per_temp") +
                        " must stay below 2^32 (the Philox step counter)");
   if (base.mean.size() != model.dim() || base.sd.size() != model.dim() ||

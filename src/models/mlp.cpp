@@ -37,8 +37,15 @@ void MlpSpec::validate() const {
     throw Error(
         "edm preconditioning needs a positive, finite sigma_data (the data's spread), got " +
         std::to_string(sigma_data));
-  if (conditioning == Conditioning::time && !(sde.beta_max > sde.beta_min && sde.beta_min > 0))
-    throw Error("VP-SDE needs 0 < beta_min < beta_max");
+  if (conditioning == Conditioning::time) sde.validate();
+}
+
+void VpSde::validate() const {
+  if (!(beta_min > 0 && std::isfinite(beta_min)))
+    throw InvalidSetting("beta_min", "be positive and finite (VP SDE)", number_text(beta_min));
+  if (!(beta_max > beta_min && std::isfinite(beta_max)))
+    throw InvalidSetting("beta_max", "be finite and exceed beta_min " + number_text(beta_min),
+                         number_text(beta_max));
 }
 
 std::string conditioning_name(Conditioning c) {

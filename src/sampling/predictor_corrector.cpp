@@ -39,14 +39,16 @@ static std::unique_ptr<Sampler> make_predictor_corrector(const SamplerSettings& 
   const NoisedScore& score = require_vpsde(source, "pc");
   if (s.corrector_steps < 0) throw InvalidSetting("corrector_steps", "be ≥ 0");
   if (!(s.snr > 0)) throw InvalidSetting("snr", "be positive");
+  if (!(s.t_eps > 0 && s.t_eps < 1)) throw InvalidSetting("t_eps", "lie in (0, 1)");
   // The corrector's a_i = 1 − β(t_i)Δt must stay positive: β_max Δt < 1 with Δt = (1 − t_eps)/N.
   const double beta_max = score.sde().beta(1.0),
                dt = (1.0 - s.t_eps) / static_cast<double>(s.steps);
   if (s.corrector_steps > 0 && !(beta_max * dt < 1.0))
-    throw Error("pc needs more than beta_max (1 - t_eps) = " +
-                std::to_string(static_cast<long long>(std::floor(beta_max * (1.0 - s.t_eps)))) +
-                " steps (its corrector step 1 - beta(t) dt must stay positive), got " +
-                setting("steps") + " " + std::to_string(s.steps));
+    throw SettingError(
+        "pc needs more than beta_max (1 - t_eps) = " +
+        std::to_string(static_cast<long long>(std::floor(beta_max * (1.0 - s.t_eps)))) +
+        " steps (its corrector step 1 - beta(t) dt must stay positive), got " + setting("steps") +
+        " " + std::to_string(s.steps));
   return std::make_unique<PredictorCorrector>(s, score);
 }
 

@@ -76,8 +76,15 @@ std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const Sco
                                    {"replicas", s.replicas}})
     if (value > kMaxCount)
       throw InvalidSetting(key, "be at most " + std::to_string(kMaxCount), std::to_string(value));
-  if (!(s.step_size > 0) || !std::isfinite(s.step_size))
+  if (!(s.step_size > 0) || !std::isfinite(s.step_size)) {
+    if (settings.step_size == 0)  // not given: the sampler's default rule made it
+      throw SettingError("the default " + setting("step_size") + " of " + s.name + " is " +
+                         number_text(s.step_size) +
+                         " for these settings (e.g. 0.2 sigma_min^2 for annealed): set it, or a "
+                         "larger " +
+                         setting("sigma_min"));
     throw InvalidSetting("step_size", "be positive and finite");
+  }
   std::unique_ptr<Sampler> sampler = descriptor.make(s, source);
   if (sampler->draws_per_chain() < 1)
     throw SettingError(setting("thin") + " " + std::to_string(s.thin) + " keeps no draw of " +

@@ -10,11 +10,12 @@ namespace scorematch {
 GridField evaluate_field(const ScoreModel& model, const GridSpec& g) {
   const Index d = model.dim();
   if (g.axis_x < 0 || g.axis_x >= d || g.axis_y < 0 || g.axis_y >= d || g.axis_x == g.axis_y)
-    throw Error("field axes must be two different coordinates in [0, " + std::to_string(d) + ")");
-  if (g.nx < 2 || g.ny < 2) throw Error("the grid needs at least 2 x 2 points");
+    throw SettingError(setting("axes") + " must be two different coordinates in [0, " +
+                       std::to_string(d) + ")");
+  if (g.nx < 2 || g.ny < 2) throw SettingError(setting("grid") + " needs at least 2 x 2 points");
   if (!(g.x_max > g.x_min) || !(g.y_max > g.y_min) || !std::isfinite(g.x_min + g.x_max) ||
       !std::isfinite(g.y_min + g.y_max))
-    throw Error("field range must have x_min < x_max and y_min < y_max (finite)");
+    throw SettingError(setting("range") + " must have x_min < x_max and y_min < y_max (finite)");
   if (g.through.size() != 0 && g.through.size() != d)
     throw SettingError(setting("through") + " needs " + std::to_string(d) + " values");
   GridField f;

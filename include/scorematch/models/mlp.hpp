@@ -50,6 +50,8 @@ struct VpSde {
   double alpha(double t) const { return std::exp(-0.5 * integral(t)); }
   double sigma(double t) const { return std::sqrt(-std::expm1(-integral(t))); }
   double beta(double t) const { return beta_min + t * (beta_max - beta_min); }
+  // Throws InvalidSetting (beta_min, beta_max) unless 0 < beta_min < beta_max < ∞.
+  void validate() const;
 };
 
 struct MlpSpec {
