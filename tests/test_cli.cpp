@@ -617,7 +617,8 @@ TEST(Cli, InitFromStartsAtTheModelAndNeedsTheSameNetwork) {
           first.string(),
       "--init-from '" + first.string() + "' has dimension 2, but the data have 3 columns");
   // Infinite rates are settings errors, not a diverged first step.
-  expect_clean_failure(common + " --lr inf", "learning rate must be positive and finite (--lr)");
+  expect_clean_failure(common + " --lr inf",
+                       "--lr: expected a finite number, got 'inf' (see scorematch fit --help)");
   expect_clean_failure(common + " --no-standardize --init-from " + first.string(),
                        "--init-from '" + first.string() +
                            "' is another network (sigma_data was 1.0, now 9.6291680266091)");

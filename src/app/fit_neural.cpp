@@ -326,10 +326,9 @@ class NeuralFit {
   // sums the chunks' gradients in order, so the sum does not depend on the threads).
   void check_step_memory() const {
     const double share = std::ceil(static_cast<double>(o_.batch) / comm_.size());
-    const Index real = o_.dtype == "float32" ? 4 : 8;
+    const Index real = o_.dtype == "float32" ? 4 : 8, grain = batch_grain(*objective_, spec_);
     const auto chunks = static_cast<double>(
-        chunks_in_flight(static_cast<Index>(share) / batch_grain(*objective_, spec_) + 1,
-                         spec_.num_parameters(), real));
+        chunks_in_flight(static_cast<Index>(share) / grain + 1, spec_.num_parameters(), real));
     app::require_memory(share * static_cast<double>(8 + real * dim()) +
                             chunks * static_cast<double>(real * spec_.num_parameters()),
                         setting("batch") + " " + std::to_string(o_.batch));
@@ -339,8 +338,8 @@ class NeuralFit {
     for (const Index h : spec_.hidden) width += static_cast<double>(h);
     const double tangents = static_cast<double>(objective_->tangents(spec_));
     app::require_memory(
-        parallel::num_threads() * static_cast<double>(batch_grain(*objective_, spec_)) *
-            (tangents + 2) * width * static_cast<double>(real),
+        parallel::num_threads() * static_cast<double>(grain) * (tangents + 2) * width *
+            static_cast<double>(real),
         objective_->name() + " with " + fmt("%.0f", tangents) + " stacked rows per sample");
   }
 

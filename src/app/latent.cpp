@@ -73,10 +73,7 @@ void load_latent(const dist::Comm& comm, LatentJob* o, LatentRun& run) {
         for (const std::string& name : on_p) names += (names.empty() ? "" : " | ") + name;
         throw SettingError(setting("sampler") + " must be " + names + ", not '" + o->s.name + "'");
       }
-      if (o->chains_per_row < 1) throw InvalidSetting("chains-per-row", "be >= 1");
-      if (o->chains_per_row > (Index{1} << 40) / std::max<Index>(1, shard.info.rows))
-        throw InvalidSetting("chains-per-row", "keep rows x chains below 2^40",
-                             std::to_string(o->chains_per_row));
+      chains_for_units(shard.info.rows, o->chains_per_row, "chains-per-row");
     }
     shard.rows = io::read_data_rows(shard.info, rows);
   });
@@ -122,7 +119,7 @@ nlohmann::json sample_codes(const dist::Comm& comm, LatentJob* o, const LatentRu
   nlohmann::json sampler_info;
   Index total_chains = 0;
   {
-    total_chains = shard.info.rows * o->chains_per_row;
+    total_chains = chains_for_units(shard.info.rows, o->chains_per_row, "chains-per-row");
     const RowRange chains =
         chain_shard(total_chains, comm.rank(), comm.size(), chain_group(o->chains_per_row));
     const RowRange chain_rows{chains.begin / o->chains_per_row, chains.end / o->chains_per_row};

@@ -307,13 +307,9 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
       throw SettingError("posterior sampling (--obs) runs " +
                          sampler_list([](const SamplerDescriptor& d) { return d.posterior; }) +
                          ", not " + o.s.name);
-    if (o.chains_per_obs < 1) throw InvalidSetting("chains-per-obs", "be >= 1");
     const io::DataInfo info = io::probe_data(o.inv.obs);
     run.op = make_operator(o.inv, run.src.model->dim(), info.rows, info.cols());
-    if (o.chains_per_obs > (Index{1} << 40) / std::max<Index>(1, info.rows))
-      throw InvalidSetting("chains-per-obs", "keep rows(y) x chains below 2^40",
-                           std::to_string(o.chains_per_obs));
-    o.chains = info.rows * o.chains_per_obs;
+    o.chains = chains_for_units(info.rows, o.chains_per_obs, "chains-per-obs");
     run.chain_group = chain_group(o.chains_per_obs);
     const RowRange mine = chain_shard(o.chains, comm.rank(), comm.size(), run.chain_group);
     const RowRange obs{mine.begin / o.chains_per_obs, mine.end / o.chains_per_obs};
@@ -365,10 +361,7 @@ void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
                          ", --warmup, --levels) are too many for the 32-bit step counter of the "
                          "noise streams (at most 4294967295)");
     // --trace-dims is checked now, not after the run that it would otherwise fail at the end of.
-    for (const Index j : o.trace_dims)
-      if (j < 0 || j >= run.sampler->dim())
-        throw SettingError(setting("trace_dims") + " " + std::to_string(j) + " is outside [0, " +
-                           std::to_string(run.sampler->dim()) + ")");
+    check_plot_dims(o.trace_dims, run.sampler->dim(), setting("trace_dims"));
     // The kept draws of this rank's chains stay in memory until they are written.
     require_memory(std::ceil(static_cast<double>(o.chains) / comm.size()) *
                        static_cast<double>(run.sampler->draws_per_chain()) *

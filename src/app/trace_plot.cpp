@@ -12,6 +12,13 @@
 
 namespace scorematch::app {
 
+void check_plot_dims(const std::vector<Index>& dims, Index d, const std::string& option) {
+  for (const Index j : dims)
+    if (j < 0 || j >= d)
+      throw SettingError(option + " " + std::to_string(j) + " is outside [0, " + std::to_string(d) +
+                         ")");
+}
+
 void render_trace(const TracePicture& pic, const std::string& png) {
   const io::NpyHeader header = io::read_npy_header(pic.samples);
   if (header.shape.size() != 2) throw Error("'" + pic.samples + "' is not a 2-D array");
@@ -22,10 +29,7 @@ void render_trace(const TracePicture& pic, const std::string& png) {
   const Index draws = rows / pic.chains;
   if (draws < 4) throw Error("trace plots need at least 4 draws per chain");
   if (pic.dims.empty()) throw SettingError("choose at least one dimension to plot");
-  for (Index j : pic.dims)
-    if (j < 0 || j >= d)
-      throw SettingError("dimension " + std::to_string(j) + " (" + pic.dims_option +
-                         ") is outside [0, " + std::to_string(d) + ")");
+  check_plot_dims(pic.dims, d, pic.dims_option);
   if (pic.width < 200 || pic.width > 8000 ||
       (pic.height != 0 && (pic.height < 150 || pic.height > 8000)))
     throw SettingError("picture size must lie between 200 x 150 and 8000 x 8000 pixels");

@@ -24,5 +24,7 @@ struct TracePicture {
 
 // Draws `png` (a path) through a temporary directory next to it and renames it into place.
 void render_trace(const TracePicture& picture, const std::string& png);
+// Throws SettingError "<option> J is outside [0, d)" for a dimension the samples do not have.
+void check_plot_dims(const std::vector<Index>& dims, Index d, const std::string& option);
 
 }  // namespace scorematch::app

@@ -3,7 +3,6 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -30,8 +29,8 @@ struct Command {
 };
 
 // Option checks whose messages a user can read (CLI11's PositiveNumber prints the range up to
-// DBL_MAX, 309 digits): "--steps: must be >= 1, got 0". A value must be finite: no option of
-// scorematch means anything with inf or nan.
+// DBL_MAX, 309 digits): "--steps: must be >= 1, got 0". That a number is finite is checked for
+// every option (option_values.cpp).
 inline CLI::Validator bounded_below(double lowest, bool strict) {
   return CLI::Validator(
       [lowest, strict](std::string& text) -> std::string {
@@ -41,11 +40,10 @@ inline CLI::Validator bounded_below(double lowest, bool strict) {
           v = std::stod(text, &used);
           if (used != text.size()) throw std::invalid_argument(text);
         } catch (const std::exception&) {
-          return "expected a finite number, got '" + text + "'";
+          return "expected a number, got '" + text + "'";
         }
         char bound[32];
         std::snprintf(bound, sizeof bound, "%g", lowest);
-        if (!std::isfinite(v)) return "expected a finite number, got '" + text + "'";
         if (!(strict ? v > lowest : v >= lowest))
           return std::string("must be ") + (strict ? "> " : ">= ") + bound + ", got " + text;
         return std::string();

@@ -1,8 +1,10 @@
 #include "option_values.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -71,6 +73,20 @@ CLI::Validator decimal_integer(bool is_unsigned) {
       "", is_unsigned ? "decimal_unsigned" : "decimal_integer");
 }
 
+CLI::Validator finite_number() {
+  return CLI::Validator(
+      [](std::string& text) {
+        try {
+          std::size_t used = 0;
+          const double v = std::stod(text, &used);
+          if (used == text.size() && std::isfinite(v)) return std::string();
+        } catch (const std::exception&) {
+        }
+        return "expected a finite number, got '" + text + "'";
+      },
+      "", "finite_number");
+}
+
 CLI::Validator non_empty() {
   return CLI::Validator(
       [](std::string& text) {
@@ -89,6 +105,9 @@ void add_value_checks(CLI::App& app) {
         break;
       case Takes::unsigned_integer:
         option->check(decimal_integer(true));
+        break;
+      case Takes::number:
+        option->check(finite_number());
         break;
       case Takes::text:
         option->check(non_empty());

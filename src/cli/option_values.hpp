@@ -18,6 +18,7 @@ const char* described(Takes kind);
 //    them with strtoll base 0 — `--steps 010` is 8 steps, `0x10` is 16 — and saturates on
 //    overflow, so `--seed 99999999999999999999` silently became 2^64 - 1;
 //  - an unsigned integer has no minus sign (strtoull wraps -1 to 2^64 - 1);
+//  - a number is finite: inf and nan mean nothing to any option (std::stod reads both);
 //  - a text value is not empty: `--init-from ''` or `--data ''` read as "not given" or as a file
 //    with no name.
 // Call it once every option is registered.

@@ -8,7 +8,6 @@
 #include <toml++/toml.h>
 
 #include <charconv>
-#include <limits>
 #include <map>
 #include <sstream>
 #include <string_view>
@@ -57,8 +56,9 @@ bool is_component(const std::vector<std::string>& parents, std::string_view key)
 // message that does not name the job file.
 bool fits(const toml::node& node, Takes kind) {
   switch (kind) {
-    case Takes::integer:  // any TOML integer (64 bits), as on the command line; CLI11 refuses a
-                          // value out of range of a narrower option ("out of range for this option")
+    // Any TOML integer (64 bits), as on the command line; CLI11 refuses a value out of range of
+    // a narrower option ("out of range for this option").
+    case Takes::integer:
       return node.is_integer();
     case Takes::unsigned_integer:
       return node.is_integer() && node.as_integer()->get() >= 0;

@@ -24,6 +24,13 @@ RowRange chain_shard(Index chains, int rank, int ranks, Index group) {
   return block_range(chains, group, rank, ranks);
 }
 
+Index chains_for_units(Index units, Index chains_per_unit, const char* key) {
+  if (chains_per_unit < 1) throw InvalidSetting(key, "be >= 1", std::to_string(chains_per_unit));
+  if (chains_per_unit > (Index{1} << 40) / std::max<Index>(1, units))
+    throw InvalidSetting(key, "keep rows x chains below 2^40", std::to_string(chains_per_unit));
+  return units * chains_per_unit;
+}
+
 Index chain_group(Index chains_per_unit) {
   return std::lcm(kChainBlock, std::max<Index>(1, chains_per_unit));
 }

@@ -25,6 +25,11 @@ RowRange chain_shard(Index chains, int rank, int ranks, Index group = kChainBloc
 // (their posterior mean is local) and blocks start at the same chains on any number of ranks.
 Index chain_group(Index chains_per_unit);
 
+// units × chains_per_unit chains (observations or rows times chains each), refusing a count
+// below 1 or a total of 2^40 or more (which would overflow before any memory check) as the
+// setting `key`.
+Index chains_for_units(Index units, Index chains_per_unit, const char* key);
+
 // Initial states in the sampler's coordinates: N(0, prior_scale² I) from
 // RandomStream(derive_seed(seed, kInitTag), chain).
 Matrix prior_states(const Sampler& sampler, RowRange chains);
