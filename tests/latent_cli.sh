@@ -35,6 +35,16 @@ for f in z_map z_samples z_mean; do
 done
 echo "linear decoder: z_map, z_samples, z_mean bitwise on 1 rank x 1 thread and 2 ranks x 2 threads"
 
+# Undefined is not zero: a step size that overflows has no mean (it ended the run with "exact sum
+# of a non-finite value"); latent.json says null and why, as sample's sampler.json does.
+"$bin" --threads 1 latent --decoder "$root/fix/linear" --data "$root/fix/x_linear.npy" --sample \
+  --sampler mala --chains-per-row 2 --warmup 10 --steps 20 --step-size 1e308 --seed 4 \
+  --out "$root/linhuge" >/dev/null
+grep -q '"step_size_mean": null' "$root/linhuge/latent.json" &&
+  grep -q '"step_size_undefined": "not finite in some chains' "$root/linhuge/latent.json" ||
+  fail "a non-finite step size is not reported as null with its reason"
+echo "step size 1e308: step_size_mean null with its reason"
+
 # Bad inputs: one message, exit 1, no output directory.
 bad() { # NAME EXPECTED-TEXT ARGS...
   local name=$1 want=$2

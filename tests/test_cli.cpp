@@ -701,8 +701,36 @@ TEST(Cli, OptionValuesAreReadAsWrittenOrRefused) {
     EXPECT_NE(r.err.find(" per rank, more than this machine's "), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(huge) || fs::exists(huge.string() + ".csv"));
   }
+  // An analytic target's --dim is a size like the others: named, exit 2, nothing written.
+  for (const std::string& args : {gen + "--n 5 --dim 4294967296 --out " + huge.string() + ".csv",
+                                  "sample --target gmm --dim 4294967296 --out " + huge.string()}) {
+    const Result r = run(args);
+    EXPECT_EQ(r.code, 2) << args << r.err;
+    EXPECT_EQ(r.err.rfind("scorematch: error: target 'gmm' with --dim 4294967296 needs at least 96 "
+                          "GiB per rank, more than this machine's ",
+                          0),
+              0)
+        << r.err;
+    EXPECT_FALSE(fs::exists(huge) || fs::exists(huge.string() + ".csv"));
+  }
+  // A non-finite word in a multi-value option is a value, not an option name (CLI11 read "-inf"
+  // as one: "At least 2 required but received 1"); a subnormal value is not silently "positive".
+  expect_clean_failure("field --target gmm --dim 2 --range 1 -inf 40 100",
+                       "--range: expected a finite number, got '-inf'");
+  expect_clean_failure("field --target gmm --dim 2 --through 3 -NaN",
+                       "--through: expected a finite number, got '-NaN'");
+  expect_clean_failure("fit --data " + faithful() + " --model gaussian --ridge 1e-320",
+                       "--ridge: '1e-320' is too small to be represented (nonzero magnitudes "
+                       "start at 2.2e-308); give 0 or a larger value (see scorematch fit --help)");
+  // A finite value too large for the computation names the option, not an internal sum.
+  expect_clean_failure("fit --data " + faithful() + " --model gaussian --ridge 1e308",
+                       "--ridge must be small enough that 4 × ridge is finite, got 1e+308");
   // Sampler counts stay below 2^31 (their sums and products must not overflow before the 32-bit
-  // step counter refuses the total; 2^63 - 1 corrector steps crashed).
+  // step counter refuses the total; 2^63 - 1 corrector steps crashed), and so does the ladder a
+  // fit stores for the sampler (2^32 levels were accepted, then refused by sample).
+  expect_clean_failure("fit --data " + faithful() +
+                           " --model mlp-score --objective dsm --noise ladder --levels 4294967296",
+                       "--levels must be at most 2147483647, got 4294967296");
   expect_clean_failure("sample --target gaussian --dim 2 --sampler hmc --leapfrog-steps 4294967296",
                        "--leapfrog-steps must be at most 2147483647, got 4294967296");
   expect_clean_failure(

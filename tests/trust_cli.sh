@@ -156,6 +156,32 @@ set -e
   fail "start-up signal to eval / closed-form fit: exit $s3 / $s4 (expected the default action, 138)"
 echo "signals during start-up: fit and sample exit 75; other commands take the default action"
 
+# An interrupted command without checkpoints ends by the signal's default action and leaves
+# nothing behind: SIGTERM to logz left lz.lock and lz.tmp-<pid>/ for good. A run killed outright
+# (SIGKILL, a crash) cannot clean up; the next run on the same output removes its staging.
+"$bin" fit --data data.npy --model poly:4 --out poly >/dev/null
+"$bin" logz --model poly --chains 16 --temps 20 --steps-per-temp 100000000 --out lz >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -e "lz.tmp-$pid" ] && break; sleep 0.1; done
+[ -e "lz.tmp-$pid" ] && [ -e lz.lock ] || fail "logz staged nothing within 10 s"
+kill -TERM "$pid"
+set +e
+wait "$pid"
+status=$?
+set -e
+[ "$status" -eq 143 ] || fail "SIGTERM to logz: exit $status (expected 143)"
+[ ! -e lz.lock ] && ! compgen -G 'lz.tmp-*' >/dev/null && [ ! -e lz ] ||
+  fail "SIGTERM to logz left: $(ls -d lz*)"
+sleep 0 &
+dead=$!
+wait "$dead"
+mkdir -p "ev.tmp-$dead" "ev.tmp-$$" && touch "ev.tmp-$dead/partial.npy"
+"$bin" eval --model model --data data.npy --out ev >/dev/null
+[ ! -e "ev.tmp-$dead" ] || fail "a dead run's staging ev.tmp-$dead/ was not removed"
+[ -d "ev.tmp-$$" ] || fail "the staging of a live process (ev.tmp-$$) was removed"
+rmdir "ev.tmp-$$"
+echo "SIGTERM ends logz with 143 and no leftovers; a dead run's staging is removed by the next run"
+
 # 2. Undefined is not zero: one probe cannot estimate its spread.
 "$bin" loglik --target gmm --data data.npy --probes 1 --steps 20 --out ll1 >/dev/null
 grep -q '"mean_loglik_se_from_probes": null' ll1/metrics.json && grep -q "one probe per row" ll1/metrics.json ||

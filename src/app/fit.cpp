@@ -116,6 +116,9 @@ void fit_gaussian(const dist::Comm& comm, const FitJob& o, const Shard& shard,
   std::string se_why_not;
   if (want_standard_errors(comm, o, shard.info.rows, natural.basis.size(), d, se_why_not)) {
     const Vector penalty = o.ridge * natural.ridge_weights;
+    if (!penalty.allFinite())
+      throw InvalidSetting("ridge", "be small enough that 4 × ridge is finite",
+                           number_text(o.ridge));
     const Matrix cov = theta_covariance(comm, shard, reference, Vector::Ones(d), natural.basis,
                                         natural.theta, penalty);
     se = gaussian_standard_errors(natural, cov, fit, reference);
@@ -247,7 +250,7 @@ void fit_polynomial(const dist::Comm& comm, const FitJob& o, const Shard& shard,
 // The closed-form families: degree 0 = gaussian, K = poly:K.
 void fit_closed_form(const dist::Comm& comm, FitJob& o, int degree) {
   // A closed-form fit has no checkpoint to write: a stop signal takes its default action.
-  restore_default_stop_handlers();
+  end_on_stop_signal();
   const auto start = std::chrono::steady_clock::now();
   // Whole blocks of kFitBlock rows per rank: every statistic's chunks are then the same global
   // rows on any decomposition, and their exact sums make the fit bitwise for any ranks.

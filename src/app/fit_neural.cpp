@@ -314,7 +314,7 @@ class NeuralFit {
       if (objective_->needs_target_score()) {
         if (o_.target.empty())
           throw SettingError(setting("objective") + " esm needs --target NAME (its true score)");
-        target_ = make_target(o_.target, dim());
+        target_ = app::make_sized_target(o_.target, dim());
       }
       if (o_.steps > 0xfffffffeLL) throw SettingError(setting("steps") + " is too large");
       check_step_memory();

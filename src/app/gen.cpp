@@ -14,7 +14,7 @@ void run_gen(const dist::Comm& comm, GenJob& job) {
   dist::run_collectively(comm, [&] {
     if (ext != ".npy" && ext != ".csv")
       throw SettingError(setting("out") + " '" + o->out + "': expected a .npy or .csv file name");
-    target = make_target(o->dist, o->dim);
+    target = make_sized_target(o->dist, o->dim);
     // This rank's rows, and for CSV also their text (up to 24 characters a value, as to_chars
     // writes a double, plus the separator).
     const double per_value = ext == ".csv" ? 8 + 25 : 8;

@@ -159,6 +159,12 @@ nlohmann::json sample_codes(const dist::Comm& comm, LatentJob* o, const LatentRu
                     {"draws_per_chain", sampler->draws_per_chain()},
                     {"seconds", seconds}};
     for (const auto& [name, local] : sampler->chain_report(runner->aux())) {
+      // Undefined is not zero: an adapted step size that overflowed has no mean (as in sample).
+      if (comm.allreduce_max(local.allFinite() ? 0.0 : 1.0) > 0) {
+        sampler_info[name + "_mean"] = nullptr;
+        sampler_info[name + "_undefined"] = non_finite_chain_report;
+        continue;
+      }
       const double sum = dist::exact_column_sums(comm, Matrix(local))[0];  // any decomposition
       sampler_info[name + "_mean"] = sum / static_cast<double>(total_chains);
     }

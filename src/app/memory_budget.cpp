@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <new>
+#include <stdexcept>
 
 #include "scorematch/core/error.hpp"
+#include "scorematch/models/targets.hpp"
 
 namespace scorematch::app {
 
@@ -27,6 +30,20 @@ void require_memory(double bytes, const std::string& what) {
   if (memory > 0 && bytes > memory)
     throw SettingError(what + " needs at least " + byte_text(bytes) +
                        " per rank, more than this machine's " + byte_text(memory) + " of memory");
+}
+
+std::unique_ptr<Target> make_sized_target(const std::string& name, Index dim) {
+  const std::string what =
+      "target '" + name + "' with " + setting("dim") + " " + std::to_string(dim);
+  // A mean, a draw and a score row at least.
+  require_memory(3.0 * 8.0 * static_cast<double>(dim), what);
+  try {
+    return make_target(name, dim);
+  } catch (const std::bad_alloc&) {
+  } catch (const std::length_error&) {
+  }
+  throw SettingError(what + " does not fit in this machine's " +
+                     byte_text(physical_memory_bytes()) + " of memory");
 }
 
 }  // namespace scorematch::app

@@ -2,7 +2,14 @@
 // memory before anything is allocated: an absurd size is a setting error naming the option and
 // the size, not a bad_alloc after minutes of work or an OOM kill.
 #pragma once
+#include <memory>
 #include <string>
+
+#include "scorematch/core/types.hpp"
+
+namespace scorematch {
+class Target;
+}
 
 namespace scorematch::app {
 
@@ -13,6 +20,11 @@ double physical_memory_bytes();
 // of memory" when `bytes` (a lower bound of what one rank will hold at once) exceeds the node's
 // physical memory.
 void require_memory(double bytes, const std::string& what);
+
+// An analytic target of `dim` dimensions (make_target), its size checked: at least a few vectors
+// of `dim` doubles must fit (require_memory), and an allocation that fails while its parameters
+// are built (a covariance of dim² values) is a SettingError naming --dim, not a bad_alloc.
+std::unique_ptr<Target> make_sized_target(const std::string& name, Index dim);
 
 // "1.5 GiB", "980 MiB": a byte count for messages.
 std::string byte_text(double bytes);

@@ -454,6 +454,12 @@ nlohmann::json run_info(const dist::Comm& comm, const SampleJob& o, const Sample
   for (const auto& [name, local] : sampler.chain_report(run.runner->aux())) {
     const Vector all = gather_by_index(comm, local, run.chains.begin, o.chains);
     info["per_chain"][name] = std::vector<double>(all.data(), all.data() + all.size());
+    if (!all.allFinite()) {  // undefined is not zero (nor the inf that JSON cannot hold)
+      for (const char* stat : {"_mean", "_min", "_max"}) info[name + stat] = nullptr;
+      info[name + "_undefined"] = non_finite_chain_report;
+      summary += "  " + name + " undefined: " + non_finite_chain_report + "\n";
+      continue;
+    }
     info[name + "_mean"] = all.mean();
     info[name + "_min"] = all.minCoeff();
     info[name + "_max"] = all.maxCoeff();

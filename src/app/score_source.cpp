@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/memory_budget.hpp"
 #include "scorematch/core/error.hpp"
 #include "scorematch/io/model_dir.hpp"
 #include "scorematch/models/mlp_model.hpp"
@@ -23,7 +24,7 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
     src.description = {{"model", model_dir}, {"kind", src.model->kind()}};
   } else {
     sde.validate();  // the noised laws of a target follow this VP SDE
-    src.model = make_target(target, dim);
+    src.model = make_sized_target(target, dim);
     src.description = {{"target", target}, {"dim", dim}};
     if (const auto mixture = target_mixture(target, dim))
       src.noised = make_noised_mixture(*mixture, scheme, sde);

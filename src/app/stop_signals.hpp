@@ -8,8 +8,12 @@ namespace scorematch::app {
 
 // Installed on the first line of main, so that a signal during start-up is never fatal.
 void install_stop_handlers();
-// Back to the default actions (commands without checkpoints); re-raises a recorded signal.
-void restore_default_stop_handlers();
+// For commands without checkpoints: a stop signal (recorded already, or arriving later) ends the
+// process by its default action after removing the run's staging (io::remove_staging: the
+// temporary output directory or file and the output lock), so an interrupted run leaves nothing
+// behind. A watcher thread, woken through a self-pipe by the handler, does the removal: a signal
+// handler may not call the filesystem library.
+void end_on_stop_signal();
 // The signal received so far, or 0.
 int stop_signal();
 

@@ -173,7 +173,7 @@ int run_parsed(const scorematch::dist::Comm& comm,
       if (!command.app->parsed()) continue;
       // Only commands that checkpoint act on a stop signal; the others take the default action
       // (a signal that arrived during start-up is delivered now).
-      if (!command.checkpoints) app::restore_default_stop_handlers();
+      if (!command.checkpoints) app::end_on_stop_signal();
       const app::OutputClaim claim = app::claim_outputs(comm, cli::output_plan(command));
       command.run(comm);
     }
@@ -220,10 +220,12 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> args = hoist_config(argc, argv);
   cli::set_command_line(args, &app);
-  if (const std::string unknown = unknown_subcommand(app, args); !unknown.empty()) {
-    if (comm.is_root()) std::cerr << "scorematch: error: " << unknown << "\n";
-    return 2;
-  }
+  for (const std::string& problem :
+       {unknown_subcommand(app, args), cli::non_finite_value_word(args)})
+    if (!problem.empty()) {
+      if (comm.is_root()) std::cerr << "scorematch: error: " << problem << "\n";
+      return 2;
+    }
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
   try {
     app.parse(args);

@@ -1,8 +1,12 @@
 #include "option_values.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -76,13 +80,18 @@ CLI::Validator decimal_integer(bool is_unsigned) {
 CLI::Validator finite_number() {
   return CLI::Validator(
       [](std::string& text) {
-        try {
-          std::size_t used = 0;
-          const double v = std::stod(text, &used);
-          if (used == text.size() && std::isfinite(v)) return std::string();
-        } catch (const std::exception&) {
-        }
-        return "expected a finite number, got '" + text + "'";
+        errno = 0;
+        char* end = nullptr;
+        const double v = text.empty() ? 0.0 : std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+          return "expected a finite number, got '" + text + "'";
+        // strtod signals ERANGE both for overflow (±HUGE_VAL, caught above) and for a value
+        // below the smallest normal double: such a value keeps few significant bits and makes
+        // any step, rate or level it sets meaningless.
+        if (errno == ERANGE)
+          return "'" + text + "' is too small to be represented (nonzero magnitudes start at " +
+                 "2.2e-308); give 0 or a larger value";
+        return std::string();
       },
       "", "finite_number");
 }
@@ -118,6 +127,22 @@ void add_value_checks(CLI::App& app) {
   }
   for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
     add_value_checks(*sub);
+}
+
+std::string non_finite_value_word(const std::vector<std::string>& args) {
+  std::string option;
+  for (const std::string& word : args) {
+    std::string lower = word;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower == "-inf" || lower == "-infinity" || lower == "-nan")
+      return (option.empty() ? std::string("a value") : option) +
+             ": expected a finite number, got '" + word + "'";
+    if (word.size() > 1 && word[0] == '-' && !std::isdigit(static_cast<unsigned char>(word[1])) &&
+        word[1] != '.')
+      option = word.substr(0, word.find('='));
+  }
+  return {};
 }
 
 }  // namespace scorematch::cli

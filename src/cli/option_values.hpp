@@ -2,6 +2,8 @@
 // gets before CLI11 converts it (add_value_checks).
 #pragma once
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
 namespace scorematch::cli {
 
@@ -23,5 +25,12 @@ const char* described(Takes kind);
 //    with no name.
 // Call it once every option is registered.
 void add_value_checks(CLI::App& app);
+
+// CLI11 takes a word that starts with '-' and is not a number for an option name, so `--range 1
+// -inf 0 1` failed with "At least 2 required but received 1" and `--through 3 -inf` with "argument
+// was not expected". No option has such a name and no number option takes a non-finite value:
+// returns "<option>: expected a finite number, got '-inf'" for the first -inf, -infinity or -nan
+// among the (unreversed) arguments, naming the option before it, or "" when there is none.
+std::string non_finite_value_word(const std::vector<std::string>& args);
 
 }  // namespace scorematch::cli

@@ -44,4 +44,10 @@ InvalidSetting::InvalidSetting(std::string setting_key, std::string what_it_must
       requirement(std::move(what_it_must)),
       value(std::move(got)) {}
 
+void check_loop_count(std::string_view key, std::int64_t value) {
+  if (value > kMaxLoopCount)
+    throw InvalidSetting(std::string(key), "be at most " + std::to_string(kMaxLoopCount),
+                         std::to_string(value));
+}
+
 }  // namespace scorematch

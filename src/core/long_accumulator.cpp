@@ -16,7 +16,10 @@ constexpr std::int64_t kDigit = std::int64_t{1} << 32;
 
 void LongAccumulator::add(double x) {
   if (x == 0) return;
-  if (!std::isfinite(x)) throw Error("exact sum: a non-finite addend");
+  if (!std::isfinite(x))
+    throw Error(
+        "a sum met a non-finite value (NaN, or an overflow beyond ±1.8e308): some setting or data "
+        "value is too large for this computation");
   int e = 0;
   const double f = std::frexp(x, &e);  // x = f · 2^e, |f| ∈ [0.5, 1)
   // x = m · 2^(e − 53) with |m| < 2^53 an integer; subnormals are exact multiples of 2^−1074.

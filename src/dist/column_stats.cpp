@@ -99,7 +99,10 @@ ColumnStats column_stats(const Comm& comm, const RowReader& read, RowRange local
 
 std::vector<double> exact_column_sums(const Comm& comm, const Matrix& local_rows) {
   run_collectively(comm, [&] {
-    if (!local_rows.allFinite()) throw Error("exact sum of a non-finite value");
+    if (!local_rows.allFinite())
+      throw Error(
+          "a sum met a non-finite value (NaN, or an overflow beyond ±1.8e308): some setting or "
+          "data value is too large for this computation");
   });
   const RowReader read = [&](RowRange r) -> Matrix {
     return local_rows.middleRows(r.begin, r.size());

@@ -34,6 +34,12 @@ std::string temp_suffix() {
 void write_file_atomic(const std::string& path, const std::string& bytes) {
   check_not_input(path);  // as every writer: never over a file this run read
   const std::string temp = path + temp_suffix();
+  register_staging(temp);
+  // Unregistered on every way out; the temporary file is gone by then (renamed or unlinked).
+  struct Unregister {
+    const std::string& path;
+    ~Unregister() { unregister_staging(path); }
+  } unregister{temp};
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw Error("cannot write '" + path + "': " + errno_text());
   std::size_t done = 0;
@@ -63,6 +69,7 @@ OutputDir::OutputDir(std::string path) : path_(std::move(path)) {
   check_not_input(path_);
   check_replaceable(path_);
   temp_ = path_ + temp_suffix();
+  register_staging(temp_);
   fs::remove_all(temp_, ec);
   if (!fs::create_directories(temp_, ec))
     throw Error("cannot create output directory '" + path_ + "': " + ec.message());
@@ -73,6 +80,7 @@ OutputDir::~OutputDir() {
     std::error_code ec;
     fs::remove_all(temp_, ec);
   }
+  unregister_staging(temp_);
 }
 
 void OutputDir::write_text(const std::string& name, const std::string& text) const {
@@ -96,6 +104,7 @@ void OutputDir::commit() {
   if (replacing) fs::rename(path_, old, ec);
   if (ec) throw Error("cannot replace '" + path_ + "': " + ec.message());
   fs::rename(temp_, path_, ec);
+  if (!ec) unregister_staging(temp_);  // the staging is the output now
   if (ec) {
     if (replacing) fs::rename(old, path_, ec);
     throw Error("cannot create '" + path_ + "': " + ec.message());

@@ -1,6 +1,7 @@
 #include "scorematch/io/output_guard.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -148,6 +149,57 @@ void write_manifest(const std::string& staged_dir) {
   if (!out) throw Error("cannot write the manifest of '" + staged_dir + "'");
 }
 
+namespace {
+// Leftovers of an earlier run on this output that died holding its lock (SIGKILL, a crash, the
+// OOM killer, a signal a command does not catch): its staged output "<base>.tmp-<pid>", a
+// directory or, for single-file outputs, a file (atomic_file.cpp). The caller holds the lock, so
+// no live run stages there; a pid that is still alive on this node is left alone all the same.
+// "<base>.old.tmp-<pid>" (a replaced output not yet removed) is not touched: it may be the only
+// copy of the previous output.
+void remove_stale_staging(const std::string& base) {
+  std::error_code ec;
+  const fs::path full = fs::absolute(base, ec);
+  if (ec) return;
+  const std::string prefix = full.filename().string() + ".tmp-";
+  std::vector<fs::path> stale;
+  for (fs::directory_iterator it(full.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string pid = name.substr(prefix.size());
+    if (pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t holder = static_cast<pid_t>(std::stol(pid));
+    if (holder == ::getpid() || ::kill(holder, 0) == 0 || errno != ESRCH) continue;
+    stale.push_back(it->path());
+  }
+  for (const fs::path& p : stale) fs::remove_all(p, ec);
+}
+}  // namespace
+
+namespace {
+std::mutex staging_mutex;
+std::set<std::string>& staging() {
+  static std::set<std::string> paths;
+  return paths;
+}
+}  // namespace
+
+void register_staging(const std::string& path) {
+  const std::lock_guard<std::mutex> lock(staging_mutex);
+  staging().insert(path);
+}
+
+void unregister_staging(const std::string& path) {
+  const std::lock_guard<std::mutex> lock(staging_mutex);
+  staging().erase(path);
+}
+
+void remove_staging() {
+  const std::lock_guard<std::mutex> lock(staging_mutex);
+  std::error_code ec;
+  for (const std::string& path : staging()) fs::remove_all(path, ec);
+  staging().clear();
+}
+
 OutputLock::OutputLock(const std::string& path, const std::string& option) {
   std::string base = path;
   while (base.size() > 1 && base.back() == '/') base.pop_back();
@@ -192,6 +244,8 @@ OutputLock::OutputLock(const std::string& path, const std::string& option) {
     fd_ = -1;
   }
   if (fd_ < 0) throw Error("cannot lock '" + lock_path_ + "'");
+  register_staging(lock_path_);
+  remove_stale_staging(base);
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   const std::time_t now = std::time(nullptr);
@@ -207,6 +261,7 @@ OutputLock::OutputLock(const std::string& path, const std::string& option) {
 
 OutputLock::~OutputLock() {
   if (fd_ >= 0) {
+    unregister_staging(lock_path_);
     ::unlink(lock_path_.c_str());  // before unlocking: a waiter that opened it retries (see above)
     ::close(fd_);
   }

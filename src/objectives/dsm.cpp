@@ -64,6 +64,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
           p_.levels < 2)
         throw SettingError("dsm ladder needs 0 < " + setting("sigma_min") + " < " +
                            setting("sigma_max") + " < inf and at least 2 " + setting("levels"));
+      check_loop_count("levels", p_.levels);  // the model's default for the annealed sampler
     } else if (p_.kind == NoiseKind::ve_sde) {
       if (!(p_.sigma_min > 0 && p_.sigma_max > p_.sigma_min && std::isfinite(p_.sigma_max)))
         throw SettingError("dsm vesde needs 0 < " + setting("sigma_min") + " < " +

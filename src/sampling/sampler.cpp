@@ -11,10 +11,6 @@
 
 namespace scorematch {
 
-namespace {
-constexpr Index kMaxCount = (Index{1} << 31) - 1;
-}  // namespace
-
 const std::vector<SamplerDescriptor>& sampler_registry() {
   static const std::vector<SamplerDescriptor> table{
       samplers::ula(),
@@ -64,9 +60,9 @@ std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const Sco
   if (s.steps < 1) throw InvalidSetting("steps", "be ≥ 1");
   if (s.warmup < 0) throw InvalidSetting("warmup", "be ≥ 0");
   if (s.thin < 1) throw InvalidSetting("thin", "be ≥ 1");
-  // Counts stay below 2^31, so that their sums and products (warmup + steps, levels × steps, the
-  // corrector and leapfrog loops) cannot overflow before the 32-bit step counter of the noise
-  // streams (kTransitionTag's step word) refuses the total.
+  // Counts stay below 2^31 (check_loop_count), so that their sums and products cannot overflow
+  // before the 32-bit step counter of the noise streams (kTransitionTag's step word) refuses the
+  // total.
   for (const auto& [key, value] : {std::pair<const char*, Index>{"steps", s.steps},
                                    {"warmup", s.warmup},
                                    {"thin", s.thin},
@@ -74,8 +70,7 @@ std::unique_ptr<Sampler> make_sampler(const SamplerSettings& settings, const Sco
                                    {"corrector_steps", s.corrector_steps},
                                    {"leapfrog_steps", s.leapfrog_steps},
                                    {"replicas", s.replicas}})
-    if (value > kMaxCount)
-      throw InvalidSetting(key, "be at most " + std::to_string(kMaxCount), std::to_string(value));
+    check_loop_count(key, value);
   if (!(s.step_size > 0) || !std::isfinite(s.step_size)) {
     if (settings.step_size == 0)  // not given: the sampler's default rule made it
       throw SettingError("the default " + setting("step_size") + " of " + s.name + " is " +

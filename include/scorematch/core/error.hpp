@@ -9,6 +9,7 @@
 // see src/cli/setting_names.cpp), and without one a message shows the bare key (sigma_min must be
 // positive), which is what library users and the unit tests see.
 #pragma once
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -50,5 +51,13 @@ class InvalidSetting : public SettingError {
   InvalidSetting(std::string setting_key, std::string what_it_must, std::string got = {});
   std::string key, requirement, value;
 };
+
+// Loop counts (steps, warmup, levels, corrector and leapfrog steps, replicas, ...) are at most
+// 2^31 - 1, so that their sums and products (warmup + steps, levels × steps) cannot overflow
+// before the 32-bit step counter of the noise streams refuses the total. Throws
+// InvalidSetting(key, "be at most 2147483647") for a larger value; also for counts a model stores
+// for later commands (a fit's ladder levels), so that the model is refused when it is made.
+inline constexpr std::int64_t kMaxLoopCount = (std::int64_t{1} << 31) - 1;
+void check_loop_count(std::string_view key, std::int64_t value);
 
 }  // namespace scorematch

@@ -38,6 +38,14 @@ void check_checkpoint_dir(const std::string& dir);
 // Writes the manifest of `staged_dir` (its current entries) into it.
 void write_manifest(const std::string& staged_dir);
 
+// This process's staging: a temporary output directory or file, or its output lock file, that
+// an interrupted run must not leave behind. Registered while it exists (OutputDir,
+// write_file_atomic, OutputLock); remove_staging() deletes every registered path (app/stop_signals
+// calls it when a stop signal ends a command). Thread-safe.
+void register_staging(const std::string& path);
+void unregister_staging(const std::string& path);
+void remove_staging();
+
 class OutputLock {
  public:
   // Locks "<path>.lock" (creating its parent directories); throws Error naming the holder if

@@ -84,6 +84,9 @@ struct ChainBlock {
 // Ermon 2020), so a draw 10⁶ prior scales out lies outside every region the score was trained on.
 inline constexpr double kNoisedDivergenceFactor = 1e6;
 
+inline constexpr const char* non_finite_chain_report =
+    "not finite in some chains (e.g. an adapted step size that overflowed)";
+
 class Sampler {
  public:
   explicit Sampler(SamplerSettings settings) : settings_(std::move(settings)) {}
@@ -107,7 +110,9 @@ class Sampler {
   // Fills aux for chains that start at x.
   virtual void start(ChainBlock&) const {}
   virtual void transition(ChainBlock& block, Index step) const = 0;
-  // Per-chain figures for the report (e.g. acceptance rate, final step size), from aux.
+  // Per-chain figures for the report (e.g. acceptance rate, final step size), from aux. A figure
+  // that is not finite in some chain has no mean, minimum or maximum: reports show null and
+  // non_finite_chain_report.
   virtual std::vector<std::pair<std::string, Vector>> chain_report(const Matrix&) const {
     return {};
   }
