@@ -175,11 +175,34 @@ set -e
 sleep 0 &
 dead=$!
 wait "$dead"
-mkdir -p "ev.tmp-$dead" "ev.tmp-$$" && touch "ev.tmp-$dead/partial.npy"
+mkdir -p "ev.tmp-$dead" "ev.tmp-$$" "ev.tmp-0$dead" && touch "ev.tmp-$dead/partial.npy"
 "$bin" eval --model model --data data.npy --out ev >/dev/null
 [ ! -e "ev.tmp-$dead" ] || fail "a dead run's staging ev.tmp-$dead/ was not removed"
 [ -d "ev.tmp-$$" ] || fail "the staging of a live process (ev.tmp-$$) was removed"
-rmdir "ev.tmp-$$"
+[ -d "ev.tmp-0$dead" ] || fail "ev.tmp-0$dead, a name scorematch never makes, was removed"
+rmdir "ev.tmp-$$" "ev.tmp-0$dead"
+# plot stops its gnuplot and removes its staging, whatever phase the signal finds it in.
+"$bin" gen --dist gmm --n 2000000 --dim 2 --seed 2 --out big.npy >/dev/null
+"$bin" plot --samples big.npy --chains 4 --max-lag 100000 --out p.png >/dev/null 2>&1 &
+pid=$!
+sleep 1.5
+kill -TERM "$pid"
+set +e
+wait "$pid"
+status=$?
+set -e
+sleep 0.2
+[ "$status" -eq 143 ] || fail "SIGTERM to plot: exit $status (expected 143)"
+left=$(ls -a | grep '^p\.png\|^\.gnuplot' || true)
+[ -z "$left" ] || fail "SIGTERM to plot left: $left"
+# gnuplot runs in the staging directory: a live process whose cwd is it would be the orphan.
+for cwd in /proc/[0-9]*/cwd; do
+  if [[ $(readlink "$cwd" 2>/dev/null) == *"p.png.tmp-$pid"* ]]; then
+    state=$(awk '{print $3}' "${cwd%/cwd}/stat" 2>/dev/null || echo gone)
+    [[ $state == Z || $state == gone ]] || fail "SIGTERM to plot left gnuplot running (${cwd%/cwd})"
+  fi
+done
+rm -f big.npy
 echo "SIGTERM ends logz with 143 and no leftovers; a dead run's staging is removed by the next run"
 
 # 2. Undefined is not zero: one probe cannot estimate its spread.

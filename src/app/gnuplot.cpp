@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "scorematch/core/error.hpp"
+#include "scorematch/io/output_guard.hpp"
+#include "stop_signals.hpp"
 
 extern char** environ;  // POSIX: the process environment, passed on to gnuplot
 
@@ -48,9 +50,13 @@ static int spawn_gnuplot(const std::string& dir, const std::string& script,
   const int started = posix_spawnp(&pid, "gnuplot", &actions, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
   if (started != 0) return -1;
+  set_child_process(pid);  // a stop signal that ends this process stops gnuplot too
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return -1;
+  int waited = 0;
+  while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+  }
+  set_child_process(0);
+  if (waited < 0) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -75,18 +81,25 @@ void render_png(const std::string& target, const std::string& script, const std:
                 const std::function<void(const std::filesystem::path& dir)>& write) {
   namespace fs = std::filesystem;
   const fs::path out(target);
-  const fs::path dir = (out.has_parent_path() ? out.parent_path() : fs::path(".")) /
-                       (".gnuplot.tmp-" + std::to_string(::getpid()));
+  // Staged as "<target>.tmp-<pid>/", the name io's staging uses: a stop signal removes it
+  // (io::register_staging), and so does the next run on the same output after a crash.
+  const fs::path dir = out.string() + ".tmp-" + std::to_string(::getpid());
+  io::register_staging(dir.string());
+  const auto clean = [&] {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    io::unregister_staging(dir.string());
+  };
   fs::create_directories(dir);
   try {
     write(dir);
     run_gnuplot(dir.string(), script, png);
     fs::rename(dir / png, out);
   } catch (...) {
-    fs::remove_all(dir);
+    clean();
     throw;
   }
-  fs::remove_all(dir);
+  clean();
 }
 
 }  // namespace scorematch::app

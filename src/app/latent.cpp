@@ -1,7 +1,9 @@
 #include "latent.hpp"
 
 #include <algorithm>
+#include <cmath>
 
+#include "memory_budget.hpp"
 #include "report.hpp"
 
 namespace scorematch::app {
@@ -134,6 +136,14 @@ nlohmann::json sample_codes(const dist::Comm& comm, LatentJob* o, const LatentRu
           model, io::read_data_rows(shard.info, chain_rows), chain_rows.begin, o->chains_per_row);
       o->s = resolve_step_size(o->s);
       sampler = make_sampler(o->s, {posterior.get(), nullptr});
+      // The kept draws and a copy of them, as in sample (app/sample.cpp).
+      require_memory(2.0 * static_cast<double>(chains.size()) *
+                         static_cast<double>(sampler->draws_per_chain()) * static_cast<double>(k) *
+                         8,
+                     setting("chains_per_row") + " " + std::to_string(o->chains_per_row) + " x " +
+                         std::to_string(shard.info.rows) + " rows x " +
+                         std::to_string(sampler->draws_per_chain()) + " kept draws x " +
+                         std::to_string(k) + " latent dimensions");
       Matrix init(chains.size(), k);
       for (Index c = 0; c < chains.size(); ++c)
         init.row(c) = z_start.row((chains.begin + c) / o->chains_per_row - chain_rows.begin);
@@ -165,8 +175,12 @@ nlohmann::json sample_codes(const dist::Comm& comm, LatentJob* o, const LatentRu
         sampler_info[name + "_undefined"] = non_finite_chain_report;
         continue;
       }
-      const double sum = dist::exact_column_sums(comm, Matrix(local))[0];  // any decomposition
-      sampler_info[name + "_mean"] = sum / static_cast<double>(total_chains);
+      // Exact sums: the same for any decomposition. Of values up to 1.8e308 the mean is finite,
+      // their sum need not be.
+      const double n = static_cast<double>(total_chains);
+      double mean = dist::exact_column_sums(comm, Matrix(local))[0] / n;
+      if (!std::isfinite(mean)) mean = dist::exact_column_sums(comm, Matrix(local / n))[0];
+      sampler_info[name + "_mean"] = mean;
     }
   }
 

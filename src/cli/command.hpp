@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "app/output_claim.hpp"
+#include "option_values.hpp"
 #include "scorematch/dist/comm.hpp"
 #include "scorematch/io/output_dir.hpp"
 #include "scorematch/io/output_guard.hpp"
@@ -35,13 +36,9 @@ inline CLI::Validator bounded_below(double lowest, bool strict) {
   return CLI::Validator(
       [lowest, strict](std::string& text) -> std::string {
         double v = 0;
-        try {
-          std::size_t used = 0;
-          v = std::stod(text, &used);
-          if (used != text.size()) throw std::invalid_argument(text);
-        } catch (const std::exception&) {
-          return "expected a number, got '" + text + "'";
-        }
+        // Text that is no number is left to the check every option gets for its type
+        // (add_value_checks: "expected an integer in decimal digits", "... a finite number").
+        if (!number_problem(text, v).empty()) return std::string();
         char bound[32];
         std::snprintf(bound, sizeof bound, "%g", lowest);
         if (!(strict ? v > lowest : v >= lowest))

@@ -240,5 +240,7 @@ int main(int argc, char** argv) {
     if (const char* env = std::getenv("OMP_NUM_THREADS"); env != nullptr && std::atoi(env) > 0)
       threads = std::atoi(env);
   parallel::set_num_threads(threads);
-  return run_parsed(comm, commands);
+  const int status = run_parsed(comm, commands);
+  app::end_if_stopped();  // a command without checkpoints that a stop signal ended: its status
+  return status;
 }

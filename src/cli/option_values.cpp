@@ -43,6 +43,24 @@ const char* described(Takes kind) {
   return "a value";
 }
 
+std::string number_problem(const std::string& text, double& value) {
+  const std::string bad = "expected a finite number, got '" + text + "'";
+  // Decimal only: strtod also reads hexadecimal (0x10 is 16, -0x1p3 is -8).
+  const std::size_t digits = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+  if (text.empty() || text.find_first_of("xX", digits) != std::string::npos) return bad;
+  errno = 0;
+  char* end = nullptr;
+  value = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(value)) return bad;
+  // strtod signals ERANGE for overflow (±HUGE_VAL, caught above) and for a value below the
+  // smallest normal double, which keeps few significant bits and makes any step, rate or level
+  // it sets meaningless.
+  if (errno == ERANGE)
+    return "'" + text + "' is too small to be represented (nonzero magnitudes start at " +
+           "2.2e-308); give 0 or a larger value";
+  return {};
+}
+
 namespace {
 
 // The message for a value that is not a plain decimal integer in range, or "" when it is.
@@ -80,18 +98,8 @@ CLI::Validator decimal_integer(bool is_unsigned) {
 CLI::Validator finite_number() {
   return CLI::Validator(
       [](std::string& text) {
-        errno = 0;
-        char* end = nullptr;
-        const double v = text.empty() ? 0.0 : std::strtod(text.c_str(), &end);
-        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
-          return "expected a finite number, got '" + text + "'";
-        // strtod signals ERANGE both for overflow (±HUGE_VAL, caught above) and for a value
-        // below the smallest normal double: such a value keeps few significant bits and makes
-        // any step, rate or level it sets meaningless.
-        if (errno == ERANGE)
-          return "'" + text + "' is too small to be represented (nonzero magnitudes start at " +
-                 "2.2e-308); give 0 or a larger value";
-        return std::string();
+        double value = 0;
+        return number_problem(text, value);
       },
       "", "finite_number");
 }

@@ -14,13 +14,19 @@ Takes takes(const CLI::Option& option);
 // "an integer", "an integer >= 0", "a number", ...
 const char* described(Takes kind);
 
+// Reads a number option's text: decimal digits (no hexadecimal), finite (no inf or nan), not
+// subnormal (below 2.2e-308 in magnitude, unless 0). Returns "" and sets `value`, or what is
+// wrong, for a message after the option's name. Every number check uses it.
+std::string number_problem(const std::string& text, double& value);
+
 // Adds to every option of `app` and its subcommands the check its kind needs, so that a value is
 // either read as written or refused naming the option (and the job file that set it):
 //  - integers are decimal digits with an optional sign, in range for 64 bits. CLI11 (2.1) reads
 //    them with strtoll base 0 — `--steps 010` is 8 steps, `0x10` is 16 — and saturates on
 //    overflow, so `--seed 99999999999999999999` silently became 2^64 - 1;
 //  - an unsigned integer has no minus sign (strtoull wraps -1 to 2^64 - 1);
-//  - a number is finite: inf and nan mean nothing to any option (std::stod reads both);
+//  - a number is decimal, finite and not subnormal (number_problem): inf and nan mean nothing to
+//    any option (std::stod reads both);
 //  - a text value is not empty: `--init-from ''` or `--data ''` read as "not given" or as a file
 //    with no name.
 // Call it once every option is registered.

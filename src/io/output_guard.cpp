@@ -166,16 +166,16 @@ void remove_stale_staging(const std::string& base) {
     const std::string name = it->path().filename().string();
     if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
     const std::string pid = name.substr(prefix.size());
-    if (pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    // Only the names temp_suffix() makes: a pid in plain decimal (no sign, no leading zero).
+    if (pid.size() > 9 || pid[0] == '0' || pid.find_first_not_of("0123456789") != std::string::npos)
+      continue;
     const pid_t holder = static_cast<pid_t>(std::stol(pid));
     if (holder == ::getpid() || ::kill(holder, 0) == 0 || errno != ESRCH) continue;
     stale.push_back(it->path());
   }
   for (const fs::path& p : stale) fs::remove_all(p, ec);
 }
-}  // namespace
 
-namespace {
 std::mutex staging_mutex;
 std::set<std::string>& staging() {
   static std::set<std::string> paths;
@@ -193,11 +193,20 @@ void unregister_staging(const std::string& path) {
   staging().erase(path);
 }
 
-void remove_staging() {
+bool remove_staging() {
   const std::lock_guard<std::mutex> lock(staging_mutex);
-  std::error_code ec;
-  for (const std::string& path : staging()) fs::remove_all(path, ec);
+  const bool any = !staging().empty();
+  for (const std::string& path : staging()) {
+    // Another thread may still be writing into a staged directory: a file it creates between
+    // remove_all's listing and its rmdir makes that fail, so try again (once the directory is
+    // gone, creating a file in it fails).
+    std::error_code ec;
+    for (int attempt = 0;
+         attempt < 20 && fs::symlink_status(path, ec).type() != fs::file_type::not_found; ++attempt)
+      fs::remove_all(path, ec);
+  }
   staging().clear();
+  return any;
 }
 
 OutputLock::OutputLock(const std::string& path, const std::string& option) {

@@ -44,7 +44,8 @@ void write_manifest(const std::string& staged_dir);
 // calls it when a stop signal ends a command). Thread-safe.
 void register_staging(const std::string& path);
 void unregister_staging(const std::string& path);
-void remove_staging();
+// Returns whether anything was registered.
+bool remove_staging();
 
 class OutputLock {
  public:
