@@ -723,10 +723,10 @@ TEST(Cli, OptionValuesAreReadAsWrittenOrRefused) {
   expect_clean_failure("field --target gmm --dim 2 --range -0x10 3 -3 3",
                        "--range: expected a finite number, got '-0x10' (see scorematch field "
                        "--help)");
-  expect_clean_failure("map --target gmm --dim 2 --obs " + faithful() +
-                           " --operator identity --sigma-y 1e-320",
-                       "--sigma-y: '1e-320' is too small to be represented (nonzero magnitudes "
-                       "start at 2.2e-308); give 0 or a larger value (see scorematch map --help)");
+  expect_clean_failure(
+      "map --target gmm --dim 2 --obs " + faithful() + " --operator identity --sigma-y 1e-320",
+      "--sigma-y: '1e-320' is too small to be represented (nonzero magnitudes "
+      "start at 2.2e-308); give 0 or a larger value (see scorematch map --help)");
   expect_clean_failure("fit --data " + faithful() + " --model gaussian --ridge 1e-320",
                        "--ridge: '1e-320' is too small to be represented (nonzero magnitudes "
                        "start at 2.2e-308); give 0 or a larger value (see scorematch fit --help)");
