@@ -181,6 +181,16 @@ mkdir -p "ev.tmp-$dead" "ev.tmp-$$" "ev.tmp-0$dead" && touch "ev.tmp-$dead/parti
 [ -d "ev.tmp-$$" ] || fail "the staging of a live process (ev.tmp-$$) was removed"
 [ -d "ev.tmp-0$dead" ] || fail "ev.tmp-0$dead, a name scorematch never makes, was removed"
 rmdir "ev.tmp-$$" "ev.tmp-0$dead"
+# A killed rank stays a zombie until it is reaped (slowly, by some containers' PID 1): dead too.
+bash -c 'sleep 0.05 & echo $! > zombie.pid; exec sleep 5' &
+holder=$!
+sleep 0.5
+zombie=$(cat zombie.pid)
+mkdir -p "ev.tmp-$zombie"
+"$bin" eval --model model --data data.npy --out ev >/dev/null
+[ ! -e "ev.tmp-$zombie" ] || fail "the staging of a zombie process (ev.tmp-$zombie) was kept"
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
 # plot stops its gnuplot and removes its staging, whatever phase the signal finds it in.
 "$bin" gen --dist gmm --n 2000000 --dim 2 --seed 2 --out big.npy >/dev/null
 "$bin" plot --samples big.npy --chains 4 --max-lag 100000 --out p.png >/dev/null 2>&1 &

@@ -156,6 +156,17 @@ namespace {
 // no live run stages there; a pid that is still alive on this node is left alone all the same.
 // "<base>.old.tmp-<pid>" (a replaced output not yet removed) is not touched: it may be the only
 // copy of the previous output.
+// Whether process `pid` runs on this node. A killed process that its parent (or a slow PID 1)
+// has not reaped yet is a zombie for a while: kill(pid, 0) still succeeds, but it writes nothing.
+bool alive(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno != ESRCH;  // EPERM: another user's live process
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;  // no /proc: trust kill()
+  const std::size_t close = line.rfind(')');   // "pid (comm) state ...", comm may hold spaces
+  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
+
 void remove_stale_staging(const std::string& base) {
   std::error_code ec;
   const fs::path full = fs::absolute(base, ec);
@@ -170,7 +181,7 @@ void remove_stale_staging(const std::string& base) {
     if (pid.size() > 9 || pid[0] == '0' || pid.find_first_not_of("0123456789") != std::string::npos)
       continue;
     const pid_t holder = static_cast<pid_t>(std::stol(pid));
-    if (holder == ::getpid() || ::kill(holder, 0) == 0 || errno != ESRCH) continue;
+    if (holder == ::getpid() || alive(holder)) continue;
     stale.push_back(it->path());
   }
   for (const fs::path& p : stale) fs::remove_all(p, ec);
