@@ -136,14 +136,9 @@ nlohmann::json sample_codes(const dist::Comm& comm, LatentJob* o, const LatentRu
           model, io::read_data_rows(shard.info, chain_rows), chain_rows.begin, o->chains_per_row);
       o->s = resolve_step_size(o->s);
       sampler = make_sampler(o->s, {posterior.get(), nullptr});
-      // The kept draws and a copy of them, as in sample (app/sample.cpp).
-      require_memory(2.0 * static_cast<double>(chains.size()) *
-                         static_cast<double>(sampler->draws_per_chain()) * static_cast<double>(k) *
-                         8,
-                     setting("chains_per_row") + " " + std::to_string(o->chains_per_row) + " x " +
-                         std::to_string(shard.info.rows) + " rows x " +
-                         std::to_string(sampler->draws_per_chain()) + " kept draws x " +
-                         std::to_string(k) + " latent dimensions");
+      require_draws_memory(static_cast<double>(chains.size()), sampler->draws_per_chain(), k,
+                           setting("chains_per_row") + " " + std::to_string(o->chains_per_row) +
+                               " x " + std::to_string(shard.info.rows) + " rows");
       Matrix init(chains.size(), k);
       for (Index c = 0; c < chains.size(); ++c)
         init.row(c) = z_start.row((chains.begin + c) / o->chains_per_row - chain_rows.begin);

@@ -32,6 +32,12 @@ void require_memory(double bytes, const std::string& what) {
                        " per rank, more than this machine's " + byte_text(memory) + " of memory");
 }
 
+void require_draws_memory(double chains, Index draws, Index dim, const std::string& what) {
+  require_memory(2.0 * chains * static_cast<double>(draws) * static_cast<double>(dim) * 8,
+                 what + " x " + std::to_string(draws) + " kept draws x " + std::to_string(dim) +
+                     " dimensions");
+}
+
 std::unique_ptr<Target> make_sized_target(const std::string& name, Index dim) {
   const std::string what =
       "target '" + name + "' with " + setting("dim") + " " + std::to_string(dim);

@@ -362,17 +362,9 @@ void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
                          "most 4294967295)");
     // --trace-dims is checked now, not after the run that it would otherwise fail at the end of.
     check_plot_dims(o.trace_dims, run.sampler->dim(), setting("trace_dims"));
-    // The kept draws of this rank's chains stay in memory until they are written, beside a
-    // copy of the same size (peak RSS measured at 2.0 times the draws with --no-diag and 4.6
-    // times with the diagnostics: 64 chains x 200 000 draws x 2, 205 MB of draws); twice the
-    // draws is the lower bound checked. Draws of 20 GB on this 24 GB node passed the bound of
-    // once the draws and then drove the node out of memory.
-    require_memory(2.0 * std::ceil(static_cast<double>(o.chains) / comm.size()) *
-                       static_cast<double>(run.sampler->draws_per_chain()) *
-                       static_cast<double>(run.sampler->dim()) * 8,
-                   setting("chains") + " " + std::to_string(o.chains) + " x " +
-                       std::to_string(run.sampler->draws_per_chain()) + " kept draws x " +
-                       std::to_string(run.sampler->dim()) + " dimensions");
+    require_draws_memory(std::ceil(static_cast<double>(o.chains) / comm.size()),
+                         run.sampler->draws_per_chain(), run.sampler->dim(),
+                         setting("chains") + " " + std::to_string(o.chains));
   });
   const Sampler& sampler = *run.sampler;
   run.chains = chain_shard(o.chains, comm.rank(), comm.size(), run.chain_group);
