@@ -208,3 +208,31 @@ if msg=$("$bin" map --model "$root/ladder" --obs "$root/y.csv" --sigma-y 0.3 --m
 grep -q "needs a prior with an energy" <<<"$msg" || fail "unexpected: $msg"
 [[ ! -e $root/bad ]] || fail "refused lbfgs run left an output"
 echo "map --method lbfgs refused for a score-only prior"
+
+# --init file: Adam started at given points (here another task's estimates, the identity
+# operator's posterior means) ends at the Gaussian posterior's unique mode, on 2 ranks; a missing
+# or misplaced --init-file, a file of the wrong shape and a method that takes no start are
+# refused naming the option.
+"$mpiexec" -np 2 "$bin" map --model "$root/prior" ${extra[mask]} --sigma-y 0.3 --method adam \
+  --steps 20000 --lr 0.05 --init file --init-file "$root/identity-exact/x_map.npy" \
+  --out "$root/mask-from-file" >/dev/null
+"$compare" "$root/mask-exact" "$root/mask-from-file" 1e-6 >/dev/null ||
+  fail "--init file: Adam MAP differs from the exact posterior mean"
+grep -q '"init_file": ".*identity-exact/x_map.npy"' "$root/mask-from-file/map.json" ||
+  fail "map.json does not record --init-file"
+head -3 "$root/y.csv" >"$root/short.csv"
+refused() {  # refused PATTERN ARGS...: map exits nonzero naming PATTERN and writes nothing
+  local pattern=$1 msg
+  shift
+  if msg=$("$bin" map --model "$root/prior" ${extra[mask]} --sigma-y 0.3 "$@" --out "$root/bad" 2>&1)
+  then fail "accepted: $*"; fi
+  grep -q -- "$pattern" <<<"$msg" || fail "message lacks '$pattern': $msg"
+  [[ ! -e $root/bad ]] || fail "refused map left an output"
+}
+refused "--init file needs --init-file" --init file
+refused "--init-file applies to --init file" --init-file "$root/short.csv"
+refused "--init-file '$root/short.csv' is 2 x 4; expected one starting point per observation: 40 x 4" \
+  --method adam --init file --init-file "$root/short.csv"
+refused "--init file applies to --method adam or lbfgs" --method exact --init file \
+  --init-file "$root/identity-exact/x_map.npy"
+echo "map --init file: Adam from given points reaches the exact MAP; bad start files refused"

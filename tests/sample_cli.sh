@@ -3,6 +3,8 @@
 #  1. bitwise-identical samples.npy for 1, 2, 3 ranks x 1, 2 threads (ula, mala, annealed, pc);
 #  2. a run stopped by SIGTERM mid-run (checkpoint, exit 75) and resumed — on a different number of
 #     ranks — ends with samples.npy byte-identical to an uninterrupted run;
+#     its draw files hold each kept draw once (checkpoints add only new ones) and the layout
+#     before draw files still resumes;
 #  3. a corrupted or mismatched checkpoint is refused; bad model path, dimension mismatch and a
 #     diverging (NaN) run stop with one clear message, exit 1 and no output directory;
 #  4. diag on the written samples reproduces the report sample wrote, identically on 1 and 3 ranks;
@@ -60,6 +62,51 @@ expect_fail() {  # expect_fail PATTERN OUTDIR ARGS...: a bad input, exit 1 (EXIT
   echo "$msg" | grep -q -- "$pattern" || { echo "message lacks '$pattern': $msg"; exit 1; }
   [ ! -e "$out" ] || { echo "failed run left $out"; exit 1; }
 }
+# 2b. A checkpoint holds the draws kept so far, each written once (draws-<from>-<to>.npy), not the
+# whole --steps buffer: --checkpoint-every 20 and a stop at step 180 (80 of 200 draws kept) leave
+# draws 0-20, ..., 60-80; a resume in the same directory adds only new draws (80-100, ..., 140-160
+# by the stop at 260); a resume into another --checkpoint-dir writes them all there; a
+# checkpoint in the layout before draw files still resumes. Every path ends byte-identical to the
+# uninterrupted run.
+stopped() {  # stopped STEP NP ARGS...: the run is stopped at STEP and exits 75
+  local step=$1 np=$2 status=0
+  shift 2
+  SCOREMATCH_TEST_SIGTERM_AT_STEP=$step run "$np" 1 "${common[@]}" "$@" >/dev/null 2>&1 || status=$?
+  [ "$status" -eq 75 ] || { echo "stop at $step: exit $status, expected 75"; exit 1; }
+}
+expect_files() {  # expect_files DIR "NAME ...": DIR holds exactly these files
+  local have want
+  have=$(ls "$1" | LC_ALL=C sort | tr '\n' ' ')
+  want=$(printf '%s\n' $2 | LC_ALL=C sort | tr '\n' ' ')
+  [ "$have" = "$want" ] || { echo "$1 holds '$have', expected '$want'"; exit 1; }
+}
+stopped 180 2 --checkpoint-every 20 --out "$root/inc"
+expect_files "$root/inc.ckpt" \
+  "checkpoint.json draws-0-20.npy draws-20-40.npy draws-40-60.npy draws-60-80.npy state-180.npy"
+# 150 chains x 20 draws x d = 2: the file holds the new draws only (128-byte header)
+[ "$(stat -c %s "$root/inc.ckpt/draws-60-80.npy")" -eq $((128 + 150 * 20 * 2 * 8)) ] ||
+  { echo "draws-60-80.npy has the wrong size"; exit 1; }
+cp -r "$root/inc.ckpt" "$root/inc180.ckpt"
+/usr/bin/python3 "$(dirname "$0")/legacy_sample_checkpoint.py" "$root/inc.ckpt" "$root/legacy.ckpt" 200
+stopped 260 1 --checkpoint-every 20 --out "$root/inc" --resume "$root/inc.ckpt"
+expect_files "$root/inc.ckpt" "checkpoint.json state-260.npy $(for a in 0 20 40 60 80 100 120 140; do
+  echo "draws-$a-$((a + 20)).npy"; done)"
+stopped 270 3 --checkpoint-every 10 --out "$root/inc" --resume "$root/inc.ckpt" \
+  --checkpoint-dir "$root/other.ckpt"
+expect_files "$root/other.ckpt" "checkpoint.json draws-0-170.npy state-270.npy"
+for from in inc other legacy inc180; do
+  run 2 2 "${common[@]}" --out "$root/from-$from" --resume "$root/$from.ckpt" >/dev/null
+  cmp "$root/full/samples.npy" "$root/from-$from/samples.npy" ||
+    { echo "run resumed from $from.ckpt differs"; exit 1; }
+done
+rm "$root/inc180.ckpt/draws-40-60.npy"
+expect_fail "draws-40-60.npy' is missing" "$root/no-draws" \
+  "$bin" "${common[@]}" --out "$root/no-draws" --resume "$root/inc180.ckpt"
+printf '\x01' | dd of="$root/inc180.ckpt/draws-0-20.npy" bs=1 seek=300 conv=notrunc status=none
+expect_fail "checksum mismatch in '$root/inc180.ckpt/draws-0-20.npy'" "$root/bad-draws" \
+  "$bin" "${common[@]}" --out "$root/bad-draws" --resume "$root/inc180.ckpt"
+echo "checkpoints add only new draws; resumed from them, from another dir or the old layout: identical"
+
 # 3. refusals and clear errors
 expect_fail "different run configuration" "$root/mismatch" \
   "$bin" "${common[@]}" --target-accept 0.7 --out "$root/mismatch" --resume "$root/term.ckpt"
@@ -73,6 +120,14 @@ expect_fail "dimension mismatch" "$root/bad2" \
   "$bin" sample --target gmm --dim 3 --sampler ula --init data --data "$data" --out "$root/bad2" --quiet
 expect_fail "became NaN/Inf at step" "$root/bad3" \
   "$bin" sample --target gaussian --dim 2 --sampler ula --step-size 100 --out "$root/bad3" --quiet
+# Memory is checked per node: kept draws of 0.6 x this node's memory per rank fit one rank but not
+# the 2 ranks mpirun puts on this node (refused before anything is allocated).
+memory=$(($(getconf _PHYS_PAGES) * $(getconf PAGE_SIZE)))
+steps=$((memory * 6 / 10 / (2 * 64 * 2 * 8)))  # 2 x 64 chains x steps x d = 2 doubles per rank
+msg=$(run 2 1 sample --target gaussian --dim 2 --sampler ula --chains 128 --steps "$steps" \
+  --quiet --no-diag --out "$root/node-memory" 2>&1) && { echo "2 x 0.6 of the node accepted"; exit 1; }
+echo "$msg" | grep -q "for the 2 ranks on this node, more than its" || { echo "$msg"; exit 1; }
+[ ! -e "$root/node-memory" ] || { echo "refused run left output"; exit 1; }
 echo "bad inputs refused"
 
 # 4. diag reproduces sample's own report

@@ -719,6 +719,9 @@ TEST(Cli, OptionValuesAreReadAsWrittenOrRefused) {
                        "--range: expected a finite number, got '-inf'");
   expect_clean_failure("field --target gmm --dim 2 --through 3 -NaN",
                        "--through: expected a finite number, got '-NaN'");
+  // ... and an integer option says it wants an integer (it said "a finite number").
+  expect_clean_failure("fit --data " + faithful() + " --model mlp-energy --hidden 32 -inf",
+                       "--hidden: expected an integer in decimal digits, got '-inf'");
   // Decimal only (strtod read -0x10 as -16), and one reading for every check of a number.
   expect_clean_failure("field --target gmm --dim 2 --range -0x10 3 -3 3",
                        "--range: expected a finite number, got '-0x10' (see scorematch field "
@@ -726,10 +729,10 @@ TEST(Cli, OptionValuesAreReadAsWrittenOrRefused) {
   expect_clean_failure(
       "map --target gmm --dim 2 --obs " + faithful() + " --operator identity --sigma-y 1e-320",
       "--sigma-y: '1e-320' is too small to be represented (nonzero magnitudes "
-      "start at 2.2e-308); give 0 or a larger value (see scorematch map --help)");
+      "start at 2.2e-308) (see scorematch map --help)");
   expect_clean_failure("fit --data " + faithful() + " --model gaussian --ridge 1e-320",
                        "--ridge: '1e-320' is too small to be represented (nonzero magnitudes "
-                       "start at 2.2e-308); give 0 or a larger value (see scorematch fit --help)");
+                       "start at 2.2e-308) (see scorematch fit --help)");
   // A finite value too large for the computation names the option, not an internal sum.
   expect_clean_failure("fit --data " + faithful() + " --model gaussian --ridge 1e308",
                        "--ridge must be small enough that 4 × ridge is finite, got 1e+308");

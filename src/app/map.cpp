@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "report.hpp"
+#include "scorematch/io/dataset.hpp"
 #include "scorematch/models/noise_process.hpp"
 
 namespace scorematch::app {
@@ -15,10 +16,30 @@ struct MapContext {
   const NoisedScore* noised;  // σ-conditioned: a network, or the noised target
   const inverse::LinearOperator& a;
   double final_level = 0;  // σ-conditioned: the level the prior is evaluated at (--prior-level)
+  const Matrix* init = nullptr;  // --init file: this rank's starting points,
+  Index init_begin = 0;          // the first of which is observation init_begin
 };
 
 Matrix start_point(const MapContext& c, const Matrix& y, Index first) {
+  if (c.init != nullptr) return c.init->middleRows(first - c.init_begin, y.rows());
   return c.job.init == "adjoint" ? c.a.adjoint(y, first) : Matrix::Zero(y.rows(), c.prior.dim());
+}
+
+// --init file: the starting points of this rank's observations `range`, one row per observation
+// of --obs (rows × d), every value finite.
+Matrix read_start_points(const MapJob& job, RowRange range, Index rows, Index dim) {
+  const io::DataInfo info = io::probe_data(job.init_file);
+  if (info.rows != rows || info.cols() != dim)
+    throw Error(setting("init-file") + " '" + job.init_file + "' is " + std::to_string(info.rows) +
+                " x " + std::to_string(info.cols()) +
+                "; expected one starting point per observation: " + std::to_string(rows) + " x " +
+                std::to_string(dim));
+  Matrix x = io::read_data_rows(info, range);
+  for (Index r = 0; r < x.rows(); ++r)
+    if (!x.row(r).allFinite())
+      throw Error(setting("init-file") + " '" + job.init_file + "': row " +
+                  std::to_string(range.begin + r + 1) + " is not finite");
+  return x;
 }
 
 void check_tweedie(const MapContext& c) {
@@ -154,14 +175,19 @@ void run_map(const dist::Comm& comm, MapJob& job) {
   nlohmann::json source;
   const MapMethod* method = nullptr;
   double final_level = 0;
+  Matrix init;
   dist::run_collectively(comm, [&] {
     if (o->model.empty() == o->target.empty())
       throw SettingError("map needs exactly one of --model DIR or --target NAME (the prior)");
     if (o->adam.steps < 1) throw InvalidSetting("steps", "be >= 1", std::to_string(o->adam.steps));
     if (!(o->adam.lr > 0) || !std::isfinite(o->adam.lr))
       throw InvalidSetting("lr", "be positive and finite", number_text(o->adam.lr));
-    if (o->init != "adjoint" && o->init != "zero")
-      throw SettingError(setting("init") + " must be adjoint | zero");
+    if (o->init != "adjoint" && o->init != "zero" && o->init != "file")
+      throw SettingError(setting("init") + " must be adjoint | zero | file, not '" + o->init + "'");
+    if ((o->init == "file") != !o->init_file.empty())
+      throw SettingError(o->init == "file"
+                             ? setting("init") + " file needs " + setting("init-file")
+                             : setting("init-file") + " applies to " + setting("init") + " file");
     // --prior-level: a σ-conditioned network prior evaluated at another level (io::LoadOptions).
     if (o->prior_level != 0 && !o->target.empty())
       throw SettingError(setting("prior-level") + " needs a noise-conditioned network prior");
@@ -183,9 +209,19 @@ void run_map(const dist::Comm& comm, MapJob& job) {
     if (o->anneal_from > 0 && method->solve != solve_adam)
       throw SettingError(setting("anneal-from") + " applies to --method adam");
     if (method->check != nullptr) method->check({*o, *prior, noised.get(), *a, final_level});
+    if (!o->init_file.empty() && method->solve != solve_adam && method->solve != solve_lbfgs)
+      throw SettingError(setting("init") + " file applies to --method adam or lbfgs");
+    if (!o->init_file.empty())
+      init = read_start_points(*o, shard.range, shard.info.rows, prior->dim());
   });
   // Block by block (64 global rows each), so the rows are the same on any number of ranks.
-  const MapContext context{*o, *prior, noised.get(), *a, final_level};
+  const MapContext context{*o,
+                           *prior,
+                           noised.get(),
+                           *a,
+                           final_level,
+                           o->init_file.empty() ? nullptr : &init,
+                           shard.range.begin};
   Matrix x(shard.rows.rows(), prior->dim());
   dist::run_collectively(comm, [&] {
     for_each_block(shard.range, [&](RowRange block, Index offset) {
@@ -196,16 +232,18 @@ void run_map(const dist::Comm& comm, MapJob& job) {
   const std::string name = method->name;
   CollectiveOutput output(comm, o->out);
   dist::write_npy_collective(comm, output.staged + "x_map.npy", x, false);
-  const nlohmann::json info = {{"observations", o->inv.obs},
-                               {"rows", shard.info.rows},
-                               {"prior", source},
-                               {"operator", a->name()},
-                               {"sigma_y", o->inv.sigma_y},
-                               {"method", name},
-                               {"steps", method->records_steps ? o->adam.steps : 0},
-                               {"lr", o->adam.lr},
-                               {"init", o->init},
-                               {"ranks", comm.size()}};
+  const nlohmann::json info = {
+      {"observations", o->inv.obs},
+      {"rows", shard.info.rows},
+      {"prior", source},
+      {"operator", a->name()},
+      {"sigma_y", o->inv.sigma_y},
+      {"method", name},
+      {"steps", method->records_steps ? o->adam.steps : 0},
+      {"lr", o->adam.lr},
+      {"init", o->init},
+      {"init_file", o->init_file.empty() ? nlohmann::json() : nlohmann::json(o->init_file)},
+      {"ranks", comm.size()}};
   output.commit(comm, {{"map.json", info.dump(2) + "\n"}});
   say(comm, "MAP (" + name + ", " + a->name() + " operator, sigma_y " + fmt("%g", o->inv.sigma_y) +
                 ") of " + std::to_string(shard.info.rows) + " observations\nwrote " + o->out +

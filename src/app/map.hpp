@@ -21,6 +21,7 @@ namespace scorematch::app {
 
 struct MapJob {
   std::string model, target, out, method = "auto", init = "adjoint";
+  std::string init_file;  // --init file: one starting point per observation
   Index dim = 0;
   InverseOptions inv;
   inverse::MapSettings adam;

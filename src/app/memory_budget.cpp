@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "scorematch/core/error.hpp"
+#include "scorematch/dist/comm.hpp"
 #include "scorematch/models/targets.hpp"
 
 namespace scorematch::app {
@@ -27,9 +28,15 @@ std::string byte_text(double bytes) {
 
 void require_memory(double bytes, const std::string& what) {
   const double memory = physical_memory_bytes();
-  if (memory > 0 && bytes > memory)
+  const int ranks = dist::ranks_on_this_node();
+  if (memory <= 0 || bytes * ranks <= memory) return;
+  if (ranks == 1)
     throw SettingError(what + " needs at least " + byte_text(bytes) +
                        " per rank, more than this machine's " + byte_text(memory) + " of memory");
+  throw SettingError(what + " needs at least " + byte_text(bytes) + " per rank: " +
+                     byte_text(bytes * ranks) + " for the " + std::to_string(ranks) +
+                     " ranks on this node, more than its " + byte_text(memory) +
+                     " of memory (use fewer ranks per node or a smaller size)");
 }
 
 void require_draws_memory(double chains, Index draws, Index dim, const std::string& what) {

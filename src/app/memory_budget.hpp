@@ -17,8 +17,10 @@ namespace scorematch::app {
 double physical_memory_bytes();
 
 // Throws SettingError "<what> needs at least <bytes> per rank, more than this machine's <memory>
-// of memory" when `bytes` (a lower bound of what one rank will hold at once) exceeds the node's
-// physical memory.
+// of memory" when `bytes` (a lower bound of what one rank will hold at once) times the ranks on
+// this node (dist::ranks_on_this_node) exceeds the node's physical memory. The node's ranks are
+// taken to hold about the same: the callers pass the largest share a rank can own (e.g. ⌈chains
+// / ranks⌉), so the check errs towards refusing only where the shares are uneven.
 void require_memory(double bytes, const std::string& what);
 
 // The kept draws of `chains` chains (this rank's) × `draws` × `dim` doubles stay in memory until

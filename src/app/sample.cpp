@@ -204,6 +204,7 @@ struct SampleRun {
   Index chain_group = kChainBlock;  // chain_shard's group: whole observations with --obs
   std::optional<ChainRunner> runner;
   nlohmann::json config;
+  std::optional<SampleCheckpoints> checkpoints;
   double compute = 0, io = 0, seconds = 0;
 };
 
@@ -378,7 +379,9 @@ void start_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
                        initial_states(o, *run.kind, sampler, run.src, run.chains), shift, scale);
   });
   run.config = settings_json(o, *run.kind, run.src);
-  if (!o.resume.empty()) read_sample_checkpoint(comm, o.resume, run.config, *run.runner);
+  run.checkpoints.emplace(comm, o.checkpoint_dir.empty() ? o.out + ".ckpt" : o.checkpoint_dir,
+                          run.config);
+  if (!o.resume.empty()) run.checkpoints->resume(o.resume, *run.runner);
 }
 
 // Transitions in segments; between segments the ranks agree on a stop signal (RunControl).
@@ -389,7 +392,7 @@ void run_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
   Index segment = std::max<Index>(1, std::min<Index>(every, 50));
   if (o.checkpoint_every > 0) segment = std::min(segment, o.checkpoint_every);
   RunControl control(comm, {total, o.checkpoint_every, every, !o.quiet, o.preempt_exit_code});
-  const std::string ck_dir = o.checkpoint_dir.empty() ? o.out + ".ckpt" : o.checkpoint_dir;
+  const std::string& ck_dir = run.checkpoints->dir();
   const Index resumed_at = runner.step();
   const auto start = std::chrono::steady_clock::now();
   while (runner.step() < total) {
@@ -410,7 +413,7 @@ void run_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
                          " s");
     if (stop || control.checkpoint_due(runner.step())) {
       const auto t1 = std::chrono::steady_clock::now();
-      write_sample_checkpoint(comm, ck_dir, run.config, runner);
+      run.checkpoints->write(runner);
       run.io += seconds_since(t1);
     }
     if (stop)

@@ -29,7 +29,11 @@ Command add_map(CLI::App& root) {
       "auto (exact for a Gaussian prior, else adam) | adam | lbfgs (energy priors) | exact | "
       "tweedie "
       "(denoising posterior mean y + sigma_y^2 s(y; sigma_y), sigma-conditioned prior)");
-  app->add_option("--init", o->init, "adam start: adjoint (A^T y) | zero");
+  app->add_option("--init", o->init,
+                  "adam/lbfgs start: adjoint (A^T y) | zero | file (--init-file)");
+  app->add_option("--init-file", o->init_file,
+                  "--init file: one starting point per observation row (e.g. another "
+                  "estimate's x_map.npy or posterior_mean.npy)");
   app->add_option("--steps", o->adam.steps, "adam: steps; lbfgs: maximum iterations")
       ->check(at_least(1));
   app->add_option("--lr", o->adam.lr, "adam: peak step size (cosine decay)")->check(above(0));

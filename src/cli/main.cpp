@@ -221,7 +221,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = hoist_config(argc, argv);
   cli::set_command_line(args, &app);
   for (const std::string& problem :
-       {unknown_subcommand(app, args), cli::non_finite_value_word(args)})
+       {unknown_subcommand(app, args), cli::non_finite_value_word(app, args)})
     if (!problem.empty()) {
       if (comm.is_root()) std::cerr << "scorematch: error: " << problem << "\n";
       return 2;

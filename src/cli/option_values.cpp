@@ -57,7 +57,7 @@ std::string number_problem(const std::string& text, double& value) {
   // it sets meaningless.
   if (errno == ERANGE)
     return "'" + text + "' is too small to be represented (nonzero magnitudes start at " +
-           "2.2e-308); give 0 or a larger value";
+           "2.2e-308)";
   return {};
 }
 
@@ -137,15 +137,25 @@ void add_value_checks(CLI::App& app) {
     add_value_checks(*sub);
 }
 
-std::string non_finite_value_word(const std::vector<std::string>& args) {
+std::string non_finite_value_word(const CLI::App& app, const std::vector<std::string>& args) {
+  // What the option before the word takes: an integer option's message says so.
+  const auto expected = [&app](const std::string& name) -> std::string {
+    const CLI::Option* option = app.get_option_no_throw(name);
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      if (option == nullptr) option = sub->get_option_no_throw(name);
+    const Takes kind = option == nullptr ? Takes::number : takes(*option);
+    if (kind == Takes::integer || kind == Takes::unsigned_integer)
+      return std::string("expected ") + described(kind) + " in decimal digits";
+    return "expected a finite number";
+  };
   std::string option;
   for (const std::string& word : args) {
     std::string lower = word;
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (lower == "-inf" || lower == "-infinity" || lower == "-nan")
-      return (option.empty() ? std::string("a value") : option) +
-             ": expected a finite number, got '" + word + "'";
+      return (option.empty() ? std::string("a value") : option) + ": " + expected(option) +
+             ", got '" + word + "'";
     if (word.size() > 1 && word[0] == '-' && !std::isdigit(static_cast<unsigned char>(word[1])) &&
         word[1] != '.')
       option = word.substr(0, word.find('='));

@@ -36,7 +36,8 @@ void add_value_checks(CLI::App& app);
 // -inf 0 1` failed with "At least 2 required but received 1" and `--through 3 -inf` with "argument
 // was not expected". No option has such a name and no number option takes a non-finite value:
 // returns "<option>: expected a finite number, got '-inf'" for the first -inf, -infinity or -nan
-// among the (unreversed) arguments, naming the option before it, or "" when there is none.
-std::string non_finite_value_word(const std::vector<std::string>& args);
+// among the (unreversed) arguments, naming the option before it (an integer option of `app` or
+// its subcommands: "expected an integer in decimal digits"), or "" when there is none.
+std::string non_finite_value_word(const CLI::App& app, const std::vector<std::string>& args);
 
 }  // namespace scorematch::cli

@@ -12,7 +12,7 @@
 namespace scorematch::dist {
 
 void write_ordered(const Comm& comm, const std::string& path, const std::string& header,
-                   const std::string& local_bytes) {
+                   std::string_view local_bytes) {
   std::string temp = path + ".tmp-" + std::to_string(::getpid());
   comm.broadcast(temp);
   const auto local_size = static_cast<long long>(local_bytes.size());
@@ -57,8 +57,9 @@ void write_npy_collective(const Comm& comm, const std::string& path, const Matri
   std::vector<Index> shape{total_rows};
   if (!one_d) shape.push_back(local.cols());
   const std::string header = io::npy_header_bytes(shape, io::NpyDtype::f8);
-  const std::string bytes(reinterpret_cast<const char*>(local.data()),
-                          static_cast<std::size_t>(local.size()) * sizeof(double));
+  // The matrix's own row-major storage, written without a copy.
+  const std::string_view bytes(reinterpret_cast<const char*>(local.data()),
+                               static_cast<std::size_t>(local.size()) * sizeof(double));
   write_ordered(comm, path, header, bytes);
 }
 

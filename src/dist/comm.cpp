@@ -10,6 +10,8 @@
 namespace scorematch::dist {
 
 namespace {
+int node_ranks = 1;  // set once by Environment, on every rank (MPI_Comm_split_type is collective)
+
 int to_int(std::size_t n) {
   if (n > static_cast<std::size_t>(INT_MAX)) throw Error("MPI message too large");
   return static_cast<int>(n);
@@ -19,6 +21,14 @@ int to_int(std::size_t n) {
 Environment::Environment(int& argc, char**& argv) {
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  MPI_Comm_size(node, &node_ranks);
+  MPI_Comm_free(&node);
+}
+
+int ranks_on_this_node() {
+  return node_ranks;
 }
 
 Environment::~Environment() {

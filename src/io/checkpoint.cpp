@@ -46,7 +46,7 @@ std::string hex(std::uint64_t v) {
 }
 }  // namespace
 
-std::uint64_t fnv1a64(const std::string& bytes, std::uint64_t hash) {
+std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t hash) {
   for (unsigned char c : bytes) {
     hash ^= c;
     hash *= 0x100000001b3ull;

@@ -124,7 +124,7 @@ void check_checkpoint_dir(const std::string& dir) {
              name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
     return (starts("ckpt-") && (ends(".bin") || name.find(".bin.tmp-") != std::string::npos)) ||
-           (starts("state-") && name.find(".npy") != std::string::npos) ||
+           ((starts("state-") || starts("draws-")) && name.find(".npy") != std::string::npos) ||
            starts("checkpoint.json") || starts("metrics.jsonl");
   };
   for (const auto& entry : fs::directory_iterator(dir, ec)) {

@@ -108,7 +108,20 @@ void ChainRunner::advance(Index until) {
             shift_.transpose() + block.x.row(r).cwiseProduct(scale_.transpose());
     }
   });
+  for (Index t = until - 1; t >= step_; --t)  // the last draw of this segment, if any
+    if (const Index slot = sampler_.draw_slot(t); slot >= 0) {
+      kept_ = std::max(kept_, slot + 1);
+      break;
+    }
   step_ = std::max(step_, until);
+}
+
+Index ChainRunner::kept_draws(Index step) const {
+  // Slots grow with the step, so the last slot kept before `step` gives the count; the search
+  // runs back from `step` and stops at the first kept draw (thin steps for the MCMC samplers).
+  for (Index t = std::min(step, sampler_.num_transitions()) - 1; t >= 0; --t)
+    if (const Index slot = sampler_.draw_slot(t); slot >= 0) return slot + 1;
+  return 0;
 }
 
 Matrix ChainRunner::states() const {
@@ -126,16 +139,20 @@ Matrix ChainRunner::aux() const {
 
 void ChainRunner::restore(Index step, const Matrix& states, const Matrix& aux,
                           const Matrix& draws) {
-  if (states.rows() != chains_.size() || aux.rows() != chains_.size() ||
-      aux.cols() != sampler_.aux_columns() || draws.rows() != draws_.rows() ||
+  const Index kept = kept_draws(step), per_chain = sampler_.draws_per_chain();
+  if (step < 0 || step > sampler_.num_transitions() || states.rows() != chains_.size() ||
+      states.cols() != sampler_.dim() || aux.rows() != chains_.size() ||
+      aux.cols() != sampler_.aux_columns() || draws.rows() != chains_.size() * kept ||
       draws.cols() != draws_.cols())
     throw Error("checkpoint state does not match this run's chains");
   for (ChainBlock& b : blocks_) {
     b.x = states.middleRows(b.first_chain - chains_.begin, b.x.rows());
     b.aux = aux.middleRows(b.first_chain - chains_.begin, b.x.rows());
   }
-  draws_ = draws;
+  for (Index c = 0; c < chains_.size(); ++c)
+    draws_.middleRows(c * per_chain, kept) = draws.middleRows(c * kept, kept);
   step_ = step;
+  kept_ = kept;
 }
 
 }  // namespace scorematch

@@ -4,6 +4,7 @@
 // failure the temporary is removed and every rank throws CollectiveFailure.
 #pragma once
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "scorematch/core/types.hpp"
@@ -13,7 +14,7 @@ namespace scorematch::dist {
 
 // `header` is only used on rank 0.
 void write_ordered(const Comm& comm, const std::string& path, const std::string& header,
-                   const std::string& local_bytes);
+                   std::string_view local_bytes);
 
 // A float64 NPY file whose leading dimension is split over ranks in rank order:
 // shape = {total_rows} (1-D, local is n×1) or {total_rows, local.cols()} (2-D).

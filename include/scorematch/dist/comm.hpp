@@ -1,6 +1,8 @@
 // MPI, behind a small interface. This is the only part of scorematch that includes <mpi.h>
 // (src/dist/comm.cpp; src/dist/comm_serial.cpp is the one-process build, -DSCOREMATCH_MPI=OFF).
-//  - Environment: MPI_Init_thread / MPI_Finalize (threads call no MPI: MPI_THREAD_FUNNELED).
+//  - Environment: MPI_Init_thread / MPI_Finalize (threads call no MPI: MPI_THREAD_FUNNELED);
+//    ranks_on_this_node(): how many ranks share this rank's node (MPI_COMM_TYPE_SHARED), counted
+//    once at start-up, for memory checks that must hold per node, not per rank.
 //  - Comm: the collective seam of core/collective.hpp (sum, max, broadcast) over MPI_COMM_WORLD,
 //    plus what only the drivers need (prefix sum, barrier, abort).
 //  - shard(): the balanced contiguous row range a rank owns; rank 0 always owns row 0.
@@ -27,6 +29,9 @@ class Environment {
   Environment(const Environment&) = delete;
   Environment& operator=(const Environment&) = delete;
 };
+
+// The number of ranks on this rank's node (1 before Environment and in the serial build).
+int ranks_on_this_node();
 
 // MPI_COMM_WORLD behind the library's collective seam (core/collective.hpp).
 class Comm final : public Collective {

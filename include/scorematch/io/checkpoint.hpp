@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "scorematch/core/types.hpp"
 
@@ -19,7 +20,7 @@ struct Checkpoint {
   std::map<std::string, Vector> arrays;
 };
 
-std::uint64_t fnv1a64(const std::string& bytes, std::uint64_t hash = 0xcbf29ce484222325ull);
+std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t hash = 0xcbf29ce484222325ull);
 
 // Returns the path written.
 std::string write_checkpoint(const std::string& dir, const Checkpoint& checkpoint, int keep);

@@ -47,13 +47,18 @@ class ChainRunner {
   Index step() const { return step_; }
   RowRange chains() const { return chains_; }
 
-  // Kept draws, chain-major: row (local chain) · draws_per_chain + slot, in data units.
+  // Kept draws, chain-major: row (local chain) · draws_per_chain + slot, in data units; the slots
+  // below kept_draws() are filled (draw slots grow with the step).
   const Matrix& draws() const { return draws_; }
+  Index kept_draws() const { return kept_; }
   // States and sampler aux of all local chains (chains × d, chains × aux).
   Matrix states() const;
   Matrix aux() const;
-  // Continue from a checkpoint: states, aux and draws as returned above, at `step`.
+  // Continue from a checkpoint at `step`: states and aux as returned above, and the draws of
+  // slots [0, kept_draws(step)) of each local chain, chain-major (row chain · kept + slot).
   void restore(Index step, const Matrix& states, const Matrix& aux, const Matrix& draws);
+  // The number of draw slots filled by transitions [0, step).
+  Index kept_draws(Index step) const;
 
  private:
   void check_states(const ChainBlock& block, Index step, bool keeps_draw) const;
@@ -63,7 +68,7 @@ class ChainRunner {
   Vector shift_, scale_;
   std::vector<ChainBlock> blocks_;
   Matrix draws_;
-  Index step_ = 0;
+  Index step_ = 0, kept_ = 0;
 };
 
 }  // namespace scorematch
