@@ -33,10 +33,10 @@ void require_memory(double bytes, const std::string& what) {
   if (ranks == 1)
     throw SettingError(what + " needs at least " + byte_text(bytes) +
                        " per rank, more than this machine's " + byte_text(memory) + " of memory");
-  throw SettingError(what + " needs at least " + byte_text(bytes) + " per rank: " +
-                     byte_text(bytes * ranks) + " for the " + std::to_string(ranks) +
-                     " ranks on this node, more than its " + byte_text(memory) +
-                     " of memory (use fewer ranks per node or a smaller size)");
+  throw SettingError(what + " needs at least " + byte_text(bytes) +
+                     " per rank: " + byte_text(bytes * ranks) + " for the " +
+                     std::to_string(ranks) + " ranks on this node, more than its " +
+                     byte_text(memory) + " of memory (use fewer ranks per node or a smaller size)");
 }
 
 void require_draws_memory(double chains, Index draws, Index dim, const std::string& what) {
