@@ -36,7 +36,7 @@ class SampleCheckpoints {
   const dist::Comm& comm_;
   std::string dir_;
   nlohmann::json config_;
-  nlohmann::json segments_ = nlohmann::json::array();  // {file, from, to, checksum} in dir_
+  nlohmann::json segments_ = nlohmann::json::array();  // {from, to, checksum}: files in dir_
   Index persisted_ = 0;  // draw slots [0, persisted_) are in segments_' files
 };
 

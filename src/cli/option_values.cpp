@@ -138,11 +138,12 @@ void add_value_checks(CLI::App& app) {
 }
 
 std::string non_finite_value_word(const CLI::App& app, const std::vector<std::string>& args) {
-  // What the option before the word takes: an integer option's message says so.
-  const auto expected = [&app](const std::string& name) -> std::string {
-    const CLI::Option* option = app.get_option_no_throw(name);
-    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
-      if (option == nullptr) option = sub->get_option_no_throw(name);
+  // What the option before the word takes, in the subcommand named before it (or the root): an
+  // integer option's message says so.
+  const CLI::App* scope = &app;
+  const auto expected = [&](const std::string& name) -> std::string {
+    const CLI::Option* option = scope->get_option_no_throw(name);
+    if (option == nullptr) option = app.get_option_no_throw(name);
     const Takes kind = option == nullptr ? Takes::number : takes(*option);
     if (kind == Takes::integer || kind == Takes::unsigned_integer)
       return std::string("expected ") + described(kind) + " in decimal digits";
@@ -150,6 +151,9 @@ std::string non_finite_value_word(const CLI::App& app, const std::vector<std::st
   };
   std::string option;
   for (const std::string& word : args) {
+    if (scope == &app)
+      for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+        if (sub->check_name(word)) scope = sub;
     std::string lower = word;
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

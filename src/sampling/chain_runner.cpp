@@ -108,18 +108,19 @@ void ChainRunner::advance(Index until) {
             shift_.transpose() + block.x.row(r).cwiseProduct(scale_.transpose());
     }
   });
-  for (Index t = until - 1; t >= step_; --t)  // the last draw of this segment, if any
-    if (const Index slot = sampler_.draw_slot(t); slot >= 0) {
-      kept_ = std::max(kept_, slot + 1);
-      break;
-    }
+  kept_ = std::max(kept_, kept_by(step_, until));
   step_ = std::max(step_, until);
 }
 
 Index ChainRunner::kept_draws(Index step) const {
-  // Slots grow with the step, so the last slot kept before `step` gives the count; the search
-  // runs back from `step` and stops at the first kept draw (thin steps for the MCMC samplers).
-  for (Index t = std::min(step, sampler_.num_transitions()) - 1; t >= 0; --t)
+  return kept_by(0, step);
+}
+
+// Slots grow with the step, so the last slot kept by a transition in [from, until) gives the
+// count; the search runs back from `until` and stops at the first kept draw (within thin steps
+// for the MCMC samplers). 0 when no transition there keeps one.
+Index ChainRunner::kept_by(Index from, Index until) const {
+  for (Index t = std::min(until, sampler_.num_transitions()) - 1; t >= from; --t)
     if (const Index slot = sampler_.draw_slot(t); slot >= 0) return slot + 1;
   return 0;
 }

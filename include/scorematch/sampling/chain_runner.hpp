@@ -62,6 +62,7 @@ class ChainRunner {
 
  private:
   void check_states(const ChainBlock& block, Index step, bool keeps_draw) const;
+  Index kept_by(Index from, Index until) const;
 
   const Sampler& sampler_;
   RowRange chains_;
