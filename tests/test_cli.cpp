@@ -682,6 +682,22 @@ TEST(Cli, OptionValuesAreReadAsWrittenOrRefused) {
   expect_clean_failure("fit --data " + faithful() + " --model mlp-score --init-from ''",
                        "--init-from: expected a value, got an empty string (see scorematch fit "
                        "--help)");
+  // Bounded options (cli/command.hpp within): the type check first, then the range in one form.
+  const std::string score = "fit --data " + faithful() + " --model mlp-score ";
+  expect_clean_failure(score + "--embedding 2.5",
+                       "--embedding: expected an integer in decimal digits, got '2.5' (see "
+                       "scorematch fit --help)");
+  expect_clean_failure(score + "--dropout 0.99",
+                       "--dropout: must lie in [0, 0.95], got 0.99 (see scorematch fit --help)");
+  expect_clean_failure("field --target gauss2 --grid 5000",
+                       "--grid: must lie in [2, 4000], got 5000 (see scorematch field --help)");
+  const std::string vesde = score + "--objective dsm --noise vesde ";
+  expect_clean_failure(vesde + "--consistency 1 --consistency-steps 0",
+                       "--consistency-steps: must lie in [1, 64], got 0 (see scorematch fit "
+                       "--help)");
+  expect_clean_failure(vesde + "--consistency-steps 3",
+                       "--consistency-steps needs --consistency > 0 (the steps of the "
+                       "consistency term's target)");
   const fs::path out = kDir / "seedmax.csv";
   fs::remove(out);
   EXPECT_EQ(run(gen + "--n 5 --seed 18446744073709551615 --out " + out.string()).code, 0);

@@ -651,6 +651,11 @@ std::vector<ObjectiveCase> objective_cases() {
       all.push_back({kind + "dsm-vesde-edm-dropout-consistency", s, out, Conditioning::sigma, 0,
                      Precondition::edm});
       s.dropout = 0.0;
+      s.consistency_steps = 3;  // the target after 3 ancestral steps (σ_k geometric)
+      all.push_back({kind + "dsm-vesde-edm-consistency-steps", s, out, Conditioning::sigma, 0,
+                     Precondition::edm});
+      all.push_back({kind + "dsm-vesde-consistency-steps", s, out, Conditioning::sigma});
+      s.consistency_steps = 1;
       s.consistency = 0.0;
       s.sigma_density = "lognormal";  // Karras et al. 2022's training density of σ
       s.p_mean = -0.5;

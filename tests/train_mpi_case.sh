@@ -14,7 +14,7 @@ model=mlp-energy extra=()
 # masks are keyed by each row's global slot, so none may depend on the decomposition.
 [ "$objective" = dsm-edm ] && model=mlp-score objective=dsm extra=(--noise vesde --sigma-min 0.05
   --sigma-max 2 --embedding 2 --precondition edm --dropout 0.2 --no-standardize
-  --sigma-density lognormal --p-mean -1 --p-std 1 --consistency 0.5)
+  --sigma-density lognormal --p-mean -1 --p-std 1 --consistency 0.5 --consistency-steps 2)
 OMP_NUM_THREADS=$threads "$mpiexec" -n "$np" --bind-to none "$bin" fit --data "$data" \
   --model $model --objective "$objective" "${extra[@]}" --steps 50 --batch 96 \
   --hidden 16,16 --lr 3e-3 --log-every 1 --seed 11 --out "$out" >/dev/null 2>&1

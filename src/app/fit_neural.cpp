@@ -167,6 +167,7 @@ nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, cons
   if (o.early_stopping) config["early_stopping"] = {{"val_every", o.val_every}};
   if (s.dropout > 0) config["objective"]["dropout"] = s.dropout;
   if (s.consistency > 0) config["objective"]["consistency"] = s.consistency;
+  if (s.consistency_steps != 1) config["objective"]["consistency_steps"] = s.consistency_steps;
   // The starting model by content (not by path: a resume from another directory, or of a copy,
   // is the same run), so a resume with another one is refused.
   if (!o.init_from.empty())

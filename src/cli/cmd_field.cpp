@@ -29,7 +29,7 @@ Command add_field(CLI::App& root) {
                   "1-D mode: model vs data potential and gradient along this axis (0-based)")
       ->check(at_least(0));
   app->add_option("--through", o->through, "Slice point (d values; default: data mean or 0)");
-  app->add_option("--grid", o->grid, "Points per axis")->check(CLI::Range(2, 4000));
+  app->add_option("--grid", o->grid, "Points per axis (2 to 4000)")->check(within(2, 4000));
   app->add_flag("--png", o->png, "Also render field.png with gnuplot (heat map, arrows, data)");
   app->add_option("--png-size", o->png_size, "Picture width and height in pixels")->expected(2);
   app->add_option("--title", o->title, "Picture title (default: the model)");

@@ -102,10 +102,11 @@ void add_run_options(CLI::App* app, app::SampleJob* o) {
   app->add_option("--checkpoint-dir", o->checkpoint_dir,
                   "Checkpoint directory (default <out>.ckpt)");
   app->add_option("--resume", o->resume, "Continue from this checkpoint directory");
-  app->add_option("--preempt-exit-code", o->preempt_exit_code,
-                  "Exit status after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: "
-                  "the run stopped without writing its output, so 'sample && next' stops too)")
-      ->check(CLI::Range(0, 255));  // an exit status: more would wrap
+  app->add_option(
+         "--preempt-exit-code", o->preempt_exit_code,
+         "Exit status (0 to 255) after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: "
+         "the run stopped without writing its output, so 'sample && next' stops too)")
+      ->check(within(0, 255));  // an exit status: more would wrap
   app->add_option("--progress-every", o->progress_every, "Status line every N steps (non-TTY)")
       ->check(at_least(0));
   app->add_flag("--quiet", o->quiet, "No progress line");

@@ -47,6 +47,21 @@ inline CLI::Validator bounded_below(double lowest, bool strict) {
       },
       "", strict ? "above" : "at_least");
 }
+// A closed range [lowest, highest] with the same reading (CLI11's Range says "Value 0.99 not in
+// range 0.000000 to 0.950000", and judges "2.5" for an integer option before its type check).
+inline CLI::Validator within(double lowest, double highest) {
+  return CLI::Validator(
+      [lowest, highest](std::string& text) -> std::string {
+        double v = 0;
+        if (!number_problem(text, v).empty()) return std::string();  // the type check's
+        char bounds[64];
+        std::snprintf(bounds, sizeof bounds, "[%g, %g]", lowest, highest);
+        if (!(v >= lowest && v <= highest))
+          return std::string("must lie in ") + bounds + ", got " + text;
+        return std::string();
+      },
+      "", "within");
+}
 inline CLI::Validator at_least(double lowest) {
   return bounded_below(lowest, false);
 }

@@ -2,6 +2,7 @@
 
 #include "command.hpp"
 #include "scorematch/objectives/dropout.hpp"
+#include "scorematch/objectives/objective.hpp"
 
 namespace scorematch::cli {
 
@@ -14,7 +15,7 @@ std::string component_of(const std::string& key) {
   for (const char* k :
        {"projections", "probe", "variance_reduced", "noise", "sigma", "sigma_min", "sigma_max",
         "levels", "beta_min", "beta_max", "t_eps", "target", "noise_ratio", "dropout",
-        "sigma_density", "p_mean", "p_std", "consistency"})
+        "sigma_density", "p_mean", "p_std", "consistency", "consistency_steps"})
     if (key == k) return "objective";
   if (key == "momentum") return "optimizer";
   // How the run is driven, not what is fitted: generic batch scripts (jobs/slurm/) pass these to
@@ -56,8 +57,8 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
       "Noise conditioning: auto (from --noise) | none | sigma | time");
   opt("--embedding", o.embedding,
       "Noise-conditioned models: K sinusoidal features of log sigma or t in every hidden layer "
-      "(0: log sigma or t is one extra input)")
-      ->check(CLI::Range(Index{0}, Index{64}));
+      "(0 to 64; 0: log sigma or t is one extra input)")
+      ->check(within(0, 64));
   opt("--precondition", o.precondition,
       "sigma-conditioned mlp-score: none | edm (Karras et al. 2022: centred input scaled to unit "
       "variance at every sigma, skip to the noised Gaussian score, loss weight 1 + sigma^2 / "
@@ -94,13 +95,18 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--beta-max", o.beta_max, "dsm vpsde: beta(1)")->check(above(0));
   opt("--t-eps", o.objective.t_eps, "dsm vpsde: t ~ U[t_eps, 1]");
   opt("--dropout", o.objective.dropout,
-      "dsm, mlp-score: hidden-unit dropout rate in training steps (Srivastava et al. 2014; "
+      "dsm, mlp-score: hidden-unit dropout rate in [0, 0.95] in training steps (Srivastava et al. "
+      "2014; "
       "inverted: kept units scaled by 1/(1 - p), none in validation, sampling and MAP)")
-      ->check(CLI::Range(0.0, kMaxDropout));
+      ->check(within(0, kMaxDropout));
   opt("--consistency", o.objective.consistency,
       "dsm vesde, mlp-score: weight of the consistency term in training steps (Daras et al. 2023: "
       "the denoiser at sigma regressed on the model's own denoiser one ancestral step below)")
       ->check(at_least(0));
+  opt("--consistency-steps", o.objective.consistency_steps,
+      "dsm --consistency: ancestral steps of the target's reverse process from sigma to sigma' "
+      "(1 to 64, geometric; 1: one step, as Daras et al. 2023)")
+      ->check(within(1, static_cast<double>(kMaxConsistencySteps)));
   opt("--target", o.target, "esm: analytic target whose score is matched (gen names)");
   opt("--val-fraction", o.val_fraction, "Fraction of rows held out for validation");
   opt("--val-every", o.val_every, "Validation every N steps (0: 10 times per run)")
@@ -116,9 +122,10 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
       "Start from the parameters of this fitted model directory (fine-tuning: same network, data "
       "and standardisation) instead of a random initialisation");
   opt("--preempt-exit-code", o.preempt_exit_code,
-      "Exit status after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: no model was "
+      "Exit status (0 to 255) after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: no "
+      "model was "
       "written, so 'fit && next' stops too; a requeueing batch script resumes)")
-      ->check(CLI::Range(0, 255));  // an exit status: more would wrap
+      ->check(within(0, 255));  // an exit status: more would wrap
   app->add_flag("--stream", o.stream,
                 "Read each step's minibatch rows from the (.npy) data file instead of holding this "
                 "rank's rows in memory: memory independent of the data size; same result, bitwise")

@@ -28,9 +28,13 @@
 // the target), with the EMA of the weights in training (ObjectiveBatch::teacher; Song et al.
 // 2023's consistency training; with the raw weights, λ ≥ 16 diverged on optdigits). The
 // least-squares minimiser of the term is D(x̃, σ) = E[t | x̃], the martingale property for one step
-// (exact for small steps; the ancestral step's Gaussian is the first-order law of x' given x̃). u
-// and ξ of row b come from their own key, RandomStream(derive_seed(seed, kConsistencyTag),
-// stream[b], step): uniform(), then d normal() calls. The validation loss stays plain DSM.
+// (exact for small steps; the ancestral step's Gaussian is the first-order law of x' given x̃).
+// `consistency_steps` K > 1 reaches σ' by K ancestral steps on the geometric grid σ_k = σ
+// (σ'/σ)^{k/K}, k = 1 … K, each x_k = x_{k−1} + (σ_{k−1}² − σ_k²) s̄(x_{k−1}, σ_{k−1}) + σ_k
+// √(1 − σ_k²/σ_{k−1}²) ξ_k: a target closer to the law of the model's reverse process (the one
+// the samplers run on fine grids) for K + 1 teacher evaluations instead of 2. u and ξ_1 … ξ_K of
+// row b come from their own key, RandomStream(derive_seed(seed, kConsistencyTag), stream[b],
+// step): uniform(), then K·d normal() calls. The validation loss stays plain DSM.
 #include <cmath>
 
 #include "scorematch/core/error.hpp"
@@ -52,6 +56,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
       : p_(s.noise_process()),
         dropout_(s.dropout),
         consistency_(s.consistency),
+        consistency_steps_(s.consistency_steps),
         density_(SigmaDensity::parse(s.sigma_density, s.p_mean, s.p_std)) {
     // The CLI's range too (a NaN passes CLI11's range check and stops here, with its words).
     if (!(dropout_ >= 0 && dropout_ <= kMaxDropout))
@@ -75,6 +80,13 @@ class Dsm : public ObjectiveImpl<Dsm> {
     if (!(consistency_ >= 0 && std::isfinite(consistency_)))
       throw SettingError(setting("consistency") + " must be a finite number >= 0, got " +
                          number_text(consistency_));
+    if (consistency_steps_ < 1 || consistency_steps_ > kMaxConsistencySteps)
+      throw SettingError(setting("consistency_steps") + " must be an integer in [1, " +
+                         std::to_string(kMaxConsistencySteps) + "], got " +
+                         std::to_string(consistency_steps_));
+    if (consistency_steps_ != 1 && consistency_ == 0)
+      throw SettingError(setting("consistency_steps") + " needs " + setting("consistency") +
+                         " > 0 (the steps of the consistency term's target)");
     if (consistency_ > 0 && p_.kind != NoiseKind::ve_sde)
       throw SettingError("dsm " + setting("consistency") + " needs noise vesde (it has '" +
                          p_.name() + "')");
@@ -88,14 +100,17 @@ class Dsm : public ObjectiveImpl<Dsm> {
     if (density_.kind == SigmaDensity::Kind::lognormal &&
         (setting == "p_mean" || setting == "p_std"))
       return true;
-    if (p_.kind == NoiseKind::ve_sde && setting == "consistency") return true;
+    if (p_.kind == NoiseKind::ve_sde &&
+        (setting == "consistency" || setting == "consistency_steps"))
+      return true;
     return setting == "noise" || setting == "dropout" || p_.uses(setting);
   }
   std::string description() const override {
     return "dsm with noise '" + p_.name() + "'" +
            (density_.kind == SigmaDensity::Kind::log_uniform ? ""
                                                              : " (" + density_.name() + " sigma)") +
-           (consistency_ > 0 ? " and consistency " + number_text(consistency_) : "");
+           (consistency_ > 0 ? " and consistency " + number_text(consistency_) : "") +
+           (consistency_steps_ > 1 ? " over " + std::to_string(consistency_steps_) + " steps" : "");
   }
   std::optional<NoiseProcess> noise() const override { return p_; }
   bool needs_teacher() const override { return consistency_ > 0; }
@@ -145,7 +160,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
       if (consistent) {
         upper.resize(static_cast<std::size_t>(B));
         lower.resize(static_cast<std::size_t>(B));
-        xi.resize(B, d);
+        xi.resize(B, consistency_steps_ * d);  // ξ_k: columns [(k − 1)d, kd)
       }
       for (Index b = 0; b < B; ++b) {
         RandomStream rng(batch.seed, batch.streams[b], batch.step);
@@ -158,7 +173,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
         RandomStream own(derive_seed(batch.seed, kConsistencyTag), batch.streams[b], batch.step);
         upper[static_cast<std::size_t>(b)] = level.sd;
         lower[static_cast<std::size_t>(b)] = level.sd * std::exp2(-own.uniform());  // σ 2^{−u}
-        for (Index j = 0; j < d; ++j) xi(b, j) = static_cast<T>(own.normal());
+        for (Index j = 0; j < xi.cols(); ++j) xi(b, j) = static_cast<T>(own.normal());
       }
     }
     const bool conditioned = spec.conditioning != Conditioning::none;
@@ -258,23 +273,35 @@ class Dsm : public ObjectiveImpl<Dsm> {
     return batch.jet->output() - skip.asDiagonal() * x;
   }
 
-  // (x̃ − t)/σ per row, t = D̄(x', σ') after one ancestral step from (x̃, σ) (header comment).
+  // (x̃ − t)/σ per row, t = D̄(x', σ') after K ancestral steps from (x̃, σ) (header comment).
   template <class T>
   MatrixT<T> consistency_residual(const ObjectiveBatch<T>& batch, const MatrixT<T>& noisy,
                                   const std::vector<double>& upper,
                                   const std::vector<double>& lower, const MatrixT<T>& xi) const {
-    const Index B = noisy.rows();
+    const Index B = noisy.rows(), d = noisy.cols(), K = consistency_steps_;
+    std::vector<double> from = upper, to(upper.size());
     VectorT<T> drift(B), spread(B), lower2(B), inverse(B);
+    MatrixT<T> moved = noisy;
+    for (Index k = 1; k <= K; ++k) {
+      for (Index b = 0; b < B; ++b) {
+        const auto i = static_cast<std::size_t>(b);
+        // σ_k = σ (σ'/σ)^{k/K}; the last is σ' itself, not a rounding of it.
+        to[i] = k == K ? lower[i]
+                       : upper[i] * std::pow(lower[i] / upper[i],
+                                             static_cast<double>(k) / static_cast<double>(K));
+        const double s = from[i], l = to[i];
+        drift[b] = static_cast<T>(s * s - l * l);
+        spread[b] = static_cast<T>(l * std::sqrt(1.0 - (l * l) / (s * s)));
+      }
+      const MatrixT<T> step = drift.asDiagonal() * teacher_score(batch, moved, from);
+      moved = moved + step + spread.asDiagonal() * xi.middleCols((k - 1) * d, d);
+      from = to;
+    }
     for (Index b = 0; b < B; ++b) {
       const auto i = static_cast<std::size_t>(b);
-      const double s = upper[i], l = lower[i];
-      drift[b] = static_cast<T>(s * s - l * l);
-      spread[b] = static_cast<T>(l * std::sqrt(1.0 - (l * l) / (s * s)));
-      lower2[b] = static_cast<T>(l * l);
-      inverse[b] = static_cast<T>(1.0 / s);
+      lower2[b] = static_cast<T>(lower[i] * lower[i]);
+      inverse[b] = static_cast<T>(1.0 / upper[i]);
     }
-    const MatrixT<T> step = drift.asDiagonal() * teacher_score(batch, noisy, upper);
-    const MatrixT<T> moved = noisy + step + spread.asDiagonal() * xi;
     const MatrixT<T> target = moved + lower2.asDiagonal() * teacher_score(batch, moved, lower);
     return inverse.asDiagonal() * (noisy - target);
   }
@@ -301,6 +328,7 @@ class Dsm : public ObjectiveImpl<Dsm> {
 
   NoiseProcess p_;
   double dropout_, consistency_;
+  Index consistency_steps_;
   SigmaDensity density_;
 };
 }  // namespace

@@ -491,9 +491,9 @@ SampleLoss<T> sample_loss(const MlpSpec& spec, const ObjectiveSettings& settings
     r.loss = weight * half_squared_norm(residual);
     if (settings.consistency > 0) {
       // Consistency (vesde, training steps; src/objectives/dsm.cpp): from the key's own stream u
-      // then ξ (d normals); σ' = σ 2^{−u}; one ancestral step x' = x̃ + (σ² − σ'²) s̄(x̃, σ) +
-      // σ'√(1 − σ'²/σ²) ξ and the target t = x' + σ'² s̄(x', σ') of the teacher θ̄ (no dropout,
-      // held fixed: `teacher`, default θ); loss += λ·weight·½‖σ s + (x̃ − t)/σ‖².
+      // then ξ (K·d normals); σ' = σ 2^{−u}; K ancestral steps x' = x̃ + (σ² − σ'²) s̄(x̃, σ) +
+      // σ'√(1 − σ'²/σ²) ξ (K = 1) and the target t = x' + σ'² s̄(x', σ') of the teacher θ̄ (no
+      // dropout, held fixed: `teacher`, default θ); loss += λ·weight·½‖σ s + (x̃ − t)/σ‖².
       const std::vector<T>& tt = teacher != nullptr ? *teacher : theta;
       const auto teacher_score = [&](const std::vector<T>& at, T level) {
         const long double sd = static_cast<long double>(spec.sigma_data);
@@ -518,12 +518,20 @@ SampleLoss<T> sample_loss(const MlpSpec& spec, const ObjectiveSettings& settings
       };
       RandomStream own(derive_seed(seed, 72), stream, step);
       const T lower = sigma * std::exp2(-static_cast<T>(own.uniform()));
-      std::vector<T> xi(d), moved(d), goal(d), rc(d);
+      // K = consistency_steps ancestral steps on σ_k = σ (σ'/σ)^{k/K}, ξ_k drawn in order.
+      const auto K = static_cast<std::size_t>(settings.consistency_steps);
+      std::vector<T> xi(d * K), moved = noisy, goal(d), rc(d);
       for (T& v : xi) v = static_cast<T>(own.normal());
-      const std::vector<T> s_up = teacher_score(noisy, sigma);
-      const T spread = lower * std::sqrt(T(1) - lower * lower / (sigma * sigma));
-      for (std::size_t i = 0; i < d; ++i)
-        moved[i] = noisy[i] + (sigma * sigma - lower * lower) * s_up[i] + spread * xi[i];
+      T from = sigma;
+      for (std::size_t k = 1; k <= K; ++k) {
+        const T to =
+            k == K ? lower : sigma * std::pow(lower / sigma, static_cast<T>(k) / static_cast<T>(K));
+        const std::vector<T> s_up = teacher_score(moved, from);
+        const T spread = to * std::sqrt(T(1) - to * to / (from * from));
+        for (std::size_t i = 0; i < d; ++i)
+          moved[i] += (from * from - to * to) * s_up[i] + spread * xi[(k - 1) * d + i];
+        from = to;
+      }
       const std::vector<T> s_low = teacher_score(moved, lower);
       for (std::size_t i = 0; i < d; ++i) {
         goal[i] = moved[i] + lower * lower * s_low[i];

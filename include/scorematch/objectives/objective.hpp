@@ -31,6 +31,10 @@
 
 namespace scorematch {
 
+// Upper bound of ObjectiveSettings::consistency_steps: each step is a teacher evaluation of every
+// training row, so 64 already makes a training step about 30 times dearer.
+inline constexpr Index kMaxConsistencySteps = 64;
+
 template <class T>
 struct ObjectiveBatch {
   const MlpSpec* spec = nullptr;
@@ -73,6 +77,9 @@ struct ObjectiveSettings {
   // dsm vesde, score models: weight λ ≥ 0 of the consistency term (src/objectives/dsm.cpp; Daras
   // et al. 2023), training steps only.
   double consistency = 0.0;
+  // Ancestral steps K ∈ [1, kMaxConsistencySteps] from σ to σ' of that term's target (K + 1
+  // teacher evaluations per training row).
+  Index consistency_steps = 1;
   // nce (the polynomial family, estimators/polynomial_nce.hpp): noise rows per data row; its
   // noise distribution is `noise` (gaussian | uniform; "single", the default, means gaussian)
   Index noise_ratio = 10;
