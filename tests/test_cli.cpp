@@ -691,6 +691,9 @@ TEST(Cli, OptionValuesAreReadAsWrittenOrRefused) {
                        "--dropout: must lie in [0, 0.95], got 0.99 (see scorematch fit --help)");
   expect_clean_failure("field --target gauss2 --grid 5000",
                        "--grid: must lie in [2, 4000], got 5000 (see scorematch field --help)");
+  expect_clean_failure(score + "--dtype float16",
+                       "--dtype: expected float64 or float32, got 'float16' (see scorematch fit "
+                       "--help)");
   const std::string vesde = score + "--objective dsm --noise vesde ";
   expect_clean_failure(vesde + "--consistency 1 --consistency-steps 0",
                        "--consistency-steps: must lie in [1, 64], got 0 (see scorematch fit "

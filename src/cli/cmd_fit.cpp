@@ -26,7 +26,7 @@ Command add_fit(CLI::App& root) {
                       "Ridge penalty lambda >= 0 (gaussian: P = (S + lambda I)^-1)")
           ->capture_default_str();
   CLI::Option* se = app->add_option("--se", o->se, "Sandwich standard errors: auto | on | off")
-                        ->check(CLI::IsMember({"auto", "on", "off"}))
+                        ->check(one_of({"auto", "on", "off"}))
                         ->capture_default_str();
   app->add_option("--dim", o->dim, "Expected number of data columns (checked against the data)")
       ->check(at_least(1));

@@ -62,6 +62,23 @@ inline CLI::Validator within(double lowest, double highest) {
       },
       "", "within");
 }
+// One of a few words, said as the other word options say it ("expected none or edm, got 'foo'";
+// CLI11's IsMember says "foo not in {none,edm}"); the help keeps the list.
+inline CLI::Validator one_of(std::vector<std::string> words) {
+  std::string list, braces;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    list += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i];
+    braces += (i == 0 ? "{" : ",") + words[i];
+  }
+  braces += "}";
+  return CLI::Validator(
+      [words, list](std::string& text) -> std::string {
+        for (const std::string& w : words)
+          if (text == w) return std::string();
+        return "expected " + list + ", got '" + text + "'";
+      },
+      braces, "one_of");
+}
 inline CLI::Validator at_least(double lowest) {
   return bounded_below(lowest, false);
 }

@@ -52,7 +52,7 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--hidden", o.hidden, "Hidden widths, e.g. 128,128,128")->delimiter(',');
   opt("--activation", o.activation, "softplus | tanh | silu | gelu");
   opt("--dtype", o.dtype, "Precision of the forward/backward sweeps: float64 | float32")
-      ->check(CLI::IsMember({"float64", "float32"}));
+      ->check(one_of({"float64", "float32"}));
   opt("--conditioning", o.conditioning,
       "Noise conditioning: auto (from --noise) | none | sigma | time");
   opt("--embedding", o.embedding,
@@ -63,7 +63,7 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
       "sigma-conditioned mlp-score: none | edm (Karras et al. 2022: centred input scaled to unit "
       "variance at every sigma, skip to the noised Gaussian score, loss weight 1 + sigma^2 / "
       "sigma_data^2; sigma_data from the data)")
-      ->check(CLI::IsMember({"none", "edm"}));
+      ->check(one_of({"none", "edm"}));
   opt("--optimizer", o.optimizer.name, "adam | adamw | sgd");
   opt("--lr", o.optimizer.lr, "Peak learning rate");
   opt("--lr-min", o.optimizer.lr_min, "Final learning rate of the cosine schedule");
