@@ -96,8 +96,7 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--t-eps", o.objective.t_eps, "dsm vpsde: t ~ U[t_eps, 1]");
   opt("--dropout", o.objective.dropout,
       "dsm, mlp-score: hidden-unit dropout rate in [0, 0.95] in training steps (Srivastava et al. "
-      "2014; "
-      "inverted: kept units scaled by 1/(1 - p), none in validation, sampling and MAP)")
+      "2014; inverted: kept units scaled by 1/(1 - p), none in validation, sampling and MAP)")
       ->check(within(0, kMaxDropout));
   opt("--consistency", o.objective.consistency,
       "dsm vesde, mlp-score: weight of the consistency term in training steps (Daras et al. 2023: "
@@ -123,8 +122,7 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
       "and standardisation) instead of a random initialisation");
   opt("--preempt-exit-code", o.preempt_exit_code,
       "Exit status (0 to 255) after a SIGTERM/SIGUSR1 checkpoint (default 75, EX_TEMPFAIL: no "
-      "model was "
-      "written, so 'fit && next' stops too; a requeueing batch script resumes)")
+      "model was written, so 'fit && next' stops too; a requeueing batch script resumes)")
       ->check(within(0, 255));  // an exit status: more would wrap
   app->add_flag("--stream", o.stream,
                 "Read each step's minibatch rows from the (.npy) data file instead of holding this "
