@@ -31,8 +31,9 @@
 
 namespace scorematch {
 
-// Upper bound of ObjectiveSettings::consistency_steps: each step is a teacher evaluation of every
-// training row, so 64 already makes a training step about 30 times dearer.
+// Upper bound of ObjectiveSettings::consistency_steps: each step is one more forward sweep of the
+// teacher over every training row, so a step's cost grows linearly in K (K = 4 took 1.5 times
+// K = 1's wall time in the optdigits fine-tune, docs/OPTDIGITS.md).
 inline constexpr Index kMaxConsistencySteps = 64;
 
 template <class T>
