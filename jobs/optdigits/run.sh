@@ -17,17 +17,20 @@
 # posterior-mean estimators are scored: inpainting by ve-pc with imputation and with pigdm
 # guidance, denoising by Tweedie and by ve-pc. Per split and task, the (prior, estimator) pair of
 # the highest validation PSNR is chosen (study.py select); the test digits then get every learned
-# row from the chosen prior, the chosen estimator marked. The test digits never enter a choice.
+# row from the chosen prior, the chosen estimator marked. The MAP is chosen alike (round 8): per
+# split and task the (prior, prior level) pair of the highest validation PSNR of the MAP, the levels
+# in map_levels. The test digits never enter a choice.
 #
 # Writes OUT/<split>/table.md (validation table, then one table per task) and OUT/table.md (both
 # splits); OUT/figure.png (gnuplot, last split).
 #   bash jobs/optdigits/run.sh [OUT] [SPLITS]   (default out/optdigits "A B"; RANKS=2,
-#   SCOREMATCH_BIN=build/scorematch, PRIORS="edm ncsn edm-long edm-lognormal edm-consistent").
+#   SCOREMATCH_BIN=build/scorematch,
+#   PRIORS="edm ncsn edm-long edm-lognormal edm-consistent ncsn-dropout").
 # A candidate in PRIORS is a name from the table below or NAME=CONFIG.toml,STEPS,SNR (its ve-pc
 # inpainting corrector). Round 3/4 of docs/OPTDIGITS.md: PRIORS=edm; round 1: PRIORS=ncsn.
-# About 3 hours per split on 2 cores: training 17 (edm) + 25 (ncsn) + 35 (edm-long) + 17
-# (edm-lognormal) + 4 (edm-consistent, fine-tuned from edm-lognormal) minutes, validation 30,
-# test estimates 50.
+# About 3.5 hours per split on 2 cores: training 17 (edm) + 25 (ncsn) + 35 (edm-long) + 17
+# (edm-lognormal) + 4 (edm-consistent, fine-tuned from edm-lognormal) + 23 (ncsn-dropout) minutes,
+# validation 40, test estimates 50.
 # Resumable: a step whose output exists is skipped (its wall time is kept in OUT/<split>/times.txt);
 # delete an output to redo that step.
 set -euo pipefail
@@ -43,24 +46,26 @@ command -v gnuplot >/dev/null && /usr/bin/python3 -c 'import sklearn' 2>/dev/nul
 # it on validation digits in its round (docs/OPTDIGITS.md): edm = rounds 3-4 (edm preconditioning,
 # early stopping, dropout 0.1), ncsn = round 1 (NCSN output, last weights), edm-long = edm with a
 # 60 000-step schedule (round 5), edm-lognormal = edm with Karras et al.'s lognormal training density
-# of sigma (round 6; its corrector is edm's, not re-tuned).
+# of sigma (round 6; its corrector is edm's, not re-tuned), ncsn-dropout = ncsn with dropout 0.1 and
+# early stopping (round 8; ncsn's corrector).
 declare -A prior_toml=([edm]=jobs/optdigits/prior.toml [ncsn]=jobs/optdigits/prior-ncsn.toml
   [edm-long]=jobs/optdigits/prior-long.toml [edm-lognormal]=jobs/optdigits/prior-lognormal.toml
-  [edm-consistent]=jobs/optdigits/prior-consistent.toml)
+  [edm-consistent]=jobs/optdigits/prior-consistent.toml
+  [ncsn-dropout]=jobs/optdigits/prior-ncsn-dropout.toml)
 declare -A corrector=([edm]="2 0.24" [ncsn]="1 0.16" [edm-long]="2 0.24" [edm-lognormal]="2 0.24"
-  [edm-consistent]="2 0.24")
+  [edm-consistent]="2 0.24" [ncsn-dropout]="1 0.16")
 # A candidate fine-tuned from another one's prior (fit --init-from; round 7): edm-consistent is
 # edm-lognormal's prior trained further with the consistency term (prior-consistent.toml).
 declare -A base_prior=([edm-consistent]=edm-lognormal)
 candidates=()
-for spec in ${PRIORS:-edm ncsn edm-long edm-lognormal edm-consistent}; do
+for spec in ${PRIORS:-edm ncsn edm-long edm-lognormal edm-consistent ncsn-dropout}; do
   name=${spec%%=*}
   if [[ $spec == *=* ]]; then
     IFS=, read -r file steps snr <<<"${spec#*=}"
     prior_toml[$name]=$file corrector[$name]="$steps $snr"
   fi
   [[ -n ${prior_toml[$name]:-} && -n ${corrector[$name]:-} ]] ||
-    { echo "run.sh: PRIORS: unknown candidate '$spec' (expected edm, ncsn, edm-long, edm-lognormal, edm-consistent or NAME=CONFIG.toml,STEPS,SNR)" >&2; exit 2; }
+    { echo "run.sh: PRIORS: unknown candidate '$spec' (expected edm, ncsn, edm-long, edm-lognormal, edm-consistent, ncsn-dropout or NAME=CONFIG.toml,STEPS,SNR)" >&2; exit 2; }
   candidates+=("$name")
 done
 
@@ -93,10 +98,11 @@ seconds() { awk -v n="$1" '$1 == n { print $2 }' "$out/times.txt" | tail -1; }
 
 declare -A prepare_args=([A]="--seed 2026" [B]="--split-seed 7 --seed 2027")
 declare -A train_seed=([A]=0 [B]=1)
-# Settings shared by every candidate, chosen on validation digits (docs/OPTDIGITS.md): the MAP
-# prior level (split A; inpainting by continuation from sigma 1), ve-pc's last level sigma_min
-# (split A; the final Tweedie step keeps the mean exact), pigdm's sigma_data (split B).
-declare -A level=([inpaint]=0.2 [denoise]=0.1)
+# Settings shared by every candidate, chosen on validation digits (docs/OPTDIGITS.md): ve-pc's last
+# level sigma_min (split A; the final Tweedie step keeps the mean exact), pigdm's sigma_data (split
+# B), the MAP's continuation (inpainting from sigma 1, split A). The MAP's prior level is chosen per
+# split and task with its prior (round 8): the levels tried on the validation digits.
+declare -A map_levels=([inpaint]="0.2 0.1" [denoise]="0.1 0.2")
 declare -A anneal=([inpaint]="--anneal-from 1" [denoise]="")
 declare -A last=([inpaint]=0.01 [denoise]=0.1)
 pigdm_sigma_data=0.12
@@ -114,10 +120,32 @@ ve_pc() {
     --snr "$snr" --seed 1 --quiet --out "$dest" "$@"
 }
 
-# validate CAND: the candidate's posterior-mean estimators on the validation digits.
+# operator_of PREFIX TASK: the observation model of TASK's test (PREFIX "") or validation (val_)
+# digits, as options of map and sample.
+operator_of() {
+  if [[ $2 == inpaint ]]; then
+    echo "--operator mask --mask $out/${1}mask.csv --sigma-y 0.02"
+  else
+    echo "--operator identity --sigma-y 0.2"
+  fi
+}
+
+# map_estimate CAND TASK LEVEL Y OPERATOR OUT: the MAP of TASK's observations Y with CAND's prior
+# evaluated at LEVEL (Adam, 2000 steps; inpainting by continuation from sigma 1).
+map_estimate() {
+  local cand=$1 task=$2 lv=$3 y=$4 dest=$6
+  local -a operator anneal_args
+  read -r -a operator <<<"$5"
+  read -r -a anneal_args <<<"${anneal[$task]}"
+  run map --model "$out/$cand/prior" --prior-level "$lv" "${anneal_args[@]}" --obs "$y" \
+    "${operator[@]}" --steps 2000 --lr 0.01 --out "$dest"
+}
+
+# validate CAND: the candidate's posterior-mean estimators and MAPs on the validation digits.
 validate() {
   local cand=$1 d=$out/$1
-  local mask_op="--operator mask --mask $out/val_mask.csv --sigma-y 0.02"
+  local mask_op
+  mask_op=$(operator_of val_ inpaint)
   attempt "$cand-val-inpaint-imputation" "$d/val-inpaint-imputation" ve_pc "$cand" inpaint \
     "$out/val_y_inpaint.csv" "$mask_op" 16 "$d/val-inpaint-imputation"
   attempt "$cand-val-inpaint-pigdm" "$d/val-inpaint-pigdm" ve_pc "$cand" inpaint \
@@ -128,19 +156,29 @@ validate() {
     --out "$d/val-denoise-tweedie"
   attempt "$cand-val-denoise-vepc" "$d/val-denoise-vepc" ve_pc "$cand" denoise \
     "$out/val_y_denoise.csv" "--operator identity --sigma-y 0.2" 16 "$d/val-denoise-vepc"
+  local task lv
+  for task in inpaint denoise; do
+    for lv in ${map_levels[$task]}; do
+      attempt "$cand-val-$task-map-$lv" "$d/val-$task-map-$lv" map_estimate "$cand" "$task" "$lv" \
+        "$out/val_y_$task.csv" "$(operator_of val_ "$task")" "$d/val-$task-map-$lv"
+    done
+  done
 }
 
-# estimate CAND TASK: every learned estimate of TASK on the test digits with CAND's prior.
+# estimate_map CAND TASK LEVEL: the MAP of TASK's test digits with CAND's prior at LEVEL.
+estimate_map() {
+  local dest=$out/$1/$2-map-$3
+  attempt "$1-$2-map-$3" "$dest" map_estimate "$1" "$2" "$3" "$out/y_$2.csv" "$(operator_of "" "$2")" \
+    "$dest"
+}
+
+# estimate CAND TASK: every learned posterior-mean estimate of TASK on the test digits with CAND's
+# prior.
 estimate() {
   local cand=$1 task=$2 d=$out/$1 y=$out/y_$2.csv op
-  declare -A ops=([inpaint]="--operator mask --mask $out/mask.csv --sigma-y 0.02"
-    [denoise]="--operator identity --sigma-y 0.2")
-  op=${ops[$task]}
-  local -a opa anneal_args
+  op=$(operator_of "" "$task")
+  local -a opa
   read -r -a opa <<<"$op"
-  read -r -a anneal_args <<<"${anneal[$task]}"
-  attempt "$cand-$task-map" "$d/$task-map" run map --model "$d/prior" --prior-level "${level[$task]}" \
-    "${anneal_args[@]}" --obs "$y" "${opa[@]}" --steps 2000 --lr 0.01 --out "$d/$task-map"
   if [[ $task == inpaint ]]; then
     # An estimator whose chains diverged on the validation digits is not rerun on the test digits.
     local g
@@ -174,9 +212,10 @@ row_spec() {
   if [[ -e $3.failed ]]; then echo "$1=$3.failed"; else echo "$1=$2@$(seconds "$4")"; fi
 }
 
-# table CAND TASK ESTIMATOR: the markdown table of TASK (baselines and CAND's learned rows).
+# table CAND TASK ESTIMATOR MAP_CAND MAP_LEVEL: the markdown table of TASK (baselines, the MAP of
+# MAP_CAND's prior at MAP_LEVEL and CAND's posterior means).
 table() {
-  local cand=$1 task=$2 chosen=$3 d=$out/$1 steps snr
+  local cand=$1 task=$2 chosen=$3 d=$out/$1 map_cand=$4 map_level=$5 steps snr
   read -r steps snr <<<"${corrector[$cand]}"
   declare -A sigma_y=([inpaint]=0.02 [denoise]=0.2)
   declare -A label=(
@@ -190,8 +229,9 @@ table() {
   local est=("observation (zero-filled)=$out/y_$task.csv"
     "Gaussian prior, posterior mean (exact)=$out/$task-gaussian/x_map.npy@$(seconds "$task-gaussian")")
   for k in 1 5 10 20 40; do est+=("GMM-$k prior, posterior mean (exact)=$out/$task-gmm-$k.npy"); done
-  est+=("$(row_spec "learned prior ($cand), MAP (Adam, prior at sigma ${level[$task]}${anneal[$task]:+, from sigma 1})" \
-    "$d/$task-map/x_map.npy" "$d/$task-map" "$cand-$task-map")")
+  local map_dir=$out/$map_cand/$task-map-$map_level
+  est+=("$(row_spec "learned prior ($map_cand), MAP (Adam, prior at sigma $map_level${anneal[$task]:+, from sigma 1}) **chosen on validation MAP**" \
+    "$map_dir/x_map.npy" "$map_dir" "$map_cand-$task-map-$map_level")")
   local rows=(inpaint-imputation inpaint-pigdm) row mark
   [[ $task == denoise ]] && rows=(denoise-vepc denoise-vepc-full denoise-tweedie)
   for row in "${rows[@]}"; do
@@ -242,14 +282,22 @@ study_split() {
     train_prior "$cand"
     validate "$cand"
   done
-  # chosen.txt: "TASK CANDIDATE ESTIMATOR" per task, by validation PSNR.
-  /usr/bin/python3 jobs/optdigits/study.py select "$out" "${candidates[@]}" >"$out/validation.md"
-  local -A chosen_prior chosen_estimator
-  local task prior estimator
+  # chosen.txt: "TASK CANDIDATE ESTIMATOR" per task, by validation PSNR of the posterior means;
+  # chosen-map.txt: "TASK CANDIDATE LEVEL" per task, by validation PSNR of the MAPs.
+  /usr/bin/python3 jobs/optdigits/study.py select "$out" --map-levels "inpaint=${map_levels[inpaint]// /,}" \
+    --map-levels "denoise=${map_levels[denoise]// /,}" "${candidates[@]}" >"$out/validation.md"
+  local -A chosen_prior chosen_estimator map_prior map_level
+  local task prior estimator lv
   while read -r task prior estimator; do
     chosen_prior[$task]=$prior chosen_estimator[$task]=$estimator
   done <"$out/chosen.txt"
-  for task in inpaint denoise; do estimate "${chosen_prior[$task]}" "$task"; done
+  while read -r task prior lv; do
+    map_prior[$task]=$prior map_level[$task]=$lv
+  done <"$out/chosen-map.txt"
+  for task in inpaint denoise; do
+    estimate_map "${map_prior[$task]}" "$task" "${map_level[$task]}"
+    estimate "${chosen_prior[$task]}" "$task"
+  done
   # The figure's learned panels: the chosen estimates.
   ln -sfn "${chosen_prior[inpaint]}/inpaint-${chosen_estimator[inpaint]}" "$out/inpaint-learned"
   ln -sfn "${chosen_prior[denoise]}/denoise-${chosen_estimator[denoise]}" "$out/denoise-learned"
@@ -260,12 +308,13 @@ study_split() {
 print(', '.join(f'K={k}: {v:.1f} s' for k, v in t.items()))");" \
       "learned score: $(for c in "${candidates[@]}"; do printf '%s %s s, ' "$c" "$(seconds "$c-prior")"; done | sed 's/, $/./')"
     echo
-    echo "#### split $split, choice on the validation digits (PSNR dB, 16 chains)"
+    echo "#### split $split, choice on the validation digits (PSNR dB; posterior means by 16 chains)"
     echo
     cat "$out/validation.md"
     echo
     for task in inpaint denoise; do
-      table "${chosen_prior[$task]}" "$task" "${chosen_estimator[$task]}"
+      table "${chosen_prior[$task]}" "$task" "${chosen_estimator[$task]}" "${map_prior[$task]}" \
+        "${map_level[$task]}"
     done
   } >"$out/table.md"
 }

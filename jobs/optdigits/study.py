@@ -18,14 +18,16 @@ Standard library only (runs with Debian's /usr/bin/python3, no numpy).
       PSNR, for each estimate (.npy <f8 C-order 2-D, or .csv with a header); one markdown row each,
       with the estimate's wall time when given. FILE.failed (an estimate whose run failed, its
       reason inside) prints a row without numbers.
-  study.py select SPLITDIR CANDIDATE [CANDIDATE ...]
+  study.py select SPLITDIR [--map-levels TASK=L1,L2,...]... CANDIDATE [CANDIDATE ...]
       Model selection on the validation digits: reads each candidate's validation estimates
       (SPLITDIR/CANDIDATE/val-inpaint-{imputation,pigdm}/posterior_mean.npy,
       val-denoise-tweedie/x_map.npy, val-denoise-vepc/posterior_mean.npy), prints their PSNR
       against val.csv as a markdown table (the chosen ones in bold; a run that failed, OUTPUT.failed,
       is "failed", with its reason below the table, and never chosen) and writes SPLITDIR/chosen.txt:
       per task "TASK CANDIDATE ESTIMATOR", the pair of the highest validation PSNR (ties: the
-      first candidate).
+      first candidate). With --map-levels, the MAPs alike: SPLITDIR/CANDIDATE/val-TASK-map-L/x_map.npy
+      for each listed prior level L, a second table, and SPLITDIR/chosen-map.txt: per task "TASK
+      CANDIDATE LEVEL" of the highest validation PSNR (ties: the first candidate, then level).
   study.py figure SPLITDIR OUT.dat
       Six test digits of SPLITDIR (rows 0, 50, …, 250) as a gnuplot image file ("x y value" rows): per digit the truth,
       then for inpainting the observation, the Gaussian, the best GMM-K and the learned (ve-pc)
@@ -148,9 +150,36 @@ VALIDATION = {"inpaint": {"imputation": "val-inpaint-imputation/posterior_mean.n
                           "vepc": "val-denoise-vepc/posterior_mean.npy"}}
 
 
+def map_validation(options):
+    """--map-levels TASK=L1,L2 options -> {task: {"map L": "val-TASK-map-L/x_map.npy"}}."""
+    table = {}
+    for option in options:
+        task, _, levels = option.partition("=")
+        if task not in VALIDATION or not levels:
+            raise SystemExit(f"study.py select: --map-levels: expected TASK=L1,L2,... with TASK one of "
+                             f"{', '.join(VALIDATION)}, got '{option}'")
+        table[task] = {f"map {lv}": f"val-{task}-map-{lv}/x_map.npy" for lv in levels.split(",")}
+    return table
+
+
 def select(args):
-    split, candidates = args[0], args[1:]
+    split, rest = args[0], args[1:]
+    options = []
+    while len(rest) >= 2 and rest[0] == "--map-levels":
+        options.append(rest[1])
+        rest = rest[2:]
+    candidates, maps = rest, map_validation(options)
     truth = read_any(f"{split}/val.csv")
+    choose(split, candidates, truth, VALIDATION, "chosen.txt", lambda e: e)
+    if maps:
+        print()
+        choose(split, candidates, truth, maps, "chosen-map.txt", lambda e: e.split(" ")[1])
+
+
+def choose(split, candidates, truth, validation, out, word):
+    """Per task the (candidate, estimator) of the highest validation PSNR among validation's
+    estimators: a markdown table on stdout and "TASK CANDIDATE word(ESTIMATOR)" lines in
+    SPLITDIR/out."""
     def failed(c, path):  # SPLITDIR/CANDIDATE/OUTPUT.failed: the run failed (run.sh's attempt)
         return f"{split}/{c}/{path.split('/')[0]}.failed"
 
@@ -158,14 +187,15 @@ def select(args):
         return None if os.path.exists(failed(c, path)) else psnr(read_any(f"{split}/{c}/{path}"), truth)
 
     scores = {(c, task, e): score(c, path)
-              for c in candidates for task, files in VALIDATION.items() for e, path in files.items()}
+              for c in candidates for task, files in validation.items() for e, path in files.items()}
     chosen = {}
-    for task, files in VALIDATION.items():
+    for task, files in validation.items():
         ok = [(c, e) for c in candidates for e in files if scores[(c, task, e)] is not None]
         if not ok:
             raise SystemExit(f"{split}: every {task} estimator failed on the validation digits")
-        chosen[task] = max(ok, key=lambda ce: (scores[(ce[0], task, ce[1])], -candidates.index(ce[0])))
-    columns = [(task, e) for task, files in VALIDATION.items() for e in files]
+        chosen[task] = max(ok, key=lambda ce: (scores[(ce[0], task, ce[1])], -candidates.index(ce[0]),
+                                               -list(files).index(ce[1])))
+    columns = [(task, e) for task, files in validation.items() for e in files]
     print("| prior | " + " | ".join(f"{task}: {e}" for task, e in columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     for c in candidates:
@@ -174,14 +204,14 @@ def select(args):
                  for t, e in columns]
         print(f"| {c} | " + " | ".join(cells) + " |")
     for c in candidates:
-        for task, files in VALIDATION.items():
+        for task, files in validation.items():
             for e, path in files.items():
                 if scores[(c, task, e)] is None:
                     with open(failed(c, path)) as f:
                         print(f"\n{c}, {task}: {e} failed: {f.read().strip()}")
-    with open(f"{split}/chosen.txt", "w") as f:
+    with open(f"{split}/{out}", "w") as f:
         for task, (c, e) in chosen.items():
-            f.write(f"{task} {c} {e}\n")
+            f.write(f"{task} {c} {word(e)}\n")
 
 
 def learned(split, task):
