@@ -28,9 +28,9 @@
 #   PRIORS="edm ncsn edm-long edm-lognormal edm-consistent ncsn-dropout").
 # A candidate in PRIORS is a name from the table below or NAME=CONFIG.toml,STEPS,SNR (its ve-pc
 # inpainting corrector). Round 3/4 of docs/OPTDIGITS.md: PRIORS=edm; round 1: PRIORS=ncsn.
-# About 3.5 hours per split on 2 cores: training 17 (edm) + 25 (ncsn) + 35 (edm-long) + 17
-# (edm-lognormal) + 4 (edm-consistent, fine-tuned from edm-lognormal) + 23 (ncsn-dropout) minutes,
-# validation 40, test estimates 50.
+# About 90 minutes per split alone on 2 cores (split B, round 8): training 10 (edm) + 8 (ncsn) +
+# 18 (edm-long) + 9 (edm-lognormal) + 3 (edm-consistent, fine-tuned from edm-lognormal) + 9
+# (ncsn-dropout) minutes, validation 13, test estimates 17.
 # Resumable: a step whose output exists is skipped (its wall time is kept in OUT/<split>/times.txt);
 # delete an output to redo that step.
 set -euo pipefail
