@@ -50,9 +50,15 @@ import sys
 
 
 def read_csv(path):
+    rows = []
     with open(path) as f:
         header = f.readline().strip().split(",")
-        rows = [[float(v) for v in line.split(",")] for line in f if line.strip()]
+        for line_no, line in enumerate(f, start=2):
+            if line.strip():
+                try:
+                    rows.append([float(v) for v in line.split(",")])
+                except ValueError:
+                    raise SystemExit(f"{path}: line {line_no}: expected comma-separated numbers")
     return header, rows
 
 
@@ -73,7 +79,10 @@ def read_npy(path):
         if header["descr"] != "<f8" or header["fortran_order"] or len(header["shape"]) != 2:
             raise SystemExit(f"{path}: expected a 2-D <f8 C-order array")
         rows, cols = header["shape"]
-        data = struct.unpack(f"<{rows * cols}d", f.read(8 * rows * cols))
+        raw = f.read(8 * rows * cols)
+        if len(raw) != 8 * rows * cols:
+            raise SystemExit(f"{path}: truncated: expected {rows}x{cols} doubles")
+        data = struct.unpack(f"<{rows * cols}d", raw)
     return [list(data[i * cols:(i + 1) * cols]) for i in range(rows)]
 
 
@@ -232,7 +241,11 @@ def paired(args):
             files, args = files + [args[0]], args[1:]
     if len(files) != 3:
         raise SystemExit("study.py paired: expected TRUTH.csv A B")
-    resamples = int(options["--resamples"])
+    try:
+        resamples, seed = int(options["--resamples"]), int(options["--seed"])
+    except ValueError:
+        raise SystemExit("study.py paired: --resamples and --seed: expected integers, got "
+                         f"'{options['--resamples']}' and '{options['--seed']}'")
     if resamples < 2:
         raise SystemExit(f"study.py paired: --resamples: expected an integer >= 2, got {resamples}")
     truth = read_any(files[0])
@@ -251,7 +264,7 @@ def paired(args):
     d = gain(range(n))
     if d is None:
         raise SystemExit("study.py paired: an estimate equals the truth: the PSNR difference is undefined")
-    rng = random.Random(int(options["--seed"]))
+    rng = random.Random(seed)
     boot = [g for g in (gain([rng.randrange(n) for _ in range(n)]) for _ in range(resamples)) if g is not None]
     mean = sum(boot) / len(boot)
     se = math.sqrt(sum((g - mean) ** 2 for g in boot) / (len(boot) - 1))
@@ -311,4 +324,7 @@ if __name__ == "__main__":
                 "figure": figure}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         raise SystemExit(__doc__)
-    commands[sys.argv[1]](sys.argv[2:])
+    try:
+        commands[sys.argv[1]](sys.argv[2:])
+    except OSError as e:  # a missing or unreadable file: one line, not a traceback
+        raise SystemExit(f"study.py {sys.argv[1]}: {e.filename}: {e.strerror}")
