@@ -6,13 +6,14 @@
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/io/csv.hpp"
+#include "scratch.hpp"
 
 using namespace scorematch;
 namespace fs = std::filesystem;
 
 namespace {
 std::string write_csv(const std::string& name, const std::string& text) {
-  const fs::path dir = fs::temp_directory_path() / "scorematch_csv_tests";
+  const fs::path dir = scorematch::testing::scratch_dir() / "csv";
   fs::create_directories(dir);
   const std::string path = (dir / name).string();
   std::ofstream(path) << text;

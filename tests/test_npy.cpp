@@ -7,13 +7,14 @@
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/io/npy.hpp"
+#include "scratch.hpp"
 
 using namespace scorematch;
 namespace fs = std::filesystem;
 
 namespace {
 std::string temp_path(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "scorematch_npy_tests";
+  const fs::path dir = scorematch::testing::scratch_dir() / "npy";
   fs::create_directories(dir);
   return (dir / name).string();
 }

@@ -7,13 +7,14 @@
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/io/output_dir.hpp"
+#include "scratch.hpp"
 
 using namespace scorematch;
 namespace fs = std::filesystem;
 
 namespace {
 fs::path fresh(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / "scorematch_outdir_tests" / name;
+  const fs::path p = scorematch::testing::scratch_dir() / "outdir" / name;
   fs::remove_all(p);
   fs::create_directories(p.parent_path());
   return p;
