@@ -57,6 +57,11 @@ sm_launch() {
       export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
     fi
     export OMP_PROC_BIND=close OMP_PLACES=cores # mpirun binds each rank to its PE cores
+    # Jobs sharing a node would share Open MPI 4's session directory /tmp/ompi.<host>.<uid>, which
+    # an ending mpirun removes under a starting one ("A call to mkdir was unable to create the
+    # desired directory", open-mpi/ompi#8510): one of this job's own, unless the user set one.
+    # mpirun removes what it creates inside it; the empty directory stays.
+    export OMPI_MCA_orte_tmpdir_base=${OMPI_MCA_orte_tmpdir_base:-${TMPDIR:-/tmp}/scorematch-ompi.${SLURM_JOB_ID:-$$}}
     exec mpirun -np "${SLURM_NTASKS:-1}" --map-by "slot:PE=$OMP_NUM_THREADS" --bind-to core \
       "$SCOREMATCH_BIN" "$@"
     ;;
