@@ -17,25 +17,15 @@
 #include "scorematch/io/npy.hpp"
 #include "scorematch/optim/optimizer.hpp"
 #include "scorematch/sampling/time_grid.hpp"
+#include "scratch.hpp"
 
 using namespace scorematch;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A scratch directory per process, so concurrent test runs (ctest -j, two checkouts) never share
-// files; created once before any test and removed when the test binary exits.
-struct ScratchDir {
-  fs::path path =
-      fs::temp_directory_path() / ("scorematch_cli_tests_" + std::to_string(::getpid()));
-  ScratchDir() { fs::create_directories(path); }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-const ScratchDir kScratch;
-const fs::path& kDir = kScratch.path;
+// Files of this process only (tests/scratch.hpp), removed at exit.
+const fs::path& kDir = scorematch::testing::scratch_dir();
 
 struct Result {
   int code;
