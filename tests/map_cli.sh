@@ -62,11 +62,12 @@ cp "$root/post1/posterior_mean.npy" "$root/post-mean/x_map.npy"
 "$compare" "$root/mask-exact" "$root/post-mean" 0.05 >/dev/null ||
   fail "MALA posterior mean far from the exact posterior mean"
 echo "sample --obs (MALA, mask): bitwise on 1 and 3 ranks; posterior mean near the exact one"
-# Annealed posterior sampling: needs a noised prior (a fitted Gaussian has none: clear error); with
+# Annealed posterior sampling: needs a noised prior (a poly:2 fit has none: clear error); with
 # the gaussian target's closed-form noised score it runs, bitwise on 1 and 3 ranks. Step: α_i·c_i <
 # 2 at every level, c_i ≤ 1/(1 + σ_i²) + 1/(σ_y² + σ_i²) the posterior curvature, α_i = ε σ_i²/σ_L²,
 # needs ε < σ_L²; 0.01 diverged (its draws reached 1e67; now refused by the divergence bound).
-if msg=$("$bin" sample --model "$root/prior" --sampler annealed --obs "$root/y.csv" \
+"$bin" fit --data "$root/train.npy" --model poly:2 --out "$root/poly" >/dev/null
+if msg=$("$bin" sample --model "$root/poly" --sampler annealed --obs "$root/y.csv" \
   --sigma-y 0.3 --out "$root/bad" 2>&1); then fail "annealed posterior without noised prior accepted"; fi
 grep -q "needs the prior's score at every noise level" <<<"$msg" || fail "unexpected: $msg"
 [[ ! -e $root/bad ]] || fail "refused annealed run left an output"
@@ -175,10 +176,41 @@ x = study.read_npy(root + "/tweedie/x_map.npy")
 err = max(abs(xi - (yi + 0.09 * si)) for xr, yr, sr in zip(x, y, s) for xi, yi, si in zip(xr, yr, sr))
 sys.exit(0 if err < 1e-12 else 1)
 PY
-if msg=$("$bin" map --model "$root/prior" --obs "$root/y.csv" --sigma-y 0.3 --method tweedie \
-  --out "$root/bad" 2>&1); then fail "tweedie with a Gaussian prior accepted"; fi
+if msg=$("$bin" map --model "$root/poly" --obs "$root/y.csv" --sigma-y 0.3 --method tweedie \
+  --out "$root/bad" 2>&1); then fail "tweedie with a poly:2 prior accepted"; fi
 grep -q "needs a sigma-conditioned prior" <<<"$msg" || fail "unexpected: $msg"
-echo "map --method tweedie == y + sigma_y^2 s(y; sigma_y); refused for an unconditioned prior"
+echo "map --method tweedie == y + sigma_y^2 s(y; sigma_y); refused for a prior without noise levels"
+
+# A fitted Gaussian prior N(mu, C) has closed-form noised laws N(mu, C + sigma^2 I)
+# (app/score_source.hpp): Tweedie's formula on it is the exact Gaussian posterior mean of
+# denoising (to rounding), and ve-pc's reverse process from y averages to it. Every step's
+# conditional mean x + (s^2 - s'^2) grad log p_s(x) is exact for the VE process, so the chains'
+# average is unbiased on any grid; its Monte Carlo error is at most sigma_y / sqrt(K) per value
+# (the posterior sd is below sigma_y), and 4.5 of those bound all 160 values (probability of a
+# false alarm < 160 * 7e-6).
+"$bin" map --model "$root/prior" --obs "$root/y.csv" --operator identity --sigma-y 0.3 \
+  --method tweedie --out "$root/gauss-tweedie" >/dev/null
+"$compare" "$root/identity-exact" "$root/gauss-tweedie" 1e-12 >/dev/null ||
+  fail "Tweedie on a Gaussian prior differs from its exact posterior mean"
+vepc=(sample --model "$root/prior" --sampler ve-pc --obs "$root/y.csv" --operator identity
+  --sigma-y 0.3 --chains-per-obs 64 --steps 40 --sigma-max 3 --sigma-min 0.01 --quiet)
+"$bin" "${vepc[@]}" --out "$root/gauss-vepc1" >/dev/null
+"$mpiexec" -np 3 "$bin" "${vepc[@]}" --out "$root/gauss-vepc3" >/dev/null
+cmp "$root/gauss-vepc1/posterior_mean.npy" "$root/gauss-vepc3/posterior_mean.npy" ||
+  fail "ve-pc on a Gaussian prior differs on 3 ranks"
+/usr/bin/python3 - "$root" "$(dirname "$0")/../jobs/optdigits" <<'PY' || fail "ve-pc mean != exact"
+import sys
+sys.path.insert(0, sys.argv[2])
+import study
+a = study.read_npy(sys.argv[1] + "/gauss-vepc1/posterior_mean.npy")
+b = study.read_npy(sys.argv[1] + "/identity-exact/x_map.npy")
+err = max(abs(u - v) for ra, rb in zip(a, b) for u, v in zip(ra, rb))
+bound = 4.5 * 0.3 / 64 ** 0.5
+print(f"ve-pc (Gaussian prior, 64 chains) vs exact posterior mean: max |difference| {err:.4f} "
+      f"(bound {bound:.4f})")
+sys.exit(0 if err < bound else 1)
+PY
+echo "Gaussian prior: Tweedie == exact posterior mean; ve-pc's mean within its Monte Carlo error, bitwise on 1 and 3 ranks"
 
 # MAP by continuation (--anneal-from): on the small sigma-conditioned network above (a smooth,
 # nearly Gaussian noised prior) continuation from sigma 1 ends where plain Adam at the last level

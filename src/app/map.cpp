@@ -40,8 +40,8 @@ Matrix read_start_points(const MapJob& job, RowRange range, Index rows, Index di
 void check_tweedie(const MapContext& c) {
   if (!c.noised || c.noised->scheme() != NoiseScheme::sigma)
     throw SettingError(
-        "--method tweedie needs a sigma-conditioned prior (fit --noise ladder or vesde, or the "
-        "gaussian/gmm target)");
+        "--method tweedie needs a sigma-conditioned prior (fit --noise ladder or vesde, a "
+        "Gaussian prior: fit --model gaussian, or the gaussian/gmm target)");
   if (!c.a.is_identity())
     throw SettingError(setting("method") +
                        " tweedie is the posterior mean for denoising: --operator identity");
@@ -191,6 +191,7 @@ void run_map(const dist::Comm& comm, MapJob& job) {
     LoadedScore loaded =
         load_score_source(o->model, o->target, o->dim > 0 ? o->dim : shard.info.cols(),
                           NoiseScheme::sigma, VpSde{}, options);
+    attach_gaussian_noised(loaded, NoiseScheme::sigma);  // Tweedie's formula on a Gaussian prior
     prior = std::move(loaded.model);
     noised = std::move(loaded.noised);
     source = loaded.description;

@@ -236,6 +236,8 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
                          " needs --init file (it holds one starting row per chain)");
     run.src = load_score_source(o.model, o.target, o.dim, kind.noise_scheme(),
                                 VpSde{o.beta_min, o.beta_max}, {o.dtype == "float32", 0.0});
+    if (kind.noised())  // a fitted Gaussian prior's noised laws are closed-form
+      attach_gaussian_noised(run.src, kind.noise_scheme(), VpSde{o.beta_min, o.beta_max});
     if (o.dtype != "float64" && o.dtype != "float32")
       throw SettingError(setting("dtype") + " must be float64 or float32, got '" + o.dtype + "'");
     if (run.src.noised && kind.noised() && run.src.noised->scheme() != kind.noise_scheme())
@@ -320,8 +322,8 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
       throw SettingError(
           o.s.name +
           " posterior sampling needs the prior's score at every noise level: a "
-          "sigma-conditioned model (fit --objective dsm --noise ladder or vesde) or a gaussian/gmm "
-          "target");
+          "sigma-conditioned model (fit --objective dsm --noise ladder or vesde), a Gaussian "
+          "prior (fit --model gaussian) or a gaussian/gmm target");
     if (!noised && (o.guidance_given || o.sigma_data_given))
       throw SettingError(std::string(o.guidance_given ? "--guidance" : "--sigma-data") +
                          " applies to the noised samplers (" +

@@ -1,6 +1,9 @@
 #include "score_source.hpp"
 
 #include <algorithm>
+#include <optional>
+
+#include <Eigen/Cholesky>
 
 #include "app/memory_budget.hpp"
 #include "scorematch/core/error.hpp"
@@ -30,6 +33,20 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
       src.noised = make_noised_mixture(*mixture, scheme, sde);
   }
   return src;
+}
+
+void attach_gaussian_noised(LoadedScore& src, NoiseScheme scheme, VpSde sde) {
+  if (src.noised || !src.model) return;
+  const std::optional<GaussianParameters> g = src.model->gaussian();
+  if (!g) return;
+  const Index d = g->mean.size();
+  const Eigen::LLT<Matrix> llt(g->precision);
+  if (llt.info() != Eigen::Success)
+    throw Error("the Gaussian prior's precision matrix is not positive definite");
+  Matrix covariance = llt.solve(Matrix::Identity(d, d));
+  covariance = 0.5 * (covariance + covariance.transpose()).eval();  // exactly symmetric
+  if (scheme == NoiseScheme::vpsde) sde.validate();
+  src.noised = make_noised_mixture({Vector::Ones(1), g->mean.transpose(), covariance}, scheme, sde);
 }
 
 void check_data_fits_model(const LoadedScore& src, const io::DataInfo& data,

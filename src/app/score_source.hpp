@@ -27,6 +27,15 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
                               NoiseScheme scheme = NoiseScheme::vpsde, VpSde sde = {},
                               const io::LoadOptions& options = {});
 
+// A fitted Gaussian prior N(μ, P⁻¹) (fit --model gaussian) has closed-form noised laws, like the
+// gaussian target: N(μ, C + σ²I) (scheme sigma) or N(α μ, α² C + s² I) (vpsde), C = P⁻¹. Attaches
+// them as src.noised when src has none, so the noised samplers (ve-pc, annealed, the reverse SDE)
+// and Tweedie's formula run on a prior whose noised scores are one family by construction: their
+// posterior means are then exact, which checks a sampler on real data. Only for the commands that
+// read noised scores as a prior (sample, map): elsewhere a noised score selects another path
+// (loglik's probability-flow ODE).
+void attach_gaussian_noised(LoadedScore& src, NoiseScheme scheme, VpSde sde = {});
+
 // Throws Error unless the data fit the model: the model's dimension, and — where the model
 // recorded its columns — not the model's columns in another order (a swapped header would give
 // numbers for the wrong variables). Other names are accepted (a renamed held-out file).

@@ -28,7 +28,8 @@ Command add_map(CLI::App& root) {
       "--method", o->method,
       "auto (exact for a Gaussian prior, else adam) | adam | lbfgs (energy priors) | exact | "
       "tweedie "
-      "(denoising posterior mean y + sigma_y^2 s(y; sigma_y), sigma-conditioned prior)");
+      "(denoising posterior mean y + sigma_y^2 s(y; sigma_y), sigma-conditioned or Gaussian "
+      "prior)");
   app->add_option("--init", o->init,
                   "adam/lbfgs start: adjoint (A^T y) | zero | file (--init-file)");
   app->add_option("--init-file", o->init_file,
