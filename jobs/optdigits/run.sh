@@ -228,6 +228,7 @@ table() {
   echo
   local est=("observation (zero-filled)=$out/y_$task.csv"
     "Gaussian prior, posterior mean (exact)=$out/$task-gaussian/x_map.npy@$(seconds "$task-gaussian")")
+  [[ $task == denoise ]] && est+=("Gaussian prior, posterior mean (ve-pc to sigma 0.1, 64 chains: the sampler on a prior whose noised scores are one family)=$out/denoise-gaussian-vepc/posterior_mean.npy@$(seconds denoise-gaussian-vepc)")
   for k in 1 5 10 20 40; do est+=("GMM-$k prior, posterior mean (exact)=$out/$task-gmm-$k.npy"); done
   local map_dir=$out/$map_cand/$task-map-$map_level
   est+=("$(row_spec "learned prior ($map_cand), MAP (Adam, prior at sigma $map_level${anneal[$task]:+, from sigma 1}) **chosen on validation MAP**" \
@@ -276,6 +277,13 @@ study_split() {
     timed $task-gaussian "$out/$task-gaussian" "$bin" map --model "$out/gaussian" \
       --obs "$out/y_$task.csv" "${op[@]}" --method exact --out "$out/$task-gaussian"
   done
+  # The sampler check on real digits: ve-pc with the denoising settings of the learned priors on
+  # the Gaussian prior, whose noised laws N(mu, C + sigma^2 I) are one family by construction, so
+  # its average must reach the exact posterior mean above (up to its Monte Carlo error).
+  timed denoise-gaussian-vepc "$out/denoise-gaussian-vepc" run sample --model "$out/gaussian" \
+    --sampler ve-pc --obs "$out/y_denoise.csv" --operator identity --sigma-y 0.2 \
+    --chains-per-obs 64 --steps 200 --sigma-max 5 --sigma-min "${last[denoise]}" \
+    --corrector-steps 0 --seed 1 --quiet --out "$out/denoise-gaussian-vepc"
 
   local cand
   for cand in "${candidates[@]}"; do
