@@ -211,6 +211,36 @@ print(f"ve-pc (Gaussian prior, 64 chains) vs exact posterior mean: max |differen
 sys.exit(0 if err < bound else 1)
 PY
 echo "Gaussian prior: Tweedie == exact posterior mean; ve-pc's mean within its Monte Carlo error, bitwise on 1 and 3 ranks"
+# Prior sampling by ve-pc from a fitted Gaussian far from the origin (mean ~50, sd ~20): the noised
+# law is centred at the prior's mean and sigma_max defaults to 10 sqrt(lambda_max(C)), so the
+# draws' mean and variance match the fit's within 4.5 standard errors (n = 4000 draws: SE of a
+# mean sqrt(var / n), of a variance var sqrt(2 / n)). Starting at N(0, 10^2 I), as targets do,
+# would leave about 80% of the 50 offset (the reverse process shrinks it by (400 + s_min^2) /
+# (400 + 10^2)).
+"$bin" gen --dist gaussian --dim 2 --n 4000 --seed 4 --out "$root/g2.csv" >/dev/null
+awk -F, 'NR == 1 { print; next } { print 50 + 20 * $1 "," 50 + 20 * $2 }' "$root/g2.csv" >"$root/far.csv"
+"$bin" fit --data "$root/far.csv" --model gaussian --out "$root/far" >/dev/null
+"$bin" sample --model "$root/far" --sampler ve-pc --chains 4000 --steps 100 --seed 3 --quiet \
+  --out "$root/far-vepc" >/dev/null
+/usr/bin/python3 - "$root" "$(dirname "$0")/../jobs/optdigits" <<'PY' || fail "ve-pc prior draws of a far Gaussian"
+import sys
+sys.path.insert(0, sys.argv[2])
+import study
+root = sys.argv[1]
+x = study.read_npy(root + "/far-vepc/samples.npy")
+data = study.read_csv(root + "/far.csv")[1]
+n = len(x)
+for j in range(2):
+    m = sum(r[j] for r in x) / n
+    v = sum((r[j] - m) ** 2 for r in x) / (n - 1)
+    md = sum(r[j] for r in data) / len(data)
+    vd = sum((r[j] - md) ** 2 for r in data) / (len(data) - 1)
+    ok = abs(m - md) < 4.5 * (vd / n) ** 0.5 and abs(v / vd - 1) < 4.5 * (2 / n) ** 0.5
+    print(f"column {j}: draws mean {m:.2f} var {v:.1f}; fit mean {md:.2f} var {vd:.1f}")
+    if not ok:
+        sys.exit(1)
+PY
+echo "ve-pc prior draws of a far Gaussian (mean 50, sd 20): mean and variance of the fit"
 
 # MAP by continuation (--anneal-from): on the small sigma-conditioned network above (a smooth,
 # nearly Gaussian noised prior) continuation from sigma 1 ends where plain Adam at the last level

@@ -236,8 +236,11 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
                          " needs --init file (it holds one starting row per chain)");
     run.src = load_score_source(o.model, o.target, o.dim, kind.noise_scheme(),
                                 VpSde{o.beta_min, o.beta_max}, {o.dtype == "float32", 0.0});
-    if (kind.noised())  // a fitted Gaussian prior's noised laws are closed-form
-      attach_gaussian_noised(run.src, kind.noise_scheme(), VpSde{o.beta_min, o.beta_max});
+    if (kind.noised()) {  // a fitted Gaussian prior's noised laws are closed-form
+      const double sigma_max =
+          attach_gaussian_noised(run.src, kind.noise_scheme(), VpSde{o.beta_min, o.beta_max});
+      if (sigma_max > 0 && o.s.sigma_max <= 0) o.s.sigma_max = sigma_max;
+    }
     if (o.dtype != "float64" && o.dtype != "float32")
       throw SettingError(setting("dtype") + " must be float64 or float32, got '" + o.dtype + "'");
     if (run.src.noised && kind.noised() && run.src.noised->scheme() != kind.noise_scheme())

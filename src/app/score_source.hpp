@@ -33,8 +33,11 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
 // and Tweedie's formula run on a prior whose noised scores are one family by construction: their
 // posterior means are then exact, which checks a sampler on real data. Only for the commands that
 // read noised scores as a prior (sample, map): elsewhere a noised score selects another path
-// (loglik's probability-flow ODE).
-void attach_gaussian_noised(LoadedScore& src, NoiseScheme scheme, VpSde sde = {});
+// (loglik's probability-flow ODE). The noised law lives in centred coordinates (shift μ), so the
+// samplers start at the prior's mean. Returns the default σ_max for the VE samplers, max(10,
+// 10 √λ_max(C)), at which the start N(μ, σ_max² I) costs the reverse process a relative variance
+// error below 1e-4; 0 when nothing was attached.
+double attach_gaussian_noised(LoadedScore& src, NoiseScheme scheme, VpSde sde = {});
 
 // Throws Error unless the data fit the model: the model's dimension, and — where the model
 // recorded its columns — not the model's columns in another order (a swapped header would give

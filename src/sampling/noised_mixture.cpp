@@ -7,6 +7,8 @@
 #include <Eigen/Eigenvalues>
 #include <cmath>
 #include <numbers>
+#include <string>
+#include <utility>
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/sampling/noised_score.hpp"
@@ -17,8 +19,12 @@ namespace {
 
 class NoisedMixture final : public NoisedScore {
  public:
-  NoisedMixture(const SharedCovarianceMixture& m, NoiseScheme scheme, VpSde sde)
-      : m_(m), scheme_(scheme), sde_(sde) {
+  NoisedMixture(const SharedCovarianceMixture& m, NoiseScheme scheme, VpSde sde, Vector shift)
+      : m_(m), scheme_(scheme), sde_(sde), shift_(std::move(shift)) {
+    if (shift_.size() == 0) shift_ = Vector::Zero(m.means.cols());
+    if (shift_.size() != m.means.cols())
+      throw Error("noised mixture: the shift has " + std::to_string(shift_.size()) +
+                  " values for dimension " + std::to_string(m.means.cols()));
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(m.covariance);
     lambda_ = eig.eigenvalues();
     q_ = eig.eigenvectors();
@@ -26,6 +32,7 @@ class NoisedMixture final : public NoisedScore {
   Index dim() const override { return m_.means.cols(); }
   NoiseScheme scheme() const override { return scheme_; }
   VpSde sde() const override { return sde_; }
+  Vector shift() const override { return shift_; }
 
   Matrix score(const Matrix& z, double level) const override {
     return Components(*this, z, level).score_rotated() * q_.transpose();
@@ -114,6 +121,7 @@ class NoisedMixture final : public NoisedScore {
   SharedCovarianceMixture m_;
   NoiseScheme scheme_;
   VpSde sde_;
+  Vector shift_;  // data x = shift + z; the mixture lives in z
   Vector lambda_;
   Matrix q_;
 };
@@ -121,8 +129,8 @@ class NoisedMixture final : public NoisedScore {
 }  // namespace
 
 std::unique_ptr<NoisedScore> make_noised_mixture(const SharedCovarianceMixture& mixture,
-                                                 NoiseScheme scheme, VpSde sde) {
-  return std::make_unique<NoisedMixture>(mixture, scheme, sde);
+                                                 NoiseScheme scheme, VpSde sde, Vector shift) {
+  return std::make_unique<NoisedMixture>(mixture, scheme, sde, std::move(shift));
 }
 
 Matrix NoisedScore::jacobian_product(const Matrix&, double, const Matrix&) const {

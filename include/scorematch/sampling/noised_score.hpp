@@ -73,10 +73,13 @@ class NoisedScore {
   virtual const Imputation* imputation() const { return nullptr; }
 };
 
-// The noised law of a shared-covariance Gaussian mixture (the gaussian and gmm targets): at
-// scaling a and noise s each component is N(a μ_k, a²C + s²I), with C = Q diag(λ) Qᵀ factored once.
+// The noised law of a shared-covariance Gaussian mixture (the gaussian and gmm targets, a fitted
+// Gaussian): at scaling a and noise s each component is N(a μ_k, a²C + s²I), with C = Q diag(λ) Qᵀ
+// factored once, in coordinates z = x − shift (shift empty: 0). A mixture centred by its shift
+// starts the noised samplers' prior N(0, σ_max² I) (or N(0, I) at t = 1) at its centre.
 std::unique_ptr<NoisedScore> make_noised_mixture(const SharedCovarianceMixture& mixture,
-                                                 NoiseScheme scheme, VpSde sde = {});
+                                                 NoiseScheme scheme, VpSde sde = {},
+                                                 Vector shift = {});
 
 // A σ- or t-conditioned MLP (scheme from its conditioning), in its standardised coordinates.
 std::unique_ptr<NoisedScore> make_noised_mlp(const MlpModel& model);
