@@ -241,6 +241,15 @@ for j in range(2):
         sys.exit(1)
 PY
 echo "ve-pc prior draws of a far Gaussian (mean 50, sd 20): mean and variance of the fit"
+# Imputation couples y with the process at sigma_y: a grid that stops above it, or starts below
+# it, is refused with both values; the VP samplers (N(0, I) start) do not run on a Gaussian fit.
+expect_sample_error "sigma-min 0.5 must not exceed sigma_y 0.3" --model "$root/prior" \
+  --sampler ve-pc --obs "$root/y.csv" --operator identity --sigma-y 0.3 --chains-per-obs 4 \
+  --sigma-min 0.5
+expect_sample_error "sigma-max 0.2 must exceed sigma_y 0.3" --model "$root/prior" \
+  --sampler ve-pc --obs "$root/y.csv" --operator identity --sigma-y 0.3 --chains-per-obs 4 \
+  --sigma-max 0.2
+expect_sample_error "time" --model "$root/prior" --sampler sde --chains 4
 
 # MAP by continuation (--anneal-from): on the small sigma-conditioned network above (a smooth,
 # nearly Gaussian noised prior) continuation from sigma 1 ends where plain Adam at the last level

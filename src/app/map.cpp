@@ -191,7 +191,7 @@ void run_map(const dist::Comm& comm, MapJob& job) {
     LoadedScore loaded =
         load_score_source(o->model, o->target, o->dim > 0 ? o->dim : shard.info.cols(),
                           NoiseScheme::sigma, VpSde{}, options);
-    attach_gaussian_noised(loaded, NoiseScheme::sigma);  // Tweedie's formula on a Gaussian prior
+    attach_gaussian_noised(loaded);  // Tweedie's formula on a Gaussian prior
     prior = std::move(loaded.model);
     noised = std::move(loaded.noised);
     source = loaded.description;

@@ -236,10 +236,10 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
                          " needs --init file (it holds one starting row per chain)");
     run.src = load_score_source(o.model, o.target, o.dim, kind.noise_scheme(),
                                 VpSde{o.beta_min, o.beta_max}, {o.dtype == "float32", 0.0});
-    if (kind.noised()) {  // a fitted Gaussian prior's noised laws are closed-form
-      const double sigma_max =
-          attach_gaussian_noised(run.src, kind.noise_scheme(), VpSde{o.beta_min, o.beta_max});
-      if (sigma_max > 0 && o.s.sigma_max <= 0) o.s.sigma_max = sigma_max;
+    if (kind.input == SamplerInput::sigma_noised) {  // a Gaussian prior's VE laws are closed-form
+      const GaussianNoisedDefaults d = attach_gaussian_noised(run.src);
+      if (d.sigma_max > 0 && o.s.sigma_max <= 0) o.s.sigma_max = d.sigma_max;
+      if (d.sigma_min > 0 && o.s.sigma_min <= 0) o.s.sigma_min = d.sigma_min;
     }
     if (o.dtype != "float64" && o.dtype != "float32")
       throw SettingError(setting("dtype") + " must be float64 or float32, got '" + o.dtype + "'");
@@ -326,7 +326,7 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
           o.s.name +
           " posterior sampling needs the prior's score at every noise level: a "
           "sigma-conditioned model (fit --objective dsm --noise ladder or vesde), a Gaussian "
-          "prior (fit --model gaussian) or a gaussian/gmm target");
+          "prior (fit --model gaussian; ve-pc and annealed) or a gaussian/gmm target");
     if (!noised && (o.guidance_given || o.sigma_data_given))
       throw SettingError(std::string(o.guidance_given ? "--guidance" : "--sigma-data") +
                          " applies to the noised samplers (" +

@@ -37,27 +37,28 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
   return src;
 }
 
-double attach_gaussian_noised(LoadedScore& src, NoiseScheme scheme, VpSde sde) {
-  if (src.noised || !src.model) return 0;
+GaussianNoisedDefaults attach_gaussian_noised(LoadedScore& src) {
+  if (src.noised || !src.model) return {};
   const std::optional<GaussianParameters> g = src.model->gaussian();
-  if (!g) return 0;
+  if (!g) return {};
   const Index d = g->mean.size();
   const Eigen::LLT<Matrix> llt(g->precision);
   if (llt.info() != Eigen::Success)
     throw Error("the Gaussian prior's precision matrix is not positive definite");
   Matrix covariance = llt.solve(Matrix::Identity(d, d));
   covariance = 0.5 * (covariance + covariance.transpose()).eval();  // exactly symmetric
-  if (scheme == NoiseScheme::vpsde) sde.validate();
   // Centred coordinates z = x − μ: the samplers' starting law is centred at the prior's mean.
-  src.noised =
-      make_noised_mixture({Vector::Ones(1), Matrix::Zero(1, d), covariance}, scheme, sde, g->mean);
+  src.noised = make_noised_mixture({Vector::Ones(1), Matrix::Zero(1, d), covariance},
+                                   NoiseScheme::sigma, VpSde{}, g->mean);
   // In an eigendirection of variance λ each reverse step maps a starting error e to e (λ + σ'²) /
   // (λ + σ²), which telescopes to (λ + σ_min²) / (λ + σ_max²): the start N(μ, σ_max² I) in place of
   // N(μ, C + σ_max² I) leaves a relative variance error of about (λ / σ_max²)², below 1e-4 for
-  // σ_max = 10 √λ_max.
-  const double lambda_max =
-      Eigen::SelfAdjointEigenSolver<Matrix>(covariance).eigenvalues().maxCoeff();
-  return std::max(10.0, 10.0 * std::sqrt(std::max(lambda_max, 0.0)));
+  // σ_max = 10 √λ_max. The last step, Tweedie's denoiser at σ_min, keeps the fraction λ / (λ +
+  // σ_min²) of a direction's variance: above 1 − 1e-4 for σ_min = 0.01 √λ_min.
+  const Vector lambda = Eigen::SelfAdjointEigenSolver<Matrix>(covariance).eigenvalues();
+  const double widest = std::max(lambda.maxCoeff(), 0.0),
+               narrowest = std::max(lambda.minCoeff(), 0.0);
+  return {std::max(10.0, 10.0 * std::sqrt(widest)), std::min(0.01, 0.01 * std::sqrt(narrowest))};
 }
 
 void check_data_fits_model(const LoadedScore& src, const io::DataInfo& data,

@@ -28,18 +28,22 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
                               const io::LoadOptions& options = {});
 
 // A fitted Gaussian prior N(μ, P⁻¹) (fit --model gaussian) has closed-form noised laws, like the
-// gaussian target: in centred coordinates z = x − μ, N(0, C + σ²I) (scheme sigma; in x, N(μ, C +
-// σ²I)) or N(0, α² C + s² I) (vpsde, the VP process run on z, as networks run it on their
-// standardised coordinates), C = P⁻¹. Attaches them as src.noised when src has none, so the
-// noised samplers (ve-pc, annealed, the reverse SDE) and Tweedie's formula run on a prior whose
+// gaussian target: N(μ, C + σ²I) on the VE scheme (sigma), C = P⁻¹, in centred coordinates z = x −
+// μ (NoisedScore::shift() = μ, so the samplers start at the prior's mean). Attaches them as
+// src.noised when src has none, so ve-pc, annealed and Tweedie's formula run on a prior whose
 // noised scores are one family by construction: their posterior means are then exact, which
-// checks a sampler on real data. Only for the commands that
-// read noised scores as a prior (sample, map): elsewhere a noised score selects another path
-// (loglik's probability-flow ODE). The centring (NoisedScore::shift() = μ) makes the samplers
-// start at the prior's mean. Returns the default σ_max for the VE samplers, max(10,
-// 10 √λ_max(C)), at which the start N(μ, σ_max² I) costs the reverse process a relative variance
-// error below 1e-4; 0 when nothing was attached.
-double attach_gaussian_noised(LoadedScore& src, NoiseScheme scheme, VpSde sde = {});
+// checks a sampler on real data. Only the VE scheme: the VP samplers start from N(0, I), which
+// a Gaussian of another scale is not near at t = 1 (networks are trained on standardised
+// coordinates; a Gaussian fit is not). Only for the commands that read noised scores as a prior
+// (sample, map): elsewhere a noised score selects another path (loglik's probability-flow ODE).
+// Returns the VE samplers' defaults for this prior (0 when nothing was attached): σ_max =
+// max(10, 10 √λ_max(C)), at which the start N(μ, σ_max² I) costs the reverse process a relative
+// variance error below 1e-4, and σ_min = min(0.01, 0.01 √λ_min(C)), whose final Tweedie step keeps
+// all but 1e-4 of the narrowest direction's variance.
+struct GaussianNoisedDefaults {
+  double sigma_max = 0, sigma_min = 0;
+};
+GaussianNoisedDefaults attach_gaussian_noised(LoadedScore& src);
 
 // Throws Error unless the data fit the model: the model's dimension, and — where the model
 // recorded its columns — not the model's columns in another order (a swapped header would give

@@ -119,9 +119,9 @@ Command add_sample(CLI::App& root) {
   CLI::App* app = root.add_subcommand("sample", "Langevin sampling of a model or target");
   app->footer(
       sampler_footer() +
-      "ula runs on a score, mala on an energy, annealed and ve-pc on a sigma-conditioned model,\n"
-      "sde/ode/pc on a time-conditioned model; the noised samplers also on a fitted Gaussian\n"
-      "(fit --model gaussian) or a gaussian/gmm target, whose noised laws are closed-form.\n"
+      "ula runs on a score, mala on an energy, annealed and ve-pc on a sigma-conditioned model\n"
+      "or a fitted Gaussian (fit --model gaussian), sde/ode/pc on a time-conditioned model; all\n"
+      "noised samplers on a gaussian/gmm target (closed-form noised laws).\n"
       "Writes samples.npy ((chains x draws) x d, chain-major), sampler.json and report.json.\n"
       "Example: mpirun -np 2 build/scorematch sample --model out/poly4 --sampler mala \\\n"
       "           --data data/faithful.csv --chains 256 --steps 2000 --warmup 1000 --out out/mala");

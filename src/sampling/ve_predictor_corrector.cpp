@@ -46,10 +46,19 @@ class VePredictorCorrector final : public Sampler {
       grid_.push_back(NoiseProcess::ladder_sigma(s.sigma_max, s.sigma_min, s.steps, i));
     if (imputation_ != nullptr) {
       const double level = imputation_->level();
+      // Imputation couples y with the process at σ_y (noised_score.hpp), so the grid must cross
+      // σ_y: a process that starts below it has no level to impute at, and one that stops above
+      // it adds noise to the observation (the posterior of a noisier y).
       if (!(level < s.sigma_max))
-        throw SettingError("ve-pc imputes observations whose noise is below " +
-                           setting("sigma_max") + " (sigma_y is " + std::to_string(level) +
-                           " in the model's units)");
+        throw SettingError(
+            "ve-pc imputation needs a grid that starts above the observation's noise: " +
+            setting("sigma_max") + " " + number_text(s.sigma_max) + " must exceed sigma_y " +
+            number_text(level) + " (in the model's units); raise it, or use --guidance widened");
+      if (!(level >= s.sigma_min))
+        throw SettingError("ve-pc imputation needs a grid that reaches the observation's noise: " +
+                           setting("sigma_min") + " " + number_text(s.sigma_min) +
+                           " must not exceed sigma_y " + number_text(level) +
+                           " (in the model's units); lower it, or use --guidance widened");
       if (level > s.sigma_min && std::find(grid_.begin(), grid_.end(), level) == grid_.end()) {
         grid_.push_back(level);
         std::sort(grid_.begin(), grid_.end(), std::greater<>());
