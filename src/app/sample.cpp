@@ -453,7 +453,8 @@ nlohmann::json run_info(const dist::Comm& comm, const SampleJob& o, const Sample
                                    std::max(run.seconds, 1e-9);
   info["coordinates"] =
       sampler.uses_model_coordinates()
-          ? "sampled in the model's standardised coordinates, written in data units"
+          ? "sampled in the model's coordinates z = (x - shift) / scale (standardised for a "
+            "network, centred for a Gaussian fit), written in data units"
           : "data units";
   for (const auto& [name, local] : sampler.chain_report(run.runner->aux())) {
     const Vector all = gather_by_index(comm, local, run.chains.begin, o.chains);
