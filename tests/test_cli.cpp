@@ -617,6 +617,35 @@ TEST(Cli, InitFromStartsAtTheModelAndNeedsTheSameNetwork) {
                            "' is another network (sigma_data was 1.0, now 9.6291680266091)");
 }
 
+// Residual blocks (--residual, models/mlp.hpp): refused for energies and unequal widths with the
+// setting named; recorded in meta.json, so a plain network cannot continue a residual one.
+TEST(Cli, ResidualBlocksAreRecordedAndChecked) {
+  const fs::path res = kDir / "residual_fit";
+  fs::remove_all(res);
+  fs::remove_all(res.string() + ".ckpt");
+  const std::string common = "fit --data " + faithful() +
+                             " --model mlp-score --objective dsm --noise vesde --sigma-min 0.05 "
+                             "--sigma-max 2 --precondition edm";
+  ASSERT_EQ(run(common + " --hidden 16,16 --residual --steps 50 --out " + res.string()).code, 0);
+  std::ifstream meta(res / "meta.json");
+  const std::string text((std::istreambuf_iterator<char>(meta)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"residual\": true"), std::string::npos) << text;
+  expect_clean_failure(common + " --hidden 16,16 --init-from " + res.string(),
+                       "--init-from '" + res.string() +
+                           "' is another network (residual was removed; residual_form was "
+                           "removed)");
+  expect_clean_failure(
+      "fit --data " + faithful() + " --model mlp-energy --hidden 8,8 --residual",
+      "residual blocks (--residual) are for score and decoder networks (mlp-score, "
+      "mlp-decoder), not mlp-energy");
+  expect_clean_failure(common + " --hidden 16,8 --residual",
+                       "residual blocks (--residual) need equal hidden widths (--hidden), got 8 "
+                       "after 16");
+  expect_clean_failure(common + " --hidden 16 --residual",
+                       "residual blocks (--residual) need at least two hidden layers (the first "
+                       "one has no skip)");
+}
+
 // One row: the standard error of a mean over rows is null in metrics.json, with its reason.
 TEST(Cli, OneRowStandardErrorsAreNullWithAReason) {
   const fs::path model = kDir / "one_row_model", ev = kDir / "one_row_eval",

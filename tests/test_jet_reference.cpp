@@ -321,13 +321,16 @@ void forward_case(const MlpSpec& spec, CondVariant cv, Index B, std::uint64_t se
 struct Arch {
   Index d;
   std::vector<Index> hidden;
+  bool residual = false;  // MlpSpec::residual (score and decoder networks)
 };
 
-// Every activation × precision for one output kind: 4 architectures × 3 conditioning variants ×
-// B ∈ {1, 37} × 8 request modes, one printed line per activation and precision.
+// Every activation × precision for one output kind: 4 architectures (5 with residual blocks for
+// scores and decoders) × 3 conditioning variants × B ∈ {1, 37} × 8 request modes, one printed line
+// per activation and precision.
 template <class T>
 void forward_suite_precision(MlpOutput output, const std::string& act_name) {
-  const std::vector<Arch> archs{{1, {4}}, {3, {7, 6, 5}}, {5, {16, 3}}, {2, {5, 5, 5, 5}}};
+  std::vector<Arch> archs{{1, {4}}, {3, {7, 6, 5}}, {5, {16, 3}}, {2, {5, 5, 5, 5}}};
+  if (output != MlpOutput::energy) archs.push_back({3, {6, 6, 6}, true});
   ForwardWorst worst;
   std::uint64_t seed = 100;
   for (std::size_t a = 0; a < archs.size(); ++a)
@@ -339,12 +342,15 @@ void forward_suite_precision(MlpOutput output, const std::string& act_name) {
                                 : a % 2 == 0                         ? Conditioning::sigma
                                                                      : Conditioning::time;
       // The last two architectures carry the conditioning embedding (σ on one, t on the other).
-      const MlpSpec spec = spec_of(archs[a].d, output, parse_activation(act_name), archs[a].hidden,
-                                   cond, a >= 2 ? 2 : 0);
+      MlpSpec spec = spec_of(archs[a].d, output, parse_activation(act_name), archs[a].hidden, cond,
+                             a >= 2 ? 2 : 0);
+      spec.residual = archs[a].residual;
+      spec.validate();
       for (const Index B : {Index{1}, Index{37}}) {
         const std::string label = std::string(output_name(output)) + " " + act_name + " " +
                                   precision_name<T>() + " d=" + std::to_string(archs[a].d) +
                                   " depth=" + std::to_string(archs[a].hidden.size()) +
+                                  (archs[a].residual ? " residual" : "") +
                                   " cond=" + std::to_string(static_cast<int>(cv)) +
                                   " B=" + std::to_string(B);
         forward_case<T>(spec, cv, B, seed += 10, label, worst);
@@ -401,8 +407,13 @@ TEST(JetReference, ReferenceIsSelfConsistent) {
       }
   const LD h = 0x1.0p-22L;
   for (const std::string& act : activation_names())
-    for (const MlpOutput output : {MlpOutput::energy, MlpOutput::score}) {
-      const MlpSpec spec = spec_of(3, output, parse_activation(act), {6, 5}, Conditioning::sigma);
+    for (const auto& [output, residual] :
+         {std::pair{MlpOutput::energy, false}, std::pair{MlpOutput::score, false},
+          std::pair{MlpOutput::score, true}}) {  // the last: residual blocks' J and H
+      MlpSpec spec = spec_of(3, output, parse_activation(act),
+                             residual ? std::vector<Index>{5, 5, 5} : std::vector<Index>{6, 5},
+                             Conditioning::sigma);
+      spec.residual = residual;
       const Vector theta_d = test_parameters(spec, 77);
       const LdVec theta = to_ld(theta_d.data(), theta_d.size());
       const Matrix xm = normal_matrix(1, 3, 78);
@@ -436,7 +447,7 @@ TEST(JetReference, ReferenceIsSelfConsistent) {
       EXPECT_TRUE(compare_vectors(pdbl.hess.data(), hess_ld).within(1e-12)) << act;
       EXPECT_TRUE(compare_vectors(pflt.hess.data(), hess_ld).within(1e-4)) << act;
       std::printf("[ref] self-check %s %s: J vs FD rel %.2e, H vs FD rel %.2e\n", act.c_str(),
-                  output_name(output), dj.rel(), dh.rel());
+                  residual ? "score (residual)" : output_name(output), dj.rel(), dh.rel());
     }
 }
 
@@ -500,13 +511,21 @@ TEST(JetReference, ReverseThetaGradientMatchesReferenceFd) {
           if (cv == CondVariant::none && embedding > 0) continue;
           const Conditioning cond =
               cv == CondVariant::none ? Conditioning::none : Conditioning::sigma;
-          const MlpSpec spec = spec_of(3, output, parse_activation(act), {6, 5}, cond, embedding);
-          for (const Mode& mode : picked) {
-            const std::string label = std::string(output_name(output)) + " " + act +
-                                      " cond=" + std::to_string(static_cast<int>(cv)) +
-                                      " embedding=" + std::to_string(embedding) + " " + mode.name;
-            reverse_case<double>(spec, cv, mode, seed += 10, label + " double", theta_d, input_d);
-            reverse_case<float>(spec, cv, mode, seed, label + " float", theta_f, input_f);
+          for (const bool residual : {false, true}) {
+            if (residual && output == MlpOutput::energy) continue;  // scores and decoders only
+            MlpSpec spec = spec_of(
+                3, output, parse_activation(act),
+                residual ? std::vector<Index>{5, 5, 5} : std::vector<Index>{6, 5}, cond, embedding);
+            spec.residual = residual;
+            spec.validate();
+            for (const Mode& mode : picked) {
+              const std::string label = std::string(output_name(output)) + " " + act +
+                                        " cond=" + std::to_string(static_cast<int>(cv)) +
+                                        " embedding=" + std::to_string(embedding) +
+                                        (residual ? " residual " : " ") + mode.name;
+              reverse_case<double>(spec, cv, mode, seed += 10, label + " double", theta_d, input_d);
+              reverse_case<float>(spec, cv, mode, seed, label + " float", theta_f, input_f);
+            }
           }
         }
       const std::string line = std::string("[ref] reverse ") + output_name(output) + " " + act +
@@ -602,6 +621,7 @@ struct ObjectiveCase {
   Conditioning conditioning = Conditioning::none;
   Index embedding = 0;
   Precondition precondition = Precondition::none;
+  bool residual = false;  // MlpSpec::residual: hidden {5, 5, 5} instead of {6, 5}
 };
 
 std::vector<ObjectiveCase> objective_cases() {
@@ -656,12 +676,19 @@ std::vector<ObjectiveCase> objective_cases() {
                      Precondition::edm});
       all.push_back({kind + "dsm-vesde-consistency-steps", s, out, Conditioning::sigma});
       s.consistency_steps = 1;
+      // Residual blocks with the consistency term (a teacher pass through the skips too).
+      all.push_back({kind + "dsm-vesde-residual-consistency", s, out, Conditioning::sigma, 0,
+                     Precondition::none, true});
       s.consistency = 0.0;
       s.sigma_density = "lognormal";  // Karras et al. 2022's training density of σ
       s.p_mean = -0.5;
       s.p_std = 0.8;
       all.push_back(
           {kind + "dsm-vesde-lognormal-edm", s, out, Conditioning::sigma, 0, Precondition::edm});
+      s.dropout = 0.3;  // residual blocks with an embedding, edm and dropout (the skip unmasked)
+      all.push_back({kind + "dsm-vesde-lognormal-edm-residual-embedded-dropout", s, out,
+                     Conditioning::sigma, 2, Precondition::edm, true});
+      s.dropout = 0.0;
       s.sigma_density = "log-uniform";
     }
     s.noise = "vpsde";
@@ -699,7 +726,10 @@ TEST(BatchSumsReference, LossAndGradientMatchReferenceAtOneTwoThreeThreads) {
   std::size_t index = 0;
   for (const ObjectiveCase& c : objective_cases()) {
     const std::string act = acts[index++ % acts.size()];
-    MlpSpec spec = spec_of(d, c.output, parse_activation(act), {6, 5}, c.conditioning, c.embedding);
+    MlpSpec spec = spec_of(d, c.output, parse_activation(act),
+                           c.residual ? std::vector<Index>{5, 5, 5} : std::vector<Index>{6, 5},
+                           c.conditioning, c.embedding);
+    spec.residual = c.residual;
     spec.precondition = c.precondition;
     spec.sigma_data = c.precondition == Precondition::edm ? 0.7 : 0.0;
     const auto objective = make_objective(c.settings);

@@ -97,6 +97,7 @@ MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, const Objective& 
   spec.dim = d;
   spec.hidden = o.hidden;
   spec.embedding = o.embedding;
+  spec.residual = o.residual;
   spec.precondition = parse_precondition(o.precondition);
   spec.sigma_data = 1.0;  // placeholder for validate(); measured on the data in open_data
   spec.output = in.output;

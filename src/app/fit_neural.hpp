@@ -17,6 +17,7 @@ struct NeuralOptions {
   std::uint64_t seed = 0;
   std::vector<Index> hidden{128, 128, 128};
   Index embedding = 0;                // MlpSpec::embedding
+  bool residual = false;              // MlpSpec::residual
   std::string precondition = "none";  // MlpSpec::precondition (σ_d is measured on the data)
   std::string activation = "softplus", dtype = "float64", conditioning = "auto", target;
   double beta_min = 0.1, beta_max = 20.0;

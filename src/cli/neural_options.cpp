@@ -59,6 +59,10 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
       "Noise-conditioned models: K sinusoidal features of log sigma or t in every hidden layer "
       "(0 to 64; 0: log sigma or t is one extra input)")
       ->check(within(0, 64));
+  app->add_flag("--residual", o.residual,
+                "mlp-score / mlp-decoder: residual blocks, every hidden layer after the first adds "
+                "its input (y = x + act(W x + b); equal --hidden widths; He et al. 2016)")
+      ->group(g);
   opt("--precondition", o.precondition,
       "sigma-conditioned mlp-score: none | edm (Karras et al. 2022: centred input scaled to unit "
       "variance at every sigma, skip to the noised Gaussian score, loss weight 1 + sigma^2 / "

@@ -78,6 +78,10 @@ nlohmann::json mlp_meta(const MlpSpec& spec, double noise_level) {
         "every hidden layer's W has cond columns last: (c, sin w_k c, cos w_k c), "
         "w_k = 0.25 * 64^(k / (K - 1))";
   }
+  if (spec.residual) {
+    j["residual"] = true;
+    j["residual_form"] = "hidden layers after the first: y = x + act(W x + b)";
+  }
   if (spec.precondition != Precondition::none) {
     j["precondition"] = precondition_name(spec.precondition);
     j["sigma_data"] = spec.sigma_data;
@@ -107,6 +111,7 @@ std::pair<MlpSpec, double> parse_mlp_meta(const nlohmann::json& j, Index dim) {
   spec.conditioning = parse_conditioning(j.value("conditioning", "none"));
   spec.embedding = j.value("embedding", Index{0});
   spec.precondition = parse_precondition(j.value("precondition", "none"));
+  spec.residual = j.value("residual", false);
   spec.sigma_data = j.value("sigma_data", 0.0);
   if (j.contains("vpsde")) {
     spec.sde.beta_min = j["vpsde"].at("beta_min").get<double>();

@@ -136,6 +136,9 @@ void MlpJet<T>::extend(const T* theta, const JetRequest<T>& request) {
       count(R - B, W.rows(), W.cols());
     }
     activate_derivative_rows(layer);
+    if (spec_.has_skip(l))  // residual block: the rows below B gain the input's rows
+      layer.post.view().bottomRows(R - B) +=
+          layers_[static_cast<std::size_t>(l - 1)].post.view().bottomRows(R - B);
   }
   const ConstMap<T> W(theta + spec_.weight_offset(L - 1), spec_.layer_out(L - 1),
                       spec_.layer_in(L - 1));
@@ -185,6 +188,10 @@ void MlpJet<T>::forward(const T* theta, const JetRequest<T>& request) {
     if (spec_.cond_cols(l) > 0) add_cond_values(pre.topRows(B), cond_weights(theta, l), cond_);
     activate(layer);
     apply_dropout(l, layer);
+    // Residual block (models/mlp.hpp): h_l = h_{l−1} + m ⊙ σ(a_l) on every row (the skip is linear,
+    // so tangents and second-order sums add too).
+    if (spec_.has_skip(l))
+      layer.post.view() += layers_[static_cast<std::size_t>(l - 1)].post.view();
   }
   // Linear head, then the per-sample output multiplier.
   const ConstMap<T> W(theta + spec_.weight_offset(L - 1), spec_.layer_out(L - 1),
@@ -298,6 +305,9 @@ void MlpJet<T>::reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<
   }
   for (Index l = L - 1; l >= 0; --l) {
     const ConstMap<T> W(theta + spec_.weight_offset(l), spec_.layer_out(l), spec_.layer_in(l));
+    // A residual block's input also receives ∂loss/∂h_l through the skip (added below).
+    const bool skip = spec_.has_skip(l);
+    if (skip) adj_skip_ = adj_a_;
     if (l < L - 1) reverse_activation(layers_[static_cast<std::size_t>(l)], adj_a_);
     if (l > 0) {
       const auto input = layers_[static_cast<std::size_t>(l - 1)].post.view();
@@ -312,6 +322,7 @@ void MlpJet<T>::reverse(const T* theta, const MatrixT<T>& adj, T* grad, MatrixT<
       }
       adj_h_.noalias() = adj_a_ * W.leftCols(nh);
       count(rows(), W.rows(), W.cols());
+      if (skip) adj_h_ += adj_skip_;
       adj_a_.swap(adj_h_);
       continue;
     }
@@ -347,8 +358,10 @@ template <class T>
 void MlpJet<T>::input_gradient(const T* theta, MatrixT<T>& g) {
   const FlushDenormals flush(std::is_same_v<T, float>);  // see core/flush_denormals.hpp
   const Index B = batch_, L = spec_.num_layers(), d = spec_.dim;
-  if (K_ != 0 || second_ || spec_.output_width() != 1 || L < 2)
-    throw Error("MlpJet::input_gradient needs a value-only forward() of an energy MLP");
+  if (K_ != 0 || second_ || spec_.output_width() != 1 || L < 2 || spec_.residual)
+    throw Error(
+        "MlpJet::input_gradient needs a value-only forward() of an energy MLP without residual "
+        "blocks");
   // Head: ∂φ_b/∂h_{L−2} = c_b w_head (c_b the output multiplier, 1 without one).
   const ConstMap<T> head(theta + spec_.weight_offset(L - 1), 1, spec_.layer_in(L - 1));
   MatrixT<T>& top = layers_[static_cast<std::size_t>(L - 2)].adj_h;

@@ -27,6 +27,20 @@ void MlpSpec::validate() const {
   if (embedding > 0 && conditioning == Conditioning::none)
     throw SettingError("a conditioning embedding (" + setting("embedding") +
                        ") needs a noise-conditioned model (dsm with noise ladder, vesde or vpsde)");
+  if (residual) {
+    if (output == MlpOutput::energy)
+      throw SettingError("residual blocks (" + setting("residual") +
+                         ") are for score and decoder networks (mlp-score, mlp-decoder), not "
+                         "mlp-energy");
+    if (hidden.size() < 2)
+      throw SettingError("residual blocks (" + setting("residual") +
+                         ") need at least two hidden layers (the first one has no skip)");
+    for (Index w : hidden)
+      if (w != hidden.front())
+        throw SettingError("residual blocks (" + setting("residual") +
+                           ") need equal hidden widths (" + setting("hidden") + "), got " +
+                           std::to_string(w) + " after " + std::to_string(hidden.front()));
+  }
   if (precondition == Precondition::edm &&
       (conditioning != Conditioning::sigma || output != MlpOutput::score))
     throw SettingError(

@@ -20,7 +20,9 @@
 //   e(c) = (c, sin(ω_0 c), …, sin(ω_{K−1} c), cos(ω_0 c), …, cos(ω_{K−1} c)),
 //   ω_k = 0.25 · 64^{k/(K−1)} (ω_0 = 0.25 when K = 1),
 // appended to the input of every hidden layer (layer 0 and each hidden layer after it, not the
-// last layer), all constant in x.
+// last layer), all constant in x. With residual blocks every hidden layer after the first adds its
+// input (without the conditioning features) to its output: h' = h + σ(a), J_h' = J + J_σ, H_h' =
+// H + H_σ (dropout masks multiply σ(a) only).
 //
 // Forward propagation of value h, Jacobian J = ∂h/∂x (n × d) and Hessians H_i = ∂²h_i/∂x² (d × d)
 // of every unit i; the input is h = (x, c), J = [I; 0], H = 0 (c does not depend on x):
@@ -203,6 +205,10 @@ Point<T> evaluate(const MlpSpec& spec, const std::vector<T>& theta, const T* x, 
   std::size_t hidden_index = 0;
   for (const LayerShape& layer : layers) {
     const std::size_t m = layer.out;
+    // The block's input, for a residual block's skip.
+    const std::vector<T> h_in(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(n));
+    const std::vector<T> J_in(J.begin(), J.begin() + static_cast<std::ptrdiff_t>(n * d));
+    const std::vector<T> H_in(H.begin(), H.begin() + static_cast<std::ptrdiff_t>(n * d2));
     // Conditioning slots after the layer's input: constant in x (zero J and H).
     if (layer.in > n) {
       for (std::size_t j = 0; j < layer.in - n; ++j) h.push_back(features[j]);
@@ -265,6 +271,12 @@ Point<T> evaluate(const MlpSpec& spec, const std::vector<T>& theta, const T* x, 
         for (std::size_t k = 0; k < d; ++k) J[i * d + k] *= mask[i];
         for (std::size_t km = 0; km < d2; ++km) H[i * d2 + km] *= mask[i];
       }
+    }
+    if (spec.residual && hidden_index >= 1) {
+      if (h_in.size() != m) throw std::invalid_argument("reference: residual widths differ");
+      for (std::size_t i = 0; i < m; ++i) h[i] += h_in[i];
+      for (std::size_t i = 0; i < m * d; ++i) J[i] += J_in[i];
+      for (std::size_t i = 0; i < m * d2; ++i) H[i] += H_in[i];
     }
     ++hidden_index;
     n = m;

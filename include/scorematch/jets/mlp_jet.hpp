@@ -159,7 +159,7 @@ class MlpJet {
   // column is contiguous for the per-column products (mlp_jet.cpp add_cond_*).
   Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor> cond_;
   std::vector<Layer> layers_;
-  MatrixT<T> out_, adj_a_, adj_h_, adj_up_;
+  MatrixT<T> out_, adj_a_, adj_h_, adj_up_, adj_skip_;  // adj_skip_: ∂/∂h_l of a residual block
   bool gradient_sweep_ = false;  // input_gradient() ran after the last forward()
   double flops_ = 0.0;
   void count(Index m, Index n, Index k) {

@@ -14,6 +14,15 @@
 // i.e. W_l = [W_l,h | U_l] and a_l = W_l,h h_{l−1} + U_l e(c) + b_l. The features are constant in
 // x, so tangent and second-order rows see W_l,h only.
 //
+// Residual blocks (residual = true; He et al. 2016, the MLP form of the ResNet blocks that carry
+// the time embedding in NCSN++, Song et al. 2021): every hidden layer after the first adds its
+// input,
+//   h_l = h_{l−1} + m_l ⊙ σ(a_l)   (l = 1 … L−2; m_l the dropout mask, 1 outside training),
+// so all hidden widths must be equal; the first hidden layer (from x) and the linear head have no
+// skip. The skip is the identity on every jet row: J_h,l = J_h,l−1 + σ' ⊙ J_a,l and L_h,l = L_h,l−1
+// + σ' ⊙ L_a,l + σ'' ⊙ Q_l, and in reverse ∂/∂h_{l−1} gains ∂/∂h_l. Score and decoder networks
+// only: the energy's gradient sweep and its double backpropagation (jets/mlp_jet.hpp) have no skip.
+//
 // Preconditioning (precondition = edm, σ-conditioned score networks only; Karras et al. 2022,
 // "Elucidating the design space of diffusion-based generative models", Table 1): with σ_d the
 // data's root-mean-square spread about its mean in model units (the model centres z on the
@@ -65,6 +74,10 @@ struct MlpSpec {
   Index embedding = 0;  // K sinusoidal frequencies in every hidden layer (0: c enters layer 0)
   Precondition precondition = Precondition::none;
   double sigma_data = 0.0;  // σ_d of edm preconditioning (model units)
+  bool residual = false;    // residual hidden blocks (above)
+
+  // Whether hidden layer l adds its input h_{l−1} (residual blocks, above).
+  bool has_skip(Index l) const { return residual && l >= 1 && l + 1 < num_layers(); }
 
   // Width of e(c): 0 unconditioned, 1 (c itself) without embedding, 1 + 2K with it.
   Index cond_width() const {
@@ -104,8 +117,8 @@ inline bool same_architecture(const MlpSpec& a, const MlpSpec& b) {
   return a.dim == b.dim && a.hidden == b.hidden && a.output == b.output && a.out_dim == b.out_dim &&
          a.activation == b.activation && a.conditioning == b.conditioning &&
          a.embedding == b.embedding && a.precondition == b.precondition &&
-         a.sigma_data == b.sigma_data && a.sde.beta_min == b.sde.beta_min &&
-         a.sde.beta_max == b.sde.beta_max;
+         a.sigma_data == b.sigma_data && a.residual == b.residual &&
+         a.sde.beta_min == b.sde.beta_min && a.sde.beta_max == b.sde.beta_max;
 }
 
 std::string conditioning_name(Conditioning c);
