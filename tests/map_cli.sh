@@ -96,6 +96,17 @@ for op in mask dense; do
   cmp "$root/pig1-$op/posterior_mean.npy" "$root/pig3-$op/posterior_mean.npy" ||
     fail "pigdm ($op) posterior means differ on 3 ranks"
 done
+# A Gaussian prior supplies sigma_data = sqrt(tr C / d): 1 for this target (unit variances).
+nosd=() skip=0
+for a in "${pig[@]}"; do
+  if ((skip)); then skip=0; elif [[ $a == --sigma-data ]]; then skip=1; else nosd+=("$a"); fi
+done
+# shellcheck disable=SC2086
+"$bin" "${nosd[@]}" ${extra[mask]} --sigma-y 0.3 --out "$root/pig1-mask-default" >/dev/null
+cmp "$root/pig1-mask/posterior_mean.npy" "$root/pig1-mask-default/posterior_mean.npy" ||
+  fail "pigdm on a Gaussian prior without --sigma-data is not its sigma_data sqrt(tr C / d) = 1"
+grep -q '"sigma_data": 1.0' "$root/pig1-mask-default/sampler.json" ||
+  fail "pigdm's default sigma_data not in sampler.json"
 expect_sample_error() {
   local pattern=$1 rc=0 msg
   shift
@@ -107,7 +118,8 @@ expect_sample_error() {
 }
 mask_obs=(--target gaussian --dim 4 --obs "$root/y.csv" --operator mask --mask "$root/mask.csv"
   --sigma-y 0.3 --chains-per-obs 8)
-expect_sample_error "needs --sigma-data" "${mask_obs[@]}" --sampler ve-pc --guidance pigdm
+expect_sample_error "needs --sigma-data" --target gmm --dim 4 --obs "$root/y.csv" --operator mask \
+  --mask "$root/mask.csv" --sigma-y 0.3 --chains-per-obs 8 --sampler ve-pc --guidance pigdm
 expect_sample_error "imputation applies to ve-pc, not annealed" "${mask_obs[@]}" \
   --sampler annealed --guidance imputation
 expect_sample_error "guidance imputation needs --operator identity or mask" --target gaussian \

@@ -292,10 +292,19 @@ inverse::GuidanceSettings resolve_guidance(SampleJob& o, const SamplerDescriptor
                          number_text(o.sigma_data));
     if (!o.sigma_data_given && mlp != nullptr && mlp->spec().sigma_data > 0)
       o.sigma_data = mlp->spec().sigma_data;
+    // A Gaussian prior N(μ, Σ) knows its spread: edm's σ_d, the root-mean-square sd per
+    // coordinate about the mean, is √(tr Σ / d) (its noised laws are centred at μ, unscaled).
+    if (!o.sigma_data_given && !(o.sigma_data > 0))
+      if (const auto gauss = prior.gaussian()) {
+        const Matrix cov = gauss->precision.ldlt().solve(
+            Matrix::Identity(gauss->precision.rows(), gauss->precision.cols()));
+        o.sigma_data = std::sqrt(cov.trace() / static_cast<double>(cov.rows()));
+      }
     if (!(o.sigma_data > 0))
       throw SettingError(
           "--guidance pigdm needs --sigma-data (the data's sd per coordinate in the "
-          "model's units): this prior does not record one (only edm preconditioning does)");
+          "model's units): this prior does not record one (edm networks and Gaussian priors "
+          "do)");
     g.sigma_data = o.sigma_data;
   }
   o.guidance = inverse::guidance_name(g.kind);
