@@ -612,6 +612,23 @@ TEST(Cli, InitFromStartsAtTheModelAndNeedsTheSameNetwork) {
   // Infinite rates are settings errors, not a diverged first step.
   expect_clean_failure(common + " --lr inf",
                        "--lr: expected a finite number, got 'inf' (see scorematch fit --help)");
+  // --consistency-teacher init: the starting model held fixed as the target's network.
+  const fs::path distilled = kDir / "init_distilled";
+  fs::remove_all(distilled);
+  fs::remove_all(distilled.string() + ".ckpt");
+  EXPECT_EQ(run(common + " --steps 20 --consistency 2 --consistency-teacher init --init-from " +
+                first.string() + " --out " + distilled.string())
+                .code,
+            0);
+  expect_clean_failure(common + " --consistency 2 --consistency-teacher init",
+                       "--consistency-teacher init needs --init-from (the model held fixed as the "
+                       "teacher)");
+  expect_clean_failure(common + " --consistency-teacher init --init-from " + first.string(),
+                       "--consistency-teacher init needs --consistency > 0 (the teacher makes "
+                       "that term's target)");
+  expect_clean_failure(common + " --consistency-teacher last",
+                       "--consistency-teacher: expected ema or init, got 'last' (see scorematch "
+                       "fit --help)");
   expect_clean_failure(common + " --no-standardize --init-from " + first.string(),
                        "--init-from '" + first.string() +
                            "' is another network (sigma_data was 1.0, now 9.6291680266091)");

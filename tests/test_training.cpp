@@ -81,7 +81,8 @@ TEST(Training, ScoreMatchingLowersTheFisherDivergenceTenfold) {
 
 // The trainer hands dsm's consistency term the EMA of the weights as its teacher (with the raw
 // weights, λ ≥ 16 diverged on optdigits): a training step's loss changes when only the EMA
-// changes; without the term (λ = 0) it is bitwise the same, as the teacher is not read.
+// changes; without the term (λ = 0) it is bitwise the same, as the teacher is not read. A held
+// teacher (Trainer::hold_teacher) is used instead of the EMA.
 TEST(Training, TheConsistencyTeacherIsTheEmaOfTheWeights) {
   MlpSpec spec;
   spec.dim = 2;
@@ -119,6 +120,13 @@ TEST(Training, TheConsistencyTeacherIsTheEmaOfTheWeights) {
       EXPECT_EQ(loss[0], loss[1]);
     else
       EXPECT_GT(std::abs(loss[0] - loss[1]), 1e-6 * std::abs(loss[0])) << loss[0];
+    // A held teacher (fit --consistency-teacher init) replaces the EMA: the loss is the one with
+    // that teacher as the EMA, whatever the EMA holds.
+    Trainer held(spec, *objective, {64, 7, false}, {256, 0.0, 7});
+    held.hold_teacher(&other);
+    Vector theta = theta0;
+    OptimizerState state = optimizer.init(theta);
+    EXPECT_EQ(held.step(1, theta, optimizer, state, local, identity).loss, loss[1]);
   }
 }
 

@@ -67,4 +67,29 @@ set -e
 [ "$status" -eq 1 ] && echo "$out" | grep -q "training diverged at step" ||
   { echo "divergence not stopped: $out"; exit 1; }
 [ ! -e "$root/nan" ] || { echo "diverged run wrote a model"; exit 1; }
+# A fixed consistency teacher (--consistency-teacher init) is the --init-from model, read again on
+# --resume: a distillation stopped at step 13 and resumed ends byte-identical to an uninterrupted one.
+score=(fit --data "$data" --model mlp-score --objective dsm --noise vesde --sigma-min 0.05
+       --sigma-max 2 --precondition edm --hidden 16,16 --batch 64 --seed 5)
+"$bin" "${score[@]}" --steps 20 --out "$root/base" >/dev/null 2>&1
+distil=("${score[@]}" --steps 30 --consistency 2 --consistency-steps 2 --consistency-teacher init
+        --init-from "$root/base" --checkpoint-every 10)
+"$bin" "${distil[@]}" --out "$root/distil-full" >/dev/null 2>&1
+set +e
+SCOREMATCH_TEST_SIGTERM_AT_STEP=13 "$bin" "${distil[@]}" --out "$root/distil-term" >/dev/null 2>&1
+status=$?
+set -e
+[ "$status" -eq 75 ] || { echo "a stopped distillation exited $status (expected 75)"; exit 1; }
+"$bin" "${distil[@]}" --out "$root/distil-term" --resume "$root/distil-term.ckpt" >/dev/null 2>&1
+for f in "$root"/distil-full/*.npy; do
+  cmp "$f" "$root/distil-term/$(basename "$f")" || { echo "distil: $(basename "$f") differs"; exit 1; }
+done
+# ... and the teacher is part of the run: resuming it with the EMA teacher is refused.
+set +e
+out=$("$bin" "${score[@]}" --steps 30 --consistency 2 --consistency-steps 2 --init-from "$root/base" \
+  --checkpoint-every 10 --out "$root/y" --resume "$root/distil-full.ckpt" 2>&1)
+status=$?
+set -e
+[ "$status" -eq 1 ] && echo "$out" | grep -q "consistency_teacher" ||
+  { echo "teacher mismatch not refused: $out"; exit 1; }
 echo "resume tests passed"

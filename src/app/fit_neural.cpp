@@ -169,6 +169,8 @@ nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, cons
   if (s.dropout > 0) config["objective"]["dropout"] = s.dropout;
   if (s.consistency > 0) config["objective"]["consistency"] = s.consistency;
   if (s.consistency_steps != 1) config["objective"]["consistency_steps"] = s.consistency_steps;
+  if (o.consistency_teacher != "ema")
+    config["objective"]["consistency_teacher"] = o.consistency_teacher;
   // The starting model by content (not by path: a resume from another directory, or of a copy,
   // is the same run), so a resume with another one is refused.
   if (!o.init_from.empty())
@@ -310,6 +312,12 @@ class NeuralFit {
       optimizer_.emplace(opt_settings);
       if (!(o_.val_fraction >= 0 && o_.val_fraction < 1))
         throw SettingError(setting("val-fraction") + " must lie in [0, 1)");
+      if (o_.consistency_teacher == "init" && !(o_.objective.consistency > 0))
+        throw SettingError(setting("consistency_teacher") + " init needs " +
+                           setting("consistency") + " > 0 (the teacher makes that term's target)");
+      if (o_.consistency_teacher == "init" && o_.init_from.empty())
+        throw SettingError(setting("consistency_teacher") + " init needs " + setting("init_from") +
+                           " (the model held fixed as the teacher)");
       if (o_.early_stopping && !(o_.val_fraction > 0))
         throw SettingError(setting("early-stopping") +
                            " needs validation rows (--val-fraction > 0)");
@@ -450,6 +458,9 @@ class NeuralFit {
                         : warm_start();
         st_.opt = optimizer_->init(st_.theta);
       }
+      // A fixed teacher is the starting model, read again on --resume (the run's fingerprint
+      // holds that model's).
+      if (o_.consistency_teacher == "init") teacher_ = o_.resume.empty() ? st_.theta : warm_start();
     });
     first_ = st_.step + 1;
     ck_every_ = o_.checkpoint_every > 0 ? o_.checkpoint_every : std::max<Index>(1, o_.steps / 10);
@@ -489,6 +500,7 @@ class NeuralFit {
     const Index val_every = o_.val_every > 0 ? o_.val_every : std::max<Index>(1, o_.steps / 10);
     const DataSplit split{rows(), o_.val_fraction, o_.seed};
     Trainer trainer(spec_, *objective_, {o_.batch, o_.seed, o_.dtype == "float32"}, split);
+    if (teacher_.size() > 0) trainer.hold_teacher(&teacher_);
     const Reduce reduce = [&](std::vector<double>& buffer) { comm_.allreduce_sum(buffer); };
     RunControl control(comm_, {o_.steps, ck_every_, std::max(log_every, o_.steps / 20), true,
                                o_.preempt_exit_code});
@@ -655,6 +667,7 @@ class NeuralFit {
   std::optional<Optimizer> optimizer_;
   std::optional<io::NpyRowReader> reader_;
   Vector shift_, scale_;
+  Vector teacher_;  // --consistency-teacher init: the starting model, held fixed (else empty)
   LocalRows resident_;
   LocalData local_;
   nlohmann::json config_;

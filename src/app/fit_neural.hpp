@@ -28,6 +28,10 @@ struct NeuralOptions {
   // A fitted model directory whose parameters start the run (fine-tuning; same network, data
   // standardisation and σ_d), instead of the random initialisation.
   std::string init_from;
+  // dsm --consistency: the network whose reverse step makes the target: "ema" (the EMA of the
+  // weights, a mean teacher that moves with the run) or "init" (the --init-from model, held
+  // fixed: the run distils that model's reverse process into the one-step denoiser).
+  std::string consistency_teacher = "ema";
   bool timings = false, stream = false;
   // Early stopping on the validation loss: save the EMA weights of the validation with the
   // lowest loss instead of the last ones (the schedule still runs all steps).

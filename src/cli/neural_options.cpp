@@ -110,6 +110,11 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
       "dsm --consistency: ancestral steps of the target's reverse process from sigma to sigma' "
       "(1 to 64, geometric; 1: one step, as Daras et al. 2023)")
       ->check(within(1, static_cast<double>(kMaxConsistencySteps)));
+  opt("--consistency-teacher", o.consistency_teacher,
+      "dsm --consistency: the target's network: ema (the EMA of the weights, moving with the run) "
+      "| init (the --init-from model held fixed: its reverse process distilled into the one-step "
+      "denoiser)")
+      ->check(one_of({"ema", "init"}));
   opt("--target", o.target, "esm: analytic target whose score is matched (gen names)");
   opt("--val-fraction", o.val_fraction, "Fraction of rows held out for validation");
   opt("--val-every", o.val_every, "Validation every N steps (0: 10 times per run)")

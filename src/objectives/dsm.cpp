@@ -26,7 +26,10 @@
 //   σ' = σ 2^{−u},  x' = x̃ + (σ² − σ'²) s̄(x̃, σ) + σ' √(1 − σ'²/σ²) ξ,  u ~ U(0, 1), ξ ~ N(0, I),
 // where the bar marks the teacher network: without dropout, held fixed (no gradient flows through
 // the target), with the EMA of the weights in training (ObjectiveBatch::teacher; Song et al.
-// 2023's consistency training; with the raw weights, λ ≥ 16 diverged on optdigits). The
+// 2023's consistency training; with the raw weights, λ ≥ 16 diverged on optdigits), or a network
+// held fixed for the whole run (fit --consistency-teacher init: the starting model, whose reverse
+// process is then distilled into the one-step denoiser, as progressive distillation, Salimans &
+// Ho 2022, distils a sampler's steps; the term's minimiser no longer moves with the student). The
 // least-squares minimiser of the term is D(x̃, σ) = E[t | x̃], the martingale property for one step
 // (exact for small steps; the ancestral step's Gaussian is the first-order law of x' given x̃).
 // `consistency_steps` K > 1 reaches σ' by K ancestral steps on the geometric grid σ_k = σ

@@ -69,9 +69,12 @@ StepResult Trainer::step(std::uint32_t step, Vector& theta, const Optimizer& opt
       local.push_back(rows[j] - data.range.begin);
     }
   const auto n = static_cast<Index>(local.size());
-  // The teacher of objectives that have one (dsm consistency): the EMA of the weights, when kept.
-  const Vector* teacher =
-      objective_.needs_teacher() && state.ema.size() == theta.size() ? &state.ema : nullptr;
+  // The teacher of objectives that have one (dsm consistency): a held one, else the EMA of the
+  // weights, when kept (else θ itself).
+  const Vector* teacher = !objective_.needs_teacher()        ? nullptr
+                          : held_teacher_ != nullptr         ? held_teacher_
+                          : state.ema.size() == theta.size() ? &state.ema
+                                                             : nullptr;
   const BatchSums local_sums = sums(theta, teacher, data, local, streams, step, true);
 
   StepResult result;

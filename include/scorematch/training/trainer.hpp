@@ -66,6 +66,10 @@ class Trainer {
 
   const MlpSpec& spec() const { return spec_; }
 
+  // The teacher of objectives that have one (dsm consistency), held fixed for the whole run
+  // instead of the EMA of the weights (fit --consistency-teacher init); the caller keeps it alive.
+  void hold_teacher(const Vector* teacher) { held_teacher_ = teacher; }
+
  private:
   // Loss (and gradient) sums over the listed local rows, noise keyed by (stream, step).
   BatchSums sums(const Vector& theta, const Vector* teacher, const LocalData& data,
@@ -78,6 +82,7 @@ class Trainer {
   DataSplit split_;
   JetPool<double> pool64_;
   JetPool<float> pool32_;
+  const Vector* held_teacher_ = nullptr;
 };
 
 // Random-stream purposes for one run's seed (core/random_stream.hpp derive_seed tags).
