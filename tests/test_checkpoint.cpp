@@ -76,6 +76,16 @@ TEST(Checkpoint, ConfigDifferencesAreDescribed) {
   const nlohmann::json a = {{"lr", 0.1}, {"batch", 64}}, b = {{"lr", 0.2}, {"batch", 64}};
   EXPECT_EQ(config_difference(a, a), "");
   EXPECT_EQ(config_difference(a, b), "lr was 0.1, now 0.2");
+  // Nested settings are named by their path; absent keys are defaults; ignored keys are prose.
+  const nlohmann::json c = {{"objective", {{"name", "dsm"}, {"form", "x"}}}},
+                       d = {{"objective", {{"name", "dsm"}, {"teacher", "init"}, {"form", "y"}}}};
+  EXPECT_EQ(config_difference(c, d, {"form"}),
+            "objective.teacher was not set (the default), now \"init\"");
+  EXPECT_EQ(config_difference(d, c, {"form"}),
+            "objective.teacher was \"init\", now not set (the default)");
+  EXPECT_EQ(config_difference(c, d),  // keys in sorted order
+            "objective.form was \"x\", now \"y\"; objective.teacher was not set (the default), "
+            "now \"init\"");
 }
 
 TEST(MetricsLog, ResumeKeepsLinesUpToTheCheckpoint) {

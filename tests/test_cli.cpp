@@ -623,9 +623,15 @@ TEST(Cli, InitFromStartsAtTheModelAndNeedsTheSameNetwork) {
   expect_clean_failure(common + " --consistency 2 --consistency-teacher init",
                        "--consistency-teacher init needs --init-from (the model held fixed as the "
                        "teacher)");
-  expect_clean_failure(common + " --consistency-teacher init --init-from " + first.string(),
-                       "--consistency-teacher init needs --consistency > 0 (the teacher makes "
-                       "that term's target)");
+  // The target's settings are unread without the term: refused even at their defaults.
+  for (const std::string& target : {" --consistency-teacher init --init-from " + first.string(),
+                                    std::string(" --consistency-teacher ema")})
+    expect_clean_failure(common + target,
+                         "--consistency-teacher needs --consistency > 0 (it sets "
+                         "the consistency term's target)");
+  expect_clean_failure(common + " --consistency-steps 1",
+                       "--consistency-steps needs --consistency > 0 (it sets the consistency "
+                       "term's target)");
   expect_clean_failure(common + " --consistency-teacher last",
                        "--consistency-teacher: expected ema or init, got 'last' (see scorematch "
                        "fit --help)");
@@ -649,18 +655,38 @@ TEST(Cli, ResidualBlocksAreRecordedAndChecked) {
   EXPECT_NE(text.find("\"residual\": true"), std::string::npos) << text;
   expect_clean_failure(common + " --hidden 16,16 --init-from " + res.string(),
                        "--init-from '" + res.string() +
-                           "' is another network (residual was removed; residual_form was "
-                           "removed)");
+                           "' is another network (residual was true, now not set (the default))");
   expect_clean_failure(
       "fit --data " + faithful() + " --model mlp-energy --hidden 8,8 --residual",
-      "residual blocks (--residual) are for score and decoder networks (mlp-score, "
-      "mlp-decoder), not mlp-energy");
+      "residual blocks (--residual) are for mlp-score networks, not mlp-energy (the energy's "
+      "input-gradient sweep has no skip)");
   expect_clean_failure(common + " --hidden 16,8 --residual",
                        "residual blocks (--residual) need equal hidden widths (--hidden), got 8 "
                        "after 16");
   expect_clean_failure(common + " --hidden 16 --residual",
                        "residual blocks (--residual) need at least two hidden layers (the first "
                        "one has no skip)");
+  // A hand-edited meta.json value of the wrong type is named with what was expected.
+  struct Edit {
+    std::string from, to, message;
+  };
+  for (const Edit& e : std::vector<Edit>{
+           {"\"residual\": true", "\"residual\": \"yes\"",
+            "meta.json mlp.residual must be true or false, got \"yes\""},
+           {"\"hidden\": [", "\"hidden\": [\"16\",",
+            "meta.json mlp.hidden must be a list of integers, got [\"16\",16,16]"},
+           {"\"dim\": 2", "\"dim\": 2.5", "meta.json dim must be an integer, got 2.5"}}) {
+    const fs::path edited = kDir / "residual_edited";
+    fs::remove_all(edited);
+    fs::copy(res, edited);
+    std::string changed = text;
+    const std::size_t at = changed.rfind(e.from);  // the mlp section, after fit.config
+    ASSERT_NE(at, std::string::npos) << e.from;
+    std::ofstream(edited / "meta.json", std::ios::trunc)
+        << changed.replace(at, e.from.size(), e.to);
+    expect_clean_failure("eval --model " + edited.string() + " --data " + faithful(),
+                         "'" + edited.string() + "': " + e.message);
+  }
 }
 
 // One row: the standard error of a mean over rows is null in metrics.json, with its reason.

@@ -76,6 +76,12 @@ void check_given_settings(const NeuralOptions& o, const Objective& objective) {
     if (g.component == "objective" && !objective.uses(g.key))
       throw SettingError(g.name + " does not apply to " + objective.description() +
                          " (it is read by " + objective_readers(g.key) + ")");
+    // The consistency term's target settings, given even at their defaults, are unread without
+    // the term: refused like any other unread setting, not ignored.
+    if ((g.key == "consistency_steps" || g.key == "consistency_teacher") &&
+        !(o.objective.consistency > 0))
+      throw SettingError(g.name + " needs " + setting("consistency") +
+                         " > 0 (it sets the consistency term's target)");
     if (g.component == "optimizer" && !o.optimizer.uses(g.key)) {
       std::string readers;
       for (const std::string& name : optimizer_names()) {
@@ -239,7 +245,7 @@ RunState restore(const std::string& resume, const nlohmann::json& config, const 
                  const Vector& scale, Index P) {
   const std::string path = io::resolve_checkpoint(resume);
   const io::Checkpoint ck = io::read_checkpoint(path);
-  const std::string diff = io::config_difference(ck.config, config);
+  const std::string diff = io::config_difference(ck.config, config, io::mlp_prose_keys());
   if (!diff.empty())
     throw Error("checkpoint '" + path + "' was written by a different training setup: " + diff);
   auto get = [&](const std::string& name) -> const Vector& {
@@ -312,9 +318,6 @@ class NeuralFit {
       optimizer_.emplace(opt_settings);
       if (!(o_.val_fraction >= 0 && o_.val_fraction < 1))
         throw SettingError(setting("val-fraction") + " must lie in [0, 1)");
-      if (o_.consistency_teacher == "init" && !(o_.objective.consistency > 0))
-        throw SettingError(setting("consistency_teacher") + " init needs " +
-                           setting("consistency") + " > 0 (the teacher makes that term's target)");
       if (o_.consistency_teacher == "init" && o_.init_from.empty())
         throw SettingError(setting("consistency_teacher") + " init needs " + setting("init_from") +
                            " (the model held fixed as the teacher)");
@@ -437,7 +440,7 @@ class NeuralFit {
     const nlohmann::json theirs = io::mlp_meta(mlp->spec(), 0.0), ours = io::mlp_meta(spec_, 0.0);
     if (theirs != ours)
       throw SettingError(setting("init_from") + " '" + dir + "' is another network (" +
-                         io::config_difference(theirs, ours) + ")");
+                         io::config_difference(theirs, ours, io::mlp_prose_keys()) + ")");
     if (mlp->shift() != shift_ || mlp->scale() != scale_)
       throw SettingError(setting("init_from") + " '" + dir +
                          "' was fitted with another standardisation of the data (its column "

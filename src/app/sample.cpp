@@ -202,6 +202,7 @@ struct SampleRun {
   std::unique_ptr<Sampler> sampler;
   RowRange chains;
   Index chain_group = kChainBlock;  // chain_shard's group: whole observations with --obs
+  double gaussian_sigma_data = 0;   // a Gaussian prior's √(tr C / d) (pigdm's default), else 0
   std::optional<ChainRunner> runner;
   nlohmann::json config;
   std::optional<SampleCheckpoints> checkpoints;
@@ -240,6 +241,7 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
       const GaussianNoisedDefaults d = attach_gaussian_noised(run.src);
       if (d.sigma_max > 0 && o.s.sigma_max <= 0) o.s.sigma_max = d.sigma_max;
       if (d.sigma_min > 0 && o.s.sigma_min <= 0) o.s.sigma_min = d.sigma_min;
+      run.gaussian_sigma_data = d.sigma_data;
     }
     if (o.dtype != "float64" && o.dtype != "float32")
       throw SettingError(setting("dtype") + " must be float64 or float32, got '" + o.dtype + "'");
@@ -263,10 +265,11 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
   }
 }
 
-// sample --guidance (SampleJob) resolved for a noised sampler and operator, in place.
+// sample --guidance (SampleJob) resolved for a noised sampler and operator, in place;
+// gaussian_sigma_data: a Gaussian prior's √(tr C / d) (load_source), else 0.
 inverse::GuidanceSettings resolve_guidance(SampleJob& o, const SamplerDescriptor& kind,
                                            const inverse::LinearOperator& op,
-                                           const ScoreModel& prior) {
+                                           const ScoreModel& prior, double gaussian_sigma_data) {
   const inverse::Guidance automatic = kind.imputes && op.selects_coordinates()
                                           ? inverse::Guidance::imputation
                                           : inverse::Guidance::widened;
@@ -293,13 +296,9 @@ inverse::GuidanceSettings resolve_guidance(SampleJob& o, const SamplerDescriptor
     if (!o.sigma_data_given && mlp != nullptr && mlp->spec().sigma_data > 0)
       o.sigma_data = mlp->spec().sigma_data;
     // A Gaussian prior N(μ, Σ) knows its spread: edm's σ_d, the root-mean-square sd per
-    // coordinate about the mean, is √(tr Σ / d) (its noised laws are centred at μ, unscaled).
-    if (!o.sigma_data_given && !(o.sigma_data > 0))
-      if (const auto gauss = prior.gaussian()) {
-        const Matrix cov = gauss->precision.ldlt().solve(
-            Matrix::Identity(gauss->precision.rows(), gauss->precision.cols()));
-        o.sigma_data = std::sqrt(cov.trace() / static_cast<double>(cov.rows()));
-      }
+    // coordinate about the mean, is √(tr Σ / d) (its noised laws are centred at μ, unscaled),
+    // computed with those laws (attach_gaussian_noised).
+    if (!o.sigma_data_given && !(o.sigma_data > 0)) o.sigma_data = gaussian_sigma_data;
     if (!(o.sigma_data > 0))
       throw SettingError(
           "--guidance pigdm needs --sigma-data (the data's sd per coordinate in the "
@@ -346,7 +345,7 @@ void setup_posterior(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
     if (noised)  // the noised prior + the observation by the chosen guidance
       run.posterior_noised = std::make_unique<inverse::PosteriorNoisedScore>(
           *run.src.noised, *run.op, y, obs.begin, o.inv.sigma_y, o.chains_per_obs,
-          resolve_guidance(o, kind, *run.op, *run.src.model));
+          resolve_guidance(o, kind, *run.op, *run.src.model, run.gaussian_sigma_data));
     else
       run.posterior_model = std::make_unique<inverse::PosteriorModel>(
           *run.src.model, *run.op, y, obs.begin, o.inv.sigma_y, o.chains_per_obs);

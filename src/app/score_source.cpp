@@ -38,7 +38,7 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
 }
 
 GaussianNoisedDefaults attach_gaussian_noised(LoadedScore& src) {
-  if (src.noised || !src.model) return {};
+  if (!src.model) return {};
   const std::optional<GaussianParameters> g = src.model->gaussian();
   if (!g) return {};
   const Index d = g->mean.size();
@@ -47,6 +47,8 @@ GaussianNoisedDefaults attach_gaussian_noised(LoadedScore& src) {
     throw Error("the Gaussian prior's precision matrix is not positive definite");
   Matrix covariance = llt.solve(Matrix::Identity(d, d));
   covariance = 0.5 * (covariance + covariance.transpose()).eval();  // exactly symmetric
+  const double sigma_data = std::sqrt(covariance.trace() / static_cast<double>(d));
+  if (src.noised) return {0, 0, sigma_data};  // a gaussian target's own laws: only its σ_d
   // Centred coordinates z = x − μ: the samplers' starting law is centred at the prior's mean.
   src.noised = make_noised_mixture({Vector::Ones(1), Matrix::Zero(1, d), covariance},
                                    NoiseScheme::sigma, VpSde{}, g->mean);
@@ -58,7 +60,8 @@ GaussianNoisedDefaults attach_gaussian_noised(LoadedScore& src) {
   const Vector lambda = Eigen::SelfAdjointEigenSolver<Matrix>(covariance).eigenvalues();
   const double widest = std::max(lambda.maxCoeff(), 0.0),
                narrowest = std::max(lambda.minCoeff(), 0.0);
-  return {std::max(10.0, 10.0 * std::sqrt(widest)), std::min(0.01, 0.01 * std::sqrt(narrowest))};
+  return {std::max(10.0, 10.0 * std::sqrt(widest)), std::min(0.01, 0.01 * std::sqrt(narrowest)),
+          sigma_data};
 }
 
 void check_data_fits_model(const LoadedScore& src, const io::DataInfo& data,

@@ -36,12 +36,15 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
 // a Gaussian of another scale is not near at t = 1 (networks are trained on standardised
 // coordinates; a Gaussian fit is not). Only for the commands that read noised scores as a prior
 // (sample, map): elsewhere a noised score selects another path (loglik's probability-flow ODE).
-// Returns the VE samplers' defaults for this prior (0 when nothing was attached): σ_max =
+// Returns the VE samplers' defaults for this prior (0 when nothing was attached, as for a gaussian
+// target, whose noised laws are its own; or when the prior is not Gaussian): σ_max =
 // max(10, 10 √λ_max(C)), at which the start N(μ, σ_max² I) costs the reverse process a relative
 // variance error below 1e-4, and σ_min = min(0.01, 0.01 √λ_min(C)), whose final Tweedie step keeps
-// all but 1e-4 of the narrowest direction's variance.
+// all but 1e-4 of the narrowest direction's variance; and σ_d = √(tr C / d), edm's sigma_data
+// (the root-mean-square sd per coordinate about the mean), pigdm guidance's default, for a fitted
+// Gaussian prior and a gaussian target alike.
 struct GaussianNoisedDefaults {
-  double sigma_max = 0, sigma_min = 0;
+  double sigma_max = 0, sigma_min = 0, sigma_data = 0;
 };
 GaussianNoisedDefaults attach_gaussian_noised(LoadedScore& src);
 

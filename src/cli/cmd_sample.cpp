@@ -168,7 +168,8 @@ Command add_sample(CLI::App& root) {
       app->add_option("--sigma-data", o->sigma_data,
                       "pigdm: one number, the data's sd per coordinate in the model's coordinates "
                       "(about 1 for a standardised fit; data units with --no-standardize); "
-                      "default: an edm model's sigma_data; a Gaussian prior's sqrt(tr C / d))")
+                      "default: an edm model's sigma_data; a Gaussian prior's sqrt(tr C / d), the "
+                      "root-mean-square sd: give it on columns of very different scales")
           ->group(posterior_group);
 
   auto run = [o, specific, dim, app, posterior_group, guidance,

@@ -12,10 +12,27 @@ const std::string kNeuralGroup = "Neural models (--model mlp-energy | mlp-score)
 // The component an option configures: "objective" and "optimizer" settings are read only by
 // some objectives (optimizers), which decide (Objective::uses, OptimizerSettings::uses).
 std::string component_of(const std::string& key) {
-  for (const char* k :
-       {"projections", "probe", "variance_reduced", "noise", "sigma", "sigma_min", "sigma_max",
-        "levels", "beta_min", "beta_max", "t_eps", "target", "noise_ratio", "dropout",
-        "sigma_density", "p_mean", "p_std", "consistency", "consistency_steps"})
+  static constexpr const char* kObjectiveKeys[] = {"projections",
+                                                   "probe",
+                                                   "variance_reduced",
+                                                   "noise",
+                                                   "sigma",
+                                                   "sigma_min",
+                                                   "sigma_max",
+                                                   "levels",
+                                                   "beta_min",
+                                                   "beta_max",
+                                                   "t_eps",
+                                                   "target",
+                                                   "noise_ratio",
+                                                   "dropout",
+                                                   "sigma_density",
+                                                   "p_mean",
+                                                   "p_std",
+                                                   "consistency",
+                                                   "consistency_steps",
+                                                   "consistency_teacher"};
+  for (const char* k : kObjectiveKeys)
     if (key == k) return "objective";
   if (key == "momentum") return "optimizer";
   // How the run is driven, not what is fitted: generic batch scripts (jobs/slurm/) pass these to
@@ -60,8 +77,8 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
       "(0 to 64; 0: log sigma or t is one extra input)")
       ->check(within(0, 64));
   app->add_flag("--residual", o.residual,
-                "mlp-score / mlp-decoder: residual blocks, every hidden layer after the first adds "
-                "its input (y = x + act(W x + b); equal --hidden widths; He et al. 2016)")
+                "mlp-score: residual blocks, every hidden layer after the first adds its input "
+                "(y = x + act(W x + b); equal --hidden widths, at least two; He et al. 2016)")
       ->group(g);
   opt("--precondition", o.precondition,
       "sigma-conditioned mlp-score: none | edm (Karras et al. 2022: centred input scaled to unit "

@@ -136,17 +136,35 @@ std::string resolve_checkpoint(const std::string& file_or_dir) {
   return files.back().string();
 }
 
-std::string config_difference(const nlohmann::json& saved, const nlohmann::json& current) {
-  std::string diff;
+namespace {
+// Appends the differences under `path` ("" at the top; "objective." below it), descending into
+// objects present on both sides, so a nested setting is named by its own key.
+void describe_difference(const nlohmann::json& saved, const nlohmann::json& current,
+                         const std::string& path, const std::vector<std::string>& ignored,
+                         std::string& diff) {
+  const auto add = [&diff](const std::string& text) { diff += (diff.empty() ? "" : "; ") + text; };
+  const auto skip = [&ignored](const std::string& key) {
+    return std::find(ignored.begin(), ignored.end(), key) != ignored.end();
+  };
   for (const auto& [key, value] : current.items()) {
+    if (skip(key)) continue;
     if (!saved.contains(key))
-      diff += (diff.empty() ? "" : "; ") + key + " is new (" + value.dump() + ")";
+      add(path + key + " was not set (the default), now " + value.dump());
+    else if (saved.at(key).is_object() && value.is_object())
+      describe_difference(saved.at(key), value, path + key + ".", ignored, diff);
     else if (saved.at(key) != value)
-      diff += (diff.empty() ? "" : "; ") + key + " was " + saved.at(key).dump() + ", now " +
-              value.dump();
+      add(path + key + " was " + saved.at(key).dump() + ", now " + value.dump());
   }
   for (const auto& [key, value] : saved.items())
-    if (!current.contains(key)) diff += (diff.empty() ? "" : "; ") + key + " was removed";
+    if (!skip(key) && !current.contains(key))
+      add(path + key + " was " + value.dump() + ", now not set (the default)");
+}
+}  // namespace
+
+std::string config_difference(const nlohmann::json& saved, const nlohmann::json& current,
+                              const std::vector<std::string>& ignored) {
+  std::string diff;
+  describe_difference(saved, current, "", ignored, diff);
   return diff;
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <type_traits>
 #include <vector>
 
 #include "scorematch/core/error.hpp"
@@ -21,6 +22,47 @@
 namespace scorematch::io {
 
 namespace {
+// meta.json values read by type: a value of another type (a hand-edited "residual": "yes") is an
+// Error naming the key and what was expected, where nlohmann's own message names neither.
+template <class T>
+bool has_type(const nlohmann::json& v) {
+  if constexpr (std::is_same_v<T, bool>) return v.is_boolean();
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return v.is_number_integer();
+  if constexpr (std::is_floating_point_v<T>) return v.is_number();
+  if constexpr (std::is_same_v<T, std::string>) return v.is_string();
+  if constexpr (std::is_same_v<T, std::vector<Index>>)
+    return v.is_array() && std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) {
+             return e.is_number_integer();
+           });
+}
+
+template <class T>
+const char* type_words() {
+  if constexpr (std::is_same_v<T, bool>) return "true or false";
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return "an integer";
+  if constexpr (std::is_floating_point_v<T>) return "a number";
+  if constexpr (std::is_same_v<T, std::string>) return "a string";
+  if constexpr (std::is_same_v<T, std::vector<Index>>) return "a list of integers";
+}
+
+// section[key] as T; `where` names the section ("mlp", "mlp.vpsde", "" at the top).
+template <class T>
+T required_field(const nlohmann::json& section, const std::string& where, const std::string& key) {
+  const std::string name = "meta.json " + (where.empty() ? "" : where + ".") + key;
+  if (!section.is_object() || !section.contains(key)) throw Error(name + " is missing");
+  const nlohmann::json& v = section.at(key);
+  if (!has_type<T>(v)) throw Error(name + " must be " + type_words<T>() + ", got " + v.dump());
+  return v.get<T>();
+}
+
+// As required_field, with `fallback` where the key is absent (its setting's default).
+template <class T>
+T optional_field(const nlohmann::json& section, const std::string& where, const std::string& key,
+                 T fallback) {
+  if (!section.is_object() || !section.contains(key)) return fallback;
+  return required_field<T>(section, where, key);
+}
+
 // A loader builds the model (and, for noise-conditioned networks, its noised score) from meta.json
 // and the arrays, applying the load options.
 struct Parts {
@@ -38,8 +80,9 @@ Loader loader() {
 
 Parts load_mlp(const nlohmann::json& meta, const NamedArrays& a) {
   if (!meta.contains("mlp")) throw Error("meta.json has no 'mlp' section");
-  const auto [spec, noise_level] = parse_mlp_meta(meta.at("mlp"), meta.value("dim", Index{0}));
-  if (spec.kind() != meta.value("kind", ""))
+  const auto [spec, noise_level] =
+      parse_mlp_meta(meta.at("mlp"), optional_field<Index>(meta, "", "dim", 0));
+  if (spec.kind() != optional_field<std::string>(meta, "", "kind", ""))
     throw Error("meta.json kind does not match its mlp section");
   auto model = std::make_unique<MlpModel>(MlpModel::from_arrays(spec, a, noise_level));
   MlpModel* network = model.get();
@@ -96,29 +139,39 @@ nlohmann::json mlp_meta(const MlpSpec& spec, double noise_level) {
   return j;
 }
 
+const std::vector<std::string>& mlp_prose_keys() {
+  static const std::vector<std::string> keys{
+      "layout",        "conditioning_input", "embedding_input",
+      "residual_form", "output_multiplier",  "precondition_form"};
+  return keys;
+}
+
 std::pair<MlpSpec, double> parse_mlp_meta(const nlohmann::json& j, Index dim) {
+  const auto read = [&j](const char* key, auto fallback) {
+    return optional_field<decltype(fallback)>(j, "mlp", key, fallback);
+  };
   MlpSpec spec;
   spec.dim = dim;
-  spec.hidden = j.at("hidden").get<std::vector<Index>>();
-  spec.activation = parse_activation(j.at("activation").get<std::string>());
-  const std::string output = j.at("output").get<std::string>();
+  spec.hidden = required_field<std::vector<Index>>(j, "mlp", "hidden");
+  spec.activation = parse_activation(required_field<std::string>(j, "mlp", "activation"));
+  const std::string output = required_field<std::string>(j, "mlp", "output");
   if (output != "energy" && output != "score" && output != "decoder")
     throw Error("mlp output must be 'energy', 'score' or 'decoder', got '" + output + "'");
   spec.output = output == "energy"  ? MlpOutput::energy
                 : output == "score" ? MlpOutput::score
                                     : MlpOutput::decoder;
-  if (spec.output == MlpOutput::decoder) spec.out_dim = j.at("out_dim").get<Index>();
-  spec.conditioning = parse_conditioning(j.value("conditioning", "none"));
-  spec.embedding = j.value("embedding", Index{0});
-  spec.precondition = parse_precondition(j.value("precondition", "none"));
-  spec.residual = j.value("residual", false);
-  spec.sigma_data = j.value("sigma_data", 0.0);
+  if (spec.output == MlpOutput::decoder) spec.out_dim = required_field<Index>(j, "mlp", "out_dim");
+  spec.conditioning = parse_conditioning(read("conditioning", std::string("none")));
+  spec.embedding = read("embedding", Index{0});
+  spec.precondition = parse_precondition(read("precondition", std::string("none")));
+  spec.residual = read("residual", false);
+  spec.sigma_data = read("sigma_data", 0.0);
   if (j.contains("vpsde")) {
-    spec.sde.beta_min = j["vpsde"].at("beta_min").get<double>();
-    spec.sde.beta_max = j["vpsde"].at("beta_max").get<double>();
+    spec.sde.beta_min = required_field<double>(j.at("vpsde"), "mlp.vpsde", "beta_min");
+    spec.sde.beta_max = required_field<double>(j.at("vpsde"), "mlp.vpsde", "beta_max");
   }
   spec.validate();
-  return {spec, j.value("noise_level", 0.0)};
+  return {spec, read("noise_level", 0.0)};
 }
 
 void stage_model(OutputDir& out, const ScoreModel& model, nlohmann::json meta,
@@ -162,16 +215,29 @@ RawModelDir read_model_dir(const std::string& dir) {
     throw Error("'" + raw.meta_path + "': invalid JSON: " + e.what());
   }
   const auto& meta = raw.meta;
-  if (meta.value("format", "") != "scorematch-model")
+  // The errors of the typed reads below name the directory, as load_model's do.
+  const auto top = [&](const char* key, auto fallback) {
+    try {
+      return optional_field<decltype(fallback)>(meta, "", key, fallback);
+    } catch (const Error& e) {
+      throw Error("'" + dir + "': " + e.what());
+    }
+  };
+  if (top("format", std::string()) != "scorematch-model")
     throw Error("'" + raw.meta_path + "': not a scorematch model (format field missing)");
-  if (meta.value("format_version", 0) > kModelFormatVersion)
-    throw Error("'" + raw.meta_path + "': model format version " +
-                std::to_string(meta.value("format_version", 0)) + " is newer than this build (" +
-                std::to_string(kModelFormatVersion) + ")");
+  const int version = top("format_version", 0);
+  if (version > kModelFormatVersion)
+    throw Error("'" + raw.meta_path + "': model format version " + std::to_string(version) +
+                " is newer than this build (" + std::to_string(kModelFormatVersion) + ")");
+  top("kind", std::string());  // read by the loaders: a string, checked here once
   if (!meta.contains("arrays") || !meta.at("arrays").is_object())
     throw Error("'" + raw.meta_path + "': no 'arrays' object");
-  for (const auto& [name, file] : meta.at("arrays").items())
+  for (const auto& [name, file] : meta.at("arrays").items()) {
+    if (!file.is_string())
+      throw Error("'" + dir + "': meta.json arrays." + name + " must be a string, got " +
+                  file.dump());
     raw.arrays[name] = read_npy_array((fs::path(dir) / file.get<std::string>()).string());
+  }
   return raw;
 }
 }  // namespace
@@ -233,37 +299,44 @@ std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
   NoiseProcess p;
   if (meta.contains("noise") && meta["noise"].is_object()) {
     const nlohmann::json& j = meta["noise"];
-    p.kind = parse_noise_kind(j.value("process", ""));
-    p.sigma = j.value("sigma", p.sigma);
-    p.sigma_min = j.value("sigma_min", p.sigma_min);
-    p.sigma_max = j.value("sigma_max", p.sigma_max);
-    p.levels = j.value("levels", p.levels);
-    p.sde.beta_min = j.value("beta_min", p.sde.beta_min);
-    p.sde.beta_max = j.value("beta_max", p.sde.beta_max);
-    p.t_eps = j.value("t_eps", p.t_eps);
+    const auto read = [&j](const char* key, auto fallback) {
+      return optional_field<decltype(fallback)>(j, "noise", key, fallback);
+    };
+    p.kind = parse_noise_kind(read("process", std::string()));
+    p.sigma = read("sigma", p.sigma);
+    p.sigma_min = read("sigma_min", p.sigma_min);
+    p.sigma_max = read("sigma_max", p.sigma_max);
+    p.levels = read("levels", p.levels);
+    p.sde.beta_min = read("beta_min", p.sde.beta_min);
+    p.sde.beta_max = read("beta_max", p.sde.beta_max);
+    p.t_eps = read("t_eps", p.t_eps);
     return p;
   }
   // Directories of scorematch 0.1.0: the dsm settings of the training config.
   const auto pointer = "/fit/config/objective"_json_pointer;
   if (!meta.contains(pointer) || !meta.at(pointer).is_object()) return std::nullopt;
   const nlohmann::json& o = meta.at(pointer);
-  if (o.value("name", "") != "dsm") return std::nullopt;
-  p.kind = parse_noise_kind(o.value("noise", "single"));
-  p.sigma = o.value("sigma", p.sigma);
-  p.sigma_min = o.value("sigma_min", p.sigma_min);
-  p.sigma_max = o.value("sigma_max", p.sigma_max);
-  p.levels = o.value("levels", p.levels);
-  p.t_eps = o.value("t_eps", p.t_eps);
+  const auto read = [&o](const char* key, auto fallback) {
+    return optional_field<decltype(fallback)>(o, "fit.config.objective", key, fallback);
+  };
+  if (read("name", std::string()) != "dsm") return std::nullopt;
+  p.kind = parse_noise_kind(read("noise", std::string("single")));
+  p.sigma = read("sigma", p.sigma);
+  p.sigma_min = read("sigma_min", p.sigma_min);
+  p.sigma_max = read("sigma_max", p.sigma_max);
+  p.levels = read("levels", p.levels);
+  p.t_eps = read("t_eps", p.t_eps);
   if (meta.contains("mlp") && meta["mlp"].contains("vpsde")) {
-    p.sde.beta_min = meta["mlp"]["vpsde"].value("beta_min", p.sde.beta_min);
-    p.sde.beta_max = meta["mlp"]["vpsde"].value("beta_max", p.sde.beta_max);
+    const nlohmann::json& v = meta["mlp"]["vpsde"];
+    p.sde.beta_min = optional_field<double>(v, "mlp.vpsde", "beta_min", p.sde.beta_min);
+    p.sde.beta_max = optional_field<double>(v, "mlp.vpsde", "beta_max", p.sde.beta_max);
   }
   return p;
 }
 
 LoadedModel load_model(const std::string& dir, const LoadOptions& options) {
   RawModelDir raw = read_model_dir(dir);
-  const std::string kind = raw.meta.value("kind", "");
+  const std::string kind = optional_field<std::string>(raw.meta, "", "kind", "");
   if (kind == "linear-decoder" || kind == "mlp-decoder")
     throw Error("'" + dir + "' is a decoder (" + kind +
                 "), not a density model: use it with `scorematch latent " + setting("decoder") +
@@ -315,11 +388,12 @@ void stage_decoder(OutputDir& out, const inverse::Decoder& decoder, nlohmann::js
 LoadedDecoder load_decoder(const std::string& dir) {
   RawModelDir raw = read_model_dir(dir);
   const auto& meta = raw.meta;
-  const std::string kind = meta.value("kind", "");
+  const std::string kind = optional_field<std::string>(meta, "", "kind", "");
   LoadedDecoder loaded;
   loaded.meta = meta;
   try {
-    const Index k = meta.at("latent_dim").get<Index>(), d = meta.at("data_dim").get<Index>();
+    const Index k = required_field<Index>(meta, "", "latent_dim"),
+                d = required_field<Index>(meta, "", "data_dim");
     if (kind == "linear-decoder") {
       loaded.decoder =
           inverse::make_linear_decoder(require_array(raw.arrays, "W", kind).to_matrix("W"),

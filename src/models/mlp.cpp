@@ -30,8 +30,8 @@ void MlpSpec::validate() const {
   if (residual) {
     if (output == MlpOutput::energy)
       throw SettingError("residual blocks (" + setting("residual") +
-                         ") are for score and decoder networks (mlp-score, mlp-decoder), not "
-                         "mlp-energy");
+                         ") are for mlp-score networks, not mlp-energy (the energy's "
+                         "input-gradient sweep has no skip)");
     if (hidden.size() < 2)
       throw SettingError("residual blocks (" + setting("residual") +
                          ") need at least two hidden layers (the first one has no skip)");

@@ -104,7 +104,8 @@ class Dsm : public ObjectiveImpl<Dsm> {
         (setting == "p_mean" || setting == "p_std"))
       return true;
     if (p_.kind == NoiseKind::ve_sde &&
-        (setting == "consistency" || setting == "consistency_steps"))
+        (setting == "consistency" || setting == "consistency_steps" ||
+         setting == "consistency_teacher"))
       return true;
     return setting == "noise" || setting == "dropout" || p_.uses(setting);
   }

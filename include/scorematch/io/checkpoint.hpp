@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "scorematch/core/types.hpp"
 
@@ -28,7 +29,11 @@ std::string write_checkpoint(const std::string& dir, const Checkpoint& checkpoin
 Checkpoint read_checkpoint(const std::string& path);
 // A checkpoint file, or the newest ckpt-*.bin of a directory; throws when there is none.
 std::string resolve_checkpoint(const std::string& file_or_dir);
-// "" when equal, else a description of the keys that differ.
-std::string config_difference(const nlohmann::json& saved, const nlohmann::json& current);
+// "" when equal, else a description of the settings that differ, each named by its path
+// ("objective.consistency_teacher was not set (the default), now \"init\""; a key is
+// absent where its setting has its default). Keys in `ignored` (at any depth) are not
+// compared: prose derived from other keys, which would only repeat their difference.
+std::string config_difference(const nlohmann::json& saved, const nlohmann::json& current,
+                              const std::vector<std::string>& ignored = {});
 
 }  // namespace scorematch::io

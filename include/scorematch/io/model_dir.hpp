@@ -26,6 +26,9 @@ void stage_model(OutputDir& out, const ScoreModel& model, nlohmann::json meta,
 // The "mlp" section of meta.json: architecture and conditioning (arrays hold the weights).
 nlohmann::json mlp_meta(const MlpSpec& spec, double noise_level);
 std::pair<MlpSpec, double> parse_mlp_meta(const nlohmann::json& mlp, Index dim);
+// The keys of mlp_meta that describe the formulas in prose (layout, residual_form, ...): derived
+// from the settings beside them, so comparisons of two networks skip them.
+const std::vector<std::string>& mlp_prose_keys();
 
 // The "noise" section of meta.json: the noise process a denoising objective trained the model on
 // (models/noise_process.hpp), e.g. {"process": "ladder", "sigma_min": 0.01, "sigma_max": 1,
