@@ -25,13 +25,14 @@
 # splits); OUT/figure.png (gnuplot, last split).
 #   bash jobs/optdigits/run.sh [OUT] [SPLITS]   (default out/optdigits "A B"; RANKS=2,
 #   SCOREMATCH_BIN=build/scorematch,
-#   PRIORS="edm ncsn edm-long edm-lognormal edm-consistent ncsn-dropout edm-narrow").
+#   PRIORS="edm ncsn edm-long edm-lognormal edm-consistent ncsn-dropout edm-narrow
+#   edm-narrow-shift").
 # A candidate in PRIORS is a name from the table below or NAME=CONFIG.toml,STEPS,SNR (its ve-pc
 # inpainting corrector). Round 3/4 of docs/OPTDIGITS.md: PRIORS=edm; round 1: PRIORS=ncsn.
 # About 90 minutes per split alone on 2 cores (split B, round 8): training 10 (edm) + 8 (ncsn) +
 # 18 (edm-long) + 9 (edm-lognormal) + 3 (edm-consistent, fine-tuned from edm-lognormal) + 9
 # (ncsn-dropout) minutes, validation 13, test estimates 17; session 41 adds edm-narrow (9 minutes
-# of training, about 5 more of estimates).
+# of training, about 5 more of estimates), session 42 edm-narrow-shift (as much again).
 # Resumable: a step whose output exists is skipped (its wall time is kept in OUT/<split>/times.txt);
 # delete an output to redo that step.
 set -euo pipefail
@@ -49,26 +50,31 @@ command -v gnuplot >/dev/null && /usr/bin/python3 -c 'import sklearn' 2>/dev/nul
 # 60 000-step schedule (round 5), edm-lognormal = edm with Karras et al.'s lognormal training density
 # of sigma (round 6; its corrector is edm's, not re-tuned), ncsn-dropout = ncsn with dropout 0.1 and
 # early stopping (round 8; ncsn's corrector), edm-narrow = edm-lognormal with the density narrowed
-# to the denoising task's levels (session 41; edm's corrector).
+# to the denoising task's levels (session 41; edm's corrector), edm-narrow-shift = edm-narrow
+# trained on the training digits and their one-pixel shifts (session 42, study.py augment).
 declare -A prior_toml=([edm]=jobs/optdigits/prior.toml [ncsn]=jobs/optdigits/prior-ncsn.toml
   [edm-long]=jobs/optdigits/prior-long.toml [edm-lognormal]=jobs/optdigits/prior-lognormal.toml
   [edm-consistent]=jobs/optdigits/prior-consistent.toml
   [ncsn-dropout]=jobs/optdigits/prior-ncsn-dropout.toml
-  [edm-narrow]=jobs/optdigits/prior-narrow.toml)
+  [edm-narrow]=jobs/optdigits/prior-narrow.toml [edm-narrow-shift]=jobs/optdigits/prior-narrow.toml)
 declare -A corrector=([edm]="2 0.24" [ncsn]="1 0.16" [edm-long]="2 0.24" [edm-lognormal]="2 0.24"
-  [edm-consistent]="2 0.24" [ncsn-dropout]="1 0.16" [edm-narrow]="2 0.24")
+  [edm-consistent]="2 0.24" [ncsn-dropout]="1 0.16" [edm-narrow]="2 0.24"
+  [edm-narrow-shift]="2 0.24")
+# A candidate trained on other rows than train.csv: train-shift.csv = train.csv's digits and their
+# one-pixel shifts (study.py augment; the validation and test digits are never augmented).
+declare -A train_rows=([edm-narrow-shift]=train-shift.csv)
 # A candidate fine-tuned from another one's prior (fit --init-from; round 7): edm-consistent is
 # edm-lognormal's prior trained further with the consistency term (prior-consistent.toml).
 declare -A base_prior=([edm-consistent]=edm-lognormal)
 candidates=()
-for spec in ${PRIORS:-edm ncsn edm-long edm-lognormal edm-consistent ncsn-dropout edm-narrow}; do
+for spec in ${PRIORS:-edm ncsn edm-long edm-lognormal edm-consistent ncsn-dropout edm-narrow edm-narrow-shift}; do
   name=${spec%%=*}
   if [[ $spec == *=* ]]; then
     IFS=, read -r file steps snr <<<"${spec#*=}"
     prior_toml[$name]=$file corrector[$name]="$steps $snr"
   fi
   [[ -n ${prior_toml[$name]:-} && -n ${corrector[$name]:-} ]] ||
-    { echo "run.sh: PRIORS: unknown candidate '$spec' (expected edm, ncsn, edm-long, edm-lognormal, edm-consistent, ncsn-dropout, edm-narrow or NAME=CONFIG.toml,STEPS,SNR)" >&2; exit 2; }
+    { echo "run.sh: PRIORS: unknown candidate '$spec' (expected edm, ncsn, edm-long, edm-lognormal, edm-consistent, ncsn-dropout, edm-narrow, edm-narrow-shift or NAME=CONFIG.toml,STEPS,SNR)" >&2; exit 2; }
   candidates+=("$name")
 done
 
@@ -257,9 +263,11 @@ train_prior() {
     train_prior "$base"
     init=(--init-from "$out/$base/prior")
   fi
+  local rows=$out/${train_rows[$cand]:-train.csv}
+  [[ -e $rows ]] || /usr/bin/python3 jobs/optdigits/study.py augment "$out/train.csv" "$rows"
   mkdir -p "$out/$cand"
   timed "$cand-prior" "$out/$cand/prior" run fit --config "${prior_toml[$cand]}" "${init[@]}" \
-    --data "$out/train.csv" --seed "${train_seed[$split]}" --out "$out/$cand/prior"
+    --data "$rows" --seed "${train_seed[$split]}" --out "$out/$cand/prior"
 }
 
 study_split() {

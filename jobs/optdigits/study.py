@@ -13,6 +13,13 @@ Standard library only (runs with Debian's /usr/bin/python3, no numpy).
       image), y_inpaint.csv (mask * x, missing pixels 0), y_denoise.csv (x + sigma_y * N(0, 1)), and
       val_mask.csv, val_y_inpaint.csv, val_y_denoise.csv alike. Random draws: random.Random(seed)
       (Mersenne Twister), the test observations first, so they do not depend on --val.
+  study.py augment TRAIN.csv OUT.csv
+      Data augmentation by translation (a lever of the issue: "simple augmentation only where it
+      keeps the task honest"): TRAIN's 8x8 digits, then for each digit in order its one-pixel
+      shifts down, up, right and left, each kept only when the row or column it pushes out of
+      the frame is all zero, so no ink is lost and every added image is a digit as the
+      scanner could have framed it. Only training digits are augmented; validation and test digits
+      and their observations are untouched.
   study.py metrics TRUTH.csv NAME=FILE[@SECONDS] [NAME=FILE[@SECONDS] ...]
       MSE over all test pixels and PSNR = 10 log10(1 / MSE) (peak 1), plus the mean per-image
       PSNR, for each estimate (.npy <f8 C-order 2-D, or .csv with a header); one markdown row each,
@@ -129,6 +136,41 @@ def prepare(args):
             observed = sum(map(sum, mask)) / (len(mask) * len(pix))
     print(f"prepared {len(train)} training, {n_val} validation and {n_test} test digits in "
           f"[0, 1]; {100 * (1 - observed):.1f}% of test pixels missing; sigma_y {sigma_y}")
+
+
+SIDE = 8  # optdigits images are 8 x 8, row-major
+
+
+def shifted(image, di, dj):
+    """image (SIDE * SIDE values, row-major) moved di rows down and dj columns right, zero-filled,
+    or None when that pushes a nonzero pixel out of the frame."""
+    out = [0.0] * (SIDE * SIDE)
+    for i in range(SIDE):
+        for j in range(SIDE):
+            v = image[SIDE * i + j]
+            a, b = i + di, j + dj
+            if 0 <= a < SIDE and 0 <= b < SIDE:
+                out[SIDE * a + b] = v
+            elif v != 0.0:
+                return None
+    return out
+
+
+def augment(args):
+    if len(args) != 2:
+        raise SystemExit("study.py augment TRAIN.csv OUT.csv")
+    header, rows = read_csv(args[0])
+    if len(header) != SIDE * SIDE:
+        raise SystemExit(f"study.py augment: {args[0]}: expected {SIDE * SIDE} pixel columns, "
+                         f"got {len(header)}")
+    out = list(rows)
+    for r in rows:
+        for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            moved = shifted(r, di, dj)
+            if moved is not None:
+                out.append(moved)
+    write_csv(args[1], header, out)
+    print(f"study.py augment: {len(rows)} digits -> {len(out)} rows")
 
 
 def metrics(args):
@@ -320,8 +362,8 @@ def figure(args):
 
 
 if __name__ == "__main__":
-    commands = {"prepare": prepare, "metrics": metrics, "select": select, "paired": paired,
-                "figure": figure}
+    commands = {"prepare": prepare, "augment": augment, "metrics": metrics, "select": select,
+                "paired": paired, "figure": figure}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         raise SystemExit(__doc__)
     try:
