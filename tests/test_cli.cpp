@@ -209,6 +209,9 @@ TEST(Cli, OptionsOfAnotherComponentAreRefused) {
                            "') does not apply to ode (it is read by ula, mala, hmc or pt)");
   expect_clean_failure("sample --target gmm --sampler mala --snr 0.2",
                        "--snr does not apply to mala (it is read by pc or ve-pc)");
+  // ... nor while the feature that reads it is off.
+  expect_clean_failure("sample --target gmm --sampler ve-pc --corrector-steps 0 --snr 0.2",
+                       "--snr sets the corrector's step size, which --corrector-steps 0 turns off");
   expect_clean_failure("sample --target gmm --sampler ode --warmup 10",
                        "--warmup does not apply to ode (it is read by ula, mala, hmc or pt)");
   expect_clean_failure("fit --model foo --data " + faithful(),
@@ -632,6 +635,10 @@ TEST(Cli, InitFromStartsAtTheModelAndNeedsTheSameNetwork) {
   expect_clean_failure(common + " --consistency-steps 1",
                        "--consistency-steps needs --consistency > 0 (it sets the consistency "
                        "term's target)");
+  expect_clean_failure(common + " --schedule constant --lr-min 1e-5",
+                       "--lr-min needs --schedule cosine (the rate the cosine decays to)");
+  expect_clean_failure(common + " --val-fraction 0 --val-every 5",
+                       "--val-every needs --val-fraction > 0 (validation rows to evaluate)");
   expect_clean_failure(common + " --consistency-teacher last",
                        "--consistency-teacher: expected ema or init, got 'last' (see scorematch "
                        "fit --help)");

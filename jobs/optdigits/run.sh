@@ -123,10 +123,11 @@ ve_pc() {
   read -r -a operator <<<"$4"
   shift 6
   read -r steps snr <<<"${corrector[$cand]}"
-  [[ $task == denoise ]] && steps=0 snr=0.16
+  local -a corr=(--corrector-steps "$steps" --snr "$snr")
+  [[ $task == denoise ]] && corr=(--corrector-steps 0)  # no corrector, so no snr
   run sample --model "$out/$cand/prior" --sampler ve-pc --obs "$y" "${operator[@]}" \
-    --chains-per-obs "$chains" --steps 200 --sigma-min "${last[$task]}" --corrector-steps "$steps" \
-    --snr "$snr" --seed 1 --quiet --out "$dest" "$@"
+    --chains-per-obs "$chains" --steps 200 --sigma-min "${last[$task]}" "${corr[@]}" \
+    --seed 1 --quiet --out "$dest" "$@"
 }
 
 # operator_of PREFIX TASK: the observation model of TASK's test (PREFIX "") or validation (val_)

@@ -76,12 +76,24 @@ void check_given_settings(const NeuralOptions& o, const Objective& objective) {
     if (g.component == "objective" && !objective.uses(g.key))
       throw SettingError(g.name + " does not apply to " + objective.description() +
                          " (it is read by " + objective_readers(g.key) + ")");
-    // The consistency term's target settings, given even at their defaults, are unread without
-    // the term: refused like any other unread setting, not ignored.
-    if ((g.key == "consistency_steps" || g.key == "consistency_teacher") &&
-        !(o.objective.consistency > 0))
-      throw SettingError(g.name + " needs " + setting("consistency") +
-                         " > 0 (it sets the consistency term's target)");
+    // Settings read only while another one switches their feature on: given while it is off
+    // (even at their defaults) they are unread, and refused like any other unread setting.
+    const struct {
+      const char* key;
+      bool read;
+      std::string needs;
+    } dependents[] = {
+        {"consistency_steps", o.objective.consistency > 0,
+         setting("consistency") + " > 0 (it sets the consistency term's target)"},
+        {"consistency_teacher", o.objective.consistency > 0,
+         setting("consistency") + " > 0 (it sets the consistency term's target)"},
+        {"lr_min", o.optimizer.schedule == "cosine",
+         setting("schedule") + " cosine (the rate the cosine decays to)"},
+        {"val_every", o.val_fraction > 0,
+         setting("val_fraction") + " > 0 (validation rows to evaluate)"},
+    };
+    for (const auto& d : dependents)
+      if (g.key == d.key && !d.read) throw SettingError(g.name + " needs " + d.needs);
     if (g.component == "optimizer" && !o.optimizer.uses(g.key)) {
       std::string readers;
       for (const std::string& name : optimizer_names()) {
@@ -312,18 +324,19 @@ class NeuralFit {
     opt_settings.total_steps = o_.steps;
     dist::run_collectively(comm_, [&] {
       objective_ = make_objective(o_.objective);
+      // Before the given settings: "needs validation rows" says more than --val-every's refusal.
+      if (!(o_.val_fraction >= 0 && o_.val_fraction < 1))
+        throw SettingError(setting("val-fraction") + " must lie in [0, 1)");
+      if (o_.early_stopping && !(o_.val_fraction > 0))
+        throw SettingError(setting("early-stopping") +
+                           " needs validation rows (--val-fraction > 0)");
       check_given_settings(o_, *objective_);
       spec_ = make_spec(in_, o_, *objective_, dim());
       objective_->check(spec_);
       optimizer_.emplace(opt_settings);
-      if (!(o_.val_fraction >= 0 && o_.val_fraction < 1))
-        throw SettingError(setting("val-fraction") + " must lie in [0, 1)");
       if (o_.consistency_teacher == "init" && o_.init_from.empty())
         throw SettingError(setting("consistency_teacher") + " init needs " + setting("init_from") +
                            " (the model held fixed as the teacher)");
-      if (o_.early_stopping && !(o_.val_fraction > 0))
-        throw SettingError(setting("early-stopping") +
-                           " needs validation rows (--val-fraction > 0)");
       if (objective_->needs_target_score()) {
         if (o_.target.empty())
           throw SettingError(setting("objective") + " esm needs --target NAME (its true score)");
