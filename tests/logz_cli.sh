@@ -92,3 +92,9 @@ cp -r "$root/p4" "$root/p4copy"
 "$bin" loglik --model "$root/p4copy" --logz "$root/z/logz.json" --data "$data" \
   --out "$root/r6" >/dev/null || fail "the log Z of a copied model was refused"
 echo "refusals: the log Z of another model (fingerprint); a copy of the model is accepted"
+# A hand-edited logz.json field of another type is named with what was expected.
+sed 's/"dim": 2/"dim": "2"/' "$root/z/logz.json" >"$root/zbad.json"
+refuse "$root/r7" "$bin" loglik --model "$root/p4" --logz "$root/zbad.json" --data "$data" \
+  --out "$root/r7"
+grep -qF "zbad.json': dim must be an integer, got \"2\"" "$root/msg" ||
+  fail "an edited logz.json field was not named: $(cat "$root/msg")"

@@ -449,6 +449,33 @@ TEST(Cli, OutputsInsideAnInputAreRefused) {
   EXPECT_FALSE(fs::exists(model / "logz"));
 }
 
+// A hand-edited sampler.json field of another type is named with what was expected (diag reads
+// the chain count, column names and superchains from it).
+TEST(Cli, HandEditedSamplerJsonFieldsAreNamed) {
+  const fs::path samples = kDir / "edited_samples";
+  fs::remove_all(samples);
+  ASSERT_EQ(run("sample --target gaussian --dim 2 --sampler mala --chains 4 --steps 50 --quiet "
+                "--out " +
+                samples.string())
+                .code,
+            0);
+  std::ifstream in(samples / "sampler.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  struct Edit {
+    std::string from, to, message;
+  };
+  for (const Edit& e : std::vector<Edit>{
+           {"\"chains\": 4", "\"chains\": \"four\"", "chains must be an integer, got \"four\""},
+           {"\"chains\": 4", "\"chains\": 4.5", "chains must be an integer, got 4.5"}}) {
+    std::string changed = text;
+    const std::size_t at = changed.find(e.from);
+    ASSERT_NE(at, std::string::npos) << e.from << text;
+    std::ofstream(samples / "sampler.json") << changed.replace(at, e.from.size(), e.to);
+    expect_clean_failure("diag --samples " + (samples / "samples.npy").string(),
+                         "'" + (samples / "sampler.json").string() + "': " + e.message);
+  }
+}
+
 // Undefined is not zero: with no more rows than parameters the sandwich standard errors are not
 // estimable (the per-row gradients' covariance has rank ≤ n − 1), so none are written and
 // meta.json says why; with one row more they are.

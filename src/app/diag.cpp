@@ -1,18 +1,23 @@
 #include "diag.hpp"
 
 #include "report.hpp"
+#include "scorematch/io/json_field.hpp"
 #include "scorematch/io/output_guard.hpp"
 
 namespace scorematch::app {
 
 namespace {
+// The path of sampler.json next to the samples.
+std::string sampler_json(const DiagJob& o) {
+  return (std::filesystem::path(o.samples).parent_path() / "sampler.json").string();
+}
+
 // sampler.json next to the samples (chain count and column names), or null.
 nlohmann::json sampler_info(const DiagJob& o) {
-  const std::filesystem::path path =
-      std::filesystem::path(o.samples).parent_path() / "sampler.json";
+  const std::string path = sampler_json(o);
   std::ifstream in(path);
   if (!in) return nullptr;
-  io::note_input(path.string());  // read: no output of this run may replace it
+  io::note_input(path);  // read: no output of this run may replace it
   try {
     return nlohmann::json::parse(in);
   } catch (const std::exception&) {
@@ -29,16 +34,17 @@ void run_diag(const dist::Comm& comm, DiagJob& job) {
     request.samples = o->samples;
     const nlohmann::json info = sampler_info(*o);
     io::check_not_input(o->out);  // e.g. --out over the sampler.json just read: before any work
-    request.chains = o->chains > 0      ? o->chains
-                     : info.is_object() ? info.value("chains", Index{0})
-                                        : 0;
+    // sampler.json's fields by type: a hand-edited one of another type is named.
+    const std::string where = "'" + sampler_json(*o) + "': ";
+    request.chains =
+        o->chains > 0 ? o->chains : io::optional_field<Index>(info, where, "chains", Index{0});
     if (request.chains < 1)
       throw SettingError("diag needs --chains (no sampler.json next to '" + o->samples +
                          "' to take it from)");
-    if (info.is_object()) request.columns = info.value("columns", std::vector<std::string>{});
+    request.columns = io::optional_field(info, where, "columns", std::vector<std::string>{});
     // A nested design written by `sample --superchains` is diagnosed as such by default.
-    if (o->superchains == 0 && info.is_object())
-      o->superchains = info.value("superchains", Index{0});
+    if (o->superchains == 0)
+      o->superchains = io::optional_field<Index>(info, where, "superchains", 0);
     if (o->superchains != 0 && request.chains % o->superchains != 0)
       throw SettingError(setting("superchains") + " " + std::to_string(o->superchains) +
                          " does not divide the " + std::to_string(request.chains) + " chains");

@@ -12,6 +12,7 @@
 #include "scorematch/core/parallel.hpp"
 #include "scorematch/dist/collective_write.hpp"
 #include "scorematch/dist/column_stats.hpp"
+#include "scorematch/io/json_field.hpp"
 #include "scorematch/io/output_guard.hpp"
 #include "scorematch/models/targets.hpp"
 
@@ -153,13 +154,15 @@ LogZEstimate read_logz(const std::string& path) {
   e.se = j.contains("se") && j["se"].is_number() ? j["se"].get<double>() : std::nan("");
   if (!std::isfinite(e.log_z) || e.se < 0)
     throw Error("'" + file + "': \"log_z\" must be finite and \"se\" null or >= 0");
+  const std::string where = "'" + file + "': ";
   if (j.contains("source") && j["source"].is_object()) {
-    e.kind = j["source"].value("kind", std::string());
-    e.fingerprint = j["source"].value("fingerprint", std::string());
-    e.model = j["source"].value("model", std::string());
+    const nlohmann::json& source = j["source"];
+    e.kind = io::optional_field<std::string>(source, where + "source.", "kind", "");
+    e.fingerprint = io::optional_field<std::string>(source, where + "source.", "fingerprint", "");
+    e.model = io::optional_field<std::string>(source, where + "source.", "model", "");
   }
-  e.dim = j.value("dim", Index{0});
-  e.method = j.value("method", "unknown");
+  e.dim = io::optional_field<Index>(j, where, "dim", 0);
+  e.method = io::optional_field<std::string>(j, where, "method", "unknown");
   e.source = file;
   return e;
 }

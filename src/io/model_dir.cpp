@@ -7,11 +7,11 @@
 #include <functional>
 #include <map>
 #include <sstream>
-#include <type_traits>
 #include <vector>
 
 #include "scorematch/core/error.hpp"
 #include "scorematch/inverse/decoder.hpp"
+#include "scorematch/io/json_field.hpp"
 #include "scorematch/io/npy.hpp"
 #include "scorematch/io/output_guard.hpp"
 #include "scorematch/models/gaussian_model.hpp"
@@ -22,47 +22,6 @@
 namespace scorematch::io {
 
 namespace {
-// meta.json values read by type: a value of another type (a hand-edited "residual": "yes") is an
-// Error naming the key and what was expected, where nlohmann's own message names neither.
-template <class T>
-bool has_type(const nlohmann::json& v) {
-  if constexpr (std::is_same_v<T, bool>) return v.is_boolean();
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return v.is_number_integer();
-  if constexpr (std::is_floating_point_v<T>) return v.is_number();
-  if constexpr (std::is_same_v<T, std::string>) return v.is_string();
-  if constexpr (std::is_same_v<T, std::vector<Index>>)
-    return v.is_array() && std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) {
-             return e.is_number_integer();
-           });
-}
-
-template <class T>
-const char* type_words() {
-  if constexpr (std::is_same_v<T, bool>) return "true or false";
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return "an integer";
-  if constexpr (std::is_floating_point_v<T>) return "a number";
-  if constexpr (std::is_same_v<T, std::string>) return "a string";
-  if constexpr (std::is_same_v<T, std::vector<Index>>) return "a list of integers";
-}
-
-// section[key] as T; `where` names the section ("mlp", "mlp.vpsde", "" at the top).
-template <class T>
-T required_field(const nlohmann::json& section, const std::string& where, const std::string& key) {
-  const std::string name = "meta.json " + (where.empty() ? "" : where + ".") + key;
-  if (!section.is_object() || !section.contains(key)) throw Error(name + " is missing");
-  const nlohmann::json& v = section.at(key);
-  if (!has_type<T>(v)) throw Error(name + " must be " + type_words<T>() + ", got " + v.dump());
-  return v.get<T>();
-}
-
-// As required_field, with `fallback` where the key is absent (its setting's default).
-template <class T>
-T optional_field(const nlohmann::json& section, const std::string& where, const std::string& key,
-                 T fallback) {
-  if (!section.is_object() || !section.contains(key)) return fallback;
-  return required_field<T>(section, where, key);
-}
-
 // A loader builds the model (and, for noise-conditioned networks, its noised score) from meta.json
 // and the arrays, applying the load options.
 struct Parts {
@@ -81,8 +40,8 @@ Loader loader() {
 Parts load_mlp(const nlohmann::json& meta, const NamedArrays& a) {
   if (!meta.contains("mlp")) throw Error("meta.json has no 'mlp' section");
   const auto [spec, noise_level] =
-      parse_mlp_meta(meta.at("mlp"), optional_field<Index>(meta, "", "dim", 0));
-  if (spec.kind() != optional_field<std::string>(meta, "", "kind", ""))
+      parse_mlp_meta(meta.at("mlp"), optional_field<Index>(meta, "meta.json ", "dim", 0));
+  if (spec.kind() != optional_field<std::string>(meta, "meta.json ", "kind", ""))
     throw Error("meta.json kind does not match its mlp section");
   auto model = std::make_unique<MlpModel>(MlpModel::from_arrays(spec, a, noise_level));
   MlpModel* network = model.get();
@@ -148,27 +107,29 @@ const std::vector<std::string>& mlp_prose_keys() {
 
 std::pair<MlpSpec, double> parse_mlp_meta(const nlohmann::json& j, Index dim) {
   const auto read = [&j](const char* key, auto fallback) {
-    return optional_field<decltype(fallback)>(j, "mlp", key, fallback);
+    return optional_field<decltype(fallback)>(j, "meta.json mlp.", key, fallback);
   };
   MlpSpec spec;
   spec.dim = dim;
-  spec.hidden = required_field<std::vector<Index>>(j, "mlp", "hidden");
-  spec.activation = parse_activation(required_field<std::string>(j, "mlp", "activation"));
-  const std::string output = required_field<std::string>(j, "mlp", "output");
+  spec.hidden = required_field<std::vector<Index>>(j, "meta.json mlp.", "hidden");
+  spec.activation =
+      parse_activation(required_field<std::string>(j, "meta.json mlp.", "activation"));
+  const std::string output = required_field<std::string>(j, "meta.json mlp.", "output");
   if (output != "energy" && output != "score" && output != "decoder")
     throw Error("mlp output must be 'energy', 'score' or 'decoder', got '" + output + "'");
   spec.output = output == "energy"  ? MlpOutput::energy
                 : output == "score" ? MlpOutput::score
                                     : MlpOutput::decoder;
-  if (spec.output == MlpOutput::decoder) spec.out_dim = required_field<Index>(j, "mlp", "out_dim");
+  if (spec.output == MlpOutput::decoder)
+    spec.out_dim = required_field<Index>(j, "meta.json mlp.", "out_dim");
   spec.conditioning = parse_conditioning(read("conditioning", std::string("none")));
   spec.embedding = read("embedding", Index{0});
   spec.precondition = parse_precondition(read("precondition", std::string("none")));
   spec.residual = read("residual", false);
   spec.sigma_data = read("sigma_data", 0.0);
   if (j.contains("vpsde")) {
-    spec.sde.beta_min = required_field<double>(j.at("vpsde"), "mlp.vpsde", "beta_min");
-    spec.sde.beta_max = required_field<double>(j.at("vpsde"), "mlp.vpsde", "beta_max");
+    spec.sde.beta_min = required_field<double>(j.at("vpsde"), "meta.json mlp.vpsde.", "beta_min");
+    spec.sde.beta_max = required_field<double>(j.at("vpsde"), "meta.json mlp.vpsde.", "beta_max");
   }
   spec.validate();
   return {spec, read("noise_level", 0.0)};
@@ -218,7 +179,7 @@ RawModelDir read_model_dir(const std::string& dir) {
   // The errors of the typed reads below name the directory, as load_model's do.
   const auto top = [&](const char* key, auto fallback) {
     try {
-      return optional_field<decltype(fallback)>(meta, "", key, fallback);
+      return optional_field<decltype(fallback)>(meta, "meta.json ", key, fallback);
     } catch (const Error& e) {
       throw Error("'" + dir + "': " + e.what());
     }
@@ -300,7 +261,7 @@ std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
   if (meta.contains("noise") && meta["noise"].is_object()) {
     const nlohmann::json& j = meta["noise"];
     const auto read = [&j](const char* key, auto fallback) {
-      return optional_field<decltype(fallback)>(j, "noise", key, fallback);
+      return optional_field<decltype(fallback)>(j, "meta.json noise.", key, fallback);
     };
     p.kind = parse_noise_kind(read("process", std::string()));
     p.sigma = read("sigma", p.sigma);
@@ -317,7 +278,7 @@ std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
   if (!meta.contains(pointer) || !meta.at(pointer).is_object()) return std::nullopt;
   const nlohmann::json& o = meta.at(pointer);
   const auto read = [&o](const char* key, auto fallback) {
-    return optional_field<decltype(fallback)>(o, "fit.config.objective", key, fallback);
+    return optional_field<decltype(fallback)>(o, "meta.json fit.config.objective.", key, fallback);
   };
   if (read("name", std::string()) != "dsm") return std::nullopt;
   p.kind = parse_noise_kind(read("noise", std::string("single")));
@@ -328,15 +289,15 @@ std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
   p.t_eps = read("t_eps", p.t_eps);
   if (meta.contains("mlp") && meta["mlp"].contains("vpsde")) {
     const nlohmann::json& v = meta["mlp"]["vpsde"];
-    p.sde.beta_min = optional_field<double>(v, "mlp.vpsde", "beta_min", p.sde.beta_min);
-    p.sde.beta_max = optional_field<double>(v, "mlp.vpsde", "beta_max", p.sde.beta_max);
+    p.sde.beta_min = optional_field<double>(v, "meta.json mlp.vpsde.", "beta_min", p.sde.beta_min);
+    p.sde.beta_max = optional_field<double>(v, "meta.json mlp.vpsde.", "beta_max", p.sde.beta_max);
   }
   return p;
 }
 
 LoadedModel load_model(const std::string& dir, const LoadOptions& options) {
   RawModelDir raw = read_model_dir(dir);
-  const std::string kind = optional_field<std::string>(raw.meta, "", "kind", "");
+  const std::string kind = optional_field<std::string>(raw.meta, "meta.json ", "kind", "");
   if (kind == "linear-decoder" || kind == "mlp-decoder")
     throw Error("'" + dir + "' is a decoder (" + kind +
                 "), not a density model: use it with `scorematch latent " + setting("decoder") +
@@ -388,12 +349,12 @@ void stage_decoder(OutputDir& out, const inverse::Decoder& decoder, nlohmann::js
 LoadedDecoder load_decoder(const std::string& dir) {
   RawModelDir raw = read_model_dir(dir);
   const auto& meta = raw.meta;
-  const std::string kind = optional_field<std::string>(meta, "", "kind", "");
+  const std::string kind = optional_field<std::string>(meta, "meta.json ", "kind", "");
   LoadedDecoder loaded;
   loaded.meta = meta;
   try {
-    const Index k = required_field<Index>(meta, "", "latent_dim"),
-                d = required_field<Index>(meta, "", "data_dim");
+    const Index k = required_field<Index>(meta, "meta.json ", "latent_dim"),
+                d = required_field<Index>(meta, "meta.json ", "data_dim");
     if (kind == "linear-decoder") {
       loaded.decoder =
           inverse::make_linear_decoder(require_array(raw.arrays, "W", kind).to_matrix("W"),
