@@ -210,6 +210,9 @@ TEST(Cli, OptionsOfAnotherComponentAreRefused) {
   expect_clean_failure("sample --target gmm --sampler mala --snr 0.2",
                        "--snr does not apply to mala (it is read by pc or ve-pc)");
   // ... nor while the feature that reads it is off.
+  expect_clean_failure("sample --target gmm --sampler mala --target-accept 0.9",
+                       "--target-accept sets the goal of the step-size adaptation, which runs in "
+                       "--warmup only (0 here)");
   expect_clean_failure("sample --target gmm --sampler ve-pc --corrector-steps 0 --snr 0.2",
                        "--snr sets the corrector's step size, which --corrector-steps 0 turns off");
   expect_clean_failure("sample --target gmm --sampler ode --warmup 10",
@@ -662,6 +665,14 @@ TEST(Cli, InitFromStartsAtTheModelAndNeedsTheSameNetwork) {
   expect_clean_failure(common + " --consistency-steps 1",
                        "--consistency-steps needs --consistency > 0 (it sets the consistency "
                        "term's target)");
+  expect_clean_failure(common + " --schedule cosin --lr-min 1e-5",
+                       "--schedule: expected cosine or constant, got 'cosin' (see scorematch fit "
+                       "--help)");
+  expect_clean_failure(
+      "fit --data " + faithful() +
+          " --model mlp-score --objective dsm --noise ladder --consistency-steps 2",
+      "--consistency-steps does not apply to dsm with noise 'ladder' (it is read "
+      "by dsm with noise 'vesde', dsm with noise 'vesde' (lognormal sigma))");
   expect_clean_failure(common + " --schedule constant --lr-min 1e-5",
                        "--lr-min needs --schedule cosine (the rate the cosine decays to)");
   expect_clean_failure(common + " --val-fraction 0 --val-every 5",
@@ -709,7 +720,9 @@ TEST(Cli, ResidualBlocksAreRecordedAndChecked) {
             "meta.json mlp.residual must be true or false, got \"yes\""},
            {"\"hidden\": [", "\"hidden\": [\"16\",",
             "meta.json mlp.hidden must be a list of integers, got [\"16\",16,16]"},
-           {"\"dim\": 2", "\"dim\": 2.5", "meta.json dim must be an integer, got 2.5"}}) {
+           {"\"dim\": 2", "\"dim\": 2.5", "meta.json dim must be an integer, got 2.5"},
+           {"\"columns\": [", "\"columns\": \"x\", \"c2\": [",
+            "meta.json columns must be a list of strings, got \"x\""}}) {
     const fs::path edited = kDir / "residual_edited";
     fs::remove_all(edited);
     fs::copy(res, edited);
@@ -798,8 +811,8 @@ TEST(Cli, OptionValuesAreReadAsWrittenOrRefused) {
                        "--consistency-steps: must lie in [1, 64], got 0 (see scorematch fit "
                        "--help)");
   expect_clean_failure(vesde + "--consistency-steps 3",
-                       "--consistency-steps needs --consistency > 0 (the steps of the "
-                       "consistency term's target)");
+                       "--consistency-steps needs --consistency > 0 (it sets the consistency "
+                       "term's target)");
   const fs::path out = kDir / "seedmax.csv";
   fs::remove(out);
   EXPECT_EQ(run(gen + "--n 5 --seed 18446744073709551615 --out " + out.string()).code, 0);

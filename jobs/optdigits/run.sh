@@ -123,8 +123,9 @@ ve_pc() {
   read -r -a operator <<<"$4"
   shift 6
   read -r steps snr <<<"${corrector[$cand]}"
-  local -a corr=(--corrector-steps "$steps" --snr "$snr")
-  [[ $task == denoise ]] && corr=(--corrector-steps 0)  # no corrector, so no snr
+  [[ $task == denoise ]] && steps=0
+  local -a corr=(--corrector-steps "$steps")
+  ((steps > 0)) && corr+=(--snr "$snr")  # no corrector, no snr (sample refuses an unread one)
   run sample --model "$out/$cand/prior" --sampler ve-pc --obs "$y" "${operator[@]}" \
     --chains-per-obs "$chains" --steps 200 --sigma-min "${last[$task]}" "${corr[@]}" \
     --seed 1 --quiet --out "$dest" "$@"

@@ -226,6 +226,9 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
       if (key == "target_accept" && o.no_adapt)
         throw SettingError(
             name + " sets the goal of the step-size adaptation, which --no-adapt turns off");
+      if (key == "target_accept" && o.s.warmup == 0)
+        throw SettingError(name + " sets the goal of the step-size adaptation, which runs in " +
+                           setting("warmup") + " only (0 here)");
       if (key == "snr" && o.s.corrector_steps == 0)
         throw SettingError(name + " sets the corrector's step size, which " +
                            setting("corrector_steps") + " 0 turns off");

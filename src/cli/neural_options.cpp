@@ -88,7 +88,8 @@ void add_neural_options(CLI::App* app, NeuralOptions& o) {
   opt("--optimizer", o.optimizer.name, "adam | adamw | sgd");
   opt("--lr", o.optimizer.lr, "Peak learning rate");
   opt("--lr-min", o.optimizer.lr_min, "Final learning rate of the cosine schedule");
-  opt("--schedule", o.optimizer.schedule, "cosine | constant (after warm-up)");
+  opt("--schedule", o.optimizer.schedule, "cosine | constant (after warm-up)")
+      ->check(one_of({"cosine", "constant"}));
   opt("--warmup", o.optimizer.warmup, "Linear warm-up steps");
   opt("--weight-decay", o.optimizer.weight_decay, "L2 (adam, sgd) or decoupled (adamw) decay");
   opt("--momentum", o.optimizer.momentum, "SGD momentum");

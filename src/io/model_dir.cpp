@@ -190,7 +190,9 @@ RawModelDir read_model_dir(const std::string& dir) {
   if (version > kModelFormatVersion)
     throw Error("'" + raw.meta_path + "': model format version " + std::to_string(version) +
                 " is newer than this build (" + std::to_string(kModelFormatVersion) + ")");
-  top("kind", std::string());  // read by the loaders: a string, checked here once
+  // Read by the loaders and commands (sample, field, the data checks): their types checked once.
+  top("kind", std::string());
+  top("columns", std::vector<std::string>{});
   if (!meta.contains("arrays") || !meta.at("arrays").is_object())
     throw Error("'" + raw.meta_path + "': no 'arrays' object");
   for (const auto& [name, file] : meta.at("arrays").items()) {

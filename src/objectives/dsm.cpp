@@ -87,9 +87,10 @@ class Dsm : public ObjectiveImpl<Dsm> {
       throw SettingError(setting("consistency_steps") + " must be an integer in [1, " +
                          std::to_string(kMaxConsistencySteps) + "], got " +
                          std::to_string(consistency_steps_));
-    if (consistency_steps_ != 1 && consistency_ == 0)
+    // Under vesde only: with another noise the CLI names the setting as unread by that noise.
+    if (consistency_steps_ != 1 && consistency_ == 0 && p_.kind == NoiseKind::ve_sde)
       throw SettingError(setting("consistency_steps") + " needs " + setting("consistency") +
-                         " > 0 (the steps of the consistency term's target)");
+                         " > 0 (it sets the consistency term's target)");
     if (consistency_ > 0 && p_.kind != NoiseKind::ve_sde)
       throw SettingError("dsm " + setting("consistency") + " needs noise vesde (it has '" +
                          p_.name() + "')");
@@ -114,7 +115,9 @@ class Dsm : public ObjectiveImpl<Dsm> {
            (density_.kind == SigmaDensity::Kind::log_uniform ? ""
                                                              : " (" + density_.name() + " sigma)") +
            (consistency_ > 0 ? " and consistency " + number_text(consistency_) : "") +
-           (consistency_steps_ > 1 ? " over " + std::to_string(consistency_steps_) + " steps" : "");
+           (consistency_ > 0 && consistency_steps_ > 1
+                ? " over " + std::to_string(consistency_steps_) + " steps"
+                : "");
   }
   std::optional<NoiseProcess> noise() const override { return p_; }
   bool needs_teacher() const override { return consistency_ > 0; }
