@@ -195,11 +195,11 @@ RawModelDir read_model_dir(const std::string& dir) {
   top("columns", std::vector<std::string>{});
   if (!meta.contains("arrays") || !meta.at("arrays").is_object())
     throw Error("'" + raw.meta_path + "': no 'arrays' object");
-  for (const auto& [name, file] : meta.at("arrays").items()) {
-    if (!file.is_string())
-      throw Error("'" + dir + "': meta.json arrays." + name + " must be a string, got " +
-                  file.dump());
-    raw.arrays[name] = read_npy_array((fs::path(dir) / file.get<std::string>()).string());
+  const nlohmann::json& arrays = meta.at("arrays");
+  for (auto it = arrays.begin(); it != arrays.end(); ++it) {
+    const std::string& name = it.key();
+    const auto path = required_field<std::string>(arrays, "'" + dir + "': meta.json arrays.", name);
+    raw.arrays[name] = read_npy_array((fs::path(dir) / path).string());
   }
   return raw;
 }
