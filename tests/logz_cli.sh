@@ -98,3 +98,21 @@ refuse "$root/r7" "$bin" loglik --model "$root/p4" --logz "$root/zbad.json" --da
   --out "$root/r7"
 grep -qF "zbad.json': dim must be an integer, got \"2\"" "$root/msg" ||
   fail "an edited logz.json field was not named: $(cat "$root/msg")"
+# Other hand edits: a dimension below 1, a standard error given as a string, and a source whose
+# fingerprint was deleted (loglik could no longer tell whose log Z it is) are refused, named.
+edited() {  # edited NAME PYTHON-EDIT PATTERN: loglik refuses logz.json after the edit, naming PATTERN
+  /usr/bin/python3 - "$root/z/logz.json" "$root/$1.json" "$2" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+json.dump(j, open(sys.argv[2], "w"))
+PY
+  refuse "$root/r-$1" "$bin" loglik --model "$root/p4" --logz "$root/$1.json" --data "$data" \
+    --out "$root/r-$1"
+  grep -qF -- "$3" "$root/msg" || fail "edited logz.json ($1) not named: $(cat "$root/msg")"
+}
+edited dim0 'j["dim"] = 0' "dim0.json': dim must be a positive integer, got 0"
+edited sestr 'j["se"] = str(j["se"])' "sestr.json': se must be a number, got \""
+edited nofp 'del j["source"]["fingerprint"]' "nofp.json': source.fingerprint is missing"
+edited srcstr 'j["source"] = "p4"' "srcstr.json': source must be an object"
+echo "refusals: hand-edited logz.json fields are named"

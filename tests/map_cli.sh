@@ -191,7 +191,27 @@ PY
 if msg=$("$bin" map --model "$root/poly" --obs "$root/y.csv" --sigma-y 0.3 --method tweedie \
   --out "$root/bad" 2>&1); then fail "tweedie with a poly:2 prior accepted"; fi
 grep -q "needs a sigma-conditioned prior" <<<"$msg" || fail "unexpected: $msg"
-echo "map --method tweedie == y + sigma_y^2 s(y; sigma_y); refused for a prior without noise levels"
+# Settings tweedie never reads, and a sigma_y outside the levels the network was trained on
+# ([0.05, 1]: the score there is an extrapolation), are refused, with no output.
+tweedie_refused() {
+  local pattern=$1
+  shift
+  if msg=$("$bin" map --model "$root/ladder" --obs "$root/y.csv" --operator identity \
+    --method tweedie --out "$root/bad" "$@" 2>&1); then fail "tweedie accepted $*"; fi
+  grep -qF -- "$pattern" <<<"$msg" || fail "message lacks '$pattern': $msg"
+  [[ ! -e $root/bad ]] || fail "refused tweedie left an output"
+}
+tweedie_refused "--lr does not apply to --method tweedie (it is read by --method adam)" \
+  --sigma-y 0.3 --lr 0.7
+tweedie_refused "--prior-level does not apply to --method tweedie (it is read by --method adam or lbfgs)" \
+  --sigma-y 0.3 --prior-level 0.3
+tweedie_refused "--sigma-y 5 is outside the noise levels the model was trained on, [0.05, 1]" \
+  --sigma-y 5
+tweedie_refused "--sigma-y 0.01 is outside" --sigma-y 0.01
+if msg=$("$bin" map --model "$root/ladder" --obs "$root/y.csv" --sigma-y 0.3 --prior-level 3 \
+  --out "$root/bad" 2>&1); then fail "--prior-level 3 accepted"; fi
+grep -qF -- "--prior-level 3 is outside the noise levels" <<<"$msg" || fail "unexpected: $msg"
+echo "map --method tweedie == y + sigma_y^2 s(y; sigma_y); refused for a prior without noise levels, with settings it does not read and outside the trained levels"
 
 # A fitted Gaussian prior N(mu, C) has closed-form noised laws N(mu, C + sigma^2 I)
 # (app/score_source.hpp): Tweedie's formula on it is the exact Gaussian posterior mean of
@@ -316,6 +336,6 @@ refused "--init file needs --init-file" --init file
 refused "--init-file applies to --init file" --init-file "$root/short.csv"
 refused "--init-file '$root/short.csv' is 2 x 4; expected one starting point per observation: 40 x 4" \
   --method adam --init file --init-file "$root/short.csv"
-refused "--init file applies to --method adam or lbfgs" --method exact --init file \
+refused "--init does not apply to --method exact (it is read by --method adam or lbfgs)" --method exact --init file \
   --init-file "$root/identity-exact/x_map.npy"
 echo "map --init file: Adam from given points reaches the exact MAP; bad start files refused"

@@ -469,7 +469,10 @@ TEST(Cli, HandEditedSamplerJsonFieldsAreNamed) {
   };
   for (const Edit& e : std::vector<Edit>{
            {"\"chains\": 4", "\"chains\": \"four\"", "chains must be an integer, got \"four\""},
-           {"\"chains\": 4", "\"chains\": 4.5", "chains must be an integer, got 4.5"}}) {
+           {"\"chains\": 4", "\"chains\": 4.5", "chains must be an integer, got 4.5"},
+           {"\"chains\": 4", "\"chains\": 0", "chains must be a positive integer, got 0"},
+           {"\"chains\": 4", "\"chains\": 4, \"superchains\": 1",
+            "superchains must be at least 2, got 1"}}) {
     std::string changed = text;
     const std::size_t at = changed.find(e.from);
     ASSERT_NE(at, std::string::npos) << e.from << text;
@@ -477,6 +480,39 @@ TEST(Cli, HandEditedSamplerJsonFieldsAreNamed) {
     expect_clean_failure("diag --samples " + (samples / "samples.npy").string(),
                          "'" + (samples / "sampler.json").string() + "': " + e.message);
   }
+  // A file that is not JSON or not an object is named as such (not as a missing file); values
+  // from the file are named as the file's, never as a flag the user did not give.
+  for (const Edit& e : std::vector<Edit>{
+           {"\"chains\": 4", "\"chains\": 4, \"superchains\": 3",
+            "superchains 3 does not divide the 4 chains (the 4 chains of '"},
+           {"", "[1, 2]", "sampler.json' must hold a JSON object (as sample writes it), got array"},
+           {"\"chains\": 4", "\"chains\": 4,,", "sampler.json' is not valid JSON"}}) {
+    std::string changed = e.to;  // no `from`: the whole file
+    if (!e.from.empty()) {
+      changed = text;
+      const std::size_t at = changed.find(e.from);
+      ASSERT_NE(at, std::string::npos) << e.from << text;
+      changed.replace(at, e.from.size(), e.to);
+    }
+    std::ofstream(samples / "sampler.json") << changed;
+    const fs::path out = kDir / "out";
+    fs::remove_all(out);
+    const Result r =
+        run("diag --samples " + (samples / "samples.npy").string() + " --out " + out.string());
+    EXPECT_NE(r.code, 0) << e.to;
+    EXPECT_NE(r.err.find(e.message), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("--chains 4"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out));
+  }
+}
+
+// A list option given twice would have its lists joined by CLI11 (--hidden 16,16 --hidden 8
+// trained [16, 16, 8]) where every other repeated option is refused: refused alike, exit 2.
+TEST(Cli, ListOptionGivenTwiceIsRefused) {
+  const std::string args = "fit --data " + faithful() +
+                           " --model mlp-score --objective dsm --steps 5 --hidden 16,16 --hidden 8";
+  expect_clean_failure(args, "--hidden was given twice: give its whole list once, comma-separated");
+  EXPECT_EQ(run(args + " --out " + (kDir / "out").string()).code, 2);
 }
 
 // Undefined is not zero: with no more rows than parameters the sandwich standard errors are not
@@ -632,7 +668,8 @@ TEST(Cli, InitFromStartsAtTheModelAndNeedsTheSameNetwork) {
   EXPECT_LT((weights(tuned) - weights(first)).cwiseAbs().maxCoeff(), 1e-6);
   EXPECT_GT((weights(fresh) - weights(first)).cwiseAbs().maxCoeff(), 1e-2);
   expect_clean_failure(
-      common + " --hidden 8 --init-from " + first.string(),
+      std::string(common).replace(common.find("--hidden 16"), 11, "--hidden 16,8") +
+          " --init-from " + first.string(),
       "--init-from '" + first.string() + "' is another network (hidden was [16], now [16,8])");
   // Another dimension: named before anything is trained.
   const std::string wide = file("wide.csv", "a,b,c\n1,2,3\n2,1,0\n4,4,1\n3,1,2\n5,2,2\n");

@@ -31,7 +31,11 @@ set -e
 [ "$status" -eq 75 ] || { echo "a stopped fit exited $status (expected 75): $msg"; exit 1; }
 echo "$msg" | grep -q "stop signal received: finished step 23" || { echo "$msg"; exit 1; }
 [ ! -e "$root/term" ] || { echo "stopped run wrote a model"; exit 1; }
-"$bin" "${common[@]}" --out "$root/term" --resume "$root/term.ckpt" >/dev/null 2>&1
+# Resumed with the data file spelled another way (absolute, with a ./): the same file, so the same
+# setup (a job requeued from another directory).
+alt="$(cd "$(dirname "$data")" && pwd)/./$(basename "$data")"
+"$bin" "${common[@]/#"$data"/"$alt"}" --out "$root/term" --resume "$root/term.ckpt" >/dev/null 2>&1 ||
+  { echo "resume with the data spelled '$alt' was refused"; exit 1; }
 
 for run in killed term; do
   for f in "$root"/full/*.npy; do

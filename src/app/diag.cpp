@@ -18,11 +18,17 @@ nlohmann::json sampler_info(const DiagJob& o) {
   std::ifstream in(path);
   if (!in) return nullptr;
   io::note_input(path);  // read: no output of this run may replace it
+  nlohmann::json info;
   try {
-    return nlohmann::json::parse(in);
-  } catch (const std::exception&) {
-    return nullptr;
+    info = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    throw Error("'" + path + "' is not valid JSON (" + e.what() +
+                "); fix or remove it, or give --chains");
   }
+  if (!info.is_object())
+    throw Error("'" + path + "' must hold a JSON object (as sample writes it), got " +
+                std::string(info.type_name()));
+  return info;
 }
 }  // namespace
 
@@ -38,16 +44,30 @@ void run_diag(const dist::Comm& comm, DiagJob& job) {
     const std::string where = "'" + sampler_json(*o) + "': ";
     request.chains =
         o->chains > 0 ? o->chains : io::optional_field<Index>(info, where, "chains", Index{0});
+    if (o->chains <= 0 && info.is_object() && info.contains("chains")) {
+      if (request.chains < 1)
+        throw Error(where + "chains must be a positive integer, got " +
+                    std::to_string(request.chains));
+      request.chains_from = "the " + std::to_string(request.chains) + " chains of " + where;
+      request.chains_from.resize(request.chains_from.size() - 2);  // without the ": "
+    }
     if (request.chains < 1)
       throw SettingError("diag needs --chains (no sampler.json next to '" + o->samples +
                          "' to take it from)");
     request.columns = io::optional_field(info, where, "columns", std::vector<std::string>{});
     // A nested design written by `sample --superchains` is diagnosed as such by default.
-    if (o->superchains == 0)
+    std::string superchains_from = setting("superchains") + " " + std::to_string(o->superchains);
+    if (o->superchains == 0 && info.is_object() && info.contains("superchains")) {
       o->superchains = io::optional_field<Index>(info, where, "superchains", 0);
+      if (o->superchains < 2)  // sample refuses fewer, as diag's own --superchains does
+        throw Error(where + "superchains must be at least 2, got " +
+                    std::to_string(o->superchains));
+      superchains_from = where + "superchains " + std::to_string(o->superchains);
+    }
     if (o->superchains != 0 && request.chains % o->superchains != 0)
-      throw SettingError(setting("superchains") + " " + std::to_string(o->superchains) +
-                         " does not divide the " + std::to_string(request.chains) + " chains");
+      throw SettingError(superchains_from + " does not divide the " +
+                         std::to_string(request.chains) + " chains" +
+                         (request.chains_from.empty() ? "" : " (" + request.chains_from + ")"));
     if (o->superchains == 0 && !o->nested_options_given.empty())
       throw SettingError(o->nested_options_given.front() + " applies to " + setting("superchains") +
                          " only");

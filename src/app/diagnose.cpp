@@ -39,9 +39,10 @@ io::DataInfo probe_samples(const dist::Comm& comm, const DiagRequest& req) {
     info = io::probe_data(req.samples);
     if (req.chains < 1) throw SettingError("diag needs --chains ≥ 1");
     if (info.rows % req.chains != 0)
-      throw Error("'" + req.samples + "' has " + std::to_string(info.rows) +
-                  " rows, not a multiple of --chains " + std::to_string(req.chains) +
-                  " (samples are (chains x draws) x d, chain-major)");
+      throw Error(
+          "'" + req.samples + "' has " + std::to_string(info.rows) + " rows, not a multiple of " +
+          (req.chains_from.empty() ? "--chains " + std::to_string(req.chains) : req.chains_from) +
+          " (samples are (chains x draws) x d, chain-major)");
     if (req.model != nullptr && req.model->dim() != info.cols())
       throw Error("dimension mismatch: the model has dimension " +
                   std::to_string(req.model->dim()) + " but '" + req.samples + "' has " +

@@ -22,6 +22,7 @@ struct DiagRequest {
   double nested_threshold = 1.01;     // nested R-hat converged below 1 + δ
   Index ksd_bootstrap = 0;            // > 0: the KSD test with this many wild-bootstrap replicates
   std::uint64_t ksd_seed = 0;
+  std::string chains_from = "";  // where `chains` came from, for messages (default: "--chains N")
 };
 
 nlohmann::json run_diagnostics(const dist::Comm& comm, const DiagRequest& request);

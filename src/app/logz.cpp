@@ -146,6 +146,10 @@ LogZEstimate read_logz(const std::string& path) {
   } catch (const std::exception& e) {
     throw Error("'" + file + "' is not valid JSON: " + e.what());
   }
+  const std::string where = "'" + file + "': ";
+  // A value of another type is a hand edit, named; null is logz's own "undefined".
+  for (const char* key : {"log_z", "se"})
+    if (j.contains(key) && !j[key].is_null()) io::required_field<double>(j, where, key);
   if (!j.contains("log_z") || !j["log_z"].is_number())
     throw Error("'" + file + "' has no numeric \"log_z\" (it is undefined: " +
                 (j.contains("undefined") ? j["undefined"].dump() : std::string("no reason")) + ")");
@@ -154,14 +158,23 @@ LogZEstimate read_logz(const std::string& path) {
   e.se = j.contains("se") && j["se"].is_number() ? j["se"].get<double>() : std::nan("");
   if (!std::isfinite(e.log_z) || e.se < 0)
     throw Error("'" + file + "': \"log_z\" must be finite and \"se\" null or >= 0");
-  const std::string where = "'" + file + "': ";
   if (j.contains("source") && j["source"].is_object()) {
     const nlohmann::json& source = j["source"];
     e.kind = io::optional_field<std::string>(source, where + "source.", "kind", "");
     e.fingerprint = io::optional_field<std::string>(source, where + "source.", "fingerprint", "");
     e.model = io::optional_field<std::string>(source, where + "source.", "model", "");
+    // logz records the fingerprint of every model directory: without it the check that the
+    // estimate belongs to the model would be skipped.
+    if (!e.model.empty() && e.fingerprint.empty())
+      throw Error(where +
+                  "source.fingerprint is missing (logz records it for a model; estimate "
+                  "this model's log Z again with scorematch logz)");
+  } else if (j.contains("source")) {
+    throw Error(where + "source must be an object, got " + j["source"].dump());
   }
   e.dim = io::optional_field<Index>(j, where, "dim", 0);
+  if (j.contains("dim") && e.dim < 1)
+    throw Error(where + "dim must be a positive integer, got " + std::to_string(e.dim));
   e.method = io::optional_field<std::string>(j, where, "method", "unknown");
   e.source = file;
   return e;

@@ -139,15 +139,17 @@ void check_adam(const MapContext& c) {
 // The MAP methods: a new one is a check, a solver and one line here.
 struct MapMethod {
   const char* name;
+  const char* reads;  // the method-specific settings it reads (MapJob::given keys), space-separated
   void (*check)(const MapContext&);  // throws when the prior or operator does not allow it
   Matrix (*solve)(const MapContext&, const Matrix& y, Index first);
   bool records_steps;  // map.json "steps": the Adam iterations (0 for the others)
 };
 const MapMethod kMapMethods[] = {
-    {"adam", check_adam, solve_adam, true},
-    {"lbfgs", check_lbfgs, solve_lbfgs, false},
-    {"exact", check_exact, solve_exact, false},
-    {"tweedie", check_tweedie, solve_tweedie, false},
+    {"adam", " init init_file steps lr prior_level anneal_from anneal_stages ", check_adam,
+     solve_adam, true},
+    {"lbfgs", " init init_file steps prior_level ", check_lbfgs, solve_lbfgs, false},
+    {"exact", " ", check_exact, solve_exact, false},
+    {"tweedie", " ", check_tweedie, solve_tweedie, false},
 };
 
 // auto: the exact posterior mean for a Gaussian prior, else Adam.
@@ -158,6 +160,29 @@ const MapMethod& find_method(const std::string& name, const ScoreModel& prior) {
   std::string known = "auto";
   for (const MapMethod& m : kMapMethods) known += std::string(" | ") + m.name;
   throw SettingError(setting("method") + " must be " + known + ", not '" + name + "'");
+}
+
+bool reads(const MapMethod& m, const std::string& key) {
+  return std::string(m.reads).find(" " + key + " ") != std::string::npos;
+}
+
+// A setting the chosen method never reads would be ignored silently (and recorded as if used).
+// Under --method auto (exact for a Gaussian prior, else adam) a job file may carry adam's settings
+// for the priors that need them, so only an explicitly chosen method refuses them.
+void refuse_unread(const MapJob& job, const MapMethod& method) {
+  const bool stages = std::any_of(job.given.begin(), job.given.end(),
+                                  [](const auto& g) { return g.first == "anneal_stages"; });
+  if (stages && job.anneal_from <= 0)
+    throw SettingError(setting("anneal-stages") + " applies with " + setting("anneal-from"));
+  if (job.method == "auto") return;
+  for (const auto& [key, name] : job.given) {
+    if (reads(method, key)) continue;
+    std::string readers;
+    for (const MapMethod& m : kMapMethods)
+      if (reads(m, key)) readers += std::string(readers.empty() ? "" : " or ") + m.name;
+    throw SettingError(name + " does not apply to --method " + method.name +
+                       " (it is read by --method " + readers + ")");
+  }
 }
 }  // namespace
 
@@ -170,6 +195,7 @@ void run_map(const dist::Comm& comm, MapJob& job) {
   nlohmann::json source;
   const MapMethod* method = nullptr;
   double final_level = 0;
+  std::optional<NoiseProcess> loaded_noise;  // a network's training noise (its levels' range)
   Matrix init;
   dist::run_collectively(comm, [&] {
     if (o->model.empty() == o->target.empty())
@@ -195,6 +221,7 @@ void run_map(const dist::Comm& comm, MapJob& job) {
     prior = std::move(loaded.model);
     noised = std::move(loaded.noised);
     source = loaded.description;
+    loaded_noise = loaded.noise;
     if (o->prior_level != 0) source["prior_level"] = o->prior_level;
     final_level = o->prior_level != 0 ? o->prior_level
                   : loaded.noise      ? loaded.noise->smallest_level()
@@ -202,6 +229,15 @@ void run_map(const dist::Comm& comm, MapJob& job) {
     if (o->anneal_from > 0) source["anneal_from"] = o->anneal_from;
     a = make_operator(o->inv, prior->dim(), shard.info.rows, shard.info.cols());
     method = &find_method(o->method, *prior);
+    refuse_unread(*o, *method);
+    if (o->prior_level > 0)
+      check_trained_level(loaded_noise, o->prior_level, setting("prior-level"));
+    if (o->anneal_from > 0)
+      check_trained_level(loaded_noise, o->anneal_from, setting("anneal-from"));
+    if (method->solve == solve_tweedie && noised)
+      check_trained_level(
+          loaded_noise, o->inv.sigma_y / noised->scale()[0],
+          setting("sigma-y") + (noised->scale()[0] != 1 ? " / the model's scale" : std::string()));
     if (o->anneal_from > 0 && method->solve != solve_adam)
       throw SettingError(setting("anneal-from") + " applies to --method adam");
     if (method->check != nullptr) method->check({*o, *prior, noised.get(), *a, final_level});
@@ -236,8 +272,8 @@ void run_map(const dist::Comm& comm, MapJob& job) {
       {"sigma_y", o->inv.sigma_y},
       {"method", name},
       {"steps", method->records_steps ? o->adam.steps : 0},
-      {"lr", o->adam.lr},
-      {"init", o->init},
+      {"lr", reads(*method, "lr") ? nlohmann::json(o->adam.lr) : nlohmann::json()},
+      {"init", reads(*method, "init") ? nlohmann::json(o->init) : nlohmann::json()},
       {"init_file", o->init_file.empty() ? nlohmann::json() : nlohmann::json(o->init_file)},
       {"ranks", comm.size()}};
   output.commit(comm, {{"map.json", info.dump(2) + "\n"}});

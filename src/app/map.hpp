@@ -6,6 +6,9 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "data_shard.hpp"
 #include "observation.hpp"
@@ -28,6 +31,9 @@ struct MapJob {
   double prior_level = 0;  // > 0: evaluate a σ-conditioned prior at this level
   double anneal_from = 0;  // > 0: adam by continuation from this level down (map.cpp)
   Index anneal_stages = 8;
+  // The method-specific settings the user gave: (key, as given), keys init, init_file, steps, lr,
+  // prior_level, anneal_from, anneal_stages; one the chosen method does not read is refused.
+  std::vector<std::pair<std::string, std::string>> given;
 };
 
 void run_map(const dist::Comm& comm, MapJob& job);

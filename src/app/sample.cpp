@@ -257,8 +257,11 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
                               ? "sigma (dsm --noise ladder or vesde)"
                               : "time (dsm --noise vpsde)") +
                          ", but '" + o.model + "' is conditioned on the other noise scheme");
-    if (kind.input == SamplerInput::sigma_noised)
+    if (kind.input == SamplerInput::sigma_noised) {
       fill_ladder_defaults(o.s, run.src.noise, !levels_given.empty());
+      check_trained_level(run.src.noise, o.s.sigma_max, setting("sigma-max"));
+      check_trained_level(run.src.noise, o.s.sigma_min, setting("sigma-min"));
+    }
     o.s = resolve_step_size(o.s);  // recorded in sampler.json and the checkpoint config
   });
   // Collective itself (reads --data), so outside the block above.
@@ -417,7 +420,19 @@ void run_chains(const dist::Comm& comm, const SampleJob& o, SampleRun& run) {
   while (runner.step() < total) {
     const Index from = runner.step();
     const auto t0 = std::chrono::steady_clock::now();
-    dist::run_collectively(comm, [&] { runner.advance(control.segment_end(from, segment)); });
+    dist::run_collectively(comm, [&] {
+      try {
+        runner.advance(control.segment_end(from, segment));
+      } catch (const Error& e) {
+        // pigdm's guidance variance r² = σ²σ_d²/(σ² + σ_d²) shrinks with σ_d: a σ_d well below the
+        // data's spread makes its likelihood step stiff (seen as chains that blow up).
+        if (o.guidance != "pigdm" || !o.sigma_data_given) throw;
+        throw Error(std::string(e.what()) + "; " + setting("sigma-data") + " " +
+                    number_text(o.sigma_data) +
+                    " may be too small for this prior (a value well below the data's sd per "
+                    "coordinate makes pigdm's guidance stiff): try the default or a larger value");
+      }
+    });
     run.compute += seconds_since(t0);
     control.signal_hook(from, runner.step());
     const bool stop = control.stop_requested();

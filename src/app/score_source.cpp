@@ -87,4 +87,17 @@ void check_data_fits_model(const LoadedScore& src, const io::DataInfo& data,
               "): reorder the columns");
 }
 
+void check_trained_level(const std::optional<NoiseProcess>& trained, double level,
+                         const std::string& what) {
+  if (!trained || trained->conditioning() != Conditioning::sigma) return;
+  // A relative tolerance: levels computed as σ_y / scale may miss an end of the range by rounding.
+  constexpr double kSlack = 1e-9;
+  if (level >= trained->sigma_min * (1 - kSlack) && level <= trained->sigma_max * (1 + kSlack))
+    return;
+  throw SettingError(what + " " + number_text(level) +
+                     " is outside the noise levels the model was trained on, [" +
+                     number_text(trained->sigma_min) + ", " + number_text(trained->sigma_max) +
+                     "] (model units): the network's score there is an extrapolation");
+}
+
 }  // namespace scorematch::app

@@ -3,6 +3,8 @@
 // log p(x | y) (posterior score s(x) + Aᵀ(y − A x)/σ_y²); a Gaussian prior: the exact posterior
 // mean
 // (= MAP). Rows are sharded over ranks; x_map.npy is written collectively.
+#include <algorithm>
+
 #include "app/map.hpp"
 #include "command.hpp"
 #include "inverse_options.hpp"
@@ -50,7 +52,17 @@ Command add_map(CLI::App& root) {
                   "stages of --anneal-from (the Adam steps are split evenly)")
       ->check(at_least(2));
   app->add_option("--out", o->out, "Output directory")->required();
-  auto run = [o](const dist::Comm& comm) { app::run_map(comm, *o); };
+  auto run = [o, app](const dist::Comm& comm) {
+    // The method-specific settings given, so that the method refuses those it does not read.
+    for (const char* key :
+         {"init", "init_file", "steps", "lr", "prior_level", "anneal_from", "anneal_stages"}) {
+      std::string flag = std::string("--") + key;
+      std::replace(flag.begin(), flag.end(), '_', '-');
+      if (const CLI::Option* option = app->get_option(flag); is_given(option))
+        o->given.emplace_back(key, given_name(option));
+    }
+    app::run_map(comm, *o);
+  };
   return {app, run};
 }
 

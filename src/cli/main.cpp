@@ -221,7 +221,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = hoist_config(argc, argv);
   cli::set_command_line(args, &app);
   for (const std::string& problem :
-       {unknown_subcommand(app, args), cli::non_finite_value_word(app, args)})
+       {unknown_subcommand(app, args), cli::non_finite_value_word(app, args),
+        cli::repeated_list_option(app, args)})
     if (!problem.empty()) {
       if (comm.is_root()) std::cerr << "scorematch: error: " << problem << "\n";
       return 2;

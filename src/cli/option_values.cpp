@@ -1,5 +1,7 @@
 #include "option_values.hpp"
 
+#include <map>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -163,6 +165,26 @@ std::string non_finite_value_word(const CLI::App& app, const std::vector<std::st
     if (word.size() > 1 && word[0] == '-' && !std::isdigit(static_cast<unsigned char>(word[1])) &&
         word[1] != '.')
       option = word.substr(0, word.find('='));
+  }
+  return {};
+}
+
+std::string repeated_list_option(const CLI::App& app, const std::vector<std::string>& args) {
+  // CLI11 appends the values of a list option given twice (--hidden 16,16 --hidden 8 would train
+  // [16, 16, 8]) where every other option refuses a repeat: refuse it alike.
+  const CLI::App* scope = &app;
+  std::map<const CLI::Option*, int> seen;
+  for (const std::string& word : args) {
+    if (scope == &app)
+      for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+        if (sub->check_name(word)) scope = sub;
+    if (word.rfind("--", 0) != 0) continue;
+    const std::string name = word.substr(0, word.find('='));
+    const CLI::Option* option = scope->get_option_no_throw(name);
+    if (option == nullptr) option = app.get_option_no_throw(name);
+    if (option == nullptr || option->get_items_expected_max() <= 1) continue;
+    if (++seen[option] == 2)
+      return name + " was given twice: give its whole list once, comma-separated";
   }
   return {};
 }

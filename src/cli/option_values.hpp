@@ -40,4 +40,7 @@ void add_value_checks(CLI::App& app);
 // its subcommands: "expected an integer in decimal digits"), or "" when there is none.
 std::string non_finite_value_word(const CLI::App& app, const std::vector<std::string>& args);
 
+// A list option (--hidden, --models, …) given more than once: the message, else empty.
+std::string repeated_list_option(const CLI::App& app, const std::vector<std::string>& args);
+
 }  // namespace scorematch::cli

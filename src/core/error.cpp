@@ -1,4 +1,5 @@
 #include "scorematch/core/error.hpp"
+#include "scorematch/core/scoped_setting_namer.hpp"
 
 #include <atomic>
 #include <charconv>
@@ -36,6 +37,10 @@ std::string setting(std::string_view key) {
 
 void set_setting_namer(SettingNamer namer) {
   installed_namer.store(namer, std::memory_order_release);
+}
+
+SettingNamer setting_namer() {
+  return installed_namer.load(std::memory_order_acquire);
 }
 
 InvalidSetting::InvalidSetting(std::string setting_key, std::string what_it_must, std::string got)

@@ -137,6 +137,15 @@ std::string resolve_checkpoint(const std::string& file_or_dir) {
 }
 
 namespace {
+// Two spellings of one input file ("f.csv", "./f.csv", its absolute path) are the same setting:
+// a job requeued with another spelling resumes. Only strings that name existing files compare so.
+bool same_file(const nlohmann::json& a, const nlohmann::json& b) {
+  if (!a.is_string() || !b.is_string()) return false;
+  std::error_code ec;
+  const bool same = std::filesystem::equivalent(a.get<std::string>(), b.get<std::string>(), ec);
+  return !ec && same;
+}
+
 // Appends the differences under `path` ("" at the top; "objective." below it), descending into
 // objects present on both sides, so a nested setting is named by its own key.
 void describe_difference(const nlohmann::json& saved, const nlohmann::json& current,
@@ -152,7 +161,7 @@ void describe_difference(const nlohmann::json& saved, const nlohmann::json& curr
       add(path + key + " was not set (the default), now " + value.dump());
     else if (saved.at(key).is_object() && value.is_object())
       describe_difference(saved.at(key), value, path + key + ".", ignored, diff);
-    else if (saved.at(key) != value)
+    else if (saved.at(key) != value && !same_file(saved.at(key), value))
       add(path + key + " was " + saved.at(key).dump() + ", now " + value.dump());
   }
   for (const auto& [key, value] : saved.items())

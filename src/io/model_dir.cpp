@@ -1,6 +1,7 @@
 #include "scorematch/io/model_dir.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "scorematch/core/error.hpp"
+#include "scorematch/core/scoped_setting_namer.hpp"
 #include "scorematch/inverse/decoder.hpp"
 #include "scorematch/io/json_field.hpp"
 #include "scorematch/io/npy.hpp"
@@ -184,9 +186,16 @@ RawModelDir read_model_dir(const std::string& dir) {
       throw Error("'" + dir + "': " + e.what());
     }
   };
-  if (top("format", std::string()) != "scorematch-model")
-    throw Error("'" + raw.meta_path + "': not a scorematch model (format field missing)");
+  const std::string format = top("format", std::string());
+  if (format != "scorematch-model")
+    throw Error(
+        "'" + raw.meta_path + "': not a scorematch model (" +
+        (meta.contains("format") ? "format is \"" + format + "\"" : "format field missing") +
+        ", expected \"scorematch-model\")");
   const int version = top("format_version", 0);
+  if (version < 0)
+    throw Error("'" + dir + "': meta.json format_version must be at least 0, got " +
+                std::to_string(version));
   if (version > kModelFormatVersion)
     throw Error("'" + raw.meta_path + "': model format version " + std::to_string(version) +
                 " is newer than this build (" + std::to_string(kModelFormatVersion) + ")");
@@ -260,12 +269,14 @@ nlohmann::json noise_meta(const NoiseProcess& noise) {
 std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
   if (!meta.is_object()) return std::nullopt;
   NoiseProcess p;
-  if (meta.contains("noise") && meta["noise"].is_object()) {
+  if (meta.contains("noise") && !meta["noise"].is_object())
+    throw Error("meta.json noise must be an object, got " + meta["noise"].dump());
+  if (meta.contains("noise")) {
     const nlohmann::json& j = meta["noise"];
     const auto read = [&j](const char* key, auto fallback) {
       return optional_field<decltype(fallback)>(j, "meta.json noise.", key, fallback);
     };
-    p.kind = parse_noise_kind(read("process", std::string()));
+    p.kind = parse_noise_kind(required_field<std::string>(j, "meta.json noise.", "process"));
     p.sigma = read("sigma", p.sigma);
     p.sigma_min = read("sigma_min", p.sigma_min);
     p.sigma_max = read("sigma_max", p.sigma_max);
@@ -273,6 +284,10 @@ std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
     p.sde.beta_min = read("beta_min", p.sde.beta_min);
     p.sde.beta_max = read("beta_max", p.sde.beta_max);
     p.t_eps = read("t_eps", p.t_eps);
+    if (p.conditioning() == Conditioning::sigma &&
+        !(p.sigma_min > 0 && p.sigma_min < p.sigma_max && std::isfinite(p.sigma_max)))
+      throw Error("meta.json noise needs 0 < sigma_min < sigma_max, got " +
+                  number_text(p.sigma_min) + " and " + number_text(p.sigma_max));
     return p;
   }
   // Directories of scorematch 0.1.0: the dsm settings of the training config.
@@ -311,6 +326,9 @@ LoadedModel load_model(const std::string& dir, const LoadOptions& options) {
   loaded.meta = raw.meta;
   Parts parts;
   try {
+    // The model's settings come from its meta.json: a bad one is named as the file's field.
+    const ScopedSettingNamer from_file(
+        [](std::string_view key) { return "meta.json " + std::string(key); });
     parts = it->second(raw.meta, raw.arrays);
     loaded.noise = parse_noise_meta(raw.meta);
   } catch (const nlohmann::json::exception& e) {
