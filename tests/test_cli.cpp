@@ -285,6 +285,16 @@ TEST(Cli, FlagsOverrideTheJobFileAndUnknownKeysAreRejected) {
   const Result r = run("fit --config " + typo + " --out " + (kDir / "never").string());
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("unknown key 'fit.ridg'"), std::string::npos) << r.err;
+  // In a component table the key is named in its table, with its line (was "fit.sigma-minn").
+  const std::string in_table =
+      file("in_table.toml",
+           "[fit]\ndata = \"x.csv\"\n[fit.objective]\nname = \"dsm\"\nsigma-minn = 1\n");
+  const Result r3 = run("fit --config " + in_table + " --out " + (kDir / "never").string());
+  EXPECT_EQ(r3.code, 2);
+  EXPECT_NE(r3.err.find("line 5: unknown key 'fit.objective.sigma-minn' (keys of [fit.objective] "
+                        "are the long option names of fit"),
+            std::string::npos)
+      << r3.err;
   const std::string broken = file("broken.toml", "[fit\ndata = 1\n");
   const Result r2 = run("fit --config " + broken);
   EXPECT_NE(r2.code, 0);
@@ -464,6 +474,19 @@ TEST(Cli, HandEditedSamplerJsonFieldsAreNamed) {
             0);
   std::ifstream in(samples / "sampler.json");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Adaptation runs in warm-up only: without one (the default) none ran, and sampler.json says so.
+  EXPECT_NE(text.find("\"adapt\": false"), std::string::npos) << text;
+  const fs::path adapted = kDir / "adapted_samples";
+  fs::remove_all(adapted);
+  ASSERT_EQ(run("sample --target gaussian --dim 2 --sampler mala --chains 4 --steps 5 --warmup 5 "
+                "--quiet --out " +
+                adapted.string())
+                .code,
+            0);
+  std::ifstream adapted_in(adapted / "sampler.json");
+  const std::string adapted_text((std::istreambuf_iterator<char>(adapted_in)),
+                                 std::istreambuf_iterator<char>());
+  EXPECT_NE(adapted_text.find("\"adapt\": true"), std::string::npos) << adapted_text;
   struct Edit {
     std::string from, to, message;
   };
@@ -670,7 +693,7 @@ TEST(Cli, InitFromStartsAtTheModelAndNeedsTheSameNetwork) {
   expect_clean_failure(
       std::string(common).replace(common.find("--hidden 16"), 11, "--hidden 16,8") +
           " --init-from " + first.string(),
-      "--init-from '" + first.string() + "' is another network (hidden was [16], now [16,8])");
+      "--init-from '" + first.string() + "' is another network (--hidden was [16], now [16,8])");
   // Another dimension: named before anything is trained.
   const std::string wide = file("wide.csv", "a,b,c\n1,2,3\n2,1,0\n4,4,1\n3,1,2\n5,2,2\n");
   expect_clean_failure(
@@ -712,6 +735,13 @@ TEST(Cli, InitFromStartsAtTheModelAndNeedsTheSameNetwork) {
       "by dsm with noise 'vesde', dsm with noise 'vesde' (lognormal sigma))");
   expect_clean_failure(common + " --schedule constant --lr-min 1e-5",
                        "--lr-min needs --schedule cosine (the rate the cosine decays to)");
+  // A setting from the job file is named as the file's, in every part of the message.
+  const std::string no_rows =
+      file("no_rows.toml", "[fit]\nval-fraction = 0\nearly-stopping = true\n");
+  expect_clean_failure("--config " + no_rows + " " + common,
+                       "--early-stopping (set in job file '" + no_rows +
+                           "') needs validation rows (--val-fraction (set in job file '" + no_rows +
+                           "') > 0)");
   expect_clean_failure(common + " --val-fraction 0 --val-every 5",
                        "--val-every needs --val-fraction > 0 (validation rows to evaluate)");
   expect_clean_failure(common + " --consistency-teacher last",
@@ -719,7 +749,8 @@ TEST(Cli, InitFromStartsAtTheModelAndNeedsTheSameNetwork) {
                        "fit --help)");
   expect_clean_failure(common + " --no-standardize --init-from " + first.string(),
                        "--init-from '" + first.string() +
-                           "' is another network (sigma_data was 1.0, now 9.6291680266091)");
+                           "' is another network (mlp.sigma_data (edm's sigma_d, derived from "
+                           "the data and their standardisation) was 1.0, now 9.6291680266091)");
 }
 
 // Residual blocks (--residual, models/mlp.hpp): refused for energies and unequal widths with the
@@ -737,7 +768,8 @@ TEST(Cli, ResidualBlocksAreRecordedAndChecked) {
   EXPECT_NE(text.find("\"residual\": true"), std::string::npos) << text;
   expect_clean_failure(common + " --hidden 16,16 --init-from " + res.string(),
                        "--init-from '" + res.string() +
-                           "' is another network (residual was true, now not set (the default))");
+                           "' is another network (--residual was true, now not set (the "
+                           "default))");
   expect_clean_failure(
       "fit --data " + faithful() + " --model mlp-energy --hidden 8,8 --residual",
       "residual blocks (--residual) are for mlp-score networks, not mlp-energy (the energy's "
@@ -758,6 +790,11 @@ TEST(Cli, ResidualBlocksAreRecordedAndChecked) {
            {"\"hidden\": [", "\"hidden\": [\"16\",",
             "meta.json mlp.hidden must be a list of integers, got [\"16\",16,16]"},
            {"\"dim\": 2", "\"dim\": 2.5", "meta.json dim must be an integer, got 2.5"},
+           {"\"columns\": [", "\"columns\": [\"extra\", ",
+            "meta.json columns has 3 names, expected one per dimension (2)"},
+           {"\"sigma_max\": 2.0", "\"sigma_max\": 0.01",
+            "meta.json noise (process vesde) needs 0 < sigma_min < sigma_max < inf, got sigma_min "
+            "0.05, sigma_max 0.01"},
            {"\"columns\": [", "\"columns\": \"x\", \"c2\": [",
             "meta.json columns must be a list of strings, got \"x\""}}) {
     const fs::path edited = kDir / "residual_edited";
@@ -765,6 +802,33 @@ TEST(Cli, ResidualBlocksAreRecordedAndChecked) {
     fs::copy(res, edited);
     std::string changed = text;
     const std::size_t at = changed.rfind(e.from);  // the mlp section, after fit.config
+    ASSERT_NE(at, std::string::npos) << e.from;
+    std::ofstream(edited / "meta.json", std::ios::trunc)
+        << changed.replace(at, e.from.size(), e.to);
+    expect_clean_failure("eval --model " + edited.string() + " --data " + faithful(),
+                         "'" + edited.string() + "': " + e.message);
+  }
+}
+
+// meta.json's dim and columns must describe the arrays' model (a Gaussian's dim is read from no
+// array shape check otherwise): a hand edit that disagrees is refused, named.
+TEST(Cli, HandEditedGaussianMetaIsChecked) {
+  const fs::path model = kDir / "gaussian_meta", edited = kDir / "gaussian_meta_edited";
+  fs::remove_all(model);
+  ASSERT_EQ(run("fit --model gaussian --data " + faithful() + " --out " + model.string()).code, 0);
+  std::ifstream meta(model / "meta.json");
+  const std::string text((std::istreambuf_iterator<char>(meta)), std::istreambuf_iterator<char>());
+  struct Edit {
+    std::string from, to, message;
+  };
+  for (const Edit& e : std::vector<Edit>{
+           {"\"dim\": 2", "\"dim\": 2.0", "meta.json dim must be an integer, got 2.0"},
+           {"\"dim\": 2", "\"dim\": 3",
+            "meta.json dim is 3 but the arrays hold a model of dimension 2"}}) {
+    fs::remove_all(edited);
+    fs::copy(model, edited);
+    std::string changed = text;
+    const std::size_t at = changed.rfind(e.from);
     ASSERT_NE(at, std::string::npos) << e.from;
     std::ofstream(edited / "meta.json", std::ios::trunc)
         << changed.replace(at, e.from.size(), e.to);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "scorematch/io/model_dir.hpp"
@@ -104,6 +105,63 @@ TEST(NoiseProcess, MetaSectionRoundTripsAndLegacyDirectoriesStillLoad) {
   nlohmann::json ism = legacy;
   ism["fit"]["config"]["objective"]["name"] = "ism";
   EXPECT_FALSE(io::parse_noise_meta(ism).has_value());
+}
+
+// The invariants dsm holds at fit are the ones a meta.json is held to at load (one predicate):
+// each kind's own, and a file that breaks them is refused naming the process and its values.
+TEST(NoiseProcess, InvariantsAreCheckedAtFitAndAtLoad) {
+  NoiseProcess p;
+  EXPECT_TRUE(p.valid());
+  p.sigma = 0;
+  EXPECT_FALSE(p.valid());
+  p.kind = NoiseKind::ve_ladder;
+  p.sigma_min = 0.02;
+  p.sigma_max = 3.0;
+  p.levels = 7;
+  EXPECT_TRUE(p.valid());
+  p.levels = 1;
+  EXPECT_FALSE(p.valid());
+  p.kind = NoiseKind::ve_sde;
+  EXPECT_TRUE(p.valid());  // a VE SDE has no levels
+  p.sigma_max = 0.01;
+  EXPECT_FALSE(p.valid());
+  p.sigma_max = std::numeric_limits<double>::infinity();
+  EXPECT_FALSE(p.valid());
+  p.kind = NoiseKind::vp_sde;
+  EXPECT_TRUE(p.valid());  // t_eps and beta at their defaults
+  p.t_eps = 1.0;
+  EXPECT_FALSE(p.valid());
+  p.t_eps = 1e-3;
+  p.sde.beta_max = p.sde.beta_min;
+  EXPECT_FALSE(p.valid());
+  // Read back: a ladder of one level, and a legacy directory's reversed range.
+  NoiseProcess one;
+  one.kind = NoiseKind::ve_ladder;
+  one.levels = 1;
+  nlohmann::json meta{{"noise", io::noise_meta(one)}};
+  EXPECT_THROW(
+      {
+        try {
+          io::parse_noise_meta(meta);
+        } catch (const Error& e) {
+          EXPECT_STREQ(e.what(),
+                       "meta.json noise (process ladder) needs 0 < sigma_min < sigma_max < inf "
+                       "and levels >= 2, got sigma_min 0.01, sigma_max 1, levels 1");
+          throw;
+        }
+      },
+      Error);
+  ObjectiveSettings s;
+  s.name = "dsm";
+  s.noise = "ladder";
+  s.levels = 1;
+  EXPECT_THROW(make_objective(s), Error);  // the same predicate at fit
+  const nlohmann::json legacy = {
+      {"fit",
+       {{"config",
+         {{"objective",
+           {{"name", "dsm"}, {"noise", "vesde"}, {"sigma_min", 3.0}, {"sigma_max", 0.02}}}}}}}};
+  EXPECT_THROW(io::parse_noise_meta(legacy), Error);
 }
 
 // The training density of σ (objectives/sigma_density.hpp). n = 40 000 seeded rows; the bounds

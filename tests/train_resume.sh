@@ -47,12 +47,12 @@ n_full=$(wc -l < "$root/full/metrics.jsonl")
 n_killed=$(wc -l < "$root/killed/metrics.jsonl")
 [ "$n_full" -eq "$n_killed" ] || { echo "metrics lines $n_full vs $n_killed"; exit 1; }
 
-# Mismatched setup: a different learning rate is refused, naming the key.
+# Mismatched setup: a different weight decay is refused, naming the option as the user gives it.
 set +e
 out=$("$bin" "${common[@]}" --weight-decay 0.01 --out "$root/x" --resume "$root/full.ckpt" 2>&1)
 status=$?
 set -e
-[ "$status" -eq 1 ] && echo "$out" | grep -q "weight_decay" || { echo "mismatch not refused: $out"; exit 1; }
+[ "$status" -eq 1 ] && echo "$out" | grep -qF -- "--weight-decay was 0.0, now 0.01" || { echo "mismatch not refused: $out"; exit 1; }
 # Corrupted checkpoint: flip one payload byte.
 ck=$(ls "$root"/full.ckpt/ckpt-*.bin | tail -1)
 printf '\x01' | dd of="$ck" bs=1 seek=$(( $(stat -c %s "$ck") - 5 )) conv=notrunc status=none
@@ -94,6 +94,6 @@ out=$("$bin" "${score[@]}" --steps 30 --consistency 2 --consistency-steps 2 --in
   --checkpoint-every 10 --out "$root/y" --resume "$root/distil-full.ckpt" 2>&1)
 status=$?
 set -e
-[ "$status" -eq 1 ] && echo "$out" | grep -qF 'objective.consistency_teacher was "init", now not set (the default)' ||
+[ "$status" -eq 1 ] && echo "$out" | grep -qF -- '--consistency-teacher was "init", now not set (the default)' ||
   { echo "teacher mismatch not refused: $out"; exit 1; }
 echo "resume tests passed"

@@ -328,9 +328,9 @@ void run_fit(const dist::Comm& comm, FitJob& job) {
             " does not apply to nce: it always computes the sandwich standard errors (the "
             "SE of log Z needs them)");
     if (nce && !family.first->neural && family.first->parameter_help == nullptr)
-      throw SettingError(
-          "--objective nce applies to poly:K and mlp-energy; a gaussian fit is the "
-          "maximum-likelihood estimate already (normalised, log Z = 0)");
+      throw SettingError(setting("objective") +
+                         " nce applies to poly:K and mlp-energy; a gaussian fit is the "
+                         "maximum-likelihood estimate already (normalised, log Z = 0)");
     // Settings NCE of the polynomial family reads besides the run-driving ones.
     auto nce_reads = [&](const std::string& key) {
       return nce && (key == "objective" || key == "noise" || key == "noise_ratio" || key == "seed");

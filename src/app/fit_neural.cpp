@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "data_shard.hpp"
@@ -201,6 +202,66 @@ nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, cons
   return config;
 }
 
+// How a key of training_config (or of a network's mlp section, as "mlp.<key>") reads in a
+// --resume or --init-from refusal: the option that sets it, as the user gave it (flag or job-file
+// key), or what a derived value is — never a key the user cannot set.
+std::string config_key_name(const std::string& path) {
+  // Keys that are option names themselves (flag = "--" + key with '_' -> '-').
+  static const std::set<std::string> options{"data",
+                                             "model",
+                                             "standardize",
+                                             "dtype",
+                                             "steps",
+                                             "batch",
+                                             "seed",
+                                             "val_fraction",
+                                             "projections",
+                                             "probe",
+                                             "variance_reduced",
+                                             "noise",
+                                             "sigma",
+                                             "sigma_min",
+                                             "sigma_max",
+                                             "levels",
+                                             "t_eps",
+                                             "target",
+                                             "dropout",
+                                             "consistency",
+                                             "consistency_steps",
+                                             "consistency_teacher",
+                                             "sigma_density",
+                                             "p_mean",
+                                             "p_std",
+                                             "lr",
+                                             "lr_min",
+                                             "schedule",
+                                             "warmup",
+                                             "weight_decay",
+                                             "momentum",
+                                             "hidden",
+                                             "activation",
+                                             "embedding",
+                                             "residual",
+                                             "precondition",
+                                             "conditioning",
+                                             "early_stopping",
+                                             "val_every",
+                                             "beta_min",
+                                             "beta_max"};
+  if (path == "rows") return "rows (the training data's row count)";
+  if (path == "mlp.sigma_data")
+    return "mlp.sigma_data (edm's sigma_d, derived from the data and their standardisation)";
+  if (path == "mlp.output") return "mlp.output (set by " + setting("model") + ")";
+  if (path == "init_from" || path == "init_from.fingerprint")
+    return setting("init_from") + "'s model (compared by content)";
+  if (path == "objective.name") return setting("objective");
+  if (path == "optimizer.name") return setting("optimizer");
+  if (path == "optimizer.clip") return setting("clip_norm");
+  if (path == "optimizer.ema") return setting("ema_decay");
+  const std::string last = path.substr(path.rfind('.') + 1);
+  return options.count(last) != 0 ? setting(last) : path;
+}
+
 // Column means and standard deviations over all ranks' rows, by the one deterministic routine
 // (dist/column_stats.hpp): the in-memory and the streaming paths, and any rank count, agree
 // bitwise.
@@ -257,7 +318,8 @@ RunState restore(const std::string& resume, const nlohmann::json& config, const 
                  const Vector& scale, Index P) {
   const std::string path = io::resolve_checkpoint(resume);
   const io::Checkpoint ck = io::read_checkpoint(path);
-  const std::string diff = io::config_difference(ck.config, config, io::mlp_prose_keys());
+  const std::string diff =
+      io::config_difference(ck.config, config, io::mlp_prose_keys(), config_key_name);
   if (!diff.empty())
     throw Error("checkpoint '" + path + "' was written by a different training setup: " + diff);
   auto get = [&](const std::string& name) -> const Vector& {
@@ -328,8 +390,8 @@ class NeuralFit {
       if (!(o_.val_fraction >= 0 && o_.val_fraction < 1))
         throw SettingError(setting("val-fraction") + " must lie in [0, 1)");
       if (o_.early_stopping && !(o_.val_fraction > 0))
-        throw SettingError(setting("early-stopping") +
-                           " needs validation rows (--val-fraction > 0)");
+        throw SettingError(setting("early-stopping") + " needs validation rows (" +
+                           setting("val-fraction") + " > 0)");
       check_given_settings(o_, *objective_);
       spec_ = make_spec(in_, o_, *objective_, dim());
       objective_->check(spec_);
@@ -453,7 +515,10 @@ class NeuralFit {
     const nlohmann::json theirs = io::mlp_meta(mlp->spec(), 0.0), ours = io::mlp_meta(spec_, 0.0);
     if (theirs != ours)
       throw SettingError(setting("init_from") + " '" + dir + "' is another network (" +
-                         io::config_difference(theirs, ours, io::mlp_prose_keys()) + ")");
+                         io::config_difference(
+                             theirs, ours, io::mlp_prose_keys(),
+                             [](const std::string& key) { return config_key_name("mlp." + key); }) +
+                         ")");
     if (mlp->shift() != shift_ || mlp->scale() != scale_)
       throw SettingError(setting("init_from") + " '" + dir +
                          "' was fitted with another standardisation of the data (its column "

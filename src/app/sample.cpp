@@ -61,8 +61,8 @@ Vector choose_metric(const dist::Comm& comm, const SampleJob& o, const ScoreMode
     if (kind == "auto") kind = network ? "model" : (o.data.empty() ? "identity" : "data");
     if (kind == "model") {
       if (!network)
-        throw SettingError(
-            "--metric model needs a network model (it uses its standardisation scale)");
+        throw SettingError(setting("metric") +
+                           " model needs a network model (it uses its standardisation scale)");
       metric = scale;
     } else if (kind == "data") {
       if (o.data.empty()) throw SettingError(setting("metric") + " data needs --data FILE");
@@ -78,7 +78,8 @@ Vector choose_metric(const dist::Comm& comm, const SampleJob& o, const ScoreMode
   metric = dist::column_stats(comm, shard.rows, shard.info.rows, shard.info.columns, o.data).sd;
   dist::run_collectively(comm, [&] {
     if (!(metric.array() > 0).all())
-      throw Error("'" + o.data + "' has a constant column: cannot use --metric data");
+      throw Error("'" + o.data + "' has a constant column: cannot use " + setting("metric") +
+                  " data");
   });
   return metric;
 }
@@ -121,8 +122,9 @@ Matrix initial_states(const SampleJob& o, const SamplerDescriptor& kind, const S
   check_data_fits_model(src, info, path);  // its dimension, and its columns' order
   if (info.rows < 1) throw Error("'" + path + "' has no rows");
   if (init == "file" && info.rows < o.chains)
-    throw Error("'" + path + "' has " + std::to_string(info.rows) + " rows but --chains is " +
-                std::to_string(o.chains) + " (one starting row per chain)");
+    throw Error("'" + path + "' has " + std::to_string(info.rows) + " rows but " +
+                setting("chains") + " is " + std::to_string(o.chains) +
+                " (one starting row per chain)");
   // Chain c starts at row c (file) or row c mod n (data).
   std::vector<Index> rows;
   for (Index c = chains.begin; c < chains.end; ++c) rows.push_back(start_index(o, c) % info.rows);
@@ -146,7 +148,8 @@ nlohmann::json setting_json(const std::string& key, const SampleJob& o, const Lo
     return s.metric.size() > 0
                ? std::vector<double>(s.metric.data(), s.metric.data() + s.metric.size())
                : std::vector<double>{};
-  if (key == "adapt") return s.adapt;
+  // Step-size (and PT's schedule) adaptation runs in warm-up only: with --warmup 0 none ran.
+  if (key == "adapt") return s.adapt && s.warmup > 0;
   if (key == "target_accept") return s.target_accept;
   if (key == "leapfrog_steps") return s.leapfrog_steps;
   if (key == "replicas") return s.replicas;
@@ -296,9 +299,9 @@ inverse::GuidanceSettings resolve_guidance(SampleJob& o, const SamplerDescriptor
   if (g.kind == inverse::Guidance::pigdm) {
     const auto* mlp = dynamic_cast<const MlpModel*>(&prior);
     if (mlp != nullptr && mlp->has_energy())
-      throw SettingError(
-          "--guidance pigdm needs the Jacobian of the prior's score, implemented for mlp-score "
-          "networks and analytic targets, not for this mlp-energy model");
+      throw SettingError(setting("guidance") +
+                         " pigdm needs the Jacobian of the prior's score, implemented for "
+                         "mlp-score networks and analytic targets, not for this mlp-energy model");
     if (o.sigma_data_given && !(o.sigma_data > 0 && std::isfinite(o.sigma_data)))
       throw SettingError(setting("sigma-data") + " must be positive and finite, got " +
                          number_text(o.sigma_data));
@@ -309,10 +312,9 @@ inverse::GuidanceSettings resolve_guidance(SampleJob& o, const SamplerDescriptor
     // computed with those laws (attach_gaussian_noised).
     if (!o.sigma_data_given && !(o.sigma_data > 0)) o.sigma_data = gaussian_sigma_data;
     if (!(o.sigma_data > 0))
-      throw SettingError(
-          "--guidance pigdm needs --sigma-data (the data's sd per coordinate in the "
-          "model's units): this prior does not record one (edm networks and Gaussian priors "
-          "do)");
+      throw SettingError(setting("guidance") + " pigdm needs " + setting("sigma-data") +
+                         " (the data's sd per coordinate in the model's units): this prior does "
+                         "not record one (edm networks and Gaussian priors do)");
     g.sigma_data = o.sigma_data;
   }
   o.guidance = inverse::guidance_name(g.kind);

@@ -89,6 +89,34 @@ Matrix read_rows(const dist::Comm& comm, const std::string& path, Index width, d
   return rows;
 }
 
+// How a key of the run's configuration (sampler.json's fields) reads in a refused resume: the
+// option that sets it, as the user gave it (flag or job-file key), or what the field records.
+std::string config_key_name(const std::string& path) {
+  static const std::set<std::string> options{"dtype",         "sampler",
+                                             "chains",        "steps",
+                                             "warmup",        "thin",
+                                             "step_size",     "seed",
+                                             "init",          "data",
+                                             "init_file",     "metric",
+                                             "target_accept", "leapfrog_steps",
+                                             "replicas",      "reference",
+                                             "sigma_max",     "sigma_min",
+                                             "levels",        "t_eps",
+                                             "beta_min",      "beta_max",
+                                             "snr",           "corrector_steps",
+                                             "superchains",   "obs",
+                                             "operator",      "mask",
+                                             "kernel",        "image",
+                                             "boundary",      "matrix",
+                                             "sigma_y",       "chains_per_obs",
+                                             "guidance",      "sigma_data"};
+  if (path == "source") return "source (the model or target sampled)";
+  if (path == "adapt") return "adapt (" + setting("no_adapt") + " turns it off)";
+  if (path == "denoise") return "denoise (" + setting("no_denoise") + " turns it off)";
+  const std::string last = path.substr(path.rfind('.') + 1);
+  return options.count(last) != 0 ? setting(last) : path;
+}
+
 json read_meta(const std::string& json_path, const json& config) {
   std::ifstream in(json_path);
   if (!in) throw Error("cannot resume: no sampler checkpoint '" + json_path + "'");
@@ -103,7 +131,8 @@ json read_meta(const std::string& json_path, const json& config) {
   if (!meta.contains("header_checksum") || meta["header_checksum"] != json(header_checksum(meta)))
     throw Error("cannot resume: '" + json_path +
                 "' was edited or is corrupted (its fields do not match their checksum)");
-  const std::string difference = io::config_difference(meta.at("config"), config);
+  const std::string difference =
+      io::config_difference(meta.at("config"), config, {}, config_key_name);
   if (!difference.empty())
     throw Error("cannot resume from '" + json_path +
                 "': it was written by a different run configuration (" + difference + ")");

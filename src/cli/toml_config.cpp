@@ -130,6 +130,20 @@ void check_once(const CLI::Option* option, const std::string& name, const toml::
                          option->get_lnames().front());
 }
 
+// CLI11 would name a key of [fit.objective] that is no option as "fit.<key>", a table the file
+// does not have: name it as written, with its line.
+[[noreturn]] void unknown_in_component(const std::vector<std::string>& parents,
+                                       std::string_view component, std::string_view key,
+                                       const toml::node& node) {
+  std::string table;
+  for (const std::string& p : parents) table += p + ".";
+  table += std::string(component);
+  throw CLI::ConfigError("line " + std::to_string(node.source().begin.line) + ": unknown key '" +
+                         table + "." + std::string(key) + "' (keys of [" + table +
+                         "] are the long option names of " + parents.front() + "; see scorematch " +
+                         parents.front() + " --help)");
+}
+
 void flatten(const CLI::App* root, const toml::table& table, std::vector<std::string> parents,
              std::vector<CLI::ConfigItem>& items, SetBy& seen, std::string_view component = {}) {
   for (const auto& [key, node] : table) {
@@ -148,6 +162,8 @@ void flatten(const CLI::App* root, const toml::table& table, std::vector<std::st
     item.name =
         !component.empty() && key.str() == "name" ? std::string(component) : std::string(key.str());
     const CLI::Option* option = root != nullptr ? option_for(root, parents, item.name) : nullptr;
+    if (option == nullptr && root != nullptr && !component.empty())
+      unknown_in_component(parents, component, key.str(), node);
     check_once(option, item.name, node, seen);
     if (const auto* array = node.as_array()) {
       for (const auto& element : *array) {

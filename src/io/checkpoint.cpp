@@ -150,30 +150,31 @@ bool same_file(const nlohmann::json& a, const nlohmann::json& b) {
 // objects present on both sides, so a nested setting is named by its own key.
 void describe_difference(const nlohmann::json& saved, const nlohmann::json& current,
                          const std::string& path, const std::vector<std::string>& ignored,
-                         std::string& diff) {
+                         const KeyNamer& name, std::string& diff) {
   const auto add = [&diff](const std::string& text) { diff += (diff.empty() ? "" : "; ") + text; };
   const auto skip = [&ignored](const std::string& key) {
     return std::find(ignored.begin(), ignored.end(), key) != ignored.end();
   };
+  const auto named = [&](const std::string& key) { return name ? name(path + key) : path + key; };
   for (const auto& [key, value] : current.items()) {
     if (skip(key)) continue;
     if (!saved.contains(key))
-      add(path + key + " was not set (the default), now " + value.dump());
+      add(named(key) + " was not set (the default), now " + value.dump());
     else if (saved.at(key).is_object() && value.is_object())
-      describe_difference(saved.at(key), value, path + key + ".", ignored, diff);
+      describe_difference(saved.at(key), value, path + key + ".", ignored, name, diff);
     else if (saved.at(key) != value && !same_file(saved.at(key), value))
-      add(path + key + " was " + saved.at(key).dump() + ", now " + value.dump());
+      add(named(key) + " was " + saved.at(key).dump() + ", now " + value.dump());
   }
   for (const auto& [key, value] : saved.items())
     if (!skip(key) && !current.contains(key))
-      add(path + key + " was " + value.dump() + ", now not set (the default)");
+      add(named(key) + " was " + value.dump() + ", now not set (the default)");
 }
 }  // namespace
 
 std::string config_difference(const nlohmann::json& saved, const nlohmann::json& current,
-                              const std::vector<std::string>& ignored) {
+                              const std::vector<std::string>& ignored, const KeyNamer& name) {
   std::string diff;
-  describe_difference(saved, current, "", ignored, diff);
+  describe_difference(saved, current, "", ignored, name, diff);
   return diff;
 }
 

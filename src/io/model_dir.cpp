@@ -50,6 +50,19 @@ Parts load_mlp(const nlohmann::json& meta, const NamedArrays& a) {
   return Parts{std::move(model), network};
 }
 
+// meta.json's dim and columns describe the model its arrays hold (the commands label outputs and
+// check data by them): a hand edit that disagrees with the arrays is refused, not trusted.
+void check_dimension(const nlohmann::json& meta, const ScoreModel& model) {
+  const Index dim = optional_field<Index>(meta, "meta.json ", "dim", model.dim());
+  if (dim != model.dim())
+    throw Error("meta.json dim is " + std::to_string(dim) +
+                " but the arrays hold a model of dimension " + std::to_string(model.dim()));
+  const auto columns = optional_field<std::vector<std::string>>(meta, "meta.json ", "columns", {});
+  if (!columns.empty() && static_cast<Index>(columns.size()) != dim)
+    throw Error("meta.json columns has " + std::to_string(columns.size()) +
+                " names, expected one per dimension (" + std::to_string(dim) + ")");
+}
+
 const std::map<std::string, Loader>& loaders() {
   static const std::map<std::string, Loader> table{
       {"gaussian", loader<GaussianModel>()},
@@ -266,6 +279,21 @@ nlohmann::json noise_meta(const NoiseProcess& noise) {
   return j;
 }
 
+namespace {
+// A process read back from a file holds the invariants dsm held when it trained the network.
+void check_noise(const NoiseProcess& p, const std::string& where) {
+  if (!p.valid())
+    throw Error(
+        where + " (process " + p.name() + ") needs " + p.requirement() + ", got " +
+        (p.kind == NoiseKind::fixed ? "sigma " + number_text(p.sigma)
+         : p.kind == NoiseKind::vp_sde
+             ? "t_eps " + number_text(p.t_eps) + ", beta_min " + number_text(p.sde.beta_min) +
+                   ", beta_max " + number_text(p.sde.beta_max)
+             : "sigma_min " + number_text(p.sigma_min) + ", sigma_max " + number_text(p.sigma_max) +
+                   (p.kind == NoiseKind::ve_ladder ? ", levels " + std::to_string(p.levels) : "")));
+}
+}  // namespace
+
 std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
   if (!meta.is_object()) return std::nullopt;
   NoiseProcess p;
@@ -284,10 +312,7 @@ std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
     p.sde.beta_min = read("beta_min", p.sde.beta_min);
     p.sde.beta_max = read("beta_max", p.sde.beta_max);
     p.t_eps = read("t_eps", p.t_eps);
-    if (p.conditioning() == Conditioning::sigma &&
-        !(p.sigma_min > 0 && p.sigma_min < p.sigma_max && std::isfinite(p.sigma_max)))
-      throw Error("meta.json noise needs 0 < sigma_min < sigma_max, got " +
-                  number_text(p.sigma_min) + " and " + number_text(p.sigma_max));
+    check_noise(p, "meta.json noise");
     return p;
   }
   // Directories of scorematch 0.1.0: the dsm settings of the training config.
@@ -309,6 +334,7 @@ std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
     p.sde.beta_min = optional_field<double>(v, "meta.json mlp.vpsde.", "beta_min", p.sde.beta_min);
     p.sde.beta_max = optional_field<double>(v, "meta.json mlp.vpsde.", "beta_max", p.sde.beta_max);
   }
+  check_noise(p, "meta.json fit.config.objective");
   return p;
 }
 
@@ -330,6 +356,7 @@ LoadedModel load_model(const std::string& dir, const LoadOptions& options) {
     const ScopedSettingNamer from_file(
         [](std::string_view key) { return "meta.json " + std::string(key); });
     parts = it->second(raw.meta, raw.arrays);
+    check_dimension(raw.meta, *parts.model);
     loaded.noise = parse_noise_meta(raw.meta);
   } catch (const nlohmann::json::exception& e) {
     throw Error("'" + raw.meta_path + "': " + e.what());

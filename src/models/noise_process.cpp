@@ -29,6 +29,36 @@ double NoiseProcess::smallest_level() const {
   return kind == NoiseKind::fixed ? sigma : kind == NoiseKind::vp_sde ? t_eps : sigma_min;
 }
 
+bool NoiseProcess::valid() const {
+  const bool range = sigma_min > 0 && sigma_min < sigma_max && std::isfinite(sigma_max);
+  switch (kind) {
+    case NoiseKind::fixed:
+      return sigma > 0 && std::isfinite(sigma);
+    case NoiseKind::ve_ladder:
+      return range && levels >= 2;
+    case NoiseKind::ve_sde:
+      return range;
+    case NoiseKind::vp_sde:
+      return t_eps > 0 && t_eps < 1 && sde.beta_min > 0 && sde.beta_min < sde.beta_max &&
+             std::isfinite(sde.beta_max);
+  }
+  return false;
+}
+
+std::string NoiseProcess::requirement() const {
+  switch (kind) {
+    case NoiseKind::fixed:
+      return "0 < sigma < inf";
+    case NoiseKind::ve_ladder:
+      return "0 < sigma_min < sigma_max < inf and levels >= 2";
+    case NoiseKind::ve_sde:
+      return "0 < sigma_min < sigma_max < inf";
+    case NoiseKind::vp_sde:
+      return "0 < t_eps < 1 and 0 < beta_min < beta_max < inf";
+  }
+  return "";
+}
+
 bool NoiseProcess::uses(const std::string& setting) const {
   switch (kind) {
     case NoiseKind::fixed:

@@ -64,22 +64,21 @@ class Dsm : public ObjectiveImpl<Dsm> {
     // The CLI's range too (a NaN passes CLI11's range check and stops here, with its words).
     if (!(dropout_ >= 0 && dropout_ <= kMaxDropout))
       throw SettingError(setting("dropout") + " must lie in [0, 0.95] (dsm dropout rate)");
-    if (p_.kind == NoiseKind::fixed) {
-      if (!(p_.sigma > 0 && std::isfinite(p_.sigma)))
+    // The invariants are NoiseProcess::valid's (also a model's meta.json's); the words here name
+    // this objective's settings. β of the VP SDE is the network's (MlpSpec::validate).
+    if (!p_.valid()) {
+      if (p_.kind == NoiseKind::fixed)
         throw SettingError("dsm needs a finite " + setting("sigma") + " > 0");
-    } else if (p_.kind == NoiseKind::ve_ladder) {
-      if (!(p_.sigma_min > 0 && p_.sigma_max > p_.sigma_min && std::isfinite(p_.sigma_max)) ||
-          p_.levels < 2)
+      if (p_.kind == NoiseKind::ve_ladder)
         throw SettingError("dsm ladder needs 0 < " + setting("sigma_min") + " < " +
                            setting("sigma_max") + " < inf and at least 2 " + setting("levels"));
-      check_loop_count("levels", p_.levels);  // the model's default for the annealed sampler
-    } else if (p_.kind == NoiseKind::ve_sde) {
-      if (!(p_.sigma_min > 0 && p_.sigma_max > p_.sigma_min && std::isfinite(p_.sigma_max)))
+      if (p_.kind == NoiseKind::ve_sde)
         throw SettingError("dsm vesde needs 0 < " + setting("sigma_min") + " < " +
                            setting("sigma_max") + " < inf");
-    } else if (!(p_.t_eps > 0 && p_.t_eps < 1)) {
       throw SettingError("dsm vpsde needs 0 < " + setting("t_eps") + " < 1");
     }
+    if (p_.kind == NoiseKind::ve_ladder)
+      check_loop_count("levels", p_.levels);  // the model's default for the annealed sampler
     if (!(consistency_ >= 0 && std::isfinite(consistency_)))
       throw SettingError(setting("consistency") + " must be a finite number >= 0, got " +
                          number_text(consistency_));

@@ -4,6 +4,7 @@
 //   its hash, the step, free-form info and the FNV-1a 64 checksum of header-without-checksum +
 //   payload. Files are written to a temporary name, fsync'd and renamed; the newest `keep` stay.
 #pragma once
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -31,9 +32,13 @@ Checkpoint read_checkpoint(const std::string& path);
 std::string resolve_checkpoint(const std::string& file_or_dir);
 // "" when equal, else a description of the settings that differ, each named by its path
 // ("objective.consistency_teacher was not set (the default), now \"init\""; a key is
-// absent where its setting has its default). Keys in `ignored` (at any depth) are not
-// compared: prose derived from other keys, which would only repeat their difference.
+// absent where its setting has its default), or by what `name` makes of the path (the caller's
+// words for it: the option that sets it, or what a derived value is). Keys in `ignored` (at any
+// depth) are not compared: prose derived from other keys, which would only repeat their
+// difference.
+using KeyNamer = std::function<std::string(const std::string& path)>;
 std::string config_difference(const nlohmann::json& saved, const nlohmann::json& current,
-                              const std::vector<std::string>& ignored = {});
+                              const std::vector<std::string>& ignored = {},
+                              const KeyNamer& name = {});
 
 }  // namespace scorematch::io

@@ -42,6 +42,13 @@ struct NoiseProcess {
   // The level at which a network trained on it is evaluated as a plain score model: σ (fixed),
   // σ_min (ladder, VE SDE), t_eps (VP SDE).
   double smallest_level() const;
+  // The process's invariants, checked where a process is made (dsm at fit) and where one is read
+  // back (a model's meta.json): fixed 0 < σ < ∞; ladder 0 < σ_min < σ_max < ∞ and levels ≥ 2;
+  // VE SDE 0 < σ_min < σ_max < ∞; VP SDE 0 < t_eps < 1 and 0 < β_min < β_max < ∞.
+  bool valid() const;
+  // Those of this kind in words, with the settings' field names ("0 < sigma_min < sigma_max <
+  // inf"), for the messages of a file's reader.
+  std::string requirement() const;
   // Whether this kind reads a setting (by field name: sigma; sigma_min, sigma_max, levels;
   // beta_min, beta_max, t_eps).
   bool uses(const std::string& setting) const;
