@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -295,6 +296,17 @@ TEST(Cli, FlagsOverrideTheJobFileAndUnknownKeysAreRejected) {
                         "are the long option names of fit"),
             std::string::npos)
       << r3.err;
+  // Tables that are neither subcommands nor their components are refused, with their line (a
+  // nested [fit.objective.optimizer] was read as [fit.optimizer]; [fit.sampler] was ignored).
+  for (const auto& [text, table] : std::vector<std::pair<std::string, std::string>>{
+           {"[fit]\ndata = \"x.csv\"\n[fit.objective.optimizer]\nname = \"sgd\"\n",
+            "fit.objective.optimizer"},
+           {"[fit]\ndata = \"x.csv\"\n[fit.sampler]\nsteps = 5\n", "fit.sampler"}}) {
+    const Result bad =
+        run("fit --config " + file("tables.toml", text) + " --out " + (kDir / "never").string());
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_NE(bad.err.find("line 3: unknown table [" + table + "]"), std::string::npos) << bad.err;
+  }
   const std::string broken = file("broken.toml", "[fit\ndata = 1\n");
   const Result r2 = run("fit --config " + broken);
   EXPECT_NE(r2.code, 0);
@@ -509,7 +521,8 @@ TEST(Cli, HandEditedSamplerJsonFieldsAreNamed) {
            {"\"chains\": 4", "\"chains\": 4, \"superchains\": 3",
             "superchains 3 does not divide the 4 chains (the 4 chains of '"},
            {"", "[1, 2]", "sampler.json' must hold a JSON object (as sample writes it), got array"},
-           {"\"chains\": 4", "\"chains\": 4,,", "sampler.json' is not valid JSON"}}) {
+           {"\"chains\": 4", "\"chains\": 4,,", "sampler.json' is not valid JSON"},
+           {"\"chains\": 4,", "", "sampler.json' has no chains field to take it from)"}}) {
     std::string changed = e.to;  // no `from`: the whole file
     if (!e.from.empty()) {
       changed = text;
@@ -795,6 +808,11 @@ TEST(Cli, ResidualBlocksAreRecordedAndChecked) {
            {"\"sigma_max\": 2.0", "\"sigma_max\": 0.01",
             "meta.json noise (process vesde) needs 0 < sigma_min < sigma_max < inf, got sigma_min "
             "0.05, sigma_max 0.01"},
+           {"\"sigma_max\": 2.0", "\"sigma_maxx\": 2.0", "meta.json noise.sigma_max is missing"},
+           {"\"process\": \"vesde\"", "\"process\": \"single\", \"sigma\": 0.1",
+            "meta.json noise.process single does not match mlp.conditioning sigma"},
+           {"\"noise_level\": ", "\"noise_level\": 5, \"x\": ",
+            "meta.json mlp.noise_level 5 is outside the levels of its noise section, [0.05, 2]"},
            {"\"columns\": [", "\"columns\": \"x\", \"c2\": [",
             "meta.json columns must be a list of strings, got \"x\""}}) {
     const fs::path edited = kDir / "residual_edited";
@@ -835,6 +853,33 @@ TEST(Cli, HandEditedGaussianMetaIsChecked) {
     expect_clean_failure("eval --model " + edited.string() + " --data " + faithful(),
                          "'" + edited.string() + "': " + e.message);
   }
+}
+
+// A sample checkpoint holds its model by content: resumed against a model refitted at the same
+// path, it is refused (the chains would continue under another density).
+TEST(Cli, SampleResumeRefusesAModelRefittedAtTheSamePath) {
+  const fs::path model = kDir / "refit_model", samples = kDir / "refit_samples";
+  for (const fs::path& p : {model, samples, fs::path(samples.string() + ".ckpt")})
+    fs::remove_all(p);
+  ASSERT_EQ(run("fit --model gaussian --data " + faithful() + " --out " + model.string()).code, 0);
+  const std::string sample = "sample --model " + model.string() +
+                             " --sampler mala --chains 4 --steps 40 --checkpoint-every 5 --quiet "
+                             "--no-diag --out " +
+                             samples.string();
+  setenv("SCOREMATCH_TEST_SIGTERM_AT_STEP", "10", 1);
+  const Result stopped = run(sample);
+  unsetenv("SCOREMATCH_TEST_SIGTERM_AT_STEP");
+  ASSERT_NE(stopped.code, 0) << stopped.err;
+  ASSERT_TRUE(fs::exists(samples.string() + ".ckpt")) << stopped.err;
+  fs::remove_all(model);
+  const std::string fewer = file("refit_rows.csv", "eruptions,waiting\n3.6,79\n1.8,54\n3.3,74\n");
+  ASSERT_EQ(run("fit --model gaussian --data " + fewer + " --out " + model.string()).code, 0);
+  const Result r = run(sample + " --resume " + samples.string() + ".ckpt");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("different run configuration (--model's content (its fingerprint) was"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(samples)) << r.err;
 }
 
 // One row: the standard error of a mean over rows is null in metrics.json, with its reason.
@@ -987,9 +1032,29 @@ TEST(Cli, OptionValuesAreReadAsWrittenOrRefused) {
       fit_vp + "--beta-max inf",
       "--beta-max: expected a finite number, got 'inf' (see scorematch fit --help)");
   expect_clean_failure(fit_vp + "--beta-min 30",
-                       "--beta-max must be finite and exceed beta_min 30, got 20");
+                       "--beta-max must be finite and exceed --beta-min 30, got 20");
   expect_clean_failure("loglik --target gmm --data " + faithful() + " --beta-min 30",
-                       "--beta-max must be finite and exceed beta_min 30, got 20");
+                       "--beta-max must be finite and exceed --beta-min 30, got 20");
+  // A time-conditioned network read outside the times it was trained on, [t_eps, 1], is refused
+  // as the sigma-conditioned ones are; without --t-eps the reverse time stops at the trained one.
+  const fs::path vp = kDir / "vp_range";
+  fs::remove_all(vp);
+  ASSERT_EQ(run(fit_vp + "--hidden 8 --t-eps 0.01 --out " + vp.string()).code, 0);
+  expect_clean_failure("sample --model " + vp.string() + " --sampler sde --steps 5 --t-eps 0.001",
+                       "--t-eps 0.001 is outside the times the model was trained on, [0.01, 1]: "
+                       "the network's score there is an extrapolation");
+  const fs::path vp_samples = kDir / "vp_range_samples";
+  fs::remove_all(vp_samples);
+  ASSERT_EQ(run("sample --model " + vp.string() +
+                " --sampler sde --chains 4 --steps 5 --quiet "
+                "--no-diag --out " +
+                vp_samples.string())
+                .code,
+            0);
+  std::ifstream vp_info(vp_samples / "sampler.json");
+  const std::string vp_text((std::istreambuf_iterator<char>(vp_info)),
+                            std::istreambuf_iterator<char>());
+  EXPECT_NE(vp_text.find("\"t_eps\": 0.01"), std::string::npos) << vp_text;
   expect_clean_failure("fit --data " + faithful() + " --model mlp-energy --checkpoint-every -5",
                        "--checkpoint-every: must be >= 0, got -5 (see scorematch fit --help)");
   expect_clean_failure("sample --target gaussian --dim 2 --sampler pc --snr inf",

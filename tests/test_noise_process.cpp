@@ -146,7 +146,7 @@ TEST(NoiseProcess, InvariantsAreCheckedAtFitAndAtLoad) {
         } catch (const Error& e) {
           EXPECT_STREQ(e.what(),
                        "meta.json noise (process ladder) needs 0 < sigma_min < sigma_max < inf "
-                       "and levels >= 2, got sigma_min 0.01, sigma_max 1, levels 1");
+                       "and 2 <= levels <= 2147483647, got sigma_min 0.01, sigma_max 1, levels 1");
           throw;
         }
       },

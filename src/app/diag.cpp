@@ -52,8 +52,10 @@ void run_diag(const dist::Comm& comm, DiagJob& job) {
       request.chains_from.resize(request.chains_from.size() - 2);  // without the ": "
     }
     if (request.chains < 1)
-      throw SettingError("diag needs --chains (no sampler.json next to '" + o->samples +
-                         "' to take it from)");
+      throw SettingError("diag needs " + setting("chains") +
+                         (info.is_object()
+                              ? " ('" + sampler_json(*o) + "' has no chains field to take it from)"
+                              : " (no sampler.json next to '" + o->samples + "' to take it from)"));
     request.columns = io::optional_field(info, where, "columns", std::vector<std::string>{});
     // A nested design written by `sample --superchains` is diagnosed as such by default.
     std::string superchains_from = setting("superchains") + " " + std::to_string(o->superchains);

@@ -39,17 +39,17 @@ Matrix read_start_points(const MapJob& job, RowRange range, Index rows, Index di
 
 void check_tweedie(const MapContext& c) {
   if (!c.noised || c.noised->scheme() != NoiseScheme::sigma)
-    throw SettingError(
-        "--method tweedie needs a sigma-conditioned prior (fit --noise ladder or vesde, a "
-        "Gaussian prior: fit --model gaussian, or the gaussian/gmm target)");
+    throw SettingError(setting("method") +
+                       " tweedie needs a sigma-conditioned prior (fit --noise ladder or vesde, a "
+                       "Gaussian prior: fit --model gaussian, or the gaussian/gmm target)");
   if (!c.a.is_identity())
     throw SettingError(setting("method") +
                        " tweedie is the posterior mean for denoising: --operator identity");
   const Vector scale = c.noised->scale();
   if ((scale.array() != scale[0]).any())
-    throw SettingError(
-        "--method tweedie needs the same scale in every column (fit with "
-        "--no-standardize, or data whose columns share one scale)");
+    throw SettingError(setting("method") +
+                       " tweedie needs the same scale in every column (fit with "
+                       "--no-standardize, or data whose columns share one scale)");
 }
 
 // Denoising y = x + σ_y ε under a σ-conditioned prior: the posterior mean is exactly
@@ -234,7 +234,7 @@ void run_map(const dist::Comm& comm, MapJob& job) {
       check_trained_level(loaded_noise, o->prior_level, setting("prior-level"));
     if (o->anneal_from > 0)
       check_trained_level(loaded_noise, o->anneal_from, setting("anneal-from"));
-    if (method->solve == solve_tweedie && noised)
+    if (method->solve == solve_tweedie && noised && noised->scheme() == NoiseScheme::sigma)
       check_trained_level(
           loaded_noise, o->inv.sigma_y / noised->scale()[0],
           setting("sigma-y") + (noised->scale()[0] != 1 ? " / the model's scale" : std::string()));

@@ -217,7 +217,7 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
   dist::run_collectively(comm, [&] {
     run.kind = &find_sampler(o.s.name);
     const SamplerDescriptor& kind = *run.kind;
-    std::string levels_given;
+    std::string levels_given, t_eps_given;
     for (const auto& [key, name] : o.given) {
       if (!kind.uses(key))
         throw SettingError(name + " does not apply to " + o.s.name + " (it is read by " +
@@ -236,6 +236,7 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
         throw SettingError(name + " sets the corrector's step size, which " +
                            setting("corrector_steps") + " 0 turns off");
       if (key == "levels") levels_given = name;
+      if (key == "t_eps") t_eps_given = name;
     }
     if (!o.posterior_given.empty() && o.inv.obs.empty())
       throw SettingError(o.posterior_given + " applies to posterior sampling (--obs Y)");
@@ -264,6 +265,13 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
       fill_ladder_defaults(o.s, run.src.noise, !levels_given.empty());
       check_trained_level(run.src.noise, o.s.sigma_max, setting("sigma-max"));
       check_trained_level(run.src.noise, o.s.sigma_min, setting("sigma-min"));
+    }
+    if (kind.input == SamplerInput::time_noised) {
+      // The reverse time runs down to the t_eps the network was trained to, unless given.
+      if (t_eps_given.empty() && run.src.noise &&
+          run.src.noise->conditioning() == Conditioning::time)
+        o.s.t_eps = run.src.noise->t_eps;
+      check_trained_level(run.src.noise, o.s.t_eps, setting("t-eps"));
     }
     o.s = resolve_step_size(o.s);  // recorded in sampler.json and the checkpoint config
   });

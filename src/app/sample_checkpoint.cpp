@@ -110,7 +110,11 @@ std::string config_key_name(const std::string& path) {
                                              "boundary",      "matrix",
                                              "sigma_y",       "chains_per_obs",
                                              "guidance",      "sigma_data"};
-  if (path == "source") return "source (the model or target sampled)";
+  if (path == "source.model") return setting("model");
+  if (path == "source.fingerprint") return setting("model") + "'s content (its fingerprint)";
+  if (path == "source.kind") return "the model's kind";
+  if (path == "source.target") return setting("target");
+  if (path == "source.dim") return setting("dim");
   if (path == "adapt") return "adapt (" + setting("no_adapt") + " turns it off)";
   if (path == "denoise") return "denoise (" + setting("no_denoise") + " turns it off)";
   const std::string last = path.substr(path.rfind('.') + 1);

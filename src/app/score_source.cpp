@@ -26,7 +26,11 @@ LoadedScore load_score_source(const std::string& model_dir, const std::string& t
     src.noised = std::move(loaded.noised);
     src.meta = loaded.meta;
     src.noise = loaded.noise;
-    src.description = {{"model", model_dir}, {"kind", src.model->kind()}};
+    // The model by content too: outputs say which fit made them, and a sample resumed against a
+    // model refitted at the same path is refused (sample_checkpoint compares the description).
+    src.description = {{"model", model_dir},
+                       {"kind", src.model->kind()},
+                       {"fingerprint", io::model_fingerprint(model_dir)}};
   } else {
     sde.validate();  // the noised laws of a target follow this VP SDE
     src.model = make_sized_target(target, dim);
@@ -89,15 +93,18 @@ void check_data_fits_model(const LoadedScore& src, const io::DataInfo& data,
 
 void check_trained_level(const std::optional<NoiseProcess>& trained, double level,
                          const std::string& what) {
-  if (!trained || trained->conditioning() != Conditioning::sigma) return;
+  if (!trained || trained->conditioning() == Conditioning::none) return;
+  // σ ∈ [σ_min, σ_max] (VE), or t ∈ [t_eps, 1] (VP SDE).
+  const bool time = trained->conditioning() == Conditioning::time;
+  const double lo = time ? trained->t_eps : trained->sigma_min,
+               hi = time ? 1.0 : trained->sigma_max;
   // A relative tolerance: levels computed as σ_y / scale may miss an end of the range by rounding.
   constexpr double kSlack = 1e-9;
-  if (level >= trained->sigma_min * (1 - kSlack) && level <= trained->sigma_max * (1 + kSlack))
-    return;
-  throw SettingError(what + " " + number_text(level) +
-                     " is outside the noise levels the model was trained on, [" +
-                     number_text(trained->sigma_min) + ", " + number_text(trained->sigma_max) +
-                     "] (model units): the network's score there is an extrapolation");
+  if (level >= lo * (1 - kSlack) && level <= hi * (1 + kSlack)) return;
+  throw SettingError(
+      what + " " + number_text(level) + " is outside the " + (time ? "times" : "noise levels") +
+      " the model was trained on, [" + number_text(lo) + ", " + number_text(hi) + "]" +
+      (time ? "" : " (model units)") + ": the network's score there is an extrapolation");
 }
 
 }  // namespace scorematch::app

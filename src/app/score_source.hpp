@@ -55,11 +55,11 @@ GaussianNoisedDefaults attach_gaussian_noised(LoadedScore& src);
 void check_data_fits_model(const LoadedScore& src, const io::DataInfo& data,
                            const std::string& path, const std::string& model = "the model");
 
-// A σ-conditioned network (dsm --noise ladder or vesde) read at a noise level outside the range
-// it was trained on, [σ_min, σ_max] of meta.json "noise", returns an extrapolation, not a score it
-// learned: throws SettingError naming `what` (the setting that asked for the level, as given) and
-// the range. `level` is in the model's units. Priors without a training range (closed-form noised
-// laws, unconditioned or time-conditioned networks) pass.
+// A noise-conditioned network read at a level outside the range it was trained on — σ outside
+// [σ_min, σ_max] (dsm --noise ladder or vesde) or t outside [t_eps, 1] (vpsde), of meta.json
+// "noise" — returns an extrapolation, not a score it learned: throws SettingError naming `what`
+// (the setting that asked for the level, as given) and the range. `level` is in the model's
+// units. Priors without a training range (closed-form noised laws, unconditioned networks) pass.
 void check_trained_level(const std::optional<NoiseProcess>& trained, double level,
                          const std::string& what);
 

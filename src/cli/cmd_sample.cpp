@@ -75,7 +75,11 @@ void add_sampler_settings(CLI::App* app, app::SampleJob* o, SamplerSettingOption
   setting(app->add_option("--corrector-steps", o->s.corrector_steps, "Langevin steps per time")
               ->check(at_least(0)),
           "corrector_steps");
-  setting(app->add_option("--t-eps", o->s.t_eps, "Final time")->check(above(0)), "t_eps");
+  setting(
+      app->add_option("--t-eps", o->s.t_eps,
+                      "Final time (default: the t_eps the model was trained to; 0.001 for targets)")
+          ->check(above(0)),
+      "t_eps");
   setting(app->add_option("--beta-min", o->beta_min, "With a target: beta(0)")->check(above(0)),
           "beta_min");
   setting(app->add_option("--beta-max", o->beta_max, "With a target: beta(1)")->check(above(0)),

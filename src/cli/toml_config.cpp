@@ -44,13 +44,6 @@ std::string scalar_text(const toml::node& node) {
   return out.str();
 }
 
-// Component tables: [fit.objective], [fit.optimizer] and [sample.sampler] group a component's
-// settings; their `name` is the component's own option (objective = "dsm") and every other key
-// is the subcommand's option of that name, so the flat keys ([fit] sigma = 0.1) stay valid.
-bool is_component(const std::vector<std::string>& parents, std::string_view key) {
-  return parents.size() == 1 && (key == "objective" || key == "optimizer" || key == "sampler");
-}
-
 // Whether a TOML value has the type the option takes. CLI11 sees every value as text, so without
 // this `steps = "10"` or `chains = 2.5` (read as 2 by some conversions) would pass or fail with a
 // message that does not name the job file.
@@ -94,6 +87,31 @@ const CLI::Option* option_for(const CLI::App* root, const std::vector<std::strin
     app = subs.front();
   }
   return app->get_option_no_throw("--" + name);
+}
+
+// Component tables: [fit.objective], [fit.optimizer] and [sample.sampler] group a component's
+// settings; their `name` is the component's own option (objective = "dsm") and every other key
+// is the subcommand's option of that name, so the flat keys ([fit] sigma = 0.1) stay valid. A
+// table is a component only under a subcommand that has that option (fit has no sampler).
+bool is_component(const CLI::App* root, const std::vector<std::string>& parents,
+                  std::string_view key) {
+  if (parents.size() != 1 || (key != "objective" && key != "optimizer" && key != "sampler"))
+    return false;
+  return root == nullptr || option_for(root, parents, std::string(key)) != nullptr;
+}
+
+// Whether [parents.key] names a subcommand (the tables a job file may have besides components).
+bool is_subcommand(const CLI::App* root, const std::vector<std::string>& parents,
+                   const std::string& key) {
+  const CLI::App* app = root;
+  auto path = parents;
+  path.push_back(key);
+  for (const std::string& name : path) {
+    const auto subs = app->get_subcommands([&](const CLI::App* s) { return s->check_name(name); });
+    if (subs.empty()) return false;
+    app = subs.front();
+  }
+  return true;
 }
 
 // The checks below take the option a key sets (null: unknown, left to CLI11).
@@ -147,15 +165,27 @@ void check_once(const CLI::Option* option, const std::string& name, const toml::
 void flatten(const CLI::App* root, const toml::table& table, std::vector<std::string> parents,
              std::vector<CLI::ConfigItem>& items, SetBy& seen, std::string_view component = {}) {
   for (const auto& [key, node] : table) {
-    if (const auto* sub = node.as_table(); sub != nullptr && is_component(parents, key.str())) {
-      flatten(root, *sub, parents, items, seen, key.str());
-      continue;
-    }
     if (const auto* sub = node.as_table()) {
-      auto deeper = parents;
-      deeper.emplace_back(key.str());
-      flatten(root, *sub, deeper, items, seen);
-      continue;
+      // A component holds settings, not tables; any other table must name a subcommand (CLI11
+      // would take [fit.objective.optimizer] as the optimizer's, or ignore [fit.sampler]).
+      if (component.empty() && is_component(root, parents, key.str())) {
+        flatten(root, *sub, parents, items, seen, key.str());
+        continue;
+      }
+      if (component.empty() &&
+          (root == nullptr || is_subcommand(root, parents, std::string(key.str())))) {
+        auto deeper = parents;
+        deeper.emplace_back(key.str());
+        flatten(root, *sub, deeper, items, seen);
+        continue;
+      }
+      std::string path;
+      for (const std::string& p : parents) path += p + ".";
+      if (!component.empty()) path += std::string(component) + ".";
+      throw CLI::ConfigError("line " + std::to_string(node.source().begin.line) +
+                             ": unknown table [" + path + std::string(key.str()) +
+                             "] (tables are subcommands, and under fit its objective and "
+                             "optimizer, under sample its sampler)");
     }
     CLI::ConfigItem item;
     item.parents = parents;

@@ -294,6 +294,32 @@ void check_noise(const NoiseProcess& p, const std::string& where) {
 }
 }  // namespace
 
+namespace {
+// The noise section describes the network that was trained on it: its conditioning (σ, t or
+// none), its VP SDE's β (mlp.vpsde), and the level it is read at as a plain score
+// (mlp.noise_level; 0: the smallest trained), which lies in the trained range: σ in [σ_min,
+// σ_max], t in [t_eps, 1].
+void check_noise_matches(const MlpModel& network, const NoiseProcess& p) {
+  const MlpSpec& spec = network.spec();
+  if (spec.conditioning != p.conditioning())
+    throw Error("meta.json noise.process " + p.name() + " does not match mlp.conditioning " +
+                conditioning_name(spec.conditioning));
+  if (p.conditioning() == Conditioning::time &&
+      (p.sde.beta_min != spec.sde.beta_min || p.sde.beta_max != spec.sde.beta_max))
+    throw Error("meta.json noise.beta_min/beta_max (" + number_text(p.sde.beta_min) + ", " +
+                number_text(p.sde.beta_max) + ") differ from mlp.vpsde's (" +
+                number_text(spec.sde.beta_min) + ", " + number_text(spec.sde.beta_max) + ")");
+  const double level = network.noise_level();
+  if (level == 0 || p.conditioning() == Conditioning::none) return;
+  const bool time = p.conditioning() == Conditioning::time;
+  const double lo = time ? p.t_eps : p.sigma_min, hi = time ? 1.0 : p.sigma_max;
+  if (!(level >= lo && level <= hi))
+    throw Error("meta.json mlp.noise_level " + number_text(level) +
+                " is outside the levels of its noise section, [" + number_text(lo) + ", " +
+                number_text(hi) + "]");
+}
+}  // namespace
+
 std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
   if (!meta.is_object()) return std::nullopt;
   NoiseProcess p;
@@ -301,8 +327,11 @@ std::optional<NoiseProcess> parse_noise_meta(const nlohmann::json& meta) {
     throw Error("meta.json noise must be an object, got " + meta["noise"].dump());
   if (meta.contains("noise")) {
     const nlohmann::json& j = meta["noise"];
-    const auto read = [&j](const char* key, auto fallback) {
-      return optional_field<decltype(fallback)>(j, "meta.json noise.", key, fallback);
+    // The settings the process reads are required (noise_meta writes each): a default must not
+    // stand in for a deleted one. Those it does not read keep their defaults.
+    const auto read = [&j, &p](const char* key, auto fallback) {
+      return p.uses(key) ? required_field<decltype(fallback)>(j, "meta.json noise.", key)
+                         : optional_field<decltype(fallback)>(j, "meta.json noise.", key, fallback);
     };
     p.kind = parse_noise_kind(required_field<std::string>(j, "meta.json noise.", "process"));
     p.sigma = read("sigma", p.sigma);
@@ -358,6 +387,8 @@ LoadedModel load_model(const std::string& dir, const LoadOptions& options) {
     parts = it->second(raw.meta, raw.arrays);
     check_dimension(raw.meta, *parts.model);
     loaded.noise = parse_noise_meta(raw.meta);
+    if (parts.network != nullptr && loaded.noise)
+      check_noise_matches(*parts.network, *loaded.noise);
   } catch (const nlohmann::json::exception& e) {
     throw Error("'" + raw.meta_path + "': " + e.what());
   } catch (const Error& e) {

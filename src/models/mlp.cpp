@@ -58,8 +58,9 @@ void VpSde::validate() const {
   if (!(beta_min > 0 && std::isfinite(beta_min)))
     throw InvalidSetting("beta_min", "be positive and finite (VP SDE)", number_text(beta_min));
   if (!(beta_max > beta_min && std::isfinite(beta_max)))
-    throw InvalidSetting("beta_max", "be finite and exceed beta_min " + number_text(beta_min),
-                         number_text(beta_max));
+    throw InvalidSetting(
+        "beta_max", "be finite and exceed " + setting("beta_min") + " " + number_text(beta_min),
+        number_text(beta_max));
 }
 
 std::string conditioning_name(Conditioning c) {

@@ -35,7 +35,7 @@ bool NoiseProcess::valid() const {
     case NoiseKind::fixed:
       return sigma > 0 && std::isfinite(sigma);
     case NoiseKind::ve_ladder:
-      return range && levels >= 2;
+      return range && levels >= 2 && levels <= kMaxLoopCount;
     case NoiseKind::ve_sde:
       return range;
     case NoiseKind::vp_sde:
@@ -50,7 +50,7 @@ std::string NoiseProcess::requirement() const {
     case NoiseKind::fixed:
       return "0 < sigma < inf";
     case NoiseKind::ve_ladder:
-      return "0 < sigma_min < sigma_max < inf and levels >= 2";
+      return "0 < sigma_min < sigma_max < inf and 2 <= levels <= " + std::to_string(kMaxLoopCount);
     case NoiseKind::ve_sde:
       return "0 < sigma_min < sigma_max < inf";
     case NoiseKind::vp_sde:

@@ -66,6 +66,8 @@ class Dsm : public ObjectiveImpl<Dsm> {
       throw SettingError(setting("dropout") + " must lie in [0, 0.95] (dsm dropout rate)");
     // The invariants are NoiseProcess::valid's (also a model's meta.json's); the words here name
     // this objective's settings. β of the VP SDE is the network's (MlpSpec::validate).
+    if (p_.kind == NoiseKind::ve_ladder)
+      check_loop_count("levels", p_.levels);  // the model's default for the annealed sampler
     if (!p_.valid()) {
       if (p_.kind == NoiseKind::fixed)
         throw SettingError("dsm needs a finite " + setting("sigma") + " > 0");
@@ -77,8 +79,6 @@ class Dsm : public ObjectiveImpl<Dsm> {
                            setting("sigma_max") + " < inf");
       throw SettingError("dsm vpsde needs 0 < " + setting("t_eps") + " < 1");
     }
-    if (p_.kind == NoiseKind::ve_ladder)
-      check_loop_count("levels", p_.levels);  // the model's default for the annealed sampler
     if (!(consistency_ >= 0 && std::isfinite(consistency_)))
       throw SettingError(setting("consistency") + " must be a finite number >= 0, got " +
                          number_text(consistency_));

@@ -43,7 +43,8 @@ struct NoiseProcess {
   // σ_min (ladder, VE SDE), t_eps (VP SDE).
   double smallest_level() const;
   // The process's invariants, checked where a process is made (dsm at fit) and where one is read
-  // back (a model's meta.json): fixed 0 < σ < ∞; ladder 0 < σ_min < σ_max < ∞ and levels ≥ 2;
+  // back (a model's meta.json): fixed 0 < σ < ∞; ladder 0 < σ_min < σ_max < ∞ and 2 ≤ levels ≤
+  // kMaxLoopCount (core/error.hpp);
   // VE SDE 0 < σ_min < σ_max < ∞; VP SDE 0 < t_eps < 1 and 0 < β_min < β_max < ∞.
   bool valid() const;
   // Those of this kind in words, with the settings' field names ("0 < sigma_min < sigma_max <
