@@ -12,7 +12,6 @@
 #include <fstream>
 #include <functional>
 #include <optional>
-#include <set>
 #include <sstream>
 
 #include "data_shard.hpp"
@@ -206,48 +205,6 @@ nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, cons
 // --resume or --init-from refusal: the option that sets it, as the user gave it (flag or job-file
 // key), or what a derived value is — never a key the user cannot set.
 std::string config_key_name(const std::string& path) {
-  // Keys that are option names themselves (flag = "--" + key with '_' -> '-').
-  static const std::set<std::string> options{"data",
-                                             "model",
-                                             "standardize",
-                                             "dtype",
-                                             "steps",
-                                             "batch",
-                                             "seed",
-                                             "val_fraction",
-                                             "projections",
-                                             "probe",
-                                             "variance_reduced",
-                                             "noise",
-                                             "sigma",
-                                             "sigma_min",
-                                             "sigma_max",
-                                             "levels",
-                                             "t_eps",
-                                             "target",
-                                             "dropout",
-                                             "consistency",
-                                             "consistency_steps",
-                                             "consistency_teacher",
-                                             "sigma_density",
-                                             "p_mean",
-                                             "p_std",
-                                             "lr",
-                                             "lr_min",
-                                             "schedule",
-                                             "warmup",
-                                             "weight_decay",
-                                             "momentum",
-                                             "hidden",
-                                             "activation",
-                                             "embedding",
-                                             "residual",
-                                             "precondition",
-                                             "conditioning",
-                                             "early_stopping",
-                                             "val_every",
-                                             "beta_min",
-                                             "beta_max"};
   if (path == "rows") return "rows (the training data's row count)";
   if (path == "mlp.sigma_data")
     return "mlp.sigma_data (edm's sigma_d, derived from the data and their standardisation)";
@@ -258,8 +215,10 @@ std::string config_key_name(const std::string& path) {
   if (path == "optimizer.name") return setting("optimizer");
   if (path == "optimizer.clip") return setting("clip_norm");
   if (path == "optimizer.ema") return setting("ema_decay");
+  // training_config keys every other setting by its option's own name; no option sets the
+  // optimiser's betas or the level a network is read at.
   const std::string last = path.substr(path.rfind('.') + 1);
-  return options.count(last) != 0 ? setting(last) : path;
+  return last == "beta1" || last == "beta2" || last == "noise_level" ? path : setting(last);
 }
 
 // Column means and standard deviations over all ranks' rows, by the one deterministic routine
