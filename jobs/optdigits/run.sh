@@ -13,10 +13,13 @@
 # first sampler), and for denoising Tweedie's exact posterior mean y + sigma_y^2 s(y; sigma_y).
 #
 # Model selection on the validation digits (round 5): every candidate prior configuration in
-# PRIORS is trained on the split; on the split's 200 validation digits (16 chains) each candidate's
+# PRIORS is trained on the split; on the split's 200 validation digits each candidate's
 # posterior-mean estimators are scored: inpainting by ve-pc with imputation and with pigdm
-# guidance, denoising by Tweedie and by ve-pc. Per split and task, the (prior, estimator) pair of
-# the highest validation PSNR is chosen (study.py select); the test digits then get every learned
+# guidance (16 chains), denoising by Tweedie and by ve-pc (64 chains, as on the test digits). Per
+# split and task, the (prior, estimator) pair of the highest validation PSNR is chosen (study.py
+# select) among the coherent priors (session 45): for denoising, where Tweedie's mean is the
+# prior's exact posterior mean, a prior is eligible only if its ve-pc mean is within 0.1 dB of it
+# on the validation digits (every prior when none is). The test digits then get every learned
 # row from the chosen prior, the chosen estimator marked. The MAP is chosen alike (round 8): per
 # split and task the (prior, prior level) pair of the highest validation PSNR of the MAP, the levels
 # in map_levels. The test digits never enter a choice.
@@ -166,7 +169,7 @@ validate() {
     --obs "$out/val_y_denoise.csv" --operator identity --sigma-y 0.2 --method tweedie \
     --out "$d/val-denoise-tweedie"
   attempt "$cand-val-denoise-vepc" "$d/val-denoise-vepc" ve_pc "$cand" denoise \
-    "$out/val_y_denoise.csv" "--operator identity --sigma-y 0.2" 16 "$d/val-denoise-vepc"
+    "$out/val_y_denoise.csv" "--operator identity --sigma-y 0.2" 64 "$d/val-denoise-vepc"
   local task lv
   for task in inpaint denoise; do
     for lv in ${map_levels[$task]}; do
@@ -329,7 +332,7 @@ study_split() {
 print(', '.join(f'K={k}: {v:.1f} s' for k, v in t.items()))");" \
       "learned score: $(for c in "${candidates[@]}"; do printf '%s %s s, ' "$c" "$(seconds "$c-prior")"; done | sed 's/, $/./')"
     echo
-    echo "#### split $split, choice on the validation digits (PSNR dB; posterior means by 16 chains)"
+    echo "#### split $split, choice on the validation digits (PSNR dB; posterior means by 16 chains, denoising ve-pc by 64)"
     echo
     cat "$out/validation.md"
     echo

@@ -32,7 +32,9 @@ Standard library only (runs with Debian's /usr/bin/python3, no numpy).
       against val.csv as a markdown table (the chosen ones in bold; a run that failed, OUTPUT.failed,
       is "failed", with its reason below the table, and never chosen) and writes SPLITDIR/chosen.txt:
       per task "TASK CANDIDATE ESTIMATOR", the pair of the highest validation PSNR (ties: the
-      first candidate). With --map-levels, the MAPs alike: SPLITDIR/CANDIDATE/val-TASK-map-L/x_map.npy
+      first candidate) among the coherent candidates: for denoising, those whose ve-pc mean is
+      within 0.1 dB of their Tweedie mean on the validation digits (the table's last column; every
+      candidate when none is; see COHERENCE below). With --map-levels, the MAPs alike: SPLITDIR/CANDIDATE/val-TASK-map-L/x_map.npy
       for each listed prior level L, a second table, and SPLITDIR/chosen-map.txt: per task "TASK
       CANDIDATE LEVEL" of the highest validation PSNR (ties: the first candidate, then level).
   study.py paired TRUTH.csv A B [--resamples 4000] [--seed 0]
@@ -200,6 +202,17 @@ def psnr(est, truth):
     return 10 * math.log10(1 / mse)
 
 
+# Coherence (session 45): where a task's exact posterior mean of a prior is known, the sampled
+# posterior mean of the same prior must reach it. For denoising, Tweedie's y + sigma_y^2 s(y; sigma_y)
+# is E[x | y] exactly for the network's own noised prior, and ve-pc's reverse process from x_sigma_y
+# = y has the same mean when the network's noised scores are one family (the tower property;
+# docs/OPTDIGITS.md, session 40). A prior whose two means differ by more than COHERENCE_DB on the
+# validation digits is not one density where the task reads it, so its posterior draws (the reason
+# to sample at all) are not draws of its posterior: such a prior is not eligible for the task while
+# a coherent candidate is. Task -> (sampled estimator, exact estimator).
+COHERENCE = {"denoise": ("vepc", "tweedie")}
+COHERENCE_DB = 0.1
+
 # The validation estimates of each task: estimator name -> file under SPLITDIR/CANDIDATE.
 VALIDATION = {"inpaint": {"imputation": "val-inpaint-imputation/posterior_mean.npy",
                           "pigdm": "val-inpaint-pigdm/posterior_mean.npy"},
@@ -227,16 +240,18 @@ def select(args):
         rest = rest[2:]
     candidates, maps = rest, map_validation(options)
     truth = read_any(f"{split}/val.csv")
-    choose(split, candidates, truth, VALIDATION, "chosen.txt", lambda e: e)
+    choose(split, candidates, truth, VALIDATION, "chosen.txt", lambda e: e, COHERENCE)
     if maps:
         print()
-        choose(split, candidates, truth, maps, "chosen-map.txt", lambda e: e.split(" ")[1])
+        choose(split, candidates, truth, maps, "chosen-map.txt", lambda e: e.split(" ")[1], {})
 
 
-def choose(split, candidates, truth, validation, out, word):
+def choose(split, candidates, truth, validation, out, word, coherence):
     """Per task the (candidate, estimator) of the highest validation PSNR among validation's
     estimators: a markdown table on stdout and "TASK CANDIDATE word(ESTIMATOR)" lines in
-    SPLITDIR/out."""
+    SPLITDIR/out. For a task in coherence (task -> (sampled, exact) estimators), only the
+    candidates whose sampled and exact PSNRs are within COHERENCE_DB are eligible, unless none is;
+    the table gets a column of the difference (sampled - exact), "not coherent" past the limit."""
     def failed(c, path):  # SPLITDIR/CANDIDATE/OUTPUT.failed: the run failed (run.sh's attempt)
         return f"{split}/{c}/{path.split('/')[0]}.failed"
 
@@ -245,21 +260,40 @@ def choose(split, candidates, truth, validation, out, word):
 
     scores = {(c, task, e): score(c, path)
               for c in candidates for task, files in validation.items() for e, path in files.items()}
-    chosen = {}
+    def gap(c, task):  # sampled - exact PSNR (dB); None when either run failed
+        sampled, exact = (scores[(c, task, e)] for e in coherence[task])
+        return None if sampled is None or exact is None else sampled - exact
+
+    def coherent(c, task):
+        return task not in coherence or (gap(c, task) is not None and abs(gap(c, task)) <= COHERENCE_DB)
+
+    chosen, notes = {}, []
     for task, files in validation.items():
         ok = [(c, e) for c in candidates for e in files if scores[(c, task, e)] is not None]
         if not ok:
             raise SystemExit(f"{split}: every {task} estimator failed on the validation digits")
+        if task in coherence:
+            eligible = [(c, e) for c, e in ok if coherent(c, task)]
+            if eligible:
+                ok = eligible
+            else:
+                notes.append(f"{task}: no candidate is coherent (|{' - '.join(coherence[task])}| <= "
+                             f"{COHERENCE_DB} dB), so every candidate was eligible")
         chosen[task] = max(ok, key=lambda ce: (scores[(ce[0], task, ce[1])], -candidates.index(ce[0]),
                                                -list(files).index(ce[1])))
     columns = [(task, e) for task, files in validation.items() for e in files]
-    print("| prior | " + " | ".join(f"{task}: {e}" for task, e in columns) + " |")
-    print("|---" * (len(columns) + 1) + "|")
+    print("| prior | " + " | ".join(f"{task}: {e}" for task, e in columns) +
+          "".join(f" | {task}: {' - '.join(pair)}" for task, pair in coherence.items()) + " |")
+    print("|---" * (len(columns) + len(coherence) + 1) + "|")
     for c in candidates:
         cells = ["failed" if scores[(c, t, e)] is None else
                  f"**{scores[(c, t, e)]:.2f}**" if chosen[t] == (c, e) else f"{scores[(c, t, e)]:.2f}"
                  for t, e in columns]
+        cells += ["–" if gap(c, t) is None else
+                  f"{gap(c, t):+.2f}" + ("" if coherent(c, t) else " (not coherent)") for t in coherence]
         print(f"| {c} | " + " | ".join(cells) + " |")
+    for note in notes:
+        print(f"\n{note}")
     for c in candidates:
         for task, files in validation.items():
             for e, path in files.items():
