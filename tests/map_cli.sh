@@ -338,4 +338,11 @@ refused "--init-file '$root/short.csv' is 2 x 4; expected one starting point per
   --method adam --init file --init-file "$root/short.csv"
 refused "--init does not apply to --method exact (it is read by --method adam or lbfgs)" --method exact --init file \
   --init-file "$root/identity-exact/x_map.npy"
+# --method auto on a Gaussian prior is exact: a typed Adam setting would go unread, so it is
+# refused; the same setting from a job file (which may serve other priors) is not.
+refused "--lr does not apply to --method exact (chosen by --method auto for this prior) (it is read by --method adam)" \
+  --lr 0.1
+printf '[map]\nlr = 0.1\n' >"$root/auto.toml"
+"$bin" map --config "$root/auto.toml" --model "$root/prior" ${extra[mask]} --sigma-y 0.3 \
+  --out "$root/auto-job" >/dev/null || fail "--method auto refused a job file's lr"
 echo "map --init file: Adam from given points reaches the exact MAP; bad start files refused"

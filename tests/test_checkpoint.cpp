@@ -86,6 +86,11 @@ TEST(Checkpoint, ConfigDifferencesAreDescribed) {
   EXPECT_EQ(config_difference(c, d),  // keys in sorted order
             "objective.form was \"x\", now \"y\"; objective.teacher was not set (the default), "
             "now \"init\"");
+  // A table only one side has (a feature switched on with its settings) is shown as its settings.
+  const nlohmann::json e = {{"early_stopping", {{"val_every", 5}}}};
+  EXPECT_EQ(config_difference(e, a),
+            "batch was not set (the default), now 64; lr was not set (the default), now 0.1; "
+            "early_stopping was set (val_every 5), now not set (the default)");
 }
 
 TEST(MetricsLog, ResumeKeepsLinesUpToTheCheckpoint) {

@@ -37,7 +37,23 @@ alt="$(cd "$(dirname "$data")" && pwd)/./$(basename "$data")"
 "$bin" "${common[@]/#"$data"/"$alt"}" --out "$root/term" --resume "$root/term.ckpt" >/dev/null 2>&1 ||
   { echo "resume with the data spelled '$alt' was refused"; exit 1; }
 
-for run in killed term; do
+# Stopped in one working directory with a relative data path and resumed from another with its own
+# relative path (a job requeued elsewhere): the checkpoint names the file canonically, so the
+# saved path is not read against the new directory.
+mkdir -p "$root/cwd/sub"
+ext=${data##*.}
+cp "$data" "$root/cwd/d.$ext"
+set +e
+(cd "$root/cwd" && SCOREMATCH_TEST_SIGTERM_AT_STEP=23 "$bin" "${common[@]/#"$data"/"d.$ext"}" \
+  --out ../rel >/dev/null 2>&1)
+status=$?
+set -e
+[ "$status" -eq 75 ] || { echo "the relative-path fit exited $status (expected 75)"; exit 1; }
+(cd "$root/cwd/sub" && "$bin" "${common[@]/#"$data"/"../d.$ext"}" --out ../../rel \
+  --resume ../../rel.ckpt >/dev/null 2>&1) ||
+  { echo "resume from another directory with the data as '../d.$ext' was refused"; exit 1; }
+
+for run in killed term rel; do
   for f in "$root"/full/*.npy; do
     cmp "$f" "$root/$run/$(basename "$f")" || { echo "$run: $(basename "$f") differs"; exit 1; }
   done

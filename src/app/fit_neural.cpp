@@ -143,6 +143,9 @@ MlpSpec make_spec(const FitInputs& in, const NeuralOptions& o, const Objective& 
   return spec;
 }
 
+// The keys of training_config that name input files (compared by file, not by spelling).
+const std::vector<std::string> kPathKeys{"data"};
+
 // The settings a checkpoint must agree with to be resumed.
 nlohmann::json training_config(const FitInputs& in, const NeuralOptions& o, const MlpSpec& spec,
                                Index rows) {
@@ -278,7 +281,8 @@ RunState restore(const std::string& resume, const nlohmann::json& config, const 
   const std::string path = io::resolve_checkpoint(resume);
   const io::Checkpoint ck = io::read_checkpoint(path);
   const std::string diff =
-      io::config_difference(ck.config, config, io::mlp_prose_keys(), config_key_name);
+      io::config_difference(ck.config, io::with_canonical_paths(config, kPathKeys),
+                            io::mlp_prose_keys(), config_key_name);
   if (!diff.empty())
     throw Error("checkpoint '" + path + "' was written by a different training setup: " + diff);
   auto get = [&](const std::string& name) -> const Vector& {
@@ -519,8 +523,10 @@ class NeuralFit {
     std::string path;
     dist::run_collectively(comm_, [&] {
       if (comm_.is_root())
-        path = io::write_checkpoint(
-            ckdir_, make_checkpoint(config_, st_, shift_, scale_, seconds_since(start_)), o_.keep);
+        path = io::write_checkpoint(ckdir_,
+                                    make_checkpoint(io::with_canonical_paths(config_, kPathKeys),
+                                                    st_, shift_, scale_, seconds_since(start_)),
+                                    o_.keep);
     });
     io_seconds_ += seconds_since(t0);
     comm_.broadcast(path);

@@ -168,19 +168,20 @@ bool reads(const MapMethod& m, const std::string& key) {
 
 // A setting the chosen method never reads would be ignored silently (and recorded as if used).
 // Under --method auto (exact for a Gaussian prior, else adam) a job file may carry adam's settings
-// for the priors that need them, so only an explicitly chosen method refuses them.
+// for the priors that need them, so there only a setting typed on the command line is refused.
 void refuse_unread(const MapJob& job, const MapMethod& method) {
   const bool stages = std::any_of(job.given.begin(), job.given.end(),
-                                  [](const auto& g) { return g.first == "anneal_stages"; });
+                                  [](const auto& g) { return g.key == "anneal_stages"; });
   if (stages && job.anneal_from <= 0)
     throw SettingError(setting("anneal-stages") + " applies with " + setting("anneal-from"));
-  if (job.method == "auto") return;
-  for (const auto& [key, name] : job.given) {
-    if (reads(method, key)) continue;
+  const bool automatic = job.method == "auto";
+  for (const MapJob::Given& g : job.given) {
+    if (reads(method, g.key) || (automatic && !g.typed)) continue;
     std::string readers;
     for (const MapMethod& m : kMapMethods)
-      if (reads(m, key)) readers += std::string(readers.empty() ? "" : " or ") + m.name;
-    throw SettingError(name + " does not apply to --method " + method.name +
+      if (reads(m, g.key)) readers += std::string(readers.empty() ? "" : " or ") + m.name;
+    throw SettingError(g.name + " does not apply to --method " + method.name +
+                       (automatic ? " (chosen by --method auto for this prior)" : "") +
                        " (it is read by --method " + readers + ")");
   }
 }

@@ -31,9 +31,14 @@ struct MapJob {
   double prior_level = 0;  // > 0: evaluate a σ-conditioned prior at this level
   double anneal_from = 0;  // > 0: adam by continuation from this level down (map.cpp)
   Index anneal_stages = 8;
-  // The method-specific settings the user gave: (key, as given), keys init, init_file, steps, lr,
-  // prior_level, anneal_from, anneal_stages; one the chosen method does not read is refused.
-  std::vector<std::pair<std::string, std::string>> given;
+  // The method-specific settings the user gave (keys init, init_file, steps, lr, prior_level,
+  // anneal_from, anneal_stages), named as given; one the method does not read is refused, but
+  // under --method auto only when typed on the command line (a job file may serve many priors).
+  struct Given {
+    std::string key, name;
+    bool typed;  // on the command line, not from a job file
+  };
+  std::vector<Given> given;
 };
 
 void run_map(const dist::Comm& comm, MapJob& job);

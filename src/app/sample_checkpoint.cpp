@@ -89,6 +89,11 @@ Matrix read_rows(const dist::Comm& comm, const std::string& path, Index width, d
   return rows;
 }
 
+// The keys of the run's configuration that name input files: the checkpoint records, and a resume
+// compares, them by file, not by spelling (source.model is also compared by content).
+const std::vector<std::string> kPathKeys{"model", "data",   "init_file", "obs",
+                                         "mask",  "kernel", "matrix"};
+
 // How a key of the run's configuration (sampler.json's fields) reads in a refused resume: the
 // option that sets it, as the user gave it (flag or job-file key), or what the field records.
 std::string config_key_name(const std::string& path) {
@@ -145,7 +150,9 @@ json read_meta(const std::string& json_path, const json& config) {
 }  // namespace
 
 SampleCheckpoints::SampleCheckpoints(const dist::Comm& comm, std::string dir, json config)
-    : comm_(comm), dir_(std::move(dir)), config_(std::move(config)) {}
+    : comm_(comm),
+      dir_(std::move(dir)),
+      config_(io::with_canonical_paths(std::move(config), kPathKeys)) {}
 
 void SampleCheckpoints::write(const ChainRunner& runner) {
   const Index kept = runner.kept_draws();

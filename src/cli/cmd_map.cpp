@@ -59,7 +59,7 @@ Command add_map(CLI::App& root) {
       std::string flag = std::string("--") + key;
       std::replace(flag.begin(), flag.end(), '_', '-');
       if (const CLI::Option* option = app->get_option(flag); is_given(option))
-        o->given.emplace_back(key, given_name(option));
+        o->given.push_back({key, given_name(option), given_on_command_line(option)});
     }
     app::run_map(comm, *o);
   };

@@ -93,6 +93,8 @@ void set_command_line(const std::vector<std::string>& args, const CLI::App* root
 bool is_given(const CLI::Option* option);
 // How the user gave it, for messages: "--warmup", or "--warmup (set in job file 'run.toml')".
 std::string given_name(const CLI::Option* option);
+// Whether OPTION was typed on the command line (not read from the --config job file).
+bool given_on_command_line(const CLI::Option* option);
 // The setting namer main installs (core/error.hpp): the flag of a library key, named as given —
 // "--ridge (set in job file 'run.toml')" when the job file set it — so that a bad value in a job
 // file names the file.

@@ -27,11 +27,16 @@ bool is_given(const CLI::Option* option) {
   return true;
 }
 
-std::string given_name(const CLI::Option* option) {
-  const std::string name = "--" + option->get_lnames().front();
+bool given_on_command_line(const CLI::Option* option) {
   for (const std::string& long_name : option->get_lnames())
     for (const std::string& arg : command_line())
-      if (arg == "--" + long_name || arg.rfind("--" + long_name + "=", 0) == 0) return name;
+      if (arg == "--" + long_name || arg.rfind("--" + long_name + "=", 0) == 0) return true;
+  return false;
+}
+
+std::string given_name(const CLI::Option* option) {
+  const std::string name = "--" + option->get_lnames().front();
+  if (given_on_command_line(option)) return name;
   const CLI::App* root = root_app();
   const CLI::Option* config = root != nullptr ? root->get_option_no_throw("--config") : nullptr;
   if (config == nullptr || config->count() == 0) return name;

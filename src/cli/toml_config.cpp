@@ -89,6 +89,15 @@ const CLI::Option* option_for(const CLI::App* root, const std::vector<std::strin
   return app->get_option_no_throw("--" + name);
 }
 
+// Whether a command above [parents] has the option (CLI11 falls through to it).
+bool inherited(const CLI::App* root, std::vector<std::string> parents, const std::string& name) {
+  while (!parents.empty()) {
+    parents.pop_back();
+    if (option_for(root, parents, name) != nullptr) return true;
+  }
+  return false;
+}
+
 // Component tables: [fit.objective], [fit.optimizer] and [sample.sampler] group a component's
 // settings; their `name` is the component's own option (objective = "dsm") and every other key
 // is the subcommand's option of that name, so the flat keys ([fit] sigma = 0.1) stay valid. A
@@ -149,13 +158,12 @@ void check_once(const CLI::Option* option, const std::string& name, const toml::
 }
 
 // CLI11 would name a key of [fit.objective] that is no option as "fit.<key>", a table the file
-// does not have: name it as written, with its line.
-[[noreturn]] void unknown_in_component(const std::vector<std::string>& parents,
-                                       std::string_view component, std::string_view key,
-                                       const toml::node& node) {
+// does not have, and a key of [fit] without its line: name it as written, with its line.
+[[noreturn]] void unknown_key(const std::vector<std::string>& parents, std::string_view component,
+                              std::string_view key, const toml::node& node) {
   std::string table;
-  for (const std::string& p : parents) table += p + ".";
-  table += std::string(component);
+  for (const std::string& p : parents) table += (table.empty() ? "" : ".") + p;
+  if (!component.empty()) table += "." + std::string(component);
   throw CLI::ConfigError("line " + std::to_string(node.source().begin.line) + ": unknown key '" +
                          table + "." + std::string(key) + "' (keys of [" + table +
                          "] are the long option names of " + parents.front() + "; see scorematch " +
@@ -193,7 +201,12 @@ void flatten(const CLI::App* root, const toml::table& table, std::vector<std::st
         !component.empty() && key.str() == "name" ? std::string(component) : std::string(key.str());
     const CLI::Option* option = root != nullptr ? option_for(root, parents, item.name) : nullptr;
     if (option == nullptr && root != nullptr && !component.empty())
-      unknown_in_component(parents, component, key.str(), node);
+      unknown_key(parents, component, key.str(), node);
+    // A key of a subcommand's table that no option of it (nor of a command above it, which
+    // CLI11 falls through to) takes: named here with its line, not left to CLI11.
+    if (option == nullptr && root != nullptr && !parents.empty() &&
+        !inherited(root, parents, item.name))
+      unknown_key(parents, component, key.str(), node);
     check_once(option, item.name, node, seen);
     if (const auto* array = node.as_array()) {
       for (const auto& element : *array) {

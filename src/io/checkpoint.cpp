@@ -146,6 +146,16 @@ bool same_file(const nlohmann::json& a, const nlohmann::json& b) {
   return !ec && same;
 }
 
+// A value for a message: a table that only one side has (a feature switched on, with its
+// settings) as "set (key value, ...)", not as raw JSON.
+std::string shown(const nlohmann::json& value) {
+  if (!value.is_object()) return value.dump();
+  std::string items;
+  for (const auto& [key, v] : value.items())
+    items += (items.empty() ? "" : ", ") + key + " " + (v.is_object() ? shown(v) : v.dump());
+  return "set (" + items + ")";
+}
+
 // Appends the differences under `path` ("" at the top; "objective." below it), descending into
 // objects present on both sides, so a nested setting is named by its own key.
 void describe_difference(const nlohmann::json& saved, const nlohmann::json& current,
@@ -159,17 +169,37 @@ void describe_difference(const nlohmann::json& saved, const nlohmann::json& curr
   for (const auto& [key, value] : current.items()) {
     if (skip(key)) continue;
     if (!saved.contains(key))
-      add(named(key) + " was not set (the default), now " + value.dump());
+      add(named(key) + " was not set (the default), now " + shown(value));
     else if (saved.at(key).is_object() && value.is_object())
       describe_difference(saved.at(key), value, path + key + ".", ignored, name, diff);
     else if (saved.at(key) != value && !same_file(saved.at(key), value))
-      add(named(key) + " was " + saved.at(key).dump() + ", now " + value.dump());
+      add(named(key) + " was " + shown(saved.at(key)) + ", now " + shown(value));
   }
   for (const auto& [key, value] : saved.items())
     if (!skip(key) && !current.contains(key))
-      add(named(key) + " was " + value.dump() + ", now not set (the default)");
+      add(named(key) + " was " + shown(value) + ", now not set (the default)");
 }
 }  // namespace
+
+nlohmann::json with_canonical_paths(nlohmann::json config,
+                                    const std::vector<std::string>& path_keys) {
+  if (!config.is_object()) return config;
+  for (auto& [key, value] : config.items()) {
+    if (value.is_object()) {
+      value = with_canonical_paths(value, path_keys);
+      continue;
+    }
+    if (!value.is_string() || value.get<std::string>().empty() ||
+        std::find(path_keys.begin(), path_keys.end(), key) == path_keys.end())
+      continue;
+    std::error_code ec;
+    const std::filesystem::path file = value.get<std::string>();
+    if (!std::filesystem::exists(file, ec)) continue;
+    const std::filesystem::path canonical = std::filesystem::canonical(file, ec);
+    if (!ec) value = canonical.string();
+  }
+  return config;
+}
 
 std::string config_difference(const nlohmann::json& saved, const nlohmann::json& current,
                               const std::vector<std::string>& ignored, const KeyNamer& name) {

@@ -42,7 +42,7 @@ Loader loader() {
 Parts load_mlp(const nlohmann::json& meta, const NamedArrays& a) {
   if (!meta.contains("mlp")) throw Error("meta.json has no 'mlp' section");
   const auto [spec, noise_level] =
-      parse_mlp_meta(meta.at("mlp"), optional_field<Index>(meta, "meta.json ", "dim", 0));
+      parse_mlp_meta(meta.at("mlp"), required_field<Index>(meta, "meta.json ", "dim"));
   if (spec.kind() != optional_field<std::string>(meta, "meta.json ", "kind", ""))
     throw Error("meta.json kind does not match its mlp section");
   auto model = std::make_unique<MlpModel>(MlpModel::from_arrays(spec, a, noise_level));

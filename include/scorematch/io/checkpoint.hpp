@@ -40,5 +40,12 @@ using KeyNamer = std::function<std::string(const std::string& path)>;
 std::string config_difference(const nlohmann::json& saved, const nlohmann::json& current,
                               const std::vector<std::string>& ignored = {},
                               const KeyNamer& name = {});
+// A run's configuration as its checkpoint records it and a resume compares it: each string value
+// of a key in `path_keys` (at any depth) that names an existing file is replaced by the file's
+// canonical path. A checkpoint then names its input files independently of the working
+// directory, so a job requeued from another directory, or given another spelling of the same
+// file, resumes (a relative path as typed would be read against the new directory).
+nlohmann::json with_canonical_paths(nlohmann::json config,
+                                    const std::vector<std::string>& path_keys);
 
 }  // namespace scorematch::io
