@@ -340,9 +340,9 @@ refused "--init does not apply to --method exact (it is read by --method adam or
   --init-file "$root/identity-exact/x_map.npy"
 # --method auto on a Gaussian prior is exact: a typed Adam setting would go unread, so it is
 # refused; the same setting from a job file (which may serve other priors) is not.
-refused "--lr does not apply to --method exact (chosen by --method auto for this prior) (it is read by --method adam)" \
+refused "--lr does not apply to --method exact, which --method auto chose for this prior (it is read by --method adam)" \
   --lr 0.1
-printf '[map]\nlr = 0.1\n' >"$root/auto.toml"
+printf '[map]\nlr = 0.1\ninit = "file"\ninit-file = "%s"\nanneal-from = 1\n' "$root/short.csv" >"$root/auto.toml"
 "$bin" map --config "$root/auto.toml" --model "$root/prior" ${extra[mask]} --sigma-y 0.3 \
   --out "$root/auto-job" >/dev/null || fail "--method auto refused a job file's lr"
 echo "map --init file: Adam from given points reaches the exact MAP; bad start files refused"

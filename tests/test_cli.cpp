@@ -290,6 +290,14 @@ TEST(Cli, FlagsOverrideTheJobFileAndUnknownKeysAreRejected) {
                        "of fit"),
             std::string::npos)
       << r.err;
+  const std::string misplaced = file("misplaced.toml", "[fit]\ndata = \"x.csv\"\nthreads = 1\n");
+  const Result r_program = run("fit --config " + misplaced + " --out " + (kDir / "never").string());
+  EXPECT_EQ(r_program.code, 2);
+  EXPECT_NE(
+      r_program.err.find("line 3: 'threads' is a program option, not one of [fit]: set it at the "
+                         "top of the file, before any [table]"),
+      std::string::npos)
+      << r_program.err;
   // In a component table the key is named in its table, with its line (was "fit.sigma-minn").
   const std::string in_table =
       file("in_table.toml",
@@ -808,6 +816,7 @@ TEST(Cli, ResidualBlocksAreRecordedAndChecked) {
             "meta.json mlp.hidden must be a list of integers, got [\"16\",16,16]"},
            {"\"dim\": 2", "\"dim\": 2.5", "meta.json dim must be an integer, got 2.5"},
            {"\"dim\": 2", "\"dimm\": 2", "meta.json dim is missing"},
+           {"\"dim\": 2", "\"dim\": 0", "meta.json dim must be at least 1, got 0"},
            {"\"columns\": [", "\"columns\": [\"extra\", ",
             "meta.json columns has 3 names, expected one per dimension (2)"},
            {"\"sigma_max\": 2.0", "\"sigma_max\": 0.01",

@@ -229,8 +229,8 @@ TEST(PosteriorNoised, AnnealedDrawsMatchTheLevelsGaussianPosterior) {
   const PosteriorNoisedScore post(*noised, *a, y, 0, sigma_y, per_obs);
   SamplerSettings s;
   s.name = "annealed";
-  s.levels = 1;  // Langevin at σ alone: σ_max = σ_min
-  s.sigma_max = sigma;
+  s.levels = 1;
+  s.sigma_max = 1.0;
   s.sigma_min = sigma;
   s.steps = 3000;
   s.step_size = 0.02;

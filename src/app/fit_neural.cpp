@@ -281,8 +281,7 @@ RunState restore(const std::string& resume, const nlohmann::json& config, const 
   const std::string path = io::resolve_checkpoint(resume);
   const io::Checkpoint ck = io::read_checkpoint(path);
   const std::string diff =
-      io::config_difference(ck.config, io::with_canonical_paths(config, kPathKeys),
-                            io::mlp_prose_keys(), config_key_name);
+      io::config_difference(ck.config, config, io::mlp_prose_keys(), config_key_name);
   if (!diff.empty())
     throw Error("checkpoint '" + path + "' was written by a different training setup: " + diff);
   auto get = [&](const std::string& name) -> const Vector& {
@@ -491,11 +490,14 @@ class NeuralFit {
 
   void start_state() {
     // Collective: --init-from's fingerprint reads that model's files.
-    dist::run_collectively(comm_, [&] { config_ = training_config(in_, o_, spec_, rows()); });
+    dist::run_collectively(comm_, [&] {
+      config_ = training_config(in_, o_, spec_, rows());
+      checkpoint_config_ = io::with_canonical_paths(config_, kPathKeys);  // once: see kPathKeys
+    });
     ckdir_ = o_.checkpoint_dir.empty() ? in_.out + ".ckpt" : o_.checkpoint_dir;
     dist::run_collectively(comm_, [&] {
       if (!o_.resume.empty()) {
-        st_ = restore(o_.resume, config_, shift_, scale_, spec_.num_parameters());
+        st_ = restore(o_.resume, checkpoint_config_, shift_, scale_, spec_.num_parameters());
       } else {
         st_.theta = o_.init_from.empty()
                         ? init_mlp_parameters(spec_, derive_seed(o_.seed, kInitTag))
@@ -523,10 +525,9 @@ class NeuralFit {
     std::string path;
     dist::run_collectively(comm_, [&] {
       if (comm_.is_root())
-        path = io::write_checkpoint(ckdir_,
-                                    make_checkpoint(io::with_canonical_paths(config_, kPathKeys),
-                                                    st_, shift_, scale_, seconds_since(start_)),
-                                    o_.keep);
+        path = io::write_checkpoint(
+            ckdir_, make_checkpoint(checkpoint_config_, st_, shift_, scale_, seconds_since(start_)),
+            o_.keep);
     });
     io_seconds_ += seconds_since(t0);
     comm_.broadcast(path);
@@ -717,6 +718,7 @@ class NeuralFit {
   LocalRows resident_;
   LocalData local_;
   nlohmann::json config_;
+  nlohmann::json checkpoint_config_;     // config_ with its input files by canonical path
   std::string ckdir_, last_checkpoint_;  // last: written by this process, or resumed from
   RunState st_;
   Index first_ = 1, ck_every_ = 1;

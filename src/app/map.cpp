@@ -168,20 +168,31 @@ bool reads(const MapMethod& m, const std::string& key) {
 
 // A setting the chosen method never reads would be ignored silently (and recorded as if used).
 // Under --method auto (exact for a Gaussian prior, else adam) a job file may carry adam's settings
-// for the priors that need them, so there only a setting typed on the command line is refused.
-void refuse_unread(const MapJob& job, const MapMethod& method) {
+// for the priors that need them, so there only a setting typed on the command line is refused;
+// a job file's setting the method does not read is set back to its default (neither read, nor
+// checked, nor recorded). --prior-level is read when the prior is loaded, before the method is
+// known, so it is not among them.
+void refuse_unread(MapJob& job, const MapMethod& method) {
   const bool stages = std::any_of(job.given.begin(), job.given.end(),
                                   [](const auto& g) { return g.key == "anneal_stages"; });
   if (stages && job.anneal_from <= 0)
     throw SettingError(setting("anneal-stages") + " applies with " + setting("anneal-from"));
   const bool automatic = job.method == "auto";
+  const MapJob defaults;
   for (const MapJob::Given& g : job.given) {
-    if (reads(method, g.key) || (automatic && !g.typed)) continue;
+    if (reads(method, g.key)) continue;
+    if (automatic && !g.typed) {
+      if (g.key == "init") job.init = defaults.init;
+      if (g.key == "init_file") job.init_file = defaults.init_file;
+      if (g.key == "anneal_from") job.anneal_from = defaults.anneal_from;
+      if (g.key == "anneal_stages") job.anneal_stages = defaults.anneal_stages;
+      continue;
+    }
     std::string readers;
     for (const MapMethod& m : kMapMethods)
       if (reads(m, g.key)) readers += std::string(readers.empty() ? "" : " or ") + m.name;
     throw SettingError(g.name + " does not apply to --method " + method.name +
-                       (automatic ? " (chosen by --method auto for this prior)" : "") +
+                       (automatic ? ", which --method auto chose for this prior" : "") +
                        " (it is read by --method " + readers + ")");
   }
 }
@@ -220,6 +231,8 @@ void run_map(const dist::Comm& comm, MapJob& job) {
                           NoiseScheme::sigma, VpSde{}, options);
     attach_gaussian_noised(loaded);  // Tweedie's formula on a Gaussian prior
     prior = std::move(loaded.model);
+    method = &find_method(o->method, *prior);
+    refuse_unread(*o, *method);
     noised = std::move(loaded.noised);
     source = loaded.description;
     loaded_noise = loaded.noise;
@@ -229,8 +242,6 @@ void run_map(const dist::Comm& comm, MapJob& job) {
                                       : 0.0;
     if (o->anneal_from > 0) source["anneal_from"] = o->anneal_from;
     a = make_operator(o->inv, prior->dim(), shard.info.rows, shard.info.cols());
-    method = &find_method(o->method, *prior);
-    refuse_unread(*o, *method);
     if (o->prior_level > 0)
       check_trained_level(loaded_noise, o->prior_level, setting("prior-level"));
     if (o->anneal_from > 0)

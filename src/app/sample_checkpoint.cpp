@@ -90,7 +90,8 @@ Matrix read_rows(const dist::Comm& comm, const std::string& path, Index width, d
 }
 
 // The keys of the run's configuration that name input files: the checkpoint records, and a resume
-// compares, them by file, not by spelling (source.model is also compared by content).
+// compares, them by file, not by spelling. source.model is recorded so, but compared by content
+// only (source.fingerprint; the "model" key is not compared), so a copy of the model resumes.
 const std::vector<std::string> kPathKeys{"model", "data",   "init_file", "obs",
                                          "mask",  "kernel", "matrix"};
 
@@ -141,7 +142,7 @@ json read_meta(const std::string& json_path, const json& config) {
     throw Error("cannot resume: '" + json_path +
                 "' was edited or is corrupted (its fields do not match their checksum)");
   const std::string difference =
-      io::config_difference(meta.at("config"), config, {}, config_key_name);
+      io::config_difference(meta.at("config"), config, {"model"}, config_key_name);
   if (!difference.empty())
     throw Error("cannot resume from '" + json_path +
                 "': it was written by a different run configuration (" + difference + ")");

@@ -66,8 +66,10 @@ void add_sampler_settings(CLI::App* app, app::SampleJob* o, SamplerSettingOption
   setting(app->add_option("--sigma-min", o->s.sigma_min, "Smallest sigma (default: the model's)")
               ->check(above(0)),
           "sigma_min");
-  setting(app->add_option("--levels", o->s.levels,
-                          "Number of geometric sigma levels (default: the model's, else 10)"),
+  setting(app->add_option(
+              "--levels", o->s.levels,
+              "Number of geometric sigma levels (default: the model's, else 10; with 1, Langevin "
+              "at --sigma-min from chains started at scale --sigma-max)"),
           "levels");
   setting(app->add_flag("--no-denoise", o->no_denoise, "Skip the final Tweedie step"), "denoise");
   setting(app->add_option("--snr", o->s.snr, "Corrector signal-to-noise ratio")->check(above(0)),

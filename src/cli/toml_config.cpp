@@ -89,15 +89,6 @@ const CLI::Option* option_for(const CLI::App* root, const std::vector<std::strin
   return app->get_option_no_throw("--" + name);
 }
 
-// Whether a command above [parents] has the option (CLI11 falls through to it).
-bool inherited(const CLI::App* root, std::vector<std::string> parents, const std::string& name) {
-  while (!parents.empty()) {
-    parents.pop_back();
-    if (option_for(root, parents, name) != nullptr) return true;
-  }
-  return false;
-}
-
 // Component tables: [fit.objective], [fit.optimizer] and [sample.sampler] group a component's
 // settings; their `name` is the component's own option (objective = "dsm") and every other key
 // is the subcommand's option of that name, so the flat keys ([fit] sigma = 0.1) stay valid. A
@@ -202,11 +193,15 @@ void flatten(const CLI::App* root, const toml::table& table, std::vector<std::st
     const CLI::Option* option = root != nullptr ? option_for(root, parents, item.name) : nullptr;
     if (option == nullptr && root != nullptr && !component.empty())
       unknown_key(parents, component, key.str(), node);
-    // A key of a subcommand's table that no option of it (nor of a command above it, which
-    // CLI11 falls through to) takes: named here with its line, not left to CLI11.
-    if (option == nullptr && root != nullptr && !parents.empty() &&
-        !inherited(root, parents, item.name))
+    // A key of a subcommand's table that no option of it takes: named here with its line, not
+    // left to CLI11 (whose config items do not fall through to the program's options either).
+    if (option == nullptr && root != nullptr && !parents.empty()) {
+      if (option_for(root, {}, item.name) != nullptr)
+        throw CLI::ConfigError("line " + std::to_string(node.source().begin.line) + ": '" +
+                               item.name + "' is a program option, not one of [" + parents.front() +
+                               "]: set it at the top of the file, before any [table]");
       unknown_key(parents, component, key.str(), node);
+    }
     check_once(option, item.name, node, seen);
     if (const auto* array = node.as_array()) {
       for (const auto& element : *array) {

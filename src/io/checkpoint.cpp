@@ -153,7 +153,7 @@ std::string shown(const nlohmann::json& value) {
   std::string items;
   for (const auto& [key, v] : value.items())
     items += (items.empty() ? "" : ", ") + key + " " + (v.is_object() ? shown(v) : v.dump());
-  return "set (" + items + ")";
+  return items.empty() ? "set" : "set (" + items + ")";
 }
 
 // Appends the differences under `path` ("" at the top; "objective." below it), descending into

@@ -41,8 +41,9 @@ Loader loader() {
 
 Parts load_mlp(const nlohmann::json& meta, const NamedArrays& a) {
   if (!meta.contains("mlp")) throw Error("meta.json has no 'mlp' section");
-  const auto [spec, noise_level] =
-      parse_mlp_meta(meta.at("mlp"), required_field<Index>(meta, "meta.json ", "dim"));
+  const Index dim = required_field<Index>(meta, "meta.json ", "dim");
+  if (dim < 1) throw Error("meta.json dim must be at least 1, got " + std::to_string(dim));
+  const auto [spec, noise_level] = parse_mlp_meta(meta.at("mlp"), dim);
   if (spec.kind() != optional_field<std::string>(meta, "meta.json ", "kind", ""))
     throw Error("meta.json kind does not match its mlp section");
   auto model = std::make_unique<MlpModel>(MlpModel::from_arrays(spec, a, noise_level));

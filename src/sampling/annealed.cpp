@@ -50,14 +50,10 @@ static std::unique_ptr<Sampler> make_annealed(const SamplerSettings& s, const Sc
         "annealed needs the score of the noised law at every σ: a σ-conditioned model (fit " +
         setting("objective") + " dsm " + setting("noise") +
         " ladder) or a target whose noised score is closed-form (gaussian, gmm)");
-  if (s.levels < 1) throw InvalidSetting("levels", "be ≥ 1");
-  // One level is Langevin at σ_min alone (ladder_sigma), so σ_max must say the same: a σ_max above
-  // it would go unread.
-  if (s.levels == 1 && !(s.sigma_max == s.sigma_min && s.sigma_min > 0))
-    throw SettingError("annealed with one level samples at " + setting("sigma_min") + " only: " +
-                       setting("sigma_max") + " must equal it (or give two levels or more)");
-  if (s.levels > 1 && !(s.sigma_max > s.sigma_min && s.sigma_min > 0))
+  if (!(s.sigma_max > s.sigma_min && s.sigma_min > 0))
     throw SettingError("annealed needs 0 < " + setting("sigma_min") + " < " + setting("sigma_max"));
+  // One level is Langevin at σ_min; σ_max is then only the chains' starting scale (prior_scale).
+  if (s.levels < 1) throw InvalidSetting("levels", "be ≥ 1");
   return std::make_unique<Annealed>(s, *source.noised);
 }
 
