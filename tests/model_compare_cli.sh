@@ -100,6 +100,13 @@ grep -q "log Z is infinite" "$root/p3.txt" && ! grep -q "run .scorematch logz" "
 refuse "$root/r8.json" "$bin" compare --models "$root/g,$root/sm" --logz "$root/sm-z,auto" --data "$root/test.csv" --out "$root/r8.json"
 refuse "$root/r9.json" "$bin" compare --models "$root/g,$root/g" --data "$root/test.csv" --out "$root/r9.json"
 refuse "$root/r10" "$bin" logz --model "$root/g" --temps 100 --out "$root/r10"
+# AIS settings a run never reads: MALA moves with one temperature, a schedule with two.
+refuse "$root/r11" "$bin" logz --model "$root/sm" --temps 1 --steps-per-temp 7 --out "$root/r11"
+grep -q -- "--steps-per-temp sets the MALA moves between temperatures, of which --temps 1 has none" \
+  "$root/msg" || fail "logz --temps 1 --steps-per-temp: $(cat "$root/msg")"
+refuse "$root/r12" "$bin" logz --model "$root/sm" --temps 2 --schedule linear --out "$root/r12"
+grep -q -- "--schedule spaces the intermediate temperatures, of which --temps 2 has at most one" \
+  "$root/msg" || fail "logz --temps 2 --schedule: $(cat "$root/msg")"
 echo "refusals: --bootstrap without --ksd-test, --ksd-test without a model, --logz count, nce for a score network, bad nce noise, dsm setting with nce"
 
 # A neural energy trained by NCE is self-normalised (log Z by AIS near 0) and beats the Gaussian

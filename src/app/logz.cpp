@@ -36,6 +36,27 @@ DiagonalGaussian choose_base(const dist::Comm& comm, const LogzJob& o, const Loa
 }
 }  // namespace
 
+namespace {
+// With one temperature AIS is a single importance-sampling step from the base (no MALA moves
+// between temperatures, so nothing to tune); with two, the one intermediate beta is 1/2 under
+// every schedule. A setting such a run never reads is refused, not recorded as if used.
+void refuse_unread_ais(const LogzJob& o) {
+  for (const std::string& name : o.ais_options_given) {
+    const auto is = [&name](const std::string& flag) {
+      return name == flag || name.rfind(flag + " (", 0) == 0;
+    };
+    if (o.ais.temps == 1 && (is("--steps-per-temp") || is("--tune-chains") ||
+                             is("--initial-step") || is("--target-accept")))
+      throw SettingError(name + " sets the MALA moves between temperatures, of which " +
+                         setting("temps") + " 1 has none");
+    if (o.ais.temps <= 2 && is("--schedule"))
+      throw SettingError(name + " spaces the intermediate temperatures, of which " +
+                         setting("temps") + " " + std::to_string(o.ais.temps) +
+                         " has at most one (beta 1/2 under every schedule)");
+  }
+}
+}  // namespace
+
 void run_logz(const dist::Comm& comm, LogzJob& job) {
   const LogzJob& o = job;
   const auto start = std::chrono::steady_clock::now();
@@ -55,6 +76,7 @@ void run_logz(const dist::Comm& comm, LogzJob& job) {
                          src.model->kind() +
                          " model's log Z is exact (its energy is normalised); use " +
                          setting("method") + " ais to check it by AIS");
+    if (!exact) refuse_unread_ais(o);
     if (!o.dim_given.empty() && !o.model.empty())
       throw SettingError(o.dim_given + " applies to a --target (a model has its own dimension)");
     if (!o.target_accept_given.empty() && o.ais.tune_chains == 0)
