@@ -173,4 +173,8 @@ EXIT=2 expect_fail "conditioned on the other noise scheme" "$root/wrong" \
 "$bin" loglik --model "$root/vp" --data "$root/gmm.npy" --out "$root/ll" --steps 100 >/dev/null
 "$bin" loglik --model "$root/vp" --data "$root/gmm.npy" --out "$root/llh" --steps 100 --probes 4 >/dev/null
 "$bin" sample --target gmm --sampler annealed --chains 64 --steps 5 --quiet --out "$root/ladder-defaults" >/dev/null
+# --data that nothing reads (a noised sampler starts from its prior) is refused, not recorded.
+EXIT=2 expect_fail "--data is not read by this run: annealed reads it for --init data, and starts here from prior" \
+  "$root/unread-data" "$bin" sample --target gmm --sampler annealed --data "$root/gmm.npy" \
+  --chains 8 --steps 5 --quiet --out "$root/unread-data"
 echo "noise-conditioned networks sample end to end"

@@ -50,15 +50,43 @@ void fill_ladder_defaults(SamplerSettings& s, const std::optional<NoiseProcess>&
   if (ladder && !levels_given) s.levels = trained->levels;
 }
 
+// --metric as resolved: auto is the network's standardisation scale, else the data's sd when
+// --data is given, else identity.
+std::string metric_kind(const SampleJob& o, const ScoreModel& model) {
+  if (o.metric != "auto") return o.metric;
+  if (model.standardisation_scale().size() > 0) return "model";
+  return o.data.empty() ? "identity" : "data";
+}
+
+// --init as resolved: auto starts a noised sampler from its prior, another from --data when given.
+std::string init_kind(const SampleJob& o, const SamplerDescriptor& kind) {
+  if (o.init != "auto") return o.init;
+  return kind.noised() || o.data.empty() ? "prior" : "data";
+}
+
+// --data is read for --init data, --metric data and pt's Gaussian reference; given to a run
+// that reads it for none of them, it would be recorded as if used.
+void refuse_unread_data(const SampleJob& o, const SamplerDescriptor& kind,
+                        const ScoreModel& model) {
+  if (o.data.empty() || init_kind(o, kind) == "data" || kind.uses("reference") ||
+      (kind.uses("metric") && metric_kind(o, model) == "data"))
+    return;
+  throw SettingError(
+      setting("data") + " is not read by this run: " + kind.name + " reads it for " +
+      setting("init") + " data" +
+      (kind.uses("metric") ? " or " + setting("metric") + " data" : "") +
+      ", and starts here from " + init_kind(o, kind) +
+      (kind.uses("metric") ? " with " + setting("metric") + " " + metric_kind(o, model) : ""));
+}
+
 // Per-coordinate preconditioner scales for ula/mala (empty: identity).
 Vector choose_metric(const dist::Comm& comm, const SampleJob& o, const ScoreModel& model) {
   Vector metric;
   bool from_data = false;
   dist::run_collectively(comm, [&] {
-    std::string kind = o.metric;
+    const std::string kind = metric_kind(o, model);
     const Vector scale = model.standardisation_scale();
     const bool network = scale.size() > 0;
-    if (kind == "auto") kind = network ? "model" : (o.data.empty() ? "identity" : "data");
     if (kind == "model") {
       if (!network)
         throw SettingError(setting("metric") +
@@ -94,8 +122,7 @@ Index start_index(const SampleJob& o, Index c) {
 
 Matrix initial_states(const SampleJob& o, const SamplerDescriptor& kind, const Sampler& sampler,
                       const LoadedScore& src, RowRange chains) {
-  std::string init = o.init;
-  if (init == "auto") init = kind.noised() || o.data.empty() ? "prior" : "data";
+  const std::string init = init_kind(o, kind);
   if (init == "prior") {
     if (o.superchains <= 0) return prior_states(sampler, chains);
     Matrix x(chains.size(), sampler.dim());
@@ -275,6 +302,7 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
     }
     o.s = resolve_step_size(o.s);  // recorded in sampler.json and the checkpoint config
   });
+  dist::run_collectively(comm, [&] { refuse_unread_data(o, *run.kind, *run.src.model); });
   // Collective itself (reads --data), so outside the block above.
   if (run.kind->uses("metric")) o.s.metric = choose_metric(comm, o, *run.src.model);
   if (run.kind->uses("reference")) {
