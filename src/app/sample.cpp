@@ -301,8 +301,8 @@ void load_source(const dist::Comm& comm, SampleJob& o, SampleRun& run) {
       check_trained_level(run.src.noise, o.s.t_eps, setting("t-eps"));
     }
     o.s = resolve_step_size(o.s);  // recorded in sampler.json and the checkpoint config
+    refuse_unread_data(o, *run.kind, *run.src.model);
   });
-  dist::run_collectively(comm, [&] { refuse_unread_data(o, *run.kind, *run.src.model); });
   // Collective itself (reads --data), so outside the block above.
   if (run.kind->uses("metric")) o.s.metric = choose_metric(comm, o, *run.src.model);
   if (run.kind->uses("reference")) {

@@ -191,10 +191,9 @@ void flatten(const CLI::App* root, const toml::table& table, std::vector<std::st
     item.name =
         !component.empty() && key.str() == "name" ? std::string(component) : std::string(key.str());
     const CLI::Option* option = root != nullptr ? option_for(root, parents, item.name) : nullptr;
-    if (option == nullptr && root != nullptr && !component.empty())
-      unknown_key(parents, component, key.str(), node);
-    // A key of a subcommand's table that no option of it takes: named here with its line, not
-    // left to CLI11 (whose config items do not fall through to the program's options either).
+    // A key of a subcommand's (or its component's) table that no option of it takes: named here
+    // with its line, not left to CLI11 (whose config items do not fall through to the program's
+    // options either).
     if (option == nullptr && root != nullptr && !parents.empty()) {
       if (option_for(root, {}, item.name) != nullptr)
         throw CLI::ConfigError("line " + std::to_string(node.source().begin.line) + ": '" +
