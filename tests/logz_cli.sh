@@ -58,6 +58,17 @@ printf '[logz]\nmodel = "%s"\nchains = 200\ntemps = 100\ntune-chains = 100\nout 
 "$bin" --threads 1 logz --config "$root/job.toml" >/dev/null
 cmp "$root/w1-200/log_weights.npy" "$root/wcfg/log_weights.npy" || fail "job file != flags"
 echo "logz --config job.toml == flags"
+# Under --method auto a job file's AIS settings are not read where log Z is exact (like map's
+# --method auto): the gaussian fit's log Z is exact with them; typed, or under --method exact,
+# they are refused, named as the job file's.
+printf '[logz]\nchains = 200\ntemps = 100\n' >"$root/ais.toml"
+"$bin" logz --config "$root/ais.toml" --model "$root/g" --out "$root/zgcfg" >/dev/null
+[ "$(json "$root/zgcfg/logz.json" '["method"]')" = exact ] || fail "job-file AIS keys: not exact"
+if "$bin" logz --config "$root/ais.toml" --model "$root/g" --method exact --out "$root/zgx" \
+  >"$root/msg" 2>&1; then fail "--method exact accepted the job file's AIS settings"; fi
+grep -q -- "--chains (set in job file '$root/ais.toml') applies to AIS" "$root/msg" ||
+  fail "--method exact with job-file AIS keys: $(cat "$root/msg")"
+echo "job-file AIS settings: unread under --method auto for an exact log Z, refused under exact"
 
 # Gaussian fits: exact, and AIS agrees.
 "$bin" logz --model "$root/g" --out "$root/zg" >/dev/null

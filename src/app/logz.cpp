@@ -37,23 +37,39 @@ DiagonalGaussian choose_base(const dist::Comm& comm, const LogzJob& o, const Loa
 }  // namespace
 
 namespace {
-// With one temperature AIS is a single importance-sampling step from the base (no MALA moves
-// between temperatures, so nothing to tune); with two, the one intermediate beta is 1/2 under
-// every schedule. A setting such a run never reads is refused, not recorded as if used.
-void refuse_unread_ais(const LogzJob& o) {
-  for (const std::string& name : o.ais_options_given) {
-    const auto is = [&name](const std::string& flag) {
-      return name == flag || name.rfind(flag + " (", 0) == 0;
-    };
-    if (o.ais.temps == 1 && (is("--steps-per-temp") || is("--tune-chains") ||
-                             is("--initial-step") || is("--target-accept")))
-      throw SettingError(name + " sets the MALA moves between temperatures, of which " +
+const LogzJob::Given* find_given(const LogzJob& o, const std::string& key) {
+  for (const LogzJob::Given& g : o.ais_given)
+    if (g.key == key) return &g;
+  return nullptr;
+}
+
+// A setting the run never reads would be ignored silently (and recorded as if used), so it is
+// refused. Exact log Z reads no AIS setting: under --method auto (exact where known, else AIS) a
+// job file may carry AIS settings for the models that need them, so there only a setting typed
+// on the command line is refused (as map's --method auto does). With one temperature AIS is a
+// single importance-sampling step from the base (no MALA moves between temperatures, so nothing
+// to tune); with two, the one intermediate beta is 1/2 under every schedule.
+void refuse_unread(const LogzJob& o, const ScoreModel& model, bool exact) {
+  for (const LogzJob::Given& g : o.ais_given) {
+    if (exact && (g.typed || o.method == "exact"))
+      throw SettingError(g.name + " applies to AIS, but this " + model.kind() +
+                         " model's log Z is exact (its energy is normalised); use " +
+                         setting("method") + " ais to check it by AIS");
+    if (exact) continue;
+    const bool mala = g.key == "steps_per_temp" || g.key == "tune_chains" ||
+                      g.key == "initial_step" || g.key == "target_accept";
+    if (o.ais.temps == 1 && mala)
+      throw SettingError(g.name + " sets the MALA moves between temperatures, of which " +
                          setting("temps") + " 1 has none");
-    if (o.ais.temps <= 2 && is("--schedule"))
-      throw SettingError(name + " spaces the intermediate temperatures, of which " +
+    if (o.ais.temps <= 2 && g.key == "schedule")
+      throw SettingError(g.name + " spaces the intermediate temperatures, of which " +
                          setting("temps") + " " + std::to_string(o.ais.temps) +
                          " has at most one (beta 1/2 under every schedule)");
   }
+  if (const LogzJob::Given* g = find_given(o, "target_accept");
+      !exact && g != nullptr && o.ais.tune_chains == 0)
+    throw SettingError(g->name + " sets the goal of the step tuning, which " +
+                       setting("tune_chains") + " 0 turns off");
 }
 }  // namespace
 
@@ -71,17 +87,9 @@ void run_logz(const dist::Comm& comm, LogzJob& job) {
       throw SettingError("log Z of this " + src.model->kind() + " model has no closed form; use " +
                          setting("method") + " ais");
     exact = normalised && o.method != "ais";
-    if (exact && !o.ais_options_given.empty())
-      throw SettingError(o.ais_options_given.front() + " applies to AIS, but this " +
-                         src.model->kind() +
-                         " model's log Z is exact (its energy is normalised); use " +
-                         setting("method") + " ais to check it by AIS");
-    if (!exact) refuse_unread_ais(o);
+    refuse_unread(o, *src.model, exact);
     if (!o.dim_given.empty() && !o.model.empty())
       throw SettingError(o.dim_given + " applies to a --target (a model has its own dimension)");
-    if (!o.target_accept_given.empty() && o.ais.tune_chains == 0)
-      throw SettingError(o.target_accept_given + " sets the goal of the step tuning, which " +
-                         setting("tune_chains") + " 0 turns off");
     if (const std::string problem = src.model->normalisability_problem(); !problem.empty())
       throw Error("log Z of this " + src.model->kind() + " model is infinite: " + problem);
     if (!exact && !src.model->has_energy())

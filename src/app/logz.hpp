@@ -17,9 +17,15 @@ struct LogzJob {
   Index dim = 2;                // --target only
   double base_scale = 1.0;      // widens the Gaussian base's standard deviations
   AisSettings ais;
-  // How the user named the AIS options (refused when log Z is exact) and --dim (targets only).
-  std::vector<std::string> ais_options_given;
-  std::string dim_given, target_accept_given;
+  // The AIS settings given (refused where the run never reads them), by LogzJob/AisSettings key
+  // ("chains", "steps_per_temp", ...), how the user named them, and whether they were typed on
+  // the command line (not from a job file). And how --dim was given (targets only).
+  struct Given {
+    std::string key, name;
+    bool typed;
+  };
+  std::vector<Given> ais_given;
+  std::string dim_given;
 };
 
 void run_logz(const dist::Comm& comm, LogzJob& job);

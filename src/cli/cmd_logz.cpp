@@ -1,5 +1,7 @@
 // scorematch logz: log normalising constant of an energy model by annealed importance sampling
 // (estimators/ais.hpp), chains sharded over ranks; exact for normalised models.
+#include <algorithm>
+
 #include "app/logz.hpp"
 #include "command.hpp"
 
@@ -39,14 +41,15 @@ Command add_logz(CLI::App& root) {
   app->add_option("--target-accept", o->ais.target_accept, "Acceptance the step tuning aims at");
   app->add_option("--seed", o->ais.seed, "Seed of the chains")->check(at_least(0));
   auto run = [o, app, dim](const dist::Comm& comm) {
-    for (const char* name :
-         {"--data", "--base-scale", "--chains", "--temps", "--steps-per-temp", "--schedule",
-          "--tune-chains", "--initial-step", "--target-accept", "--seed"})
-      if (const CLI::Option* option = app->get_option(name); is_given(option))
-        o->ais_options_given.push_back(given_name(option));
+    // The AIS settings given, so that a run that never reads one refuses it.
+    for (const char* key : {"data", "base_scale", "chains", "temps", "steps_per_temp", "schedule",
+                            "tune_chains", "initial_step", "target_accept", "seed"}) {
+      std::string flag = std::string("--") + key;
+      std::replace(flag.begin(), flag.end(), '_', '-');
+      if (const CLI::Option* option = app->get_option(flag); is_given(option))
+        o->ais_given.push_back({key, given_name(option), given_on_command_line(option)});
+    }
     if (is_given(dim)) o->dim_given = given_name(dim);
-    if (const CLI::Option* ta = app->get_option("--target-accept"); is_given(ta))
-      o->target_accept_given = given_name(ta);
     app::run_logz(comm, *o);
   };
   return {app, run};
