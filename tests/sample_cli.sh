@@ -108,7 +108,7 @@ expect_fail "checksum mismatch in '$root/inc180.ckpt/draws-0-20.npy'" "$root/bad
 echo "checkpoints add only new draws; resumed from them, from another dir or the old layout: identical"
 
 # 3. refusals and clear errors
-expect_fail "different run configuration (--target-accept was 0.574, now 0.7)" "$root/mismatch" \
+EXIT=2 expect_fail "different run configuration (--target-accept was 0.574, now 0.7)" "$root/mismatch" \
   "$bin" "${common[@]}" --target-accept 0.7 --out "$root/mismatch" --resume "$root/term.ckpt"
 state=$(ls "$root"/term.ckpt/state-*.npy)
 printf '\x01' | dd of="$state" bs=1 seek=200 conv=notrunc status=none

@@ -68,7 +68,7 @@ set +e
 out=$("$bin" "${common[@]}" --weight-decay 0.01 --out "$root/x" --resume "$root/full.ckpt" 2>&1)
 status=$?
 set -e
-[ "$status" -eq 1 ] && echo "$out" | grep -qF -- "--weight-decay was 0.0, now 0.01" || { echo "mismatch not refused: $out"; exit 1; }
+[ "$status" -eq 2 ] && echo "$out" | grep -qF -- "--weight-decay was 0.0, now 0.01" || { echo "mismatch not refused: $out"; exit 1; }
 # Corrupted checkpoint: flip one payload byte.
 ck=$(ls "$root"/full.ckpt/ckpt-*.bin | tail -1)
 printf '\x01' | dd of="$ck" bs=1 seek=$(( $(stat -c %s "$ck") - 5 )) conv=notrunc status=none
@@ -110,6 +110,6 @@ out=$("$bin" "${score[@]}" --steps 30 --consistency 2 --consistency-steps 2 --in
   --checkpoint-every 10 --out "$root/y" --resume "$root/distil-full.ckpt" 2>&1)
 status=$?
 set -e
-[ "$status" -eq 1 ] && echo "$out" | grep -qF -- '--consistency-teacher was "init", now not set (the default)' ||
+[ "$status" -eq 2 ] && echo "$out" | grep -qF -- '--consistency-teacher was "init", now not set (the default)' ||
   { echo "teacher mismatch not refused: $out"; exit 1; }
 echo "resume tests passed"

@@ -282,8 +282,10 @@ RunState restore(const std::string& resume, const nlohmann::json& config, const 
   const io::Checkpoint ck = io::read_checkpoint(path);
   const std::string diff =
       io::config_difference(ck.config, config, io::mlp_prose_keys(), config_key_name);
+  // A setting that differs from the checkpoint's is a usage error (exit 2), as --init-from's are.
   if (!diff.empty())
-    throw Error("checkpoint '" + path + "' was written by a different training setup: " + diff);
+    throw SettingError("checkpoint '" + path +
+                       "' was written by a different training setup: " + diff);
   auto get = [&](const std::string& name) -> const Vector& {
     auto it = ck.arrays.find(name);
     if (it == ck.arrays.end()) throw Error("checkpoint '" + path + "' lacks array '" + name + "'");

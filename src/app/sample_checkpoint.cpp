@@ -143,9 +143,10 @@ json read_meta(const std::string& json_path, const json& config) {
                 "' was edited or is corrupted (its fields do not match their checksum)");
   const std::string difference =
       io::config_difference(meta.at("config"), config, {"model"}, config_key_name);
+  // A setting that differs from the checkpoint's is a usage error (exit 2), as fit's --resume.
   if (!difference.empty())
-    throw Error("cannot resume from '" + json_path +
-                "': it was written by a different run configuration (" + difference + ")");
+    throw SettingError("cannot resume from '" + json_path +
+                       "': it was written by a different run configuration (" + difference + ")");
   return meta;
 }
 }  // namespace
